@@ -1,0 +1,51 @@
+"""The `rcm` command. Each subcommand lives in the module that owns it; this file only dispatches."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# subcommand -> (module, function, help). The function takes the parsed args and returns an exit code.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "up": ("infra.services", "cmd_up", "start the local Kafka broker and PostgreSQL (idempotent)"),
+    "down": ("infra.services", "cmd_down", "stop the local services"),
+    "env": ("infra.services", "cmd_env", "print export lines for the running services"),
+    "status": ("infra.status", "cmd_status", "topics, consumer lag, throughput, dead letters"),
+    "produce": ("producers.cli", "cmd_produce", "publish events (synthetic hospital)"),
+    "process": ("processors.app", "cmd_process", "run the stream processors (faust worker)"),
+    "sink": ("sinks.postgres.service", "cmd_sink", "run the PostgreSQL sink"),
+    "demo": ("infra.demo", "cmd_demo", "run the whole pipeline on synthetic data and summarise"),
+    "bench": ("infra.bench", "cmd_bench", "measure throughput and latency against a raw baseline"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rcm", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (module, _func, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text)
+        mod = importlib.import_module(module)
+        adder = getattr(mod, "add_arguments", None)
+        if adder is not None:
+            adder(p, name)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    # Import only the chosen command's module so `rcm up` does not load faust or the code set.
+    if argv and argv[0] in COMMANDS:
+        module, func, help_text = COMMANDS[argv[0]]
+        mod = importlib.import_module(module)
+        parser = argparse.ArgumentParser(prog=f"rcm {argv[0]}", description=help_text)
+        adder = getattr(mod, "add_arguments", None)
+        if adder is not None:
+            adder(parser, argv[0])
+        args = parser.parse_args(argv[1:])
+        return int(getattr(mod, func)(args) or 0)
+    build_parser().parse_args(argv)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""The one registry of topics and schemas. Nothing else spells a topic name or a schema id.
+
+A schema id is what the Confluent wire format carries in bytes 1-4. Ids are fixed here, one per
+`.avsc` file; a new version of a contract gets a new id and the old one stays readable.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCHEMA_IDS: dict[str, int] = {
+    "EncounterReceived": 1,
+    "RemittanceReceived": 2,
+    "PaymentReceived": 3,
+    "EncounterCoded": 4,
+    "CodingReviewRequested": 5,
+    "ClaimBuilt": 6,
+    "DenialFlagged": 7,
+    "LedgerEntryPosted": 8,
+    "AccountBalanceUpdated": 9,
+    "DeadLetter": 10,
+}
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    value_schema: str
+    key: str  # the value field the record key is taken from
+    partitions: int
+    compacted: bool = False
+    retention_ms: int = 7 * 24 * 3600 * 1000
+    doc: str = ""
+
+    def config(self) -> dict[str, str]:
+        if self.compacted:
+            return {"cleanup.policy": "compact"}
+        return {"retention.ms": str(self.retention_ms)}
+
+
+PARTITIONS = 4  # every account-keyed topic shares it, so one account's events share a partition
+
+ENCOUNTERS = Topic("encounters", "EncounterReceived", "account_id", PARTITIONS,
+                   doc="Encounters from hospital systems (input).")
+REMITTANCES = Topic("remittances", "RemittanceReceived", "account_id", PARTITIONS,
+                    doc="Payer claim payments, 835-like (input).")
+PAYMENTS = Topic("payments", "PaymentReceived", "account_id", PARTITIONS,
+                 doc="Patient payments and refunds (input).")
+ENCOUNTERS_CODED = Topic("encounters-coded", "EncounterCoded", "account_id", PARTITIONS,
+                         doc="Encounters coded automatically.")
+CODING_REVIEW = Topic("coding-review", "CodingReviewRequested", "account_id", PARTITIONS,
+                      doc="Encounters a coder must review, with reasons.")
+CLAIMS = Topic("claims", "ClaimBuilt", "account_id", PARTITIONS,
+               doc="Claims built and scrubbed: CLEAN or HELD.")
+DENIALS = Topic("denials", "DenialFlagged", "account_id", PARTITIONS,
+                doc="Denied amounts with category and appeal deadline.")
+LEDGER_ENTRIES = Topic("ledger-entries", "LedgerEntryPosted", "account_id", PARTITIONS,
+                       doc="Signed ledger entries per account.")
+ACCOUNT_BALANCES = Topic("account-balances", "AccountBalanceUpdated", "account_id", PARTITIONS,
+                         compacted=True, doc="Committed balance per account (compacted).")
+DEAD_LETTERS = Topic("dead-letters", "DeadLetter", "source_topic", 1,
+                     retention_ms=30 * 24 * 3600 * 1000,
+                     doc="Records a stage could not process, with the reason.")
+
+ALL: tuple[Topic, ...] = (
+    ENCOUNTERS, REMITTANCES, PAYMENTS, ENCOUNTERS_CODED, CODING_REVIEW, CLAIMS, DENIALS,
+    LEDGER_ENTRIES, ACCOUNT_BALANCES, DEAD_LETTERS,
+)
+INPUTS: tuple[Topic, ...] = (ENCOUNTERS, REMITTANCES, PAYMENTS)
+BY_NAME: dict[str, Topic] = {t.name: t for t in ALL}
