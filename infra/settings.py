@@ -1,0 +1,50 @@
+"""RCM_* settings, read once at the edge (never inside rule modules).
+
+Every setting has a local default so `make demo` needs none of them.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = field(default_factory=lambda: Path(_env("RCM_HOME", ".rcm")).resolve())
+    # When set, these point at existing servers and `rcm up` starts nothing for them.
+    kafka_bootstrap_servers: str = field(default_factory=lambda: _env("RCM_KAFKA_BOOTSTRAP_SERVERS", ""))
+    database_url: str = field(default_factory=lambda: _env("RCM_DATABASE_URL", ""))
+    kafka_port: int = field(default_factory=lambda: int(_env("RCM_KAFKA_PORT", "19092")))
+    postgres_port: int = field(default_factory=lambda: int(_env("RCM_POSTGRES_PORT", "15432")))
+    kafka_heap: str = field(default_factory=lambda: _env("RCM_KAFKA_HEAP", "512m"))
+    app_id: str = field(default_factory=lambda: _env("RCM_APP_ID", "rcm-pipeline"))
+    sink_group: str = field(default_factory=lambda: _env("RCM_SINK_GROUP", "rcm-sink"))
+    processor_metrics_port: int = field(default_factory=lambda: int(_env("RCM_PROCESSOR_METRICS_PORT", "9101")))
+    sink_metrics_port: int = field(default_factory=lambda: int(_env("RCM_SINK_METRICS_PORT", "9102")))
+    coding_threshold: float = field(default_factory=lambda: float(_env("RCM_CODING_THRESHOLD", "0.80")))
+    log_level: str = field(default_factory=lambda: _env("RCM_LOG_LEVEL", "WARNING"))
+
+    @property
+    def manages_kafka(self) -> bool:
+        return not os.environ.get("RCM_KAFKA_BOOTSTRAP_SERVERS")
+
+    @property
+    def manages_postgres(self) -> bool:
+        return not os.environ.get("RCM_DATABASE_URL")
+
+    @property
+    def bootstrap(self) -> str:
+        return self.kafka_bootstrap_servers or f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def dsn(self) -> str:
+        return self.database_url or f"postgresql://rcm@127.0.0.1:{self.postgres_port}/rcm"
+
+
+def load() -> Settings:
+    return Settings()
