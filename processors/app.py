@@ -1,0 +1,84 @@
+"""The faust App, its topics, and `rcm process` (one worker running every stage agent).
+
+Settings come from RCM_* variables (infra.settings); faust itself reads only RCM_-prefixed
+variables (env_prefix), so stray FAUST_/BROKER_ variables cannot leak in. The web server is off:
+faust's table endpoints would serve patient data; metrics go through prometheus_client instead.
+"""
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+import faust
+
+from infra import settings as settings_mod
+from schemas import topics as T
+
+SETTINGS = settings_mod.load()
+BATCH_MAX = 1000
+BATCH_WITHIN_S = 0.05
+
+app = faust.App(
+    SETTINGS.app_id,
+    broker=f"kafka://{SETTINGS.bootstrap}",
+    env_prefix="RCM_",
+    key_serializer="raw",
+    value_serializer="raw",
+    web_enabled=False,
+    web_tables_enabled=False,
+    topic_allow_declare=False,
+    topic_disable_leader=True,
+    consumer_auto_offset_reset="earliest",
+    broker_commit_interval=1.0,
+    broker_max_poll_records=2000,
+    stream_buffer_maxsize=8192,
+    producer_acks=-1,
+    producer_linger_ms=5,
+    producer_max_batch_size=256 * 1024,
+    datadir=str(SETTINGS.home / "faust"),
+)
+
+
+def topic(t: T.Topic) -> faust.TopicT:
+    return app.topic(t.name, key_type=bytes, value_type=bytes, partitions=t.partitions,
+                     internal=False)
+
+
+@lru_cache(maxsize=1)
+def reference():
+    """Code set and charge master, loaded once per process (the code set takes seconds)."""
+    from processors.chargemaster import load_charge_master
+    from processors.coding.rules import Coder
+    import os
+
+    return Coder(), load_charge_master(os.environ.get("RCM_CHARGE_MASTER") or None)
+
+
+def emitter():
+    from processors.stage import ProducerEmitter
+    return ProducerEmitter(app)
+
+
+def _import_agents() -> None:
+    # Importing the modules registers their agents on `app`.
+    import processors.claims.agent  # noqa: F401
+    import processors.coding.agent  # noqa: F401
+    import processors.denials.agent  # noqa: F401
+    import processors.ledger.agent  # noqa: F401
+
+
+def add_arguments(parser, name: str) -> None:
+    parser.add_argument("--loglevel", default=SETTINGS.log_level.lower())
+
+
+def cmd_process(args) -> int:
+    from prometheus_client import start_http_server
+
+    _import_agents()
+    reference()  # load before consuming so the first batch does not stall a poll interval
+    if SETTINGS.processor_metrics_port:
+        start_http_server(SETTINGS.processor_metrics_port, addr="127.0.0.1")
+    logging.getLogger("faust").setLevel(args.loglevel.upper())
+    worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
+    worker.execute_from_commandline()
+    return 0
