@@ -1,0 +1,166 @@
+"""Run the pipeline's own processes (processor, sink) and wait for them to drain.
+
+Used by `rcm demo`, `rcm bench` and the end-to-end tests: they all start the same commands a user
+would (`rcm process`, `rcm sink`) as child processes, and judge progress from offsets alone
+(Kafka end offsets against the processor group's commits and the sink's offsets in PostgreSQL).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import psycopg2
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+
+from infra.settings import Settings
+from schemas import topics as T
+
+PROCESSOR_INPUTS = (T.ENCOUNTERS, T.REMITTANCES, T.PAYMENTS, T.ENCOUNTERS_CODED)
+SINK_INPUTS = (T.CLAIMS, T.CODING_REVIEW, T.ENCOUNTERS_CODED, T.DENIALS, T.LEDGER_ENTRIES,
+               T.DEAD_LETTERS)
+
+
+class DrainTimeout(RuntimeError):
+    pass
+
+
+def child_env(settings: Settings, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "RCM_HOME": str(settings.home),
+        "RCM_KAFKA_BOOTSTRAP_SERVERS": settings.bootstrap,
+        "RCM_DATABASE_URL": settings.dsn,
+        "RCM_APP_ID": settings.app_id,
+        "RCM_SINK_GROUP": settings.sink_group,
+        "PYTHONUNBUFFERED": "1",
+    })
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Service:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    log: Path
+    proc: subprocess.Popen | None = None
+
+    def start(self) -> "Service":
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        out = open(self.log, "ab")
+        self.proc = subprocess.Popen(self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        out.close()
+        return self
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: the crash the exactness tests inflict."""
+        if self.alive():
+            self.proc.kill()
+            self.proc.wait()
+
+    def stop(self, timeout: float = 30.0) -> int | None:
+        """SIGTERM and wait; SIGKILL if it will not stop."""
+        if not self.alive():
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def rcm_service(name: str, settings: Settings, log_dir: Path, *args: str, **env: str) -> Service:
+    argv = [sys.executable, "-m", "infra.cli", name, *args]
+    return Service(name, argv, child_env(settings, **env), log_dir / f"{name}.log")
+
+
+def end_offsets(bootstrap: str, topics: tuple[T.Topic, ...]) -> dict[tuple[str, int], int]:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        tps = [TopicPartition(t.name, p) for t in topics for p in range(t.partitions)]
+        return {(tp.topic, tp.partition): off for tp, off in consumer.end_offsets(tps).items()}
+    finally:
+        consumer.close()
+
+
+def group_offsets(bootstrap: str, group: str) -> dict[tuple[str, int], int]:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        offsets = admin.list_consumer_group_offsets(group)
+    finally:
+        admin.close()
+    return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
+
+
+def sink_offsets(dsn: str, group: str) -> dict[tuple[str, int], int]:
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("select topic, partition, next_offset from sink_offsets where consumer_group = %s",
+                    (group,))
+        rows = cur.fetchall()
+    conn.close()
+    return {(t, p): o for t, p, o in rows}
+
+
+@dataclass
+class Lag:
+    processor: int
+    sink: int
+    ends: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return self.processor + self.sink
+
+
+def lag(settings: Settings) -> Lag:
+    ends = end_offsets(settings.bootstrap, tuple({*PROCESSOR_INPUTS, *SINK_INPUTS}))
+    done_p = group_offsets(settings.bootstrap, settings.app_id)
+    done_s = sink_offsets(settings.dsn, settings.sink_group)
+    lag_p = sum(ends[(t.name, p)] - done_p.get((t.name, p), 0)
+                for t in PROCESSOR_INPUTS for p in range(t.partitions))
+    lag_s = sum(ends[(t.name, p)] - done_s.get((t.name, p), 0)
+                for t in SINK_INPUTS for p in range(t.partitions))
+    return Lag(lag_p, lag_s, ends)
+
+
+def wait_drained(settings: Settings, services: list[Service], timeout: float = 600.0,
+                 progress: Callable[[Lag], None] | None = None, poll: float = 0.5) -> Lag:
+    """Return once processor and sink have consumed every record and nothing new appeared."""
+    deadline = time.monotonic() + timeout
+    previous: Lag | None = None
+    while True:
+        for s in services:
+            if not s.alive():
+                raise RuntimeError(f"{s.name} exited with {s.proc.returncode}:\n{s.tail()}")
+        now = lag(settings)
+        if progress:
+            progress(now)
+        if now.total == 0 and previous is not None and previous.total == 0 and previous.ends == now.ends:
+            return now
+        previous = now
+        if time.monotonic() > deadline:
+            raise DrainTimeout(f"not drained after {timeout:.0f}s: processor lag {now.processor}, "
+                               f"sink lag {now.sink}")
+        time.sleep(poll)
