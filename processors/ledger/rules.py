@@ -1,0 +1,115 @@
+"""Balance arithmetic: validate money events and turn them into signed ledger entries.
+
+Each entry carries deltas to the account's insurance part and patient part (positive raises what
+is owed). Entry ids derive from the source event id and the position inside it, so a redelivered
+source yields the same ids and the sink applies each at most once. Zero-amount entries are not
+emitted: they change no balance.
+
+Pure: standard library, schemas, the payer table and the denial rules only.
+"""
+from __future__ import annotations
+
+from processors.denials.rules import CONTRACTUAL, DENIAL, PATIENT, classify_adjustment
+from schemas.accounts import is_valid_account_id
+
+SELF_PAY = "SELF_PAY"
+_ADJUSTMENT_KIND = {
+    CONTRACTUAL: "CONTRACTUAL_ADJUSTMENT",
+    PATIENT: "TRANSFER_TO_PATIENT",
+}
+
+
+def _account_reasons(account_id: str) -> list[str]:
+    # The account id itself stays out of the reason: reasons reach logs and dashboards.
+    return [] if is_valid_account_id(account_id) else ["account id fails the check digit"]
+
+
+def validate_remittance(r: dict) -> list[str]:
+    """Reasons the remittance cannot be posted; empty when it balances."""
+    reasons = _account_reasons(r["account_id"])
+    for ln in r["lines"]:
+        n, charge, paid = ln["line"], ln["charge_cents"], ln["paid_cents"]
+        adjusted = sum(a["amount_cents"] for a in ln["adjustments"])
+        if ln["units"] <= 0:
+            reasons.append(f"line {n}: units {ln['units']} is not positive")
+        if charge < 0:
+            reasons.append(f"line {n}: negative charge {charge}")
+        if paid < 0:
+            reasons.append(f"line {n}: negative paid {paid}")
+        if charge != paid + adjusted:
+            reasons.append(f"line {n}: charge {charge} != paid {paid} + adjustments {adjusted}")
+    line_paid = sum(ln["paid_cents"] for ln in r["lines"])
+    if r["total_paid_cents"] != line_paid:
+        reasons.append(f"claim: total paid {r['total_paid_cents']} != sum of line paid {line_paid}")
+    return reasons
+
+
+def validate_payment(p: dict) -> list[str]:
+    reasons = _account_reasons(p["account_id"])
+    if p["amount_cents"] <= 0:
+        reasons.append(f"amount {p['amount_cents']} is not positive")
+    return reasons
+
+
+def _entry(source: dict, suffix: str, kind: str, insurance: int, patient: int, reference: str,
+           payer_id: str | None = None, reason: str | None = None) -> dict:
+    return {
+        "event_id": f"{source['event_id']}:{suffix}",
+        "source_event_id": source["event_id"],
+        "source_emitted_at": source["emitted_at"],
+        "account_id": source["account_id"],
+        "kind": kind,
+        "insurance_delta_cents": int(insurance),
+        "patient_delta_cents": int(patient),
+        "posted_at": source["occurred_at"],
+        "reference": reference,
+        "payer_id": payer_id,
+        "reason": reason,
+    }
+
+
+def entries_for_encounter(enc: dict) -> list[dict]:
+    """One CHARGE per charge line, owed by insurance unless the patient pays for themselves."""
+    self_pay = enc["plan_type"] == SELF_PAY
+    entries = []
+    for ch in enc["charges"]:
+        amount = ch["units"] * ch["unit_price_cents"]
+        if amount == 0:
+            continue
+        entries.append(_entry(enc, f"charge:{ch['line']}", "CHARGE",
+                              0 if self_pay else amount, amount if self_pay else 0,
+                              enc["encounter_id"], enc["payer_id"]))
+    return entries
+
+
+def entries_for_remittance(r: dict) -> list[dict]:
+    """Payer payment per line, then each non-denial adjustment; claim-level adjustments use line 0."""
+    entries = []
+    for ln in r["lines"]:
+        if ln["paid_cents"]:
+            entries.append(_entry(r, f"paid:{ln['line']}", "PAYER_PAYMENT", -ln["paid_cents"], 0,
+                                  r["claim_id"], r["payer_id"]))
+        entries += _adjustment_entries(r, ln["line"], ln["adjustments"])
+    entries += _adjustment_entries(r, 0, r["claim_adjustments"])
+    return entries
+
+
+def _adjustment_entries(r: dict, line: int, adjustments: list[dict]) -> list[dict]:
+    entries = []
+    for i, adj in enumerate(adjustments):
+        group, carc, amount = str(adj["group_code"]), str(adj["reason_code"]), adj["amount_cents"]
+        cls = classify_adjustment(group, carc)
+        if cls == DENIAL or amount == 0:
+            continue  # a denied amount stays open in insurance until appealed or written off
+        kind = _ADJUSTMENT_KIND.get(cls, "OTHER_ADJUSTMENT")
+        entries.append(_entry(r, f"adj:{line}:{i}", kind, -amount, amount if cls == PATIENT else 0,
+                              r["claim_id"], r["payer_id"], f"{group}-{carc}"))
+    return entries
+
+
+def entries_for_payment(p: dict) -> list[dict]:
+    """A patient payment lowers the patient part; a refund raises it back."""
+    amount = p["amount_cents"]
+    if p["kind"] == "REFUND":
+        return [_entry(p, "payment", "PATIENT_REFUND", 0, amount, p["payment_id"])]
+    return [_entry(p, "payment", "PATIENT_PAYMENT", 0, -amount, p["payment_id"])]
