@@ -1,12 +1,12 @@
 """Denial classification and flagging, as the billing team would state them."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from processors.denials.rules import classify_adjustment, denial_category, flag_denials
 
-OCCURRED = datetime(2026, 3, 10, 15, 30, tzinfo=timezone.utc)
-EMITTED = datetime(2026, 3, 10, 15, 31, tzinfo=timezone.utc)
+OCCURRED = datetime(2026, 3, 10, 15, 30, tzinfo=UTC)
+EMITTED = datetime(2026, 3, 10, 15, 31, tzinfo=UTC)
 
 
 def adj(group, carc, amount):

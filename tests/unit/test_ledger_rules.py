@@ -3,20 +3,23 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from processors.ledger import rules
 from processors.ledger.rules import (
-    entries_for_encounter, entries_for_payment, entries_for_remittance, validate_payment,
+    entries_for_encounter,
+    entries_for_payment,
+    entries_for_remittance,
+    validate_payment,
     validate_remittance,
 )
 from schemas import codec
 from schemas.accounts import make_account_id
 
 ACCOUNT = make_account_id(42)
-AT = datetime(2026, 2, 1, 9, 0, tzinfo=timezone.utc)
-EMITTED = datetime(2026, 2, 1, 9, 0, 5, tzinfo=timezone.utc)
+AT = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
+EMITTED = datetime(2026, 2, 1, 9, 0, 5, tzinfo=UTC)
 
 
 def adj(group, carc, amount):
