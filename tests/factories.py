@@ -1,0 +1,81 @@
+"""Small hand-built events for the fast test layers (the synthetic hospital feeds the slow ones)."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from schemas.accounts import make_account_id
+
+T0 = datetime(2026, 3, 2, 14, 30, tzinfo=timezone.utc)
+DOS = date(2026, 3, 2)
+
+
+def encounter(n: int = 1, *, plan_type: str = "COMMERCIAL", payer_id: str = "COMM-ACME",
+              diagnoses=None, charges=None, age: int = 54, sex: str = "F",
+              encounter_class: str = "OFFICE") -> dict:
+    return {
+        "event_id": f"enc-evt-{n}",
+        "encounter_id": f"E{n:07d}",
+        "account_id": make_account_id(n),
+        "occurred_at": T0,
+        "emitted_at": T0,
+        "patient_age": age,
+        "patient_sex": sex,
+        "payer_id": payer_id,
+        "plan_type": plan_type,
+        "provider_npi": "1234567893",
+        "facility_id": "FAC01",
+        "encounter_class": encounter_class,
+        "service_start": DOS,
+        "service_end": DOS,
+        "diagnoses": diagnoses if diagnoses is not None else [
+            {"sequence": 1, "text": "essential hypertension", "code": "I10"}],
+        "charges": charges if charges is not None else [
+            {"line": 1, "charge_code": "CM100113", "units": 1, "unit_price_cents": 14500,
+             "service_date": DOS}],
+    }
+
+
+def adjustment(group: str, carc: str, cents: int) -> dict:
+    return {"group_code": group, "reason_code": carc, "amount_cents": cents}
+
+
+def remittance(n: int = 1, *, lines=None, claim_adjustments=(), status: str = "1",
+               payer_id: str = "COMM-ACME") -> dict:
+    lines = lines if lines is not None else [{
+        "line": 1, "procedure_code": "99213", "units": 1, "charge_cents": 14500,
+        "paid_cents": 9000,
+        "adjustments": [adjustment("CO", "45", 3500), adjustment("PR", "3", 2000)],
+        "remarks": [],
+    }]
+    return {
+        "event_id": f"rem-evt-{n}",
+        "remittance_id": f"R{n:07d}",
+        "account_id": make_account_id(n),
+        "claim_id": f"CLM-E{n:07d}",
+        "occurred_at": T0,
+        "emitted_at": T0,
+        "payer_id": payer_id,
+        "payer_claim_control_number": f"PCN{n}",
+        "trace_number": f"TRN{n}",
+        "claim_status": status,
+        "total_charge_cents": sum(ln["charge_cents"] for ln in lines),
+        "total_paid_cents": sum(ln["paid_cents"] for ln in lines),
+        "patient_responsibility_cents": sum(
+            a["amount_cents"] for ln in lines for a in ln["adjustments"] if a["group_code"] == "PR"),
+        "claim_adjustments": list(claim_adjustments),
+        "lines": lines,
+        "remarks": [],
+    }
+
+
+def payment(n: int = 1, *, cents: int = 2000, kind: str = "PAYMENT", account_id: str | None = None) -> dict:
+    return {
+        "event_id": f"pay-evt-{n}",
+        "payment_id": f"P{n:07d}",
+        "account_id": account_id or make_account_id(n),
+        "occurred_at": T0,
+        "emitted_at": T0,
+        "kind": kind,
+        "method": "CARD",
+        "amount_cents": cents,
+    }
