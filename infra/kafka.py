@@ -59,7 +59,7 @@ def ensure_jars() -> Path:
     started = time.monotonic()
     cmd = ["mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
            "-DincludeScope=runtime", f"-DoutputDirectory={partial}"]
-    done = subprocess.run(cmd, cwd=INFRA, capture_output=True, text=True)
+    done = subprocess.run(cmd, check=False, cwd=INFRA, capture_output=True, text=True)
     if done.returncode != 0 or not any(partial.glob("kafka_2.13-*.jar")):
         raise KafkaError(f"fetching Kafka jars failed ({' '.join(cmd)}):\n"
                          f"{done.stdout[-3000:]}{done.stderr[-3000:]}")
@@ -168,7 +168,7 @@ def _format_storage(settings: Settings, props: Path, log4j: Path) -> None:
     cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
     cmd = [_java(), f"-Dlog4j2.configurationFile={log4j}", "-cp", f"{JARS}/*",
            "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props), "--standalone"]
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    done = subprocess.run(cmd, check=False, capture_output=True, text=True)
     if done.returncode != 0:
         raise KafkaError(f"formatting the KRaft log dir failed:\n{done.stdout}{done.stderr}")
 
@@ -215,22 +215,27 @@ def wait_ready(settings: Settings, pid: int, timeout_s: float) -> None:
             if not exists(pid):
                 raise KafkaError(f"the Kafka broker (pid {pid}) exited while starting; log tail:\n"
                                  f"{_log_tail(settings)}")
-            if _port_open(settings.kafka_port):
-                try:
-                    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap,
-                                             request_timeout_ms=5000, client_id="rcm-infra")
-                    try:
-                        admin.list_topics()
-                        return
-                    finally:
-                        admin.close()
-                except Exception:  # noqa: BLE001 - any failure here means "not ready yet"
-                    pass
+            if _port_open(settings.kafka_port) and _answers(settings.bootstrap, KafkaAdminClient):
+                return
             time.sleep(0.5)
     finally:
         quiet.setLevel(level)
     raise KafkaError(f"the Kafka broker (pid {pid}) was not ready after {timeout_s:.0f}s; log tail:\n"
                      f"{_log_tail(settings)}")
+
+
+def _answers(bootstrap: str, client) -> bool:
+    try:
+        admin = client(bootstrap_servers=bootstrap, request_timeout_ms=5000, client_id="rcm-infra")
+    except Exception:  # noqa: BLE001 - while the broker boots any failure means "not yet"
+        return False
+    try:
+        admin.list_topics()
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+    finally:
+        admin.close()
 
 
 def stop(settings: Settings, timeout_s: float = 30) -> bool:

@@ -124,7 +124,7 @@ def _prepare_dirs(settings: Settings) -> None:
 def _run(settings: Settings, args: list[str], check: bool = True) -> subprocess.CompletedProcess:
     env = dict(os.environ, LD_LIBRARY_PATH=str(bin_dir().parent / "lib"), LC_ALL="C", LANG="C")
     env.pop("PGDATA", None)
-    done = subprocess.run(args, cwd=home(settings), env=env, **_identity(),
+    done = subprocess.run(args, check=False, cwd=home(settings), env=env, **_identity(),
                           stdin=subprocess.DEVNULL, capture_output=True, text=True,
                           start_new_session=True)
     if check and done.returncode != 0:
