@@ -1,0 +1,235 @@
+"""`rcm bench`: throughput and latency of the whole pipeline against a raw Kafka baseline.
+
+Same machine, same run, same records:
+- baseline: kafka-python produces the synthetic records and a plain consumer reads them back,
+  no processing (what the broker and client alone allow);
+- end to end: the same records published while `rcm process` and `rcm sink` run, timed from the
+  first send to the last balance committed in PostgreSQL.
+With --repeat K both are run K times and medians are reported. The last line is key=value pairs.
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+import threading
+import time
+
+import psutil
+from kafka import KafkaConsumer, KafkaProducer
+
+from infra import pipeline, report
+from infra import settings as settings_mod
+from schemas import topics as T
+
+STAGE_OUTPUTS = {
+    "code_encounters": (T.ENCOUNTERS_CODED, T.CODING_REVIEW),
+    "build_claims": (T.CLAIMS,),
+    "post_ledger_entries": (T.LEDGER_ENTRIES,),
+}
+
+
+def add_arguments(parser, name: str) -> None:
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each; medians are reported")
+
+
+def say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+class PeakRss:
+    """Samples resident memory of named processes (and their children) every 200 ms."""
+
+    def __init__(self):
+        self.pids: dict[str, int] = {}
+        self.peak: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def watch(self, name: str, pid: int | None) -> None:
+        if pid:
+            self.pids[name] = pid
+
+    def _sample(self) -> None:
+        for name, pid in list(self.pids.items()):
+            try:
+                proc = psutil.Process(pid)
+                rss = proc.memory_info().rss + sum(
+                    c.memory_info().rss for c in proc.children(recursive=True))
+            except psutil.Error:
+                continue
+            self.peak[name] = max(self.peak.get(name, 0), rss)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self._sample()
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def baseline(settings, records) -> float:
+    """Produce and consume the records with kafka-python alone; events/s from first send to last read."""
+    from infra import services
+
+    services.recreate_topics(settings.bootstrap, T.INPUTS)
+    n = len(records)
+    done = threading.Event()
+    consumer = KafkaConsumer(*[t.name for t in T.INPUTS], bootstrap_servers=settings.bootstrap,
+                             auto_offset_reset="earliest", enable_auto_commit=False,
+                             group_id=None, max_poll_records=5000)
+    consumer.poll(timeout_ms=100)
+
+    def consume() -> None:
+        seen = 0
+        while seen < n:
+            for batch in consumer.poll(timeout_ms=200).values():
+                seen += len(batch)
+        done.set()
+
+    reader = threading.Thread(target=consume, daemon=True)
+    producer = KafkaProducer(bootstrap_servers=settings.bootstrap, acks="all", linger_ms=5,
+                             batch_size=256 * 1024)
+    reader.start()
+    start = time.perf_counter()
+    for rec in records:
+        producer.send(rec.topic.name, key=rec.key, value=rec.value)
+    producer.flush()
+    if not done.wait(300):
+        raise RuntimeError("baseline consumer did not read every record")
+    elapsed = time.perf_counter() - start
+    producer.close()
+    consumer.close()
+    return n / elapsed
+
+
+def stage_rates(settings) -> dict[str, float]:
+    """Records/s per stage, from the broker timestamps of the records each stage wrote."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap, enable_auto_commit=False,
+                             auto_offset_reset="earliest", group_id=None)
+    rates = {}
+    try:
+        for stage, outs in STAGE_OUTPUTS.items():
+            stamps: list[int] = []
+            for topic in outs:
+                from kafka import TopicPartition
+                tps = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
+                consumer.assign(tps)
+                consumer.seek_to_beginning(*tps)
+                ends = consumer.end_offsets(tps)
+                remaining = sum(ends.values())
+                while remaining > 0:
+                    got = consumer.poll(timeout_ms=500, max_records=10000)
+                    if not got:
+                        break
+                    for batch in got.values():
+                        stamps.extend(r.timestamp for r in batch)
+                        remaining -= len(batch)
+            if len(stamps) > 1:
+                span = (max(stamps) - min(stamps)) / 1000
+                rates[stage] = len(stamps) / span if span > 0 else float("inf")
+    finally:
+        consumer.close()
+    sink_span = report.query(settings.dsn, """
+        select count(*), extract(epoch from max(applied_at) - min(applied_at)) from ledger_entries""")[0]
+    if sink_span[0] and sink_span[1]:
+        rates["sink_ledger_rows"] = sink_span[0] / float(sink_span[1])
+    return rates
+
+
+def end_to_end(settings, scenario, rss: PeakRss) -> dict:
+    from infra.demo import reset
+    from producers.publish import publish
+
+    reset(settings)
+    logs = settings.home / "logs"
+    processor = pipeline.rcm_service("process", settings, logs).start()
+    sink = pipeline.rcm_service("sink", settings, logs).start()
+    rss.watch("processor", processor.pid)
+    rss.watch("sink", sink.pid)
+    try:
+        wait_for_group(settings, processor)
+        started_wall = time.time()
+        publish(scenario.records, settings.bootstrap)
+        pipeline.wait_drained(settings, [processor, sink], timeout=900)
+    finally:
+        processor.stop()
+        sink.stop()
+    last_commit = report.query(settings.dsn, """
+        select extract(epoch from greatest((select max(applied_at) from ledger_entries),
+                                           (select max(applied_at) from claims)))""")[0][0]
+    elapsed = float(last_commit) - started_wall
+    lat = report.latency_ms(settings.dsn)
+    result = {"e2e_events_per_s": len(scenario.records) / elapsed, **{f"{k}_ms": v for k, v in lat.items()}}
+    result.update({f"stage_{k}_per_s": v for k, v in stage_rates(settings).items()})
+    return result
+
+
+def wait_for_group(settings, processor: pipeline.Service, timeout: float = 120) -> None:
+    """Wait until the faust worker has joined its group, so start-up is not counted as throughput."""
+    from kafka import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if not processor.alive():
+                raise RuntimeError(f"processor exited:\n{processor.tail()}")
+            desc = admin.describe_consumer_groups([settings.app_id])[0]
+            if desc.state == "Stable" and desc.members:
+                time.sleep(1.0)  # let the assignment settle and the coder warm up
+                return
+            time.sleep(0.5)
+    finally:
+        admin.close()
+    raise RuntimeError("processor did not join its consumer group")
+
+
+def cmd_bench(args) -> int:
+    from infra import kafka, postgres, services
+    from producers.synthetic import generate
+
+    settings = settings_mod.load()
+    services.up(settings)
+    say(f"== generating {args.events:,} events (seed {args.seed})")
+    scenario = generate(args.events, args.seed)
+    records = list(scenario.records)
+    scenario.records = records
+    base_runs, e2e_runs = [], []
+    with PeakRss() as rss:
+        rss.watch("kafka", kafka.running_pid(settings) if settings.manages_kafka else None)
+        rss.watch("postgres", postgres.running_pid(settings) if settings.manages_postgres else None)
+        import os
+        rss.watch("bench_producer", os.getpid())
+        for i in range(args.repeat):
+            say(f"== run {i + 1}/{args.repeat}: baseline")
+            base_runs.append(baseline(settings, records))
+            say(f"   baseline {base_runs[-1]:,.0f} events/s; end to end...")
+            e2e_runs.append(end_to_end(settings, scenario, rss))
+            say(f"   end to end {e2e_runs[-1]['e2e_events_per_s']:,.0f} events/s")
+    med = {k: statistics.median(r[k] for r in e2e_runs) for k in e2e_runs[0]}
+    base = statistics.median(base_runs)
+    print(f"\nrcm bench: {args.events:,} events, {args.repeat} run(s), medians")
+    print(f"  baseline (kafka-python produce+consume) {base:>12,.0f} events/s")
+    print(f"  end to end (to PostgreSQL balances)     {med['e2e_events_per_s']:>12,.0f} events/s")
+    print(f"  ratio end-to-end / baseline             {med['e2e_events_per_s'] / base:>12.3f}")
+    print(f"  latency p50 / p95 / p99                 {med['p50_ms']:,.0f} / {med['p95_ms']:,.0f} / "
+          f"{med['p99_ms']:,.0f} ms")
+    for k, v in med.items():
+        if k.startswith("stage_"):
+            print(f"  {k[6:]:<40} {v:>12,.0f} records/s")
+    for name, peak in sorted(rss.peak.items()):
+        print(f"  peak RSS {name:<31} {peak / 2**20:>12,.0f} MiB")
+    kv = {"events": args.events, "repeat": args.repeat,
+          "e2e_events_per_s": f"{med['e2e_events_per_s']:.0f}", "baseline_events_per_s": f"{base:.0f}",
+          "ratio": f"{med['e2e_events_per_s'] / base:.4f}", "p50_ms": f"{med['p50_ms']:.0f}",
+          "p95_ms": f"{med['p95_ms']:.0f}", "p99_ms": f"{med['p99_ms']:.0f}"}
+    kv.update({f"rss_{n}_mib": f"{p / 2**20:.0f}" for n, p in sorted(rss.peak.items())})
+    print(" ".join(f"{k}={v}" for k, v in kv.items()))
+    return 0
