@@ -38,6 +38,9 @@ def child_env(settings: Settings, **extra: str) -> dict[str, str]:
         "RCM_DATABASE_URL": settings.dsn,
         "RCM_APP_ID": settings.app_id,
         "RCM_SINK_GROUP": settings.sink_group,
+        "RCM_PROCESSOR_METRICS_PORT": str(settings.processor_metrics_port),
+        "RCM_SINK_METRICS_PORT": str(settings.sink_metrics_port),
+        "RCM_CODING_THRESHOLD": str(settings.coding_threshold),
         "PYTHONUNBUFFERED": "1",
     })
     env.update(extra)
