@@ -39,7 +39,7 @@ COMMENT ON COLUMN claims.diagnosis_codes IS 'ICD-10-CM codes in claim order (lin
 COMMENT ON COLUMN claims.service_start IS 'First date of service.';
 COMMENT ON COLUMN claims.service_end IS 'Last date of service.';
 COMMENT ON COLUMN claims.built_at IS 'When the claim was built (event time).';
-COMMENT ON COLUMN claims.source_event_id IS 'Id of the ClaimBuilt event (derived from the encounter event).';
+COMMENT ON COLUMN claims.source_event_id IS 'Id of the encounter event the claim was built from.';
 COMMENT ON COLUMN claims.source_emitted_at IS 'When the hospital system emitted the source encounter.';
 COMMENT ON COLUMN claims.applied_at IS 'When the sink wrote this row.';
 

@@ -1,0 +1,228 @@
+"""Write one batch of decoded records to PostgreSQL in one transaction, with the offsets it covers.
+
+Rows go in with multi-row INSERT ... ON CONFLICT DO NOTHING, so a redelivered record changes
+nothing. Only ledger entries that were actually inserted move `account_balances`, aggregated per
+account in SQL. The batch's next offsets are upserted in the same transaction: the effect and the
+progress commit together, which keeps balances exact to the cent across crashes and rebalances.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from psycopg2.extras import Json, execute_values
+
+
+@dataclass(frozen=True)
+class SinkRecord:
+    """A decoded record and where it was read. `schema` picks the table (DeadLetter for sink rejects)."""
+
+    topic: str
+    partition: int
+    offset: int
+    schema: str
+    value: dict
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    inserted: dict[str, int] = field(default_factory=dict)  # table -> new rows
+    balances: list[dict] = field(default_factory=list)  # AccountBalanceUpdated dicts, committed
+    offsets: dict[tuple[str, int], int] = field(default_factory=dict)  # (topic, partition) -> next
+
+
+def _default(obj):
+    if isinstance(obj, (date, datetime)):
+        return obj.isoformat()
+    if isinstance(obj, bytes):
+        return obj.hex()
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+
+def _json(value) -> Json:
+    return Json(value, dumps=lambda v: json.dumps(v, default=_default, separators=(",", ":")))
+
+
+@dataclass(frozen=True)
+class _Table:
+    name: str
+    columns: tuple[str, ...]
+    key: str
+    row: object  # callable(dict) -> tuple
+
+
+_TABLES: dict[str, _Table] = {t.name: t for t in (
+    _Table("claims", ("claim_id", "account_id", "encounter_id", "payer_id", "plan_type", "claim_type",
+                      "status", "total_charge_cents", "edits", "lines", "diagnosis_codes",
+                      "service_start", "service_end", "built_at", "source_event_id",
+                      "source_emitted_at"), "claim_id",
+           lambda r: (r["claim_id"], r["account_id"], r["encounter_id"], r["payer_id"],
+                      r["plan_type"], r["claim_type"], r["status"], r["total_charge_cents"],
+                      _json(r["edits"]), _json(r["lines"]), list(r["diagnosis_codes"]),
+                      r["service_start"], r["service_end"], r["occurred_at"],
+                      r["source_event_id"], r["source_emitted_at"])),
+    _Table("coding_review", ("review_id", "encounter_id", "account_id", "payer_id",
+                             "encounter_class", "total_charge_cents", "reasons", "suggestions",
+                             "requested_at", "source_event_id", "source_emitted_at"), "review_id",
+           lambda r: (r["event_id"], r["encounter_id"], r["account_id"], r["payer_id"],
+                      r["encounter_class"], r["total_charge_cents"], list(r["reasons"]),
+                      _json(r["suggestions"]), r["occurred_at"], r["source_event_id"],
+                      r["source_emitted_at"])),
+    _Table("encounters_coded", ("event_id", "encounter_id", "account_id", "payer_id", "plan_type",
+                                "encounter_class", "patient_age", "patient_sex", "service_start",
+                                "service_end", "diagnoses", "procedures", "total_charge_cents",
+                                "coded_at", "source_event_id", "source_emitted_at"), "event_id",
+           lambda r: (r["event_id"], r["encounter_id"], r["account_id"], r["payer_id"],
+                      r["plan_type"], r["encounter_class"], r["patient_age"], r["patient_sex"],
+                      r["service_start"], r["service_end"], _json(r["diagnoses"]),
+                      _json(r["procedures"]), sum(p["charge_cents"] for p in r["procedures"]),
+                      r["occurred_at"], r["source_event_id"], r["source_emitted_at"])),
+    _Table("denials", ("denial_id", "remittance_id", "claim_id", "account_id", "payer_id", "line",
+                       "group_code", "reason_code", "category", "preventable", "amount_cents",
+                       "denied_on", "appeal_deadline", "remarks", "source_event_id",
+                       "source_emitted_at"), "denial_id",
+           lambda r: (r["denial_id"], r["remittance_id"], r["claim_id"], r["account_id"],
+                      r["payer_id"], r["line"], r["group_code"], r["reason_code"], r["category"],
+                      r["preventable"], r["amount_cents"], r["denied_on"], r["appeal_deadline"],
+                      list(r["remarks"]), r["source_event_id"], r["source_emitted_at"])),
+    _Table("ledger_entries", ("entry_id", "account_id", "kind", "insurance_delta_cents",
+                              "patient_delta_cents", "posted_at", "reference", "payer_id",
+                              "reason", "source_event_id", "source_emitted_at"), "entry_id",
+           lambda r: (r["event_id"], r["account_id"], r["kind"], r["insurance_delta_cents"],
+                      r["patient_delta_cents"], r["posted_at"], r["reference"], r["payer_id"],
+                      r["reason"], r["source_event_id"], r["source_emitted_at"])),
+    _Table("dead_letters", ("event_id", "source_topic", "source_partition", "source_offset",
+                            "stage", "error", "reason", "payload", "key", "dead_lettered_at"),
+           "event_id",
+           lambda r: (r["event_id"], r["source_topic"], r["source_partition"], r["source_offset"],
+                      r["stage"], r["error"], r["reason"], bytes(r["payload"]),
+                      None if r["key"] is None else bytes(r["key"]), r["dead_lettered_at"])),
+)}
+
+TABLE_OF_SCHEMA = {
+    "ClaimBuilt": "claims",
+    "CodingReviewRequested": "coding_review",
+    "EncounterCoded": "encounters_coded",
+    "DenialFlagged": "denials",
+    "LedgerEntryPosted": "ledger_entries",
+    "DeadLetter": "dead_letters",
+}
+
+# Inserted entries only (RETURNING), aggregated per account, added onto the stored balance. The
+# upsert is a data-modifying CTE: PostgreSQL runs it once whether or not the SELECT reads it.
+_LEDGER_SQL = """
+WITH ins AS (
+    INSERT INTO ledger_entries ({columns}) VALUES %s
+    ON CONFLICT (entry_id) DO NOTHING
+    RETURNING account_id, kind, insurance_delta_cents + patient_delta_cents AS delta,
+              insurance_delta_cents, patient_delta_cents
+), per_account AS (
+    SELECT account_id,
+           sum(insurance_delta_cents) AS insurance, sum(patient_delta_cents) AS patient,
+           sum(delta) FILTER (WHERE kind = 'CHARGE') AS charges,
+           -sum(delta) FILTER (WHERE kind IN ('PAYER_PAYMENT', 'PATIENT_PAYMENT', 'PATIENT_REFUND'))
+               AS payments,
+           -sum(delta) FILTER (WHERE kind IN ('CONTRACTUAL_ADJUSTMENT', 'OTHER_ADJUSTMENT'))
+               AS adjustments,
+           count(*) AS n
+    FROM ins GROUP BY account_id
+), up AS (
+    INSERT INTO account_balances AS b (account_id, insurance_cents, patient_cents, total_cents,
+                                       charges_cents, payments_cents, adjustments_cents, entries,
+                                       updated_at)
+    SELECT account_id, insurance, patient, insurance + patient, coalesce(charges, 0),
+           coalesce(payments, 0), coalesce(adjustments, 0), n, clock_timestamp()
+    FROM per_account
+    ON CONFLICT (account_id) DO UPDATE SET
+        insurance_cents = b.insurance_cents + EXCLUDED.insurance_cents,
+        patient_cents = b.patient_cents + EXCLUDED.patient_cents,
+        total_cents = b.total_cents + EXCLUDED.total_cents,
+        charges_cents = b.charges_cents + EXCLUDED.charges_cents,
+        payments_cents = b.payments_cents + EXCLUDED.payments_cents,
+        adjustments_cents = b.adjustments_cents + EXCLUDED.adjustments_cents,
+        entries = b.entries + EXCLUDED.entries,
+        updated_at = EXCLUDED.updated_at
+    RETURNING 1
+)
+SELECT account_id, n FROM per_account
+"""
+
+_OFFSETS_SQL = """
+INSERT INTO sink_offsets AS o (consumer_group, topic, partition, next_offset) VALUES %s
+ON CONFLICT (consumer_group, topic, partition) DO UPDATE
+SET next_offset = EXCLUDED.next_offset, updated_at = clock_timestamp()
+WHERE EXCLUDED.next_offset > o.next_offset
+"""
+
+_BALANCE_COLUMNS = ("account_id", "insurance_cents", "patient_cents", "total_cents",
+                    "charges_cents", "payments_cents", "adjustments_cents", "entries", "updated_at")
+
+
+def next_offsets(records: Iterable[SinkRecord]) -> dict[tuple[str, int], int]:
+    offsets: dict[tuple[str, int], int] = {}
+    for rec in records:
+        tp = (rec.topic, rec.partition)
+        offsets[tp] = max(offsets.get(tp, 0), rec.offset + 1)
+    return offsets
+
+
+def write_batch(conn, group: str, records: Sequence[SinkRecord]) -> BatchResult:
+    """Apply `records` and store their next offsets for `group` in one transaction; commit it."""
+    by_table: dict[str, dict[str, tuple]] = {}
+    for rec in records:
+        table = _TABLES[TABLE_OF_SCHEMA[rec.schema]]
+        rows = by_table.setdefault(table.name, {})
+        row = table.row(rec.value)
+        rows.setdefault(row[0], row)  # a key twice in one batch: the first one wins, as on redelivery
+    offsets = next_offsets(records)
+    inserted: dict[str, int] = {}
+    try:
+        with conn.cursor() as cur:
+            touched: list[str] = []
+            for name, rows in by_table.items():
+                if name == "ledger_entries":
+                    inserted[name], touched = _insert_ledger(cur, list(rows.values()))
+                else:
+                    inserted[name] = _insert(cur, _TABLES[name], list(rows.values()))
+            if offsets:
+                execute_values(cur, _OFFSETS_SQL,
+                               [(group, t, p, o) for (t, p), o in sorted(offsets.items())],
+                               page_size=len(offsets))
+            balances = _balances(cur, touched)
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return BatchResult(inserted, balances, offsets)
+
+
+def _insert(cur, table: _Table, rows: list[tuple]) -> int:
+    sql = (f"INSERT INTO {table.name} ({', '.join(table.columns)}) VALUES %s "
+           f"ON CONFLICT ({table.key}) DO NOTHING RETURNING 1")
+    return len(execute_values(cur, sql, rows, page_size=max(1, len(rows)), fetch=True))
+
+
+def _insert_ledger(cur, rows: list[tuple]) -> tuple[int, list[str]]:
+    sql = _LEDGER_SQL.format(columns=", ".join(_TABLES["ledger_entries"].columns))
+    per_account = execute_values(cur, sql, rows, page_size=max(1, len(rows)), fetch=True)
+    return sum(n for _, n in per_account), sorted({account for account, _ in per_account})
+
+
+def _balances(cur, accounts: list[str]) -> list[dict]:
+    if not accounts:
+        return []
+    cur.execute(f"SELECT {', '.join(_BALANCE_COLUMNS)} FROM account_balances"
+                " WHERE account_id = ANY(%s) ORDER BY account_id", (accounts,))
+    return [dict(zip(_BALANCE_COLUMNS, row)) for row in cur.fetchall()]
+
+
+def stored_offsets(conn, group: str) -> dict[tuple[str, int], int]:
+    """Where `group` resumes, per (topic, partition), as committed with the data."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT topic, partition, next_offset FROM sink_offsets WHERE consumer_group = %s",
+                    (group,))
+        rows = cur.fetchall()
+    conn.rollback()  # end the read transaction so the connection holds no snapshot while idle
+    return {(t, p): o for t, p, o in rows}

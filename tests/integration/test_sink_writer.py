@@ -1,0 +1,219 @@
+"""The sink writer against a real PostgreSQL: idempotent, atomic, balances exact to the cent."""
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime
+
+import psycopg2
+import pytest
+
+from processors.denials.rules import flag_denials
+from processors.ledger.rules import (
+    entries_for_encounter,
+    entries_for_payment,
+    entries_for_remittance,
+)
+from schemas.accounts import make_account_id
+from sinks.postgres import writer
+from sinks.postgres.migrate import apply_migrations
+from sinks.postgres.writer import SinkRecord, write_batch
+from tests import factories as f
+
+pytestmark = pytest.mark.integration
+GROUP = "test-sink"
+T0 = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
+
+
+def as_records(topic, schema, values, partition=0, start=0):
+    return [SinkRecord(topic, partition, start + i, schema, v) for i, v in enumerate(values)]
+
+
+def ledger_for(n):
+    return (entries_for_encounter(f.encounter(n)) + entries_for_remittance(f.remittance(n))
+            + entries_for_payment(f.payment(n, cents=500)) + entries_for_payment(
+                f.payment(n + 100000, cents=200, kind="REFUND", account_id=make_account_id(n))))
+
+
+def claim(n, status="HELD"):
+    return {
+        "event_id": f"enc-evt-{n}:claim", "source_event_id": f"enc-evt-{n}", "source_emitted_at": T0,
+        "claim_id": f"CLM-E{n:07d}", "encounter_id": f"E{n:07d}", "account_id": make_account_id(n),
+        "occurred_at": T0, "claim_type": "PROFESSIONAL", "payer_id": "COMM-ACME",
+        "plan_type": "COMMERCIAL", "billing_provider_npi": "1234567893", "facility_id": "FAC01",
+        "service_start": date(2026, 3, 2), "service_end": date(2026, 3, 2),
+        "diagnosis_codes": ["I10"],
+        "lines": [{"line": 1, "procedure_code": "99213", "modifiers": [], "revenue_code": "0510",
+                   "units": 1, "charge_cents": 14500, "service_date": date(2026, 3, 2),
+                   "diagnosis_pointers": [1]}],
+        "total_charge_cents": 14500, "status": status,
+        "edits": [{"edit": "DX_POINTER", "message": "line 1 points nowhere", "line": 1}]
+        if status == "HELD" else [],
+    }
+
+
+def review(n):
+    return {
+        "event_id": f"enc-evt-{n}:review", "source_event_id": f"enc-evt-{n}", "source_emitted_at": T0,
+        "encounter_id": f"E{n:07d}", "account_id": make_account_id(n), "occurred_at": T0,
+        "payer_id": "COMM-ACME", "encounter_class": "OFFICE", "total_charge_cents": 1000 * n,
+        "reasons": ["statement 1 is too vague to code"],
+        "suggestions": [{"sequence": 1, "text": "feels unwell", "code": None, "confidence": 0.2}],
+    }
+
+
+def dead_letter(offset):
+    return {"event_id": f"encounters:0:{offset}:coding", "source_topic": "encounters",
+            "source_partition": 0, "source_offset": offset, "stage": "coding", "error": "MALFORMED",
+            "reason": "record of 3 bytes has no wire header", "key": None, "payload": b"\x00\x01\x02",
+            "dead_lettered_at": T0}
+
+
+def mixed_batch():
+    denial_remit = f.remittance(7, lines=[
+        {"line": 1, "procedure_code": "99213", "units": 1, "charge_cents": 14500, "paid_cents": 0,
+         "adjustments": [f.adjustment("CO", "197", 14500)], "remarks": ["N54"]}], status="4")
+    entries = ledger_for(1) + ledger_for(2) + entries_for_encounter(f.encounter(7)) \
+        + entries_for_remittance(denial_remit)
+    return (as_records("ledger-entries", "LedgerEntryPosted", entries)
+            + as_records("denials", "DenialFlagged", flag_denials(denial_remit))
+            + as_records("claims", "ClaimBuilt", [claim(1, "CLEAN"), claim(2)], partition=1)
+            + as_records("coding-review", "CodingReviewRequested", [review(3), review(4)])
+            + as_records("dead-letters", "DeadLetter", [dead_letter(9)]))
+
+
+def query(dsn, sql, *args):
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(sql, args)
+        rows = cur.fetchall()
+    conn.close()
+    return rows
+
+
+def snapshot(dsn):
+    return {t: query(dsn, f"SELECT * FROM {t} ORDER BY 1") for t in (
+        "ledger_entries", "account_balances", "denials", "claims", "coding_review", "dead_letters",
+        "sink_offsets")}
+
+
+@pytest.fixture
+def conn(database_url):
+    c = psycopg2.connect(database_url)
+    yield c
+    c.close()
+
+
+def test_balances_are_the_sum_of_their_entries(conn, database_url):
+    result = write_batch(conn, GROUP, mixed_batch())
+    rows = query(database_url, """
+        SELECT b.account_id, b.insurance_cents, b.patient_cents, b.total_cents, b.entries,
+               sum(e.insurance_delta_cents), sum(e.patient_delta_cents), count(*)
+        FROM account_balances b JOIN ledger_entries e USING (account_id)
+        GROUP BY 1, 2, 3, 4, 5""")
+    assert len(rows) == 3
+    for _acct, ins, pat, total, n, sum_ins, sum_pat, count in rows:
+        assert (ins, pat, n) == (sum_ins, sum_pat, count)
+        assert total == ins + pat
+    one = {b["account_id"]: b for b in result.balances}[make_account_id(1)]
+    # charge 14500; payer paid 9000, CO-45 3500, PR-3 2000; patient paid 500, refunded 200
+    assert (one["insurance_cents"], one["patient_cents"], one["total_cents"]) == (0, 1700, 1700)
+    assert (one["charges_cents"], one["payments_cents"], one["adjustments_cents"]) == (14500, 9300, 3500)
+    assert one["entries"] == 6
+    denied = {b["account_id"]: b for b in result.balances}[make_account_id(7)]
+    assert (denied["insurance_cents"], denied["patient_cents"]) == (14500, 0)
+
+
+def test_applying_the_same_batch_twice_changes_nothing(conn, database_url):
+    batch = mixed_batch()
+    first = write_batch(conn, GROUP, batch)
+    before = snapshot(database_url)
+    second = write_batch(conn, GROUP, batch)
+    assert snapshot(database_url) == before
+    assert sum(first.inserted.values()) == len(batch)
+    assert sum(second.inserted.values()) == 0 and second.balances == []
+    assert writer.stored_offsets(conn, GROUP) == {
+        ("ledger-entries", 0): len([r for r in batch if r.topic == "ledger-entries"]),
+        ("denials", 0): 1, ("claims", 1): 2, ("coding-review", 0): 2, ("dead-letters", 0): 1}
+
+
+def test_a_redelivered_entry_in_a_later_batch_is_not_counted_again(conn, database_url):
+    entries = ledger_for(5)
+    write_batch(conn, GROUP, as_records("ledger-entries", "LedgerEntryPosted", entries[:3]))
+    result = write_batch(conn, GROUP, as_records("ledger-entries", "LedgerEntryPosted", entries))
+    assert result.inserted["ledger_entries"] == len(entries) - 3
+    [(ins, pat, n)] = query(database_url, "SELECT insurance_cents, patient_cents, entries"
+                                          " FROM account_balances")
+    assert (ins, pat, n) == (sum(e["insurance_delta_cents"] for e in entries),
+                             sum(e["patient_delta_cents"] for e in entries), len(entries))
+
+
+def test_offsets_never_move_backwards(conn):
+    write_batch(conn, GROUP, as_records("denials", "DenialFlagged", [], start=0)
+                + [SinkRecord("claims", 0, 41, "ClaimBuilt", claim(1))])
+    write_batch(conn, GROUP, [SinkRecord("claims", 0, 3, "ClaimBuilt", claim(2))])
+    assert writer.stored_offsets(conn, GROUP) == {("claims", 0): 42}
+
+
+def test_a_failure_mid_batch_writes_nothing(conn, database_url, monkeypatch):
+    empty = snapshot(database_url)
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("power cut after the rows, before the offsets")
+
+    real = writer.execute_values
+    monkeypatch.setattr(writer, "execute_values",
+                        lambda cur, sql, *a, **k: explode() if "sink_offsets" in sql else real(cur, sql, *a, **k))
+    with pytest.raises(RuntimeError):
+        write_batch(conn, GROUP, mixed_batch())
+    assert snapshot(database_url) == empty
+    monkeypatch.undo()
+    write_batch(conn, GROUP, mixed_batch())
+    assert snapshot(database_url)["account_balances"]
+
+
+def test_a_row_the_database_refuses_rolls_back_the_whole_batch(conn, database_url):
+    bad = claim(9)
+    bad["status"] = "LOST"  # breaks the claims status check after the ledger rows went in
+    with pytest.raises(psycopg2.IntegrityError):
+        write_batch(conn, GROUP, mixed_batch() + [SinkRecord("claims", 1, 99, "ClaimBuilt", bad)])
+    assert query(database_url, "SELECT count(*) FROM ledger_entries") == [(0,)]
+    assert query(database_url, "SELECT count(*) FROM sink_offsets") == [(0,)]
+
+
+def test_work_queue_views_order_by_what_to_work_first(conn, database_url):
+    write_batch(conn, GROUP, mixed_batch())
+    assert [r[0] for r in query(database_url, "SELECT encounter_id FROM coding_review_queue")] == [
+        "E0000004", "E0000003"]
+    assert [r[0] for r in query(database_url, "SELECT claim_id FROM held_claims")] == ["CLM-E0000002"]
+    [(category, days_left, deadline)] = query(
+        database_url, "SELECT category, days_left, appeal_deadline FROM denials_by_deadline")
+    assert category == "AUTHORIZATION" and days_left == (deadline - date.today()).days
+
+
+def test_every_table_and_column_is_commented(database_url):
+    missing = query(database_url, """
+        SELECT c.relname, a.attname FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+        WHERE c.relkind = 'r' AND c.relname <> 'schema_migrations'
+          AND col_description(c.oid, a.attnum) IS NULL""")
+    assert missing == []
+    assert query(database_url, """
+        SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND relkind IN ('r', 'v') AND obj_description(c.oid) IS NULL""") == []
+
+
+def test_migrations_are_idempotent(database_url):
+    assert apply_migrations(database_url) == []
+    names = [r[0] for r in query(database_url, "SELECT name FROM schema_migrations ORDER BY name")]
+    assert names == sorted(names) and names[0].startswith("0001_")
+
+
+def test_five_thousand_entries_write_in_one_round_of_statements(conn, database_url):
+    entries = [e for n in range(1, 1300) for e in ledger_for(n)][:5000]
+    started = time.perf_counter()
+    result = write_batch(conn, GROUP, as_records("ledger-entries", "LedgerEntryPosted", entries))
+    elapsed = time.perf_counter() - started
+    assert result.inserted["ledger_entries"] == 5000
+    print(f"\nwriter: 5000 ledger entries in {elapsed * 1000:.0f} ms ({5000 / elapsed:,.0f} rows/s)")
+    [(total,)] = query(database_url, "SELECT sum(total_cents) FROM account_balances")
+    assert total == sum(e["insurance_delta_cents"] + e["patient_delta_cents"] for e in entries)
