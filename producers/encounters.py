@@ -1,0 +1,136 @@
+"""Synthetic patients and encounters: class, payer, age and sex that fit the diagnoses, charge lines
+that fit the class. Everything comes from one random.Random, so a seed fixes the result.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from processors.chargemaster import ChargeItem
+from processors.payers import PAYERS
+from producers.phrases import PHRASES, VAGUE, Phrase
+
+# Published mixes (DESIGN.md section 1 and the issue): class and payer shares in percent.
+CLASS_MIX = (("OFFICE", 55), ("OUTPATIENT", 25), ("EMERGENCY", 15), ("INPATIENT", 5))
+PAYER_MIX = (("MEDICARE", 35), ("MEDICAID", 18), ("COMM-ACME", 12), ("COMM-BLUE", 12),
+             ("COMM-NORTH", 8), ("COMM-UNITY", 8), ("SELFPAY", 7))
+DIAGNOSIS_COUNT = ((1, 45), (2, 30), (3, 15), (4, 10))
+VAGUE_SHARE = 0.03
+PRECODED_SHARE = 0.05
+FACILITIES = {"OFFICE": ("CLINIC-01", "CLINIC-02"), "OUTPATIENT": ("HOSP-01",),
+              "EMERGENCY": ("HOSP-01",), "INPATIENT": ("HOSP-01",)}
+
+
+def pick(rng: random.Random, weighted) -> object:
+    values, weights = zip(*weighted)
+    return rng.choices(values, weights)[0]
+
+
+def _npi(base: int) -> str:
+    from schemas.accounts import check_digit
+    digits = f"{base:09d}"
+    return digits + check_digit("80840" + digits)  # NPI check digit: Luhn over the 80840 prefix
+
+
+PROVIDERS = tuple(_npi(123450000 + 7919 * i) for i in range(12))
+
+
+@dataclass(frozen=True)
+class Patient:
+    account_id: str
+    payer_id: str
+    plan_type: str
+    age: int
+    sex: str
+
+
+def make_patient(rng: random.Random, account_id: str) -> Patient:
+    payer_id = pick(rng, PAYER_MIX)
+    plan = PAYERS[payer_id].plan_type
+    if plan == "MEDICARE":
+        age = rng.randint(65, 94) if rng.random() < 0.9 else rng.randint(30, 64)
+    elif plan == "SELF_PAY":
+        age = rng.randint(18, 64)
+    else:
+        age = rng.randint(0, 17) if rng.random() < 0.2 else rng.randint(18, 64)
+    return Patient(account_id, payer_id, plan, age, rng.choice("FM"))
+
+
+def _fits(p: Phrase, patient: Patient) -> bool:
+    return p.min_age <= patient.age <= p.max_age and p.sex in ("", patient.sex)
+
+
+class Catalog:
+    """Phrases and charge items indexed for fast draws."""
+
+    def __init__(self, charge_master: dict[str, ChargeItem]):
+        self.charge_master = charge_master
+        self.phrases = PHRASES
+        self._fitting: dict[tuple[int, str, str], tuple[list[Phrase], list[Phrase]]] = {}
+        items = sorted(charge_master.values(), key=lambda i: i.charge_code)
+        self.anchors = {c: [i for i in items if c in _classes(i) and _is_anchor(i, c)] for c, _ in CLASS_MIX}
+        self.extras = {c: [i for i in items if c in _classes(i) and not _is_anchor(i, c)
+                           and i.revenue_code not in ROOM_REVENUE] for c, _ in CLASS_MIX}
+
+    def _phrases_for(self, patient: Patient, cls: str) -> tuple[list[Phrase], list[Phrase]]:
+        key = (patient.age, patient.sex, cls)
+        if key not in self._fitting:
+            fitting = [p for p in self.phrases if _fits(p, patient)]
+            self._fitting[key] = (fitting, [p for p in fitting if cls in _classes(p)] or fitting)
+        return self._fitting[key]
+
+    def diagnoses(self, rng: random.Random, patient: Patient, cls: str) -> tuple[list[dict], bool]:
+        fitting, typical = self._phrases_for(patient, cls)
+        chosen = [rng.choice(typical)]
+        for _ in range(pick(rng, DIAGNOSIS_COUNT) - 1):
+            p = rng.choice(fitting)
+            if all(p.code != c.code for c in chosen):
+                chosen.append(p)
+        stmts = [{"sequence": i + 1, "text": p.text,
+                  "code": p.code if rng.random() < PRECODED_SHARE else None}
+                 for i, p in enumerate(chosen)]
+        vague = rng.random() < VAGUE_SHARE
+        if vague:
+            stmts[rng.randrange(len(stmts))].update(text=rng.choice(VAGUE), code=None)
+        return stmts, vague
+
+    def charges(self, rng: random.Random, patient: Patient, cls: str,
+                start: date, end: date) -> list[dict]:
+        ok = [i for i in self.anchors[cls] if i.sex in ("", patient.sex)]
+        anchor = rng.choice(ok or self.extras[cls])
+        stay = (end - start).days
+        lines = [(anchor, max(stay, 1) if anchor.revenue_code in ROOM_REVENUE else 1)]
+        extras = [i for i in self.extras[cls] if i.sex in ("", patient.sex)]
+        count = {"OFFICE": (0, 2), "EMERGENCY": (1, 4), "OUTPATIENT": (1, 4), "INPATIENT": (3, 7)}[cls]
+        for item in rng.sample(extras, min(len(extras), rng.randint(*count))):
+            lines.append((item, _units(rng, item)))
+        return [{"line": n + 1, "charge_code": item.charge_code, "units": units,
+                 "unit_price_cents": item.unit_price_cents,
+                 "service_date": start if n == 0 else start + timedelta(days=rng.randint(0, stay))}
+                for n, (item, units) in enumerate(lines)]
+
+
+ROOM_REVENUE = frozenset({"0110", "0111", "0120", "0121", "0200", "0206"})
+
+
+def _classes(obj) -> tuple[str, ...]:
+    return tuple(c.upper() for c in obj.classes)
+
+
+def _is_anchor(item: ChargeItem, cls: str) -> bool:
+    """The line a visit of this class is built around: the visit itself, the stay or the procedure."""
+    if cls == "INPATIENT":
+        return item.revenue_code in ROOM_REVENUE
+    if cls in ("OFFICE", "EMERGENCY"):
+        return item.procedure_code.startswith("99") or item.procedure_code == "G0439"
+    return item.unit_price_cents >= 25_000 and item.revenue_code not in ("0710",) \
+        and not item.procedure_code.startswith("99")
+
+
+def _units(rng: random.Random, item: ChargeItem) -> int:
+    if item.revenue_code in ("0360", "0710"):  # priced per 15 minutes
+        return rng.randint(2, 12)
+    if item.revenue_code in ("0250", "0636", "0258") and item.unit_price_cents < 5000:
+        return rng.randint(1, 6)
+    return 1

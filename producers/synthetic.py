@@ -1,0 +1,299 @@
+"""The synthetic hospital: a seeded, reproducible stream of encounters, remittances and payments
+over ~90 days of event time, with realistic mixes, some out-of-order arrivals, ~1% bad records, and
+the ground truth every balance must reach.
+
+Records are encoded here, once. `emitted_at` holds the record's `occurred_at` as a placeholder and
+`Outgoing.stamp_at` says where it sits; producers.publish stamps the wall clock there. So the same
+seed and start give the same bytes, and the truth never depends on emitted_at.
+Each good record carries its own balance effect, summed from the amounts chosen here (not from the
+ledger rules), following the balance semantics of the team spec.
+"""
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from processors.chargemaster import load_charge_master
+from producers import bad as badrec
+from producers.encounters import CLASS_MIX, FACILITIES, PROVIDERS, Catalog, make_patient, pick
+from producers.remits import adjudicate, terms_for
+from producers.stamp import emitted_at_offset
+from schemas import codec
+from schemas.accounts import make_account_id
+from schemas.topics import ENCOUNTERS, INPUTS, PAYMENTS, REMITTANCES, Topic
+
+DAY_MS = 86_400_000
+HOUR_MS = 3_600_000
+WINDOW_DAYS = 90
+BAD_SHARE = 0.01
+OUT_OF_ORDER_SHARE = 0.03  # remittances that reach the stream before their encounter
+ENCOUNTERS_PER_ACCOUNT = ((1, 75), (2, 18), (3, 7))
+METHODS = (("CARD", 50), ("ONLINE", 25), ("CHECK", 15), ("CASH", 10))
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    topic: Topic
+    key: bytes
+    value: bytes
+    stamp_at: int | None = None  # byte offset of emitted_at; None when the bytes do not decode
+    bad: str | None = None  # the bad-record kind (producers.bad.KINDS), None for good records
+
+
+@dataclass
+class Scenario:
+    records: list[Outgoing]
+    truth: dict = field(default_factory=dict)
+
+    def write_truth(self, path: str | Path) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(self.truth, indent=1, sort_keys=True))
+
+
+class _Event:
+    __slots__ = ("order", "topic", "rec", "insurance", "patient", "charges", "info")
+
+    def __init__(self, order: int, topic: Topic, rec: dict, insurance=0, patient=0, charges=0,
+                 **info):
+        self.order, self.topic, self.rec = order, topic, rec
+        self.insurance, self.patient, self.charges, self.info = insurance, patient, charges, info
+
+
+def _ms(d: date) -> int:
+    return int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp() * 1000)
+
+
+def default_start(clock=None) -> date:
+    """The window ends today, so aging and appeal deadlines look live."""
+    now = clock() if clock else datetime.now(UTC)
+    return now.date() - timedelta(days=WINDOW_DAYS)
+
+
+class _Hospital:
+    def __init__(self, rng: random.Random, seed: int, start: date, charge_master):
+        self.rng, self.seed, self.start = rng, seed, start
+        self.t0, self.t_end = _ms(start), _ms(start) + WINDOW_DAYS * DAY_MS
+        self.catalog = Catalog(charge_master)
+        self.n = {"account": 0, "encounter": 0, "remittance": 0, "payment": 0, "event": 0}
+
+    def next(self, what: str) -> int:
+        self.n[what] += 1
+        return self.n[what]
+
+    def event_id(self, prefix: str) -> str:
+        return f"{prefix}-{self.seed}-{self.next('event'):07d}"
+
+    def patient(self):
+        number = (self.seed % 1000) * 1_000_000 + self.next("account")
+        return make_patient(self.rng, make_account_id(number))
+
+    def encounter(self, patient, day: int) -> dict:
+        rng = self.rng
+        cls = pick(rng, CLASS_MIX)
+        start = self.start + timedelta(days=day)
+        stay = rng.randint(1, 6) if cls == "INPATIENT" else int(cls == "EMERGENCY" and rng.random() < 0.2)
+        end = start + timedelta(days=stay)
+        diagnoses, vague = self.catalog.diagnoses(rng, patient, cls)
+        encounter_id = f"E{self.seed}-{self.next('encounter'):07d}"
+        occurred = _ms(end) + rng.randint(16 * HOUR_MS, 24 * HOUR_MS - 1)
+        return {
+            "event_id": self.event_id("enc"), "encounter_id": encounter_id,
+            "account_id": patient.account_id, "occurred_at": occurred, "emitted_at": occurred,
+            "patient_age": patient.age, "patient_sex": patient.sex, "payer_id": patient.payer_id,
+            "plan_type": patient.plan_type, "provider_npi": rng.choice(PROVIDERS),
+            "facility_id": rng.choice(FACILITIES[cls]), "encounter_class": cls,
+            "service_start": start, "service_end": end, "diagnoses": diagnoses,
+            "charges": self.catalog.charges(rng, patient, cls, start, end),
+        }, vague
+
+    def payment(self, account_id: str, at: int, amount: int, kind: str = "PAYMENT",
+                method: str | None = None) -> _Event:
+        rec = {"event_id": self.event_id("pay"), "payment_id": f"P{self.seed}-{self.next('payment'):07d}",
+               "account_id": account_id, "occurred_at": at, "emitted_at": at, "kind": kind,
+               "method": method or pick(self.rng, METHODS), "amount_cents": amount}
+        sign = -1 if kind == "PAYMENT" else 1
+        return _Event(at, PAYMENTS, rec, patient=sign * amount, refund=kind == "REFUND")
+
+    def remittance(self, enc: dict, patient, at: int, terms) -> tuple[_Event, int]:
+        rng, cm = self.rng, self.catalog.charge_master
+        lines = [(cm[c["charge_code"]].procedure_code or cm[c["charge_code"]].revenue_code,
+                  c["units"], c["units"] * c["unit_price_cents"]) for c in enc["charges"]]
+        status, rlines, remarks = adjudicate(rng, patient.payer_id, lines, terms)
+        paid = sum(ln["paid_cents"] for ln in rlines)
+        pr = sum(a["amount_cents"] for ln in rlines for a in ln["adjustments"] if a["group_code"] == "PR")
+        co45 = sum(a["amount_cents"] for ln in rlines for a in ln["adjustments"]
+                   if a["group_code"] == "CO" and a["reason_code"] == "45")
+        denials = [a["amount_cents"] for ln in rlines for a in ln["adjustments"]
+                   if a["group_code"] != "PR" and a["reason_code"] != "45"]
+        rec = {"event_id": self.event_id("rem"), "remittance_id": f"R{self.seed}-{self.next('remittance'):07d}",
+               "account_id": enc["account_id"], "claim_id": "CLM-" + enc["encounter_id"],
+               "occurred_at": at, "emitted_at": at, "payer_id": patient.payer_id,
+               "payer_claim_control_number": f"{rng.randrange(10**13, 10**14)}",
+               "trace_number": f"EFT{patient.payer_id[-4:]}{(at - self.t0) // DAY_MS:03d}{self.seed % 1000:03d}",
+               "claim_status": status, "total_charge_cents": sum(ln[2] for ln in lines),
+               "total_paid_cents": paid, "patient_responsibility_cents": pr,
+               "claim_adjustments": [], "lines": rlines, "remarks": remarks}
+        ev = _Event(at, REMITTANCES, rec, insurance=-(paid + co45 + pr), patient=pr,
+                    denials=denials, denied=bool(denials), whole_denial=status == "4")
+        return ev, pr
+
+    def bundle(self, patient) -> list[_Event]:
+        """One encounter and what follows it, in the order it happens; events after the window are
+        left out (they have not happened yet)."""
+        rng = self.rng
+        enc, vague = self.encounter(patient, rng.randint(0, WINDOW_DAYS - 10))
+        charges = sum(c["units"] * c["unit_price_cents"] for c in enc["charges"])
+        self_pay = patient.plan_type == "SELF_PAY"
+        events = [_Event(enc["occurred_at"], ENCOUNTERS, enc, insurance=0 if self_pay else charges,
+                         patient=charges if self_pay else 0, charges=charges, vague=vague)]
+        if vague:  # waits in coding review: not billed, so nothing follows yet
+            return events
+        day0 = _ms(enc["service_start"])
+        owed, prepaid = charges, 0
+        if not self_pay:
+            terms = terms_for(rng, patient.plan_type, enc["encounter_class"])
+            if terms.copay and enc["encounter_class"] == "OFFICE" and rng.random() < 0.6:
+                prepaid = terms.copay  # collected at check-in, before the visit is charged
+                events.append(self.payment(patient.account_id, day0 + rng.randint(8, 15) * HOUR_MS,
+                                           prepaid, method=rng.choice(("CARD", "CASH"))))
+            at = enc["occurred_at"] + rng.randint(12, 40) * DAY_MS + rng.randint(0, 4 * HOUR_MS)
+            remit, owed = self.remittance(enc, patient, at, terms)
+            remit.info["out_of_order"] = rng.random() < OUT_OF_ORDER_SHARE
+            if remit.info["out_of_order"]:
+                remit.order = enc["occurred_at"] - rng.randint(1, HOUR_MS)
+            events.append(remit)
+        billed = (events[-1].rec["occurred_at"] if not self_pay else enc["occurred_at"]) + 7 * DAY_MS
+        events += self.patient_payments(patient.account_id, billed, owed - prepaid)
+        return [e for e in events if e.rec["occurred_at"] < self.t_end]
+
+    def patient_payments(self, account_id: str, billed: int, balance: int) -> list[_Event]:
+        rng, out = self.rng, []
+        if balance < 0:  # copay collected but the claim left less to the patient
+            return [self.payment(account_id, billed + rng.randint(3, 20) * DAY_MS, -balance, "REFUND")]
+        if balance == 0:
+            return out
+        style = pick(rng, (("none", 18), ("full", 45), ("partial", 25), ("late", 10), ("over", 2)))
+        at = billed + rng.randint(1, 30) * DAY_MS + rng.randint(8, 20) * HOUR_MS
+        if style in ("full", "late"):
+            out.append(self.payment(account_id, at + (rng.randint(30, 60) * DAY_MS if style == "late" else 0), balance))
+        elif style == "partial":
+            left = balance
+            for _ in range(rng.randint(1, 3)):
+                amount = max(1, left * rng.randint(20, 60) // 100)
+                out.append(self.payment(account_id, at, amount))
+                left -= amount
+                at += rng.randint(25, 35) * DAY_MS
+        elif style == "over":
+            extra = rng.randint(500, 10_000)
+            out.append(self.payment(account_id, at, balance + extra))
+            out.append(self.payment(account_id, at + rng.randint(7, 21) * DAY_MS, extra, "REFUND"))
+        return out
+
+
+def generate(events: int, seed: int, start: date | None = None, clock=None,
+             bad_share: float = BAD_SHARE, charge_master=None) -> Scenario:
+    """Exactly `events` records: good bundles (account by account, interleaved in event time) plus
+    bad records. `start` defaults to 90 days before the clock's today: pass it to pin the bytes."""
+    rng = random.Random(seed)
+    start = start or default_start(clock)
+    hospital = _Hospital(rng, seed, start, charge_master or load_charge_master())
+    n_bad = round(events * bad_share)
+    if bad_share > 0 and events >= 1000:
+        n_bad = max(n_bad, len(badrec.KINDS))
+    good: list[_Event] = []
+    while len(good) < events - n_bad:
+        patient = hospital.patient()
+        for _ in range(pick(rng, ENCOUNTERS_PER_ACCOUNT)):
+            good += hospital.bundle(patient)
+    del good[events - n_bad:]  # cuts the tail of the last bundle only: its encounter stays
+    bad = _bad_events(rng, hospital, good, n_bad)
+    ordered = sorted(good + bad, key=lambda e: e.order)  # stable: a bundle keeps its order on ties
+    records = [_outgoing(rng, e) for e in ordered]
+    return Scenario(records, summarise(seed, events, start, good, bad))
+
+
+def _bad_events(rng: random.Random, hospital: _Hospital, good: list[_Event], n: int) -> list[_Event]:
+    kinds = list(badrec.KINDS)
+    plan = kinds[:n] if n <= len(kinds) else kinds + [rng.choice(kinds) for _ in range(n - len(kinds))]
+    templates = {t.name: [e for e in good if e.topic is t] for t in INPUTS}
+    rotation = {k: 0 for k in kinds}
+    out = []
+    for kind in plan:
+        topics = badrec.KINDS[kind][1]
+        topic = topics[rotation[kind] % len(topics)]
+        rotation[kind] += 1
+        if topic is ENCOUNTERS:  # a fresh account, so the bad encounter leaves no balance behind
+            rec, _ = hospital.encounter(hospital.patient(), rng.randint(0, WINDOW_DAYS - 10))
+        elif templates[topic.name]:
+            rec = dict(rng.choice(templates[topic.name]).rec, event_id=hospital.event_id("bad"))
+            id_field = "remittance_id" if topic is REMITTANCES else "payment_id"
+            rec[id_field] = f"X{rec[id_field]}"
+        else:
+            topic, kind = ENCOUNTERS, "garbage"
+            rec, _ = hospital.encounter(hospital.patient(), 0)
+        rec["occurred_at"] = rec["emitted_at"] = hospital.t0 + rng.randrange(WINDOW_DAYS * DAY_MS)
+        broken = badrec.corrupt(rng, kind, rec)
+        out.append(_Event(rec["occurred_at"], topic, broken or rec, bad=kind))
+    return out
+
+
+def _outgoing(rng: random.Random, e: _Event) -> Outgoing:
+    kind, schema = e.info.get("bad"), e.topic.value_schema
+    key = codec.key_of(e.topic, e.rec)
+    if kind in ("garbage", "truncated", "unknown_schema"):
+        return Outgoing(e.topic, key, badrec.bad_bytes(rng, kind, schema, e.rec), None, kind)
+    return Outgoing(e.topic, key, codec.encode(schema, e.rec), emitted_at_offset(schema, e.rec), kind)
+
+
+def summarise(seed: int, events: int, start: date, good: list[_Event], bad: list[_Event]) -> dict:
+    """The ground truth: per-account balances and the counts the pipeline must reproduce."""
+    accounts: dict[str, dict[str, int]] = {}
+    for e in good:
+        a = accounts.setdefault(e.rec["account_id"], {"insurance_cents": 0, "patient_cents": 0,
+                                                      "total_cents": 0, "charges_cents": 0})
+        a["insurance_cents"] += e.insurance
+        a["patient_cents"] += e.patient
+        a["total_cents"] += e.insurance + e.patient
+        a["charges_cents"] += e.charges
+    by_topic = {t.name: 0 for t in INPUTS}
+    good_by_topic = dict(by_topic)
+    for e in good:
+        good_by_topic[e.topic.name] += 1
+    bad_by_kind: dict[str, dict[str, int]] = {}
+    bad_by_category: dict[str, int] = {}
+    bad_by_topic = dict(by_topic)
+    for e in bad:
+        kind = e.info["bad"]
+        per_topic = bad_by_kind.setdefault(kind, {})
+        per_topic[e.topic.name] = per_topic.get(e.topic.name, 0) + 1
+        category = badrec.KINDS[kind][0]
+        bad_by_category[category] = bad_by_category.get(category, 0) + 1
+        bad_by_topic[e.topic.name] += 1
+    remits = [e for e in good if e.topic is REMITTANCES]
+    denials = [d for e in remits for d in e.info["denials"]]
+    counts = {
+        "records": len(good) + len(bad),
+        "records_by_topic": {t: good_by_topic[t] + bad_by_topic[t] for t in by_topic},
+        "good_by_topic": good_by_topic,
+        "bad_by_topic": bad_by_topic,
+        "bad_by_kind": bad_by_kind,
+        "bad_by_category": bad_by_category,
+        "dead_letters": len(bad),
+        "encounters": good_by_topic[ENCOUNTERS.name],
+        "vague_encounters": sum(1 for e in good if e.info.get("vague")),
+        "remittances": len(remits),
+        "denied_claims": sum(1 for e in remits if e.info["denied"]),
+        "whole_claim_denials": sum(1 for e in remits if e.info["whole_denial"]),
+        "denial_adjustments": len(denials),
+        "denial_cents": sum(denials),
+        "out_of_order_remittances": sum(1 for e in remits if e.info["out_of_order"]),
+        "payments": sum(1 for e in good if e.topic is PAYMENTS and not e.info["refund"]),
+        "refunds": sum(1 for e in good if e.topic is PAYMENTS and e.info["refund"]),
+    }
+    totals = {k: sum(a[k] for a in accounts.values()) for k in
+              ("insurance_cents", "patient_cents", "total_cents", "charges_cents")}
+    return {"seed": seed, "events": events, "start": start.isoformat(), "window_days": WINDOW_DAYS,
+            "accounts": accounts, "totals": totals, "counts": counts}
