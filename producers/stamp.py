@@ -7,7 +7,7 @@ re-encode. Avro records carry no lengths, so the new varint may differ in size f
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from schemas import codec
 
@@ -33,7 +33,7 @@ def _long_size(value: int) -> int:
     return size
 
 
-@lru_cache(maxsize=None)
+@cache
 def _prefix_fields(schema_name: str) -> tuple[tuple[str, bool], ...]:
     """(field, is_string) for the fields before emitted_at; all are strings or longs."""
     fields = []

@@ -54,7 +54,7 @@ class Scenario:
 
 
 class _Event:
-    __slots__ = ("order", "topic", "rec", "insurance", "patient", "charges", "info")
+    __slots__ = ("charges", "info", "insurance", "order", "patient", "rec", "topic")
 
     def __init__(self, order: int, topic: Topic, rec: dict, insurance=0, patient=0, charges=0,
                  **info):
