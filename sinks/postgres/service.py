@@ -1,0 +1,212 @@
+"""Sink the pipeline's output topics into PostgreSQL.
+
+Consumes: claims, coding-review, encounters-coded, denials, ledger-entries, dead-letters
+Produces: account-balances (key: account_id, value: AccountBalanceUpdated), after each commit
+Rule:     sinks.postgres.writer.write_batch (one transaction: rows + balances + offsets)
+
+PostgreSQL is the source of truth for where to resume: on every assignment the consumer seeks to
+the offsets stored with the data. Offsets are committed to Kafka afterwards too, only so lag
+tools see the sink. Logs carry counts, never record contents or account ids.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from datetime import UTC, datetime
+
+import psycopg2
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata
+from prometheus_client import Counter, Histogram, start_http_server
+
+from infra import settings as settings_mod
+from schemas import codec
+from schemas.codec import DecodeError
+from schemas.topics import (
+    ACCOUNT_BALANCES,
+    CLAIMS,
+    CODING_REVIEW,
+    DEAD_LETTERS,
+    DENIALS,
+    ENCOUNTERS_CODED,
+    LEDGER_ENTRIES,
+    Topic,
+)
+from sinks.postgres import writer
+from sinks.postgres.migrate import apply_migrations
+from sinks.postgres.writer import SinkRecord
+
+log = logging.getLogger("rcm.sink")
+
+TOPICS: tuple[Topic, ...] = (CLAIMS, CODING_REVIEW, ENCOUNTERS_CODED, DENIALS, LEDGER_ENTRIES,
+                             DEAD_LETTERS)
+_BY_NAME = {t.name: t for t in TOPICS}
+STAGE = "sink"
+MAX_RECORDS = 5000
+
+RECORDS = Counter("rcm_sink_records_total", "Records the sink applied or dead-lettered", ["topic"])
+BATCHES = Counter("rcm_sink_batches_total", "Batches committed to PostgreSQL")
+ERRORS = Counter("rcm_sink_errors_total", "Records the sink could not decode or store", ["topic"])
+BATCH_SECONDS = Histogram("rcm_sink_batch_seconds", "Time to write and commit one batch")
+LATENCY = Histogram("rcm_sink_latency_seconds", "Commit time minus the source event's emit time",
+                    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800))
+
+
+class _SeekToStored(ConsumerRebalanceListener):
+    """On assignment, resume every partition from the offset PostgreSQL committed with the data."""
+
+    def __init__(self, consumer: KafkaConsumer, conn, group: str):
+        self.consumer, self.conn, self.group = consumer, conn, group
+
+    def on_partitions_revoked(self, revoked):
+        pass  # nothing to flush: every batch is committed before the next poll
+
+    def on_partitions_assigned(self, assigned):
+        stored = writer.stored_offsets(self.conn, self.group)
+        for tp in assigned:
+            offset = stored.get((tp.topic, tp.partition))
+            if offset is None:
+                self.consumer.seek_to_beginning(tp)
+            else:
+                self.consumer.seek(tp, offset)
+        log.info("assigned %d partitions, %d with stored offsets", len(assigned),
+                 sum((tp.topic, tp.partition) in stored for tp in assigned))
+
+
+def to_sink_record(msg) -> SinkRecord:
+    """Decode a consumed message; a record that does not decode becomes a sink dead letter."""
+    topic = _BY_NAME[msg.topic]
+    try:
+        return SinkRecord(msg.topic, msg.partition, msg.offset, topic.value_schema,
+                          codec.decode_for(topic, msg.value))
+    except DecodeError as exc:
+        ERRORS.labels(msg.topic).inc()
+        return SinkRecord(msg.topic, msg.partition, msg.offset, "DeadLetter",
+                          dead_letter(msg, exc.kind, exc.reason))
+
+
+def dead_letter(msg, error: str, reason: str) -> dict:
+    return {
+        "event_id": f"{msg.topic}:{msg.partition}:{msg.offset}:{STAGE}",
+        "source_topic": msg.topic, "source_partition": msg.partition, "source_offset": msg.offset,
+        "stage": STAGE, "error": error, "reason": reason, "key": msg.key,
+        "payload": msg.value or b"", "dead_lettered_at": datetime.now(UTC),
+    }
+
+
+def write_isolating_poison(conn, group: str, records: list[SinkRecord], messages: list):
+    """Write the batch; if PostgreSQL refuses a row, write one record at a time and dead-letter the
+    refused ones (each with its own offset), so one bad row never stalls a partition."""
+    try:
+        return [writer.write_batch(conn, group, records)]
+    except (psycopg2.DataError, psycopg2.IntegrityError, KeyError, TypeError, ValueError) as exc:
+        log.warning("batch of %d refused (%s); writing record by record", len(records),
+                    type(exc).__name__)
+    results = []
+    for rec, msg in zip(records, messages):
+        try:
+            results.append(writer.write_batch(conn, group, [rec]))
+        except (psycopg2.DataError, psycopg2.IntegrityError, KeyError, TypeError, ValueError) as exc:
+            ERRORS.labels(rec.topic).inc()
+            reason = f"PostgreSQL refused the row: {type(exc).__name__}"
+            results.append(writer.write_batch(conn, group, [SinkRecord(
+                rec.topic, rec.partition, rec.offset, "DeadLetter",
+                dead_letter(msg, "INVALID", reason))]))
+    return results
+
+
+def publish_balances(producer: KafkaProducer, balances: list[dict]) -> None:
+    for balance in balances:
+        producer.send(ACCOUNT_BALANCES.name, key=codec.key_of(ACCOUNT_BALANCES, balance),
+                      value=codec.encode(ACCOUNT_BALANCES.value_schema, balance))
+    producer.flush()
+
+
+def _observe_latency(records: list[SinkRecord], committed_at: float) -> None:
+    for rec in records:
+        emitted = rec.value.get("source_emitted_at")
+        if emitted is not None:
+            LATENCY.observe(max(0.0, committed_at - emitted.timestamp()))
+
+
+def run_sink(settings=None, stop_event: threading.Event | None = None,
+             idle_exit_s: float | None = None, metrics_port: int | None = None) -> int:
+    """Consume until stopped (SIGTERM/SIGINT, stop_event, or idle for idle_exit_s); return records applied."""
+    settings = settings or settings_mod.load()
+    stop = stop_event or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    port = settings.sink_metrics_port if metrics_port is None else metrics_port
+    if port:
+        start_http_server(port, addr="127.0.0.1")
+    apply_migrations(settings.dsn)
+    conn = psycopg2.connect(settings.dsn)
+    group = settings.sink_group
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.bootstrap, group_id=group, enable_auto_commit=False,
+        auto_offset_reset="earliest", max_poll_records=MAX_RECORDS,
+        client_id=f"{settings.app_id}-sink")
+    consumer.subscribe([t.name for t in TOPICS], listener=_SeekToStored(consumer, conn, group))
+    producer = KafkaProducer(bootstrap_servers=settings.bootstrap, acks="all", linger_ms=5,
+                             client_id=f"{settings.app_id}-sink-balances")
+    applied, idle_since = 0, time.monotonic()
+    try:
+        while not stop.is_set():
+            polled = consumer.poll(timeout_ms=500, max_records=MAX_RECORDS)
+            messages = [m for batch in polled.values() for m in batch]
+            if not messages:
+                if idle_exit_s is not None and time.monotonic() - idle_since >= idle_exit_s:
+                    break
+                continue
+            idle_since = time.monotonic()
+            applied += _handle(conn, group, consumer, producer, messages)
+    finally:
+        log.info("sink stopping after %d records", applied)
+        consumer.close(autocommit=False)
+        producer.close()
+        conn.close()
+    return applied
+
+
+def _handle(conn, group: str, consumer, producer, messages: list) -> int:
+    started = time.perf_counter()
+    records = [to_sink_record(m) for m in messages]
+    with BATCH_SECONDS.time():
+        results = write_isolating_poison(conn, group, records, messages)
+    committed_at = time.time()
+    BATCHES.inc()
+    for rec in records:
+        RECORDS.labels(rec.topic).inc()
+    _observe_latency([r for r in records if r.schema != "DeadLetter"], committed_at)
+    balances = {b["account_id"]: b for res in results for b in res.balances}
+    publish_balances(producer, list(balances.values()))
+    offsets = writer.next_offsets(records)
+    try:
+        consumer.commit({TopicPartition(t, p): OffsetAndMetadata(o, "", -1)
+                         for (t, p), o in offsets.items()})
+    except KafkaError as exc:  # a rebalance mid-batch: harmless, PostgreSQL holds the real offsets
+        log.warning("kafka offset commit failed (%s); PostgreSQL offsets stand", type(exc).__name__)
+    log.info("batch: %d records, %d balances published in %.0f ms", len(records), len(balances),
+             (time.perf_counter() - started) * 1000)
+    return len(records)
+
+
+def add_arguments(parser, name: str) -> None:
+    parser.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS",
+                        help="exit after this many seconds without records (for scripts and tests)")
+    parser.add_argument("--metrics-port", type=int, default=None,
+                        help="Prometheus port on 127.0.0.1 (0 disables; default RCM_SINK_METRICS_PORT)")
+
+
+def cmd_sink(args) -> int:
+    settings = settings_mod.load()
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    applied = run_sink(settings, idle_exit_s=args.idle_exit, metrics_port=args.metrics_port)
+    log.warning("sink stopped: %d records applied", applied)
+    return 0
