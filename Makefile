@@ -1,0 +1,44 @@
+# The commands in the README. `make` alone lists them.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+ARGS   ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv demo test up down status lint
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+venv: $(STAMP) ## create .venv (Python 3.11) and install the project with dev extras
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when pyproject.toml changes.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+demo: venv ## run the whole pipeline on synthetic data and summarise
+	$(BIN)/rcm demo $(ARGS)
+
+# The services fixture starts Kafka and PostgreSQL itself (jars come from Maven Central once).
+# pytest exits 5 when it collected nothing: that is a failure, never a pass.
+test: venv ## run the tests (ARGS='-k services' to pick)
+	@$(BIN)/python -m pytest $(ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): failing" >&2; fi; \
+	exit $$rc
+
+up: venv ## start the local Kafka broker and PostgreSQL, create topics, migrate
+	$(BIN)/rcm up
+
+down: venv ## stop the local Kafka broker and PostgreSQL
+	$(BIN)/rcm down
+
+status: venv ## topics, throughput, consumer lag, dead letters
+	$(BIN)/rcm status $(ARGS)
+
+lint: venv ## ruff
+	$(BIN)/ruff check .

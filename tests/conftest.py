@@ -1,0 +1,119 @@
+"""Session services for the integration and end-to-end layers.
+
+`services` starts a Kafka broker and PostgreSQL under RCM_HOME=.rcm/test on test ports (29092,
+25432; RCM_TEST_KAFKA_PORT / RCM_TEST_POSTGRES_PORT move them), unless RCM_KAFKA_BOOTSTRAP_SERVERS /
+RCM_DATABASE_URL already point at servers. It stops only what it started, by pid. While it runs,
+RCM_KAFKA_BOOTSTRAP_SERVERS and RCM_DATABASE_URL name the servers, so subprocesses (`rcm sink`,
+`rcm process`) find them. A fixture that cannot provide its service fails; it never skips.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV_KEYS = ("RCM_HOME", "RCM_KAFKA_PORT", "RCM_POSTGRES_PORT",
+            "RCM_KAFKA_BOOTSTRAP_SERVERS", "RCM_DATABASE_URL")
+
+
+@dataclass(frozen=True)
+class Services:
+    bootstrap: str
+    admin_dsn: str  # the `rcm` database; may create and drop databases
+    settings: object  # infra.settings.Settings for RCM_HOME=.rcm/test
+    kafka_pid: int | None  # started by this session (None: not ours)
+    postgres_pid: int | None
+    manages_kafka: bool
+    manages_postgres: bool
+
+
+@pytest.fixture(scope="session")
+def services() -> Iterator[Services]:
+    from infra import kafka, postgres
+    from infra import services as infra_services
+    from infra.settings import load
+
+    saved = {key: os.environ.get(key) for key in ENV_KEYS}
+    os.environ["RCM_HOME"] = str(ROOT / ".rcm" / "test")
+    os.environ["RCM_KAFKA_PORT"] = os.environ.get("RCM_TEST_KAFKA_PORT", "29092")
+    os.environ["RCM_POSTGRES_PORT"] = os.environ.get("RCM_TEST_POSTGRES_PORT", "25432")
+    settings = load()
+    manages_kafka, manages_postgres = settings.manages_kafka, settings.manages_postgres
+    started_kafka = started_postgres = None
+    try:
+        if manages_kafka:
+            before = kafka.running_pid(settings)
+            pid = kafka.start(settings)
+            started_kafka = pid if before is None else None
+        if manages_postgres:
+            before = postgres.running_pid(settings)
+            pid = postgres.start(settings)
+            started_postgres = pid if before is None else None
+        infra_services.create_topics(settings.bootstrap)
+        infra_services.apply_migrations(settings.dsn)
+        os.environ["RCM_KAFKA_BOOTSTRAP_SERVERS"] = settings.bootstrap
+        os.environ["RCM_DATABASE_URL"] = settings.dsn
+        yield Services(settings.bootstrap, settings.dsn, settings, started_kafka, started_postgres,
+                       manages_kafka, manages_postgres)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        if started_kafka is not None and kafka.running_pid(settings) == started_kafka:
+            kafka.stop(settings)
+        if started_postgres is not None and postgres.running_pid(settings) == started_postgres:
+            postgres.stop(settings)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(services: Services) -> str:
+    return services.bootstrap
+
+
+@pytest.fixture(scope="session")
+def pg_admin_dsn(services: Services) -> str:
+    return services.admin_dsn
+
+
+def with_database(dsn: str, name: str) -> str:
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture
+def database_url(pg_admin_dsn: str) -> Iterator[str]:
+    """A fresh database with the migrations applied; dropped after the test."""
+    import psycopg2
+
+    from infra.services import apply_migrations
+
+    name = f"rcm_test_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(pg_admin_dsn)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f'create database "{name}"')
+        dsn = with_database(pg_admin_dsn, name)
+        apply_migrations(dsn)
+        yield dsn
+        with admin.cursor() as cur:
+            cur.execute(f'drop database if exists "{name}" with (force)')
+    finally:
+        admin.close()
+
+
+@pytest.fixture
+def fresh_topics(kafka_bootstrap: str) -> str:
+    """Every registry topic deleted and created again: empty, with no committed offsets."""
+    from infra.services import recreate_topics
+
+    recreate_topics(kafka_bootstrap)
+    return kafka_bootstrap
