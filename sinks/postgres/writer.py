@@ -7,6 +7,7 @@ progress commit together, which keeps balances exact to the cent across crashes 
 """
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -114,7 +115,7 @@ TABLE_OF_SCHEMA = {
 # upsert is a data-modifying CTE: PostgreSQL runs it once whether or not the SELECT reads it.
 _LEDGER_SQL = """
 WITH ins AS (
-    INSERT INTO ledger_entries ({columns}) VALUES %s
+    INSERT INTO ledger_entries ({columns}) SELECT {columns} FROM ledger_in
     ON CONFLICT (entry_id) DO NOTHING
     RETURNING account_id, kind, insurance_delta_cents + patient_delta_cents AS delta,
               insurance_delta_cents, patient_delta_cents
@@ -205,9 +206,32 @@ def _insert(cur, table: _Table, rows: list[tuple]) -> int:
 
 
 def _insert_ledger(cur, rows: list[tuple]) -> tuple[int, list[str]]:
-    sql = _LEDGER_SQL.format(columns=", ".join(_TABLES["ledger_entries"].columns))
-    per_account = execute_values(cur, sql, rows, page_size=max(1, len(rows)), fetch=True)
+    # COPY into a session temp table, then one INSERT ... SELECT: about twice the rows/s of a
+    # multi-row VALUES statement, because nothing is quoted or parsed as SQL text.
+    columns = ", ".join(_TABLES["ledger_entries"].columns)
+    cur.execute("CREATE TEMP TABLE IF NOT EXISTS ledger_in"
+                " (LIKE ledger_entries INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+    cur.copy_expert(f"COPY ledger_in ({columns}) FROM STDIN", _copy_text(rows))
+    cur.execute(_LEDGER_SQL.format(columns=columns))
+    per_account = cur.fetchall()
     return sum(n for _, n in per_account), sorted({account for account, _ in per_account})
+
+
+def _copy_field(value) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+            return (value.replace("\\", "\\\\").replace("\t", "\\t")
+                    .replace("\n", "\\n").replace("\r", "\\r"))
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _copy_text(rows: list[tuple]) -> io.StringIO:
+    return io.StringIO("".join("\t".join(map(_copy_field, row)) + "\n" for row in rows))
 
 
 def _balances(cur, accounts: list[str]) -> list[dict]:

@@ -217,3 +217,10 @@ def test_five_thousand_entries_write_in_one_round_of_statements(conn, database_u
     print(f"\nwriter: 5000 ledger entries in {elapsed * 1000:.0f} ms ({5000 / elapsed:,.0f} rows/s)")
     [(total,)] = query(database_url, "SELECT sum(total_cents) FROM account_balances")
     assert total == sum(e["insurance_delta_cents"] + e["patient_delta_cents"] for e in entries)
+
+
+def test_awkward_text_survives_the_bulk_copy(conn, database_url):
+    [entry] = entries_for_payment(f.payment(8))
+    entry["reference"] = "P\t1\\N\nx\r\\"
+    write_batch(conn, GROUP, as_records("ledger-entries", "LedgerEntryPosted", [entry]))
+    assert query(database_url, "SELECT reference, reason FROM ledger_entries") == [(entry["reference"], None)]
