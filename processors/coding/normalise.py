@@ -1,0 +1,197 @@
+"""Turn a clinician's statement into tokens an index can match.
+
+Clinicians write shorthand ("DM2 w/o complications", "L knee OA"); the ICD-10-CM tabular list
+writes formal phrases ("Type 2 diabetes mellitus without complications"). The tables here bridge
+the two in our own words: abbreviations first, then clinical words to the words the tabular list
+uses. Tokens after "without"/"no"/"not" are negative: "w/o esophagitis" must not match "with
+esophagitis".
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Shorthand that contains punctuation, replaced before tokenising.
+_SLASHED = (
+    ("w/o", " without "), ("w/", " with "), ("h/o", " history of "), ("s/p", " status post "),
+    ("r/o", " rule out "), ("n/v", " nausea with vomiting "), ("d/o", " disorder "),
+    ("f/u", " follow up "), ("c/o", " complains of "), ("e. coli", " escherichia coli "),
+    ("e.coli", " escherichia coli "),
+)
+
+ABBREVIATIONS: dict[str, str] = {
+    "dm": "diabetes mellitus", "dm2": "type 2 diabetes mellitus", "t2dm": "type 2 diabetes mellitus",
+    "dm1": "type 1 diabetes mellitus", "t1dm": "type 1 diabetes mellitus", "iddm": "type 1 diabetes mellitus",
+    "niddm": "type 2 diabetes mellitus", "htn": "hypertension", "chf": "congestive heart failure",
+    "copd": "chronic obstructive pulmonary disease", "ckd": "chronic kidney disease",
+    "aki": "acute kidney injury", "arf": "acute kidney failure", "mi": "myocardial infarction",
+    "ami": "acute myocardial infarction", "cad": "coronary artery disease",
+    "afib": "atrial fibrillation", "af": "atrial fibrillation", "aflutter": "atrial flutter",
+    "uti": "urinary tract infection", "gerd": "gastro-esophageal reflux disease",
+    "oa": "osteoarthritis", "ra": "rheumatoid arthritis", "bph": "benign prostatic hyperplasia",
+    "fx": "fracture", "fxs": "fracture", "l": "left", "lt": "left", "r": "right", "rt": "right",
+    "bilat": "bilateral", "b/l": "bilateral", "exac": "exacerbation", "exacerb": "exacerbation",
+    "hld": "hyperlipidemia", "esrd": "end stage renal disease", "dvt": "deep vein thrombosis",
+    "pe": "pulmonary embolism", "nstemi": "non-st elevation myocardial infarction",
+    "stemi": "st elevation myocardial infarction", "cva": "cerebral infarction",
+    "tia": "transient cerebral ischemic attack", "pna": "pneumonia", "uri": "upper respiratory infection",
+    "sob": "shortness of breath", "doe": "dyspnea on exertion", "osa": "obstructive sleep apnea",
+    "luts": "lower urinary tract symptoms", "psa": "prostate specific antigen",
+    "ibs": "irritable bowel syndrome", "gi": "gastrointestinal", "abd": "abdominal",
+    "rlq": "right lower quadrant", "llq": "left lower quadrant", "ruq": "right upper quadrant",
+    "luq": "left upper quadrant", "mdd": "major depressive disorder",
+    "gad": "generalized anxiety disorder", "ptsd": "post-traumatic stress disorder",
+    "adhd": "attention-deficit hyperactivity disorder", "loc": "loss of consciousness",
+    "lbp": "low back pain", "ams": "altered mental status", "vit": "vitamin", "hx": "history of",
+    "pmh": "history of", "resp": "respiratory", "rsv": "respiratory syncytial virus",
+    "ii": "2", "i": "1", "htn.": "hypertension", "ca": "cancer", "mets": "metastasis",
+    "hf": "heart failure", "hfref": "systolic heart failure", "hfpef": "diastolic heart failure",
+    "pvd": "peripheral vascular disease", "pad": "peripheral vascular disease",
+    "bx": "biopsy", "sx": "symptoms", "uncomp": "uncomplicated", "lle": "left lower extremity",
+    "rle": "right lower extremity", "lue": "left upper extremity", "rue": "right upper extremity",
+    "inj": "injury", "init": "initial", "subseq": "subsequent", "ha": "headache",
+    "ntd": "", "yo": "", "pt": "", "pts": "",
+}
+
+# Clinical wording -> the wording the tabular list uses (whole-phrase, after abbreviations).
+SYNONYMS: tuple[tuple[str, str], ...] = (
+    ("coronary artery disease", "atherosclerotic heart disease of native coronary artery"),
+    ("acute kidney injury", "acute kidney failure"),
+    ("stroke", "cerebral infarction"),
+    ("deep vein thrombosis", "embolism and thrombosis of deep veins"),
+    ("kidney stone", "calculus of kidney"), ("gallstones", "calculus of gallbladder"),
+    ("cholelithiasis", "calculus of gallbladder"), ("distal", "lower end of"),
+    ("proximal", "upper end of"), ("seizure", "convulsions"), ("neck pain", "cervicalgia"),
+    ("peripheral neuropathy", "polyneuropathy"), ("shingles", "zoster"),
+    ("herpes zoster", "zoster"), ("plantar fasciitis", "plantar fascial fibromatosis"),
+    ("urinary frequency", "frequency of micturition"),
+    ("physical exam", "general adult medical examination"),
+    ("annual physical", "general adult medical examination"),
+    ("well child", "routine child health examination"), ("flu shot", "immunization"),
+    ("vaccination", "immunization"), ("vaccine", "immunization"),
+    ("screening colonoscopy", "screening for malignant neoplasm of colon"),
+    ("cancer", "malignant neoplasm"), ("carcinoma", "malignant neoplasm"),
+    ("tension headache", "tension-type headache"), ("hypothyroid", "hypothyroidism"),
+    ("hyperthyroid", "hyperthyroidism"),
+    ("leg", "lower limb"), ("arm", "upper limb"), ("gi bleed", "gastrointestinal hemorrhage"),
+    ("bleed", "hemorrhage"), ("generalized weakness", "weakness"), ("vaginal", "vagina"),
+    ("preeclampsia", "pre-eclampsia"), ("menorrhagia", "excessive and frequent menstruation"),
+    ("renal failure", "kidney failure"), ("flu", "influenza"), ("strep", "streptococcal"),
+    ("dehydrated", "dehydration"), ("hyperglycaemia", "hyperglycemia"),
+    ("anaemia", "anemia"), ("oesophagitis", "esophagitis"), ("diarrhoea", "diarrhea"),
+    ("oedema", "edema"), ("tumour", "tumor"), ("haemorrhage", "hemorrhage"),
+    ("abdominal pain", "pain"),
+)
+
+STOPWORDS = frozenset({
+    "of", "the", "and", "or", "in", "on", "a", "an", "to", "for", "with", "by", "at", "as", "due",
+    "nos", "unspecified", "is", "was", "has", "had", "patient", "type", "from", "mention", "site",
+})
+NEGATORS = frozenset({"without", "no", "not"})
+_END_NEGATION = frozenset({"with", "and", ","})
+
+_STATEMENT_NEGATED = re.compile(
+    r"^\s*(no|denies|denied|negative for|no evidence of|no signs? of|without evidence of|"
+    r"ruled out|absence of|free of|not)\b|\b(ruled out|was excluded|is excluded)\s*$")
+_UNCERTAIN = re.compile(
+    r"\b(rule out|r/o|suspected|suspect|possible|possibly|probable|probably|likely|questionable|"
+    r"presumed|cannot exclude|concern for|versus|vs)\b|^\s*\?|\?\s*$")
+
+# A statement made only of these words says nothing codable.
+GENERIC_WORDS = frozenset({
+    "follow", "up", "visit", "check", "recheck", "eval", "evaluation", "complaint", "issue",
+    "problem", "result", "pending", "note", "see", "above", "same", "last", "various", "multiple",
+    "feel", "feeling", "unwell", "discuss", "discussed", "attending", "hpi", "presentation",
+    "complex", "here", "today", "per", "nursing", "right", "well", "doing", "good", "ok", "stable",
+    "history", "present", "illness", "exam", "workup", "sick", "status", "routine", "general",
+})
+_WORD = re.compile(r"[a-z0-9]+|,")
+_GENERIC_STEMS: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Tokens:
+    positive: tuple[str, ...]
+    negative: tuple[str, ...]
+    implied: tuple[str, ...] = ()  # credited when an entry has them, never missed when it lacks them
+
+
+def is_negated(text: str) -> bool:
+    return bool(_STATEMENT_NEGATED.search(text.lower()))
+
+
+def is_uncertain(text: str) -> bool:
+    return bool(_UNCERTAIN.search(text.lower()))
+
+
+def is_generic(tokens: Tokens) -> bool:
+    words = tokens.positive + tokens.negative
+    return not words or all(w in GENERIC_WORDS or stem(w) in _GENERIC_STEMS for w in words)
+
+
+def stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        word = word[:-3] + "y"
+    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    if len(word) > 6 and word.endswith("ion"):
+        return word[:-3]
+    if len(word) > 5 and word.endswith("ed"):
+        return word[:-2]
+    return word
+
+
+def _split_hyphens(text: str) -> str:
+    # The tabular list hyphenates inconsistently ("Long term", "Post-traumatic"): compare the parts.
+    return re.sub(r"(?<=[a-z0-9])-(?=[a-z0-9])", " ", text)
+
+
+def expand(text: str) -> str:
+    """Lowercase, expand shorthand and synonyms; the result is still readable text."""
+    text = f" {text.lower()} "
+    for short, long in _SLASHED:
+        text = text.replace(short, long)
+    text = _split_hyphens(text.replace("'s", "").replace("'", ""))
+    words = [ABBREVIATIONS.get(w, w) for w in re.findall(r"[a-z0-9]+|,", text)]
+    return " ".join(apply_synonyms(" ".join(w for w in words if w)).split())
+
+
+def tokens_of(expanded: str) -> Tokens:
+    """Split into positive and negative tokens (a negator flips what follows until with/and/comma)."""
+    positive: list[str] = []
+    negative: list[str] = []
+    negating = False
+    for word in _WORD.findall(expanded):
+        if word in _END_NEGATION:
+            negating = False
+            continue
+        if word in NEGATORS:
+            negating = True
+            continue
+        if word in STOPWORDS:
+            continue
+        target = negative if negating else positive
+        token = stem(word)
+        if token not in target:
+            target.append(token)
+    implied = ("unilateral",) if ("left" in positive or "right" in positive) else ()
+    return Tokens(tuple(positive), tuple(negative), implied)
+
+
+def normalise(text: str) -> str:
+    """The cache key: statements that differ only in case, punctuation, plurals or order share it."""
+    toks = tokens_of(expand(text))
+    return " ".join(sorted(toks.positive)) + " | " + " ".join(sorted(toks.negative))
+
+
+_SYNONYM_MAP = {clinical: _split_hyphens(tabular) for clinical, tabular in SYNONYMS}
+_SYNONYM_RE = re.compile(r"\b(" + "|".join(
+    re.escape(c) for c in sorted(_SYNONYM_MAP, key=len, reverse=True)) + r")\b")
+
+
+def apply_synonyms(text: str) -> str:
+    """Synonyms only (no abbreviations): used on tabular terms so both sides speak alike."""
+    return _SYNONYM_RE.sub(lambda m: _SYNONYM_MAP[m.group(1)], _split_hyphens(text.lower()))
+
+
+_GENERIC_STEMS = frozenset(stem(w) for w in GENERIC_WORDS)

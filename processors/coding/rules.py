@@ -1,0 +1,117 @@
+"""Coding rules: validate an encounter, then code it or send it to coding review.
+
+Pure functions over decoded records (dicts); the faust agent decodes, calls these and sends.
+Imports only the standard library, schemas and the coding helpers (simple-icd-10-cm is reached
+through the Coder).
+"""
+from __future__ import annotations
+
+from schemas.accounts import is_valid_account_id
+from processors.coding.coder import Coder, Suggestion
+
+__all__ = ["Coder", "Suggestion", "validate_encounter", "code_encounter", "charge_cents"]
+
+MAX_AGE = 125
+
+
+def charge_cents(line: dict) -> int:
+    return int(line["units"]) * int(line["unit_price_cents"])
+
+
+def validate_encounter(enc: dict, charge_master: dict, coder: Coder) -> list[str]:
+    """Why this encounter cannot be accepted at all (dead letter); empty when it is valid."""
+    problems: list[str] = []
+    if not is_valid_account_id(enc["account_id"]):
+        problems.append(f"account id {enc['account_id']!r} fails its check digit")
+    if not 0 <= enc["patient_age"] <= MAX_AGE:
+        problems.append(f"patient age {enc['patient_age']} is outside 0..{MAX_AGE}")
+    if enc["service_end"] < enc["service_start"]:
+        problems.append(f"service_end {enc['service_end']} is before service_start {enc['service_start']}")
+    if not enc["charges"]:
+        problems.append("the encounter has no charge lines")
+    for line in enc["charges"]:
+        where = f"charge line {line['line']}"
+        if line["charge_code"] not in charge_master:
+            problems.append(f"{where}: charge code {line['charge_code']} is not in the charge master")
+        if line["units"] <= 0:
+            problems.append(f"{where}: units {line['units']} must be positive")
+        if line["unit_price_cents"] < 0:
+            problems.append(f"{where}: unit price {line['unit_price_cents']} cents is negative")
+    for dx in enc["diagnoses"]:
+        if dx.get("code") and not coder.is_valid(dx["code"]):
+            problems.append(f"dx {dx['sequence']}: code {dx['code']!r} is not an ICD-10-CM code")
+    return problems
+
+
+def _suggest(dx: dict, enc: dict, coder: Coder) -> Suggestion:
+    given = (dx.get("code") or "").strip()
+    if not given:
+        return coder.code(dx["text"], enc["patient_age"], enc["patient_sex"])
+    if coder.is_billable(given):
+        return Suggestion(coder.dotted(given), 1.0, dx["text"] or given, "given by the source")
+    return Suggestion(None, 0.0, dx["text"] or given,
+                      f"given code {given} is not billable (a category with subcodes)")
+
+
+def _review_reason(seq: int, text: str, s: Suggestion, threshold: float) -> str:
+    best = f"(best {s.confidence:.2f} < {threshold:.2f})"
+    if s.reason.startswith(("uncertain", "given code", "best match does not fit")):
+        return f"dx {seq}: '{text}' {s.reason} {best}"
+    if s.code is None or s.reason.startswith("too vague"):
+        return f"dx {seq}: '{text}' too vague to code {best}"
+    return f"dx {seq}: '{text}' low confidence for {s.code} {best}"
+
+
+def _procedures(enc: dict, charge_master: dict) -> list[dict]:
+    procedures = []
+    for line in enc["charges"]:
+        item = charge_master[line["charge_code"]]
+        procedures.append({
+            "line": line["line"], "charge_code": item.charge_code,
+            "procedure_code": item.procedure_code, "modifiers": list(item.modifiers),
+            "revenue_code": item.revenue_code, "units": line["units"],
+            "charge_cents": charge_cents(line), "service_date": line["service_date"],
+        })
+    return procedures
+
+
+def _header(enc: dict, suffix: str) -> dict:
+    return {"event_id": f"{enc['event_id']}:{suffix}", "source_event_id": enc["event_id"],
+            "source_emitted_at": enc["emitted_at"], "encounter_id": enc["encounter_id"],
+            "account_id": enc["account_id"], "occurred_at": enc["occurred_at"],
+            "payer_id": enc["payer_id"], "encounter_class": enc["encounter_class"]}
+
+
+def code_encounter(enc: dict, charge_master: dict, coder: Coder,
+                   threshold: float) -> tuple[str, dict]:
+    """("coded", EncounterCoded) when every statement codes at or above threshold, else
+    ("review", CodingReviewRequested). Negated statements are dropped; the encounter must be valid."""
+    problems = validate_encounter(enc, charge_master, coder)
+    if problems:
+        raise ValueError("; ".join(problems))
+    coded: list[dict] = []
+    reasons: list[str] = []
+    suggestions: list[dict] = []
+    for dx in sorted(enc["diagnoses"], key=lambda d: d["sequence"]):
+        s = _suggest(dx, enc, coder)
+        suggestions.append({"sequence": dx["sequence"], "text": dx["text"], "code": s.code,
+                            "confidence": s.confidence})
+        if s.reason.startswith("negated"):
+            continue
+        if s.code is None or s.confidence < threshold:
+            reasons.append(_review_reason(dx["sequence"], dx["text"], s, threshold))
+        elif s.code not in {c["code"] for c in coded}:
+            coded.append({"sequence": len(coded) + 1, "code": s.code,
+                          "confidence": s.confidence, "evidence": s.evidence})
+    if not coded and not reasons:
+        reasons.append("no codable diagnosis statement")
+    if reasons:
+        review = _header(enc, "review")
+        review.update(total_charge_cents=sum(charge_cents(c) for c in enc["charges"]),
+                      reasons=reasons, suggestions=suggestions)
+        return "review", review
+    result = _header(enc, "coded")
+    result.update({k: enc[k] for k in ("patient_age", "patient_sex", "plan_type", "provider_npi",
+                                       "facility_id", "service_start", "service_end")})
+    result.update(diagnoses=coded, procedures=_procedures(enc, charge_master))
+    return "coded", result
