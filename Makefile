@@ -6,10 +6,10 @@ STAMP  := $(VENV)/.installed
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test up down status lint
+.PHONY: help venv demo test up down status lint test-down
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 venv: $(STAMP) ## create .venv (Python 3.11) and install the project with dev extras
 
@@ -42,3 +42,7 @@ status: venv ## topics, throughput, consumer lag, dead letters
 
 lint: venv ## ruff
 	$(BIN)/ruff check .
+
+test-down: venv ## stop test services a killed test session left running (.rcm/test)
+	RCM_HOME=.rcm/test RCM_KAFKA_PORT=$${RCM_TEST_KAFKA_PORT:-29092} \
+	  RCM_POSTGRES_PORT=$${RCM_TEST_POSTGRES_PORT:-25432} $(BIN)/rcm down

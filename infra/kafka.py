@@ -189,8 +189,9 @@ def start(settings: Settings, timeout_s: float = 120) -> int:
     props.write_text(server_properties(settings))
     log4j.write_text(LOG4J2)
     _format_storage(settings, props, log4j)
-    cmd = [_java(), f"-Xmx{settings.kafka_heap}", f"-Xms{settings.kafka_heap}",
-           "-XX:+UseG1GC", "-Djava.awt.headless=true",
+    cmd = [_java(), f"-Xmx{settings.kafka_heap}", "-XX:+UseG1GC", "-Djava.awt.headless=true",
+           # Kafka stops itself on SIGTERM; log4j's own hook would only complain during that stop.
+           "-Dlog4j2.shutdownHookEnabled=false",
            f"-Dlog4j2.configurationFile={log4j}", f"-Dkafka.logs.dir={root}",
            "-cp", f"{JARS}/*", "kafka.Kafka", str(props)]
     say(f"starting broker on 127.0.0.1:{settings.kafka_port} (log: {log_file(settings)})")
