@@ -154,7 +154,7 @@ def end_to_end(settings, scenario, rss: PeakRss) -> dict:
     rss.watch("processor", processor.pid)
     rss.watch("sink", sink.pid)
     try:
-        wait_for_group(settings, processor)
+        pipeline.wait_joined(settings, processor)
         started_wall = time.time()
         publish(scenario.records, settings.bootstrap)
         pipeline.wait_drained(settings, [processor, sink], timeout=900)
@@ -169,26 +169,6 @@ def end_to_end(settings, scenario, rss: PeakRss) -> dict:
     result = {"e2e_events_per_s": len(scenario.records) / elapsed, **{f"{k}_ms": v for k, v in lat.items()}}
     result.update({f"stage_{k}_per_s": v for k, v in stage_rates(settings).items()})
     return result
-
-
-def wait_for_group(settings, processor: pipeline.Service, timeout: float = 120) -> None:
-    """Wait until the faust worker has joined its group, so start-up is not counted as throughput."""
-    from kafka import KafkaAdminClient
-
-    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap)
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            if not processor.alive():
-                raise RuntimeError(f"processor exited:\n{processor.tail()}")
-            desc = admin.describe_consumer_groups([settings.app_id])[0]
-            if desc.state == "Stable" and desc.members:
-                time.sleep(1.0)  # let the assignment settle and the coder warm up
-                return
-            time.sleep(0.5)
-    finally:
-        admin.close()
-    raise RuntimeError("processor did not join its consumer group")
 
 
 def cmd_bench(args) -> int:

@@ -27,19 +27,10 @@ def say(msg: str) -> None:
 
 def reset(settings) -> None:
     """Empty topics, consumer groups and tables so a second run starts from the same place."""
-    from kafka import KafkaAdminClient
-
     from infra import services
 
     services.recreate_topics(settings.bootstrap)
-    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap)
-    try:
-        groups = {g[0] for g in admin.list_consumer_groups()}
-        stale = [g for g in (settings.app_id, settings.sink_group) if g in groups]
-        if stale:
-            admin.delete_consumer_groups(stale)
-    finally:
-        admin.close()
+    pipeline.delete_groups(settings.bootstrap, [settings.app_id, settings.sink_group])
     tables = [r[0] for r in report.query(settings.dsn, """
         select tablename from pg_tables where schemaname = 'public' and tablename <> 'schema_migrations'""")]
     if tables:
@@ -64,9 +55,11 @@ def run(settings, events: int, seed: int, rate: float | None, timeout: float,
     logs = settings.home / "logs"
     processor = pipeline.rcm_service("process", settings, logs).start()
     sink = pipeline.rcm_service("sink", settings, logs).start()
-    started = time.monotonic()
     try:
-        log(f"== publishing (processor pid {processor.pid}, sink pid {sink.pid})")
+        log(f"== waiting for the processor (pid {processor.pid}) to join its group; sink pid {sink.pid}")
+        pipeline.wait_joined(settings, processor)
+        started = time.monotonic()
+        log("== publishing")
         last = [0.0]
 
         def progress(n: int, total: int) -> None:

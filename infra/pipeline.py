@@ -11,12 +11,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import psycopg2
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
 
 from infra.settings import Settings
 from schemas import topics as T
@@ -55,12 +56,12 @@ class Service:
     log: Path
     proc: subprocess.Popen | None = None
 
-    def start(self) -> "Service":
+    def start(self) -> Service:
         self.log.parent.mkdir(parents=True, exist_ok=True)
-        out = open(self.log, "ab")
-        self.proc = subprocess.Popen(self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
-        out.close()
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(self.argv, env=self.env, stdout=out,
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         start_new_session=True)
         return self
 
     @property
@@ -109,12 +110,38 @@ def end_offsets(bootstrap: str, topics: tuple[T.Topic, ...]) -> dict[tuple[str, 
 
 
 def group_offsets(bootstrap: str, group: str) -> dict[tuple[str, int], int]:
+    """Committed offsets of a consumer group; empty before the group has committed anything."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     try:
-        offsets = admin.list_consumer_group_offsets(group)
+        offsets = admin.list_group_offsets({group: None}).get(group, {})
+    except KafkaError:  # no coordinator yet: nothing was ever committed on this cluster
+        offsets = {}
     finally:
         admin.close()
     return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
+
+
+def group_state(bootstrap: str, group: str) -> tuple[str, int]:
+    """(state, number of members) of a consumer group, ("Unknown", 0) when the broker has none yet."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        desc = admin.describe_groups([group]).get(group) or {}
+    except KafkaError:
+        desc = {}
+    finally:
+        admin.close()
+    return str(desc.get("group_state") or "Unknown"), len(desc.get("members") or [])
+
+
+def delete_groups(bootstrap: str, groups: list[str]) -> None:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        known = {g["group_id"] for g in admin.list_groups()}
+        stale = [g for g in groups if g in known]
+        if stale:
+            admin.delete_groups(stale)
+    finally:
+        admin.close()
 
 
 def sink_offsets(dsn: str, group: str) -> dict[tuple[str, int], int]:
@@ -167,3 +194,16 @@ def wait_drained(settings: Settings, services: list[Service], timeout: float = 6
             raise DrainTimeout(f"not drained after {timeout:.0f}s: processor lag {now.processor}, "
                                f"sink lag {now.sink}")
         time.sleep(poll)
+
+
+def wait_joined(settings: Settings, processor: Service, timeout: float = 180.0) -> None:
+    """Wait until the faust worker has joined its group, so start-up is not counted as throughput."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not processor.alive():
+            raise RuntimeError(f"processor exited with {processor.proc.returncode}:\n{processor.tail()}")
+        state, members = group_state(settings.bootstrap, settings.app_id)
+        if state == "Stable" and members:
+            return
+        time.sleep(0.3)
+    raise RuntimeError(f"processor did not join its consumer group in {timeout:.0f}s:\n{processor.tail()}")

@@ -55,7 +55,7 @@ def latency_ms(dsn: str) -> dict[str, float]:
 
 
 def summary(dsn: str) -> dict:
-    one = lambda sql: query(dsn, sql)  # noqa: E731
+    one = lambda sql: query(dsn, sql)
     totals = one("""select coalesce(sum(charges_cents),0), coalesce(sum(payments_cents),0),
                            coalesce(sum(adjustments_cents),0), coalesce(sum(insurance_cents),0),
                            coalesce(sum(patient_cents),0), coalesce(sum(total_cents),0), count(*)

@@ -47,9 +47,10 @@ def topic(t: T.Topic) -> faust.TopicT:
 @lru_cache(maxsize=1)
 def reference():
     """Code set and charge master, loaded once per process (the code set takes seconds)."""
+    import os
+
     from processors.chargemaster import load_charge_master
     from processors.coding.rules import Coder
-    import os
 
     return Coder(), load_charge_master(os.environ.get("RCM_CHARGE_MASTER") or None)
 
@@ -61,9 +62,9 @@ def emitter():
 
 def _import_agents() -> None:
     # Importing the modules registers their agents on `app`.
-    import processors.claims.agent  # noqa: F401
-    import processors.coding.agent  # noqa: F401
-    import processors.denials.agent  # noqa: F401
+    import processors.claims.agent
+    import processors.coding.agent
+    import processors.denials.agent
     import processors.ledger.agent  # noqa: F401
 
 

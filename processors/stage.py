@@ -7,8 +7,9 @@ and never stops the partition.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Iterable, Protocol
+from typing import Protocol
 
 from prometheus_client import Counter, Histogram
 

@@ -1,11 +1,11 @@
 """Small hand-built events for the fast test layers (the synthetic hospital feeds the slow ones)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from schemas.accounts import make_account_id
 
-T0 = datetime(2026, 3, 2, 14, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
 DOS = date(2026, 3, 2)
 
 
