@@ -1,0 +1,36 @@
+"""The coder against the clinician phrasings in producers/phrases.py (which it never reads)."""
+import pytest
+
+from producers.phrases import PHRASES, VAGUE
+from processors.coding.rules import Coder
+
+THRESHOLD = 0.80
+
+
+@pytest.fixture(scope="module")
+def coder():
+    return Coder()
+
+
+def _patient(p):
+    sex = p.sex or "F"
+    return max(p.min_age, min(45, p.max_age)), sex
+
+
+def test_every_expected_code_is_a_billable_leaf(coder):
+    assert [p.code for p in PHRASES if not coder.is_billable(p.code)] == []
+    assert len(PHRASES) >= 150 and len(VAGUE) >= 15
+
+
+def test_coder_gets_most_phrasings_right_and_auto_codes_most(coder):
+    results = [(p, coder.code(p.text, *_patient(p))) for p in PHRASES]
+    auto = [(p, s) for p, s in results if s.confidence >= THRESHOLD]
+    correct_auto = sum(s.code == p.code for p, s in auto)
+    assert len(auto) / len(PHRASES) >= 0.90
+    assert correct_auto / len(auto) >= 0.97
+    assert sum(s.code == p.code for p, s in results) / len(PHRASES) >= 0.95
+
+
+def test_every_vague_statement_goes_to_review(coder):
+    for text in VAGUE:
+        assert coder.code(text, 40, "F").confidence < THRESHOLD, text
