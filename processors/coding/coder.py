@@ -12,8 +12,14 @@ from dataclasses import dataclass
 
 from processors.coding import demographics
 from processors.coding.index import Index, build_index
-from processors.coding.normalise import (Tokens, expand, is_generic, is_negated, is_uncertain,
-                                         tokens_of)
+from processors.coding.normalise import (
+    Tokens,
+    expand,
+    is_generic,
+    is_negated,
+    is_uncertain,
+    tokens_of,
+)
 
 _UNCERTAINTY_WORDS = re.compile(
     r"\b(rule out|r/o|suspected|suspect|possible|possibly|probable|probably|likely|questionable|"

@@ -113,6 +113,7 @@ class Index:
         n = len(entries)
         self.idf = {t: math.log(n / len(ids)) + 1.0 for t, ids in postings.items()}
         self.unknown_idf = math.log(n) + 1.0
+        self.need = [self._need(e) for e in entries]
 
     def weight(self, token: str) -> float:
         return self.idf.get(token, self.unknown_idf)
@@ -129,28 +130,41 @@ class Index:
             found.update(self.postings[token])
         return found
 
-    def score(self, query: Tokens, entry: Entry) -> float:
+    def score(self, query: Tokens, entry: Entry, i: int | None = None) -> float:
         w = self.weight
         total = sum(w(t) for t in query.positive) + sum(w(t) for t in query.negative)
         if not total:
             return 0.0
-        matched = sum(w(t) for t in query.positive if t in entry.required)
-        matched += sum(w(t) * _OPTIONAL_CREDIT for t in query.positive if t in entry.optional)
-        matched += sum(w(t) for t in query.negative if t in entry.negative)
-        conflict = sum(w(t) for t in query.positive if t in entry.negative)
-        conflict += sum(w(t) for t in query.negative if t in entry.required or t in entry.optional)
-        query_cover = max(0.0, matched - conflict) / total
-        got = need = 0.0
-        for t in entry.required:
-            weight = w(t) * (_MINOR_WEIGHT if t in entry.minor else 1.0)
-            need += weight
-            got += weight if t in query.positive else 0.0
+        required, optional, negative, minor = entry.required, entry.optional, entry.negative, entry.minor
+        matched = conflict = got = 0.0
+        for t in query.positive:
+            if t in required:
+                matched += w(t)
+                got += w(t) * (_MINOR_WEIGHT if t in minor else 1.0)
+            elif t in optional:
+                matched += w(t) * _OPTIONAL_CREDIT
+            elif t in negative:
+                conflict += w(t)
+        for t in query.negative:
+            if t in negative:
+                matched += w(t)
+            elif t in required or t in optional:
+                conflict += w(t)
         for t in query.implied:
-            if t in entry.required and t not in query.positive:
+            if t in required and t not in query.positive:
                 got += w(t)
-        need += sum(w(t) * _UNMET_NEGATIVE_WEIGHT for t in entry.negative if t not in query.negative)
+        query_cover = max(0.0, matched - conflict) / total
+        need = self.need[i] if i is not None else self._need(entry)
+        need -= sum(w(t) * _UNMET_NEGATIVE_WEIGHT for t in negative if t in query.negative)
         entry_cover = got / need if need else 1.0
         return query_cover ** 0.6 * entry_cover ** 0.4
+
+    def _need(self, entry: Entry) -> float:
+        """What an entry asks for: its required words (minor ones at half weight) and, at a
+        quarter weight, the words it excludes, so a plain statement prefers fewer exclusions."""
+        w = self.weight
+        need = sum(w(t) * (_MINOR_WEIGHT if t in entry.minor else 1.0) for t in entry.required)
+        return need + sum(w(t) * _UNMET_NEGATIVE_WEIGHT for t in entry.negative)
 
     def rank(self, query: Tokens, limit: int = 10) -> list[tuple[float, Entry]]:
         """Best entry per code, best first; ties go to the unspecified leaf, then the shorter text."""
@@ -163,7 +177,7 @@ class Index:
                 continue
             if entry.required & GATED_WORDS - words:
                 continue
-            key = (round(self.score(query, entry), 6), entry.specificity, -len(entry.text), entry)
+            key = (round(self.score(query, entry, i), 6), entry.specificity, -len(entry.text), entry)
             if entry.code not in best or key[:3] > best[entry.code][:3]:
                 best[entry.code] = key
         ordered = sorted(best.values(), key=lambda k: (-k[0], -k[1], -k[2], k[3].code))

@@ -6,10 +6,10 @@ through the Coder).
 """
 from __future__ import annotations
 
-from schemas.accounts import is_valid_account_id
 from processors.coding.coder import Coder, Suggestion
+from schemas.accounts import is_valid_account_id
 
-__all__ = ["Coder", "Suggestion", "validate_encounter", "code_encounter", "charge_cents"]
+__all__ = ["Coder", "Suggestion", "charge_cents", "code_encounter", "validate_encounter"]
 
 MAX_AGE = 125
 

@@ -1,8 +1,8 @@
 """The coder against the clinician phrasings in producers/phrases.py (which it never reads)."""
 import pytest
 
-from producers.phrases import PHRASES, VAGUE
 from processors.coding.rules import Coder
+from producers.phrases import PHRASES, VAGUE
 
 THRESHOLD = 0.80
 

@@ -1,4 +1,4 @@
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -6,7 +6,7 @@ from processors.chargemaster import load_charge_master
 from processors.coding.rules import Coder, code_encounter, validate_encounter
 from schemas.accounts import make_account_id
 
-T0 = datetime(2026, 3, 2, 14, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
