@@ -60,6 +60,15 @@ def emitter():
     return ProducerEmitter(app)
 
 
+@app.task
+async def quiet_client_logs() -> None:
+    # The worker's logging setup leaves client loggers at DEBUG: aiokafka then formats a record per
+    # message sent (key and value included, which is PHI) only for the handler to drop it.
+    level = logging.getLevelName(SETTINGS.log_level.upper())
+    for name in ("aiokafka", "faust", "mode", "kafka"):
+        logging.getLogger(name).setLevel(level)
+
+
 def _import_agents() -> None:
     # Importing the modules registers their agents on `app`.
     import processors.claims.agent
@@ -79,7 +88,6 @@ def cmd_process(args) -> int:
     reference()  # load before consuming so the first batch does not stall a poll interval
     if SETTINGS.processor_metrics_port:
         start_http_server(SETTINGS.processor_metrics_port, addr="127.0.0.1")
-    logging.getLogger("faust").setLevel(args.loglevel.upper())
     worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
     worker.execute_from_commandline()
     return 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import json
 import struct
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -34,7 +34,7 @@ def schema_json(name: str) -> dict:
     return json.loads(text)
 
 
-@lru_cache(maxsize=None)
+@cache
 def parsed(name: str) -> Any:
     return fastavro.parse_schema(schema_json(name))
 

@@ -16,8 +16,8 @@ STAGE = "build_claims"
 def handle(coded: dict):
     from processors.claims.rules import build_claim
 
-    coder, _ = A.reference()
-    return [record(T.CLAIMS, build_claim(coded, coder))]
+    coder, charge_master = A.reference()
+    return [record(T.CLAIMS, build_claim(coded, coder, charge_master))]
 
 
 @A.app.agent(A.topic(T.ENCOUNTERS_CODED), name="build_claims")

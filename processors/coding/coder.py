@@ -46,6 +46,10 @@ class Coder:
     def __init__(self, cache_size: int = 65536):
         self._icd, self._index = _load()
         self._ranked = functools.lru_cache(maxsize=cache_size)(self._rank)
+        # simple-icd-10-cm normalises the code on every call; the pipeline asks about the same few
+        # thousand codes again and again, so remember the answers per instance.
+        for name in ("is_valid", "is_billable", "dotted", "describe", "conflicts", "code"):
+            setattr(self, name, functools.lru_cache(maxsize=cache_size)(getattr(self, name)))
 
     # --- reference data -------------------------------------------------------------------
     def is_valid(self, code: str) -> bool:
