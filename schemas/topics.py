@@ -15,7 +15,7 @@ SCHEMA_IDS: dict[str, int] = {
     "CodingReviewRequested": 5,
     "ClaimBuilt": 6,
     "DenialFlagged": 7,
-    "LedgerEntryPosted": 8,
+    "LedgerEntriesPosted": 8,
     "AccountBalanceUpdated": 9,
     "DeadLetter": 10,
 }
@@ -53,8 +53,8 @@ CLAIMS = Topic("claims", "ClaimBuilt", "account_id", PARTITIONS,
                doc="Claims built and scrubbed: CLEAN or HELD.")
 DENIALS = Topic("denials", "DenialFlagged", "account_id", PARTITIONS,
                 doc="Denied amounts with category and appeal deadline.")
-LEDGER_ENTRIES = Topic("ledger-entries", "LedgerEntryPosted", "account_id", PARTITIONS,
-                       doc="Signed ledger entries per account.")
+LEDGER_ENTRIES = Topic("ledger-entries", "LedgerEntriesPosted", "account_id", PARTITIONS,
+                       doc="Signed ledger entries, one record per source event.")
 ACCOUNT_BALANCES = Topic("account-balances", "AccountBalanceUpdated", "account_id", PARTITIONS,
                          compacted=True, doc="Committed balance per account (compacted).")
 DEAD_LETTERS = Topic("dead-letters", "DeadLetter", "source_topic", 1,

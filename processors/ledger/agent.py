@@ -1,7 +1,8 @@
 """Update balances: turn charges, remittances and patient payments into ledger entries.
 
 Consumes: encounters, remittances, payments  (key: account_id)
-Produces: ledger-entries (LedgerEntryPosted, signed cents, deterministic ids) | dead-letters
+Produces: ledger-entries (LedgerEntriesPosted: one record per source event, signed cents,
+          deterministic entry ids) | dead-letters
 Rule:     processors.ledger.rules.entries_for_encounter / _remittance / _payment
 The sink applies each entry id once, in the transaction that records its progress, and publishes
 the committed balance to `account-balances`: that is what keeps balances exact after redelivery.
@@ -16,30 +17,30 @@ from schemas import topics as T
 
 def on_encounter(enc: dict):
     from processors.coding.rules import validate_encounter
-    from processors.ledger.rules import entries_for_encounter
+    from processors.ledger.rules import entries_for_encounter, journals
 
     coder, charge_master = A.reference()
     if validate_encounter(enc, charge_master, coder):
         raise Rejected("encounter rejected by coding validation", owner=False)
-    return [record(T.LEDGER_ENTRIES, e) for e in entries_for_encounter(enc)]
+    return [record(T.LEDGER_ENTRIES, j) for j in journals(entries_for_encounter(enc))]
 
 
 def on_remittance(remit: dict):
-    from processors.ledger.rules import entries_for_remittance, validate_remittance
+    from processors.ledger.rules import entries_for_remittance, journals, validate_remittance
 
     problems = validate_remittance(remit)
     if problems:
         raise Rejected("; ".join(problems))
-    return [record(T.LEDGER_ENTRIES, e) for e in entries_for_remittance(remit)]
+    return [record(T.LEDGER_ENTRIES, j) for j in journals(entries_for_remittance(remit))]
 
 
 def on_payment(payment: dict):
-    from processors.ledger.rules import entries_for_payment, validate_payment
+    from processors.ledger.rules import entries_for_payment, journals, validate_payment
 
     problems = validate_payment(payment)
     if problems:
         raise Rejected("; ".join(problems))
-    return [record(T.LEDGER_ENTRIES, e) for e in entries_for_payment(payment)]
+    return [record(T.LEDGER_ENTRIES, j) for j in journals(entries_for_payment(payment))]
 
 
 @A.app.agent(A.topic(T.ENCOUNTERS), name="post_charges")

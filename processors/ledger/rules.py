@@ -113,3 +113,25 @@ def entries_for_payment(p: dict) -> list[dict]:
     if p["kind"] == "REFUND":
         return [_entry(p, "payment", "PATIENT_REFUND", 0, amount, p["payment_id"])]
     return [_entry(p, "payment", "PATIENT_PAYMENT", 0, -amount, p["payment_id"])]
+
+
+def journals(entries: list[dict]) -> list[dict]:
+    """Pack flat entries into one LedgerEntriesPosted record per source event, in order.
+
+    One record per source event keeps the entries of a remittance together on the wire (and costs
+    a fraction of a record per entry); each entry keeps its own id for the sink's idempotency.
+    """
+    packed: dict[str, dict] = {}
+    for e in entries:
+        j = packed.get(e["source_event_id"])
+        if j is None:
+            j = packed[e["source_event_id"]] = {
+                "event_id": f"{e['source_event_id']}:ledger", "source_event_id": e["source_event_id"],
+                "source_emitted_at": e["source_emitted_at"], "account_id": e["account_id"],
+                "posted_at": e["posted_at"], "reference": e["reference"], "payer_id": e["payer_id"],
+                "entries": [],
+            }
+        j["entries"].append({"entry_id": e["event_id"], "kind": e["kind"],
+                             "insurance_delta_cents": e["insurance_delta_cents"],
+                             "patient_delta_cents": e["patient_delta_cents"], "reason": e["reason"]})
+    return list(packed.values())

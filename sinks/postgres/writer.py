@@ -51,7 +51,8 @@ class _Table:
     name: str
     columns: tuple[str, ...]
     key: str
-    row: object  # callable(dict) -> tuple
+    row: object  # callable(dict) -> tuple, or -> list[tuple] when `many`
+    many: bool = False
 
 
 _TABLES: dict[str, _Table] = {t.name: t for t in (
@@ -91,9 +92,11 @@ _TABLES: dict[str, _Table] = {t.name: t for t in (
     _Table("ledger_entries", ("entry_id", "account_id", "kind", "insurance_delta_cents",
                               "patient_delta_cents", "posted_at", "reference", "payer_id",
                               "reason", "source_event_id", "source_emitted_at"), "entry_id",
-           lambda r: (r["event_id"], r["account_id"], r["kind"], r["insurance_delta_cents"],
-                      r["patient_delta_cents"], r["posted_at"], r["reference"], r["payer_id"],
-                      r["reason"], r["source_event_id"], r["source_emitted_at"])),
+           lambda r: [(e["entry_id"], r["account_id"], e["kind"], e["insurance_delta_cents"],
+                       e["patient_delta_cents"], r["posted_at"], r["reference"], r["payer_id"],
+                       e["reason"], r["source_event_id"], r["source_emitted_at"])
+                      for e in r["entries"]],
+           many=True),
     _Table("dead_letters", ("event_id", "source_topic", "source_partition", "source_offset",
                             "stage", "error", "reason", "payload", "key", "dead_lettered_at"),
            "event_id",
@@ -107,7 +110,7 @@ TABLE_OF_SCHEMA = {
     "CodingReviewRequested": "coding_review",
     "EncounterCoded": "encounters_coded",
     "DenialFlagged": "denials",
-    "LedgerEntryPosted": "ledger_entries",
+    "LedgerEntriesPosted": "ledger_entries",
     "DeadLetter": "dead_letters",
 }
 
@@ -175,8 +178,8 @@ def write_batch(conn, group: str, records: Sequence[SinkRecord]) -> BatchResult:
     for rec in records:
         table = _TABLES[TABLE_OF_SCHEMA[rec.schema]]
         rows = by_table.setdefault(table.name, {})
-        row = table.row(rec.value)
-        rows.setdefault(row[0], row)  # a key twice in one batch: the first one wins, as on redelivery
+        for row in (table.row(rec.value) if table.many else (table.row(rec.value),)):
+            rows.setdefault(row[0], row)  # a key twice in one batch: the first wins, as on redelivery
     offsets = next_offsets(records)
     inserted: dict[str, int] = {}
     try:

@@ -148,10 +148,14 @@ def test_zero_amounts_post_nothing():
     assert entries_for_remittance(remittance([line(1, 0, 0, [adj("CO", "45", 0)])])) == []
 
 
-def test_entries_encode_as_ledger_entry_posted():
+def test_journals_pack_one_record_per_source_event_and_keep_entry_ids():
     remit = remittance([line(1, 15000, 9000, [adj("CO", "45", 6000)])])
-    for e in entries_for_encounter(encounter()) + entries_for_remittance(remit) + entries_for_payment(payment()):
-        assert codec.decode(codec.encode("LedgerEntryPosted", e))[1] == e
+    entries = entries_for_encounter(encounter()) + entries_for_remittance(remit) + entries_for_payment(payment())
+    packed = rules.journals(entries)
+    assert len(packed) == len({e["source_event_id"] for e in entries})
+    assert [e["entry_id"] for j in packed for e in j["entries"]] == [e["event_id"] for e in entries]
+    for j in packed:
+        assert codec.decode(codec.encode("LedgerEntriesPosted", j))[1] == j
 
 
 def test_balanced_remittance_is_valid():
@@ -194,3 +198,4 @@ def test_ledger_rules_import_only_stdlib_schemas_and_reference_rules():
         if isinstance(node, ast.Import):
             for alias in node.names:
                 assert alias.name.split(".")[0] in ("datetime", "dataclasses", "typing"), alias.name
+
