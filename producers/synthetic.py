@@ -29,6 +29,7 @@ DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
 WINDOW_DAYS = 90
 BAD_SHARE = 0.01
+HELD_SHARE = 0.03  # encounters charged the same item twice: the scrubber holds the claim
 OUT_OF_ORDER_SHARE = 0.03  # remittances that reach the stream before their encounter
 ENCOUNTERS_PER_ACCOUNT = ((1, 75), (2, 18), (3, 7))
 METHODS = (("CARD", 50), ("ONLINE", 25), ("CHECK", 15), ("CASH", 10))
@@ -145,11 +146,15 @@ class _Hospital:
         left out (they have not happened yet)."""
         rng = self.rng
         enc, vague = self.encounter(patient, rng.randint(0, WINDOW_DAYS - 10))
+        held = not vague and rng.random() < HELD_SHARE
+        if held:  # a double-keyed charge: real money on the account, but the claim must not go out
+            enc["charges"].append({**enc["charges"][0], "line": len(enc["charges"]) + 1})
         charges = sum(c["units"] * c["unit_price_cents"] for c in enc["charges"])
         self_pay = patient.plan_type == "SELF_PAY"
         events = [_Event(enc["occurred_at"], ENCOUNTERS, enc, insurance=0 if self_pay else charges,
-                         patient=charges if self_pay else 0, charges=charges, vague=vague)]
-        if vague:  # waits in coding review: not billed, so nothing follows yet
+                         patient=charges if self_pay else 0, charges=charges, vague=vague,
+                         held=held)]
+        if vague or held:  # waits in coding review or as a held claim: not billed, nothing follows yet
             return events
         day0 = _ms(enc["service_start"])
         owed, prepaid = charges, 0
@@ -284,6 +289,7 @@ def summarise(seed: int, events: int, start: date, good: list[_Event], bad: list
         "dead_letters": len(bad),
         "encounters": good_by_topic[ENCOUNTERS.name],
         "vague_encounters": sum(1 for e in good if e.info.get("vague")),
+        "held_encounters": sum(1 for e in good if e.info.get("held")),
         "remittances": len(remits),
         "denied_claims": sum(1 for e in remits if e.info["denied"]),
         "whole_claim_denials": sum(1 for e in remits if e.info["whole_denial"]),

@@ -58,6 +58,13 @@ def test_every_balance_matches_the_ground_truth_to_the_cent(run_settings):
     assert coded + review == counts["encounters"]
     assert count(dsn, "select count(*) from claims") == coded
     assert review >= counts["vague_encounters"]
+    # The only scrub failure the hospital injects is a double-keyed charge; some of those
+    # encounters stop earlier, in coding review.
+    held_edits = report.query(dsn, """select e->>'edit', count(distinct claim_id) from claims,
+                                      jsonb_array_elements(edits) e group by 1""")
+    assert [edit for edit, _n in held_edits] == ["DUPLICATE_LINE"]
+    held = count(dsn, "select count(*) from claims where status = 'HELD'")
+    assert 0 < held <= counts["held_encounters"] and held == held_edits[0][1]
 
 
 def test_balances_stay_exact_after_sigkill_of_processor_and_sink(run_settings):
