@@ -22,7 +22,7 @@ def validate_encounter(enc: dict, charge_master: dict, coder: Coder) -> list[str
     """Why this encounter cannot be accepted at all (dead letter); empty when it is valid."""
     problems: list[str] = []
     if not is_valid_account_id(enc["account_id"]):
-        problems.append(f"account id {enc['account_id']!r} fails its check digit")
+        problems.append("account id fails the check digit")  # the id itself is PHI: not in reasons
     if not 0 <= enc["patient_age"] <= MAX_AGE:
         problems.append(f"patient age {enc['patient_age']} is outside 0..{MAX_AGE}")
     if enc["service_end"] < enc["service_start"]:
