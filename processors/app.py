@@ -70,11 +70,8 @@ async def quiet_client_logs() -> None:
 
 
 def _import_agents() -> None:
-    # Importing the modules registers their agents on `app`.
-    import processors.claims.agent
-    import processors.coding.agent
-    import processors.denials.agent
-    import processors.ledger.agent  # noqa: F401
+    # Importing the module registers the agents on `app`.
+    import processors.agents  # noqa: F401
 
 
 def add_arguments(parser, name: str) -> None:

@@ -7,7 +7,7 @@ and never stops the partition.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -17,7 +17,8 @@ from schemas import codec
 from schemas.topics import DEAD_LETTERS, Topic
 
 EVENTS_IN = Counter("rcm_stage_events_in_total", "Records read by a stage", ["stage"])
-EVENTS_OUT = Counter("rcm_stage_events_out_total", "Records written by a stage", ["stage", "topic"])
+EVENTS_OUT = Counter("rcm_stage_events_out_total", "Records written, per input topic and output topic",
+                     ["source", "topic"])
 ERRORS = Counter("rcm_stage_errors_total", "Records a stage dead-lettered or skipped", ["stage", "error"])
 LATENCY = Histogram(
     "rcm_stage_latency_seconds", "Source emit to stage output, per record", ["stage"],
@@ -80,38 +81,50 @@ def dead_letter(source: Topic, message, stage: str, error: str, reason: str) -> 
 Handler = Callable[[dict], Iterable[Outgoing]]
 
 
-async def run_batch(stage: str, source: Topic, events, handle: Handler, emitter: Emitter,
-                    owner: bool = True) -> None:
-    """Decode and handle each event, then emit everything in order.
+@dataclass(frozen=True)
+class Stage:
+    """One piece of specialist work on one input topic.
 
-    `owner` says whether this stage dead-letters undecodable records of `source` (exactly one stage
-    owns each input topic, so a bad record yields exactly one dead letter).
+    `owner`: this stage dead-letters the topic's bad records (exactly one stage owns each input
+    topic, so a bad record yields exactly one dead letter).
     """
+
+    name: str
+    source: Topic
+    handle: Handler
+    owner: bool = True
+
+
+async def run_batch(source: Topic, events, stages: Sequence[Stage], emitter: Emitter) -> None:
+    """Decode each event once, hand it to every stage on `source`, then emit everything in order."""
     out: list[Outgoing] = []
     now = time.time()
-    EVENTS_IN.labels(stage).inc(len(events))
+    for stage in stages:
+        EVENTS_IN.labels(stage.name).inc(len(events))
     for event in events:
         message = event.message
         try:
             rec = codec.decode_for(source, message.value)
         except codec.DecodeError as exc:
-            ERRORS.labels(stage, exc.kind).inc()
-            if owner:
-                out.append(dead_letter(source, message, stage, exc.kind, exc.reason))
-            continue
-        try:
-            out.extend(handle(rec))
-        except Rejected as exc:
-            ERRORS.labels(stage, "INVALID").inc()
-            if exc.owner:
-                out.append(dead_letter(source, message, stage, "INVALID", exc.reason))
+            for stage in stages:
+                ERRORS.labels(stage.name, exc.kind).inc()
+                if stage.owner:
+                    out.append(dead_letter(source, message, stage.name, exc.kind, exc.reason))
             continue
         emitted = rec.get("emitted_at") or rec.get("source_emitted_at")
-        if emitted is not None:
-            LATENCY.labels(stage).observe(max(0.0, now - emitted.timestamp()))
+        for stage in stages:
+            try:
+                out.extend(stage.handle(rec))
+            except Rejected as exc:
+                ERRORS.labels(stage.name, "INVALID").inc()
+                if stage.owner and exc.owner:
+                    out.append(dead_letter(source, message, stage.name, "INVALID", exc.reason))
+                continue
+            if emitted is not None:
+                LATENCY.labels(stage.name).observe(max(0.0, now - emitted.timestamp()))
+    sent: dict[str, int] = {}
     for o in out:
         await emitter.send(o.topic.name, o.key, o.value)
-        EVENTS_OUT.labels(stage, o.topic.name).inc()
-
-
-Sender = Callable[[str, bytes, bytes], Awaitable[None]]
+        sent[o.topic.name] = sent.get(o.topic.name, 0) + 1
+    for topic_name, n in sent.items():
+        EVENTS_OUT.labels(source.name, topic_name).inc(n)

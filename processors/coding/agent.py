@@ -8,10 +8,9 @@ Owns the dead letters of `encounters`.
 from __future__ import annotations
 
 from processors import app as A
-from processors.stage import Rejected, record, run_batch
+from processors.stage import Rejected, Stage, record
 from schemas import topics as T
 
-STAGE = "code_encounters"
 OUT = {"coded": T.ENCOUNTERS_CODED, "review": T.CODING_REVIEW}
 
 
@@ -26,7 +25,4 @@ def handle(enc: dict):
     return [record(OUT[kind], rec)]
 
 
-@A.app.agent(A.topic(T.ENCOUNTERS), name="code_encounters")
-async def code_encounters(stream):
-    async for events in stream.take_events(A.BATCH_MAX, A.BATCH_WITHIN_S):
-        await run_batch(STAGE, T.ENCOUNTERS, events, handle, A.emitter())
+CODE_ENCOUNTERS = Stage("code_encounters", T.ENCOUNTERS, handle, owner=True)

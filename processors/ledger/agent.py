@@ -11,7 +11,7 @@ Owns the dead letters of `remittances` and `payments`; skips encounters the codi
 from __future__ import annotations
 
 from processors import app as A
-from processors.stage import Rejected, record, run_batch
+from processors.stage import Rejected, Stage, record
 from schemas import topics as T
 
 
@@ -43,19 +43,6 @@ def on_payment(payment: dict):
     return [record(T.LEDGER_ENTRIES, j) for j in journals(entries_for_payment(payment))]
 
 
-@A.app.agent(A.topic(T.ENCOUNTERS), name="post_charges")
-async def post_charges(stream):
-    async for events in stream.take_events(A.BATCH_MAX, A.BATCH_WITHIN_S):
-        await run_batch("post_charges", T.ENCOUNTERS, events, on_encounter, A.emitter(), owner=False)
-
-
-@A.app.agent(A.topic(T.REMITTANCES), name="post_remittances")
-async def post_remittances(stream):
-    async for events in stream.take_events(A.BATCH_MAX, A.BATCH_WITHIN_S):
-        await run_batch("post_remittances", T.REMITTANCES, events, on_remittance, A.emitter())
-
-
-@A.app.agent(A.topic(T.PAYMENTS), name="post_payments")
-async def post_payments(stream):
-    async for events in stream.take_events(A.BATCH_MAX, A.BATCH_WITHIN_S):
-        await run_batch("post_payments", T.PAYMENTS, events, on_payment, A.emitter())
+POST_CHARGES = Stage("post_charges", T.ENCOUNTERS, on_encounter, owner=False)
+POST_REMITTANCES = Stage("post_remittances", T.REMITTANCES, on_remittance, owner=True)
+POST_PAYMENTS = Stage("post_payments", T.PAYMENTS, on_payment, owner=True)

@@ -48,31 +48,34 @@ def run(coro):
     asyncio.run(coro)
 
 
-def test_flag_denials_emits_one_denial_per_denied_line(collector):
-    from processors.denials.agent import flag_denials_agent
+def test_remittance_agent_flags_one_denial_per_denied_line_and_posts_nothing_for_it(collector):
+    from processors.agents import on_remittances
 
     line = {"line": 1, "procedure_code": "99213", "units": 1, "charge_cents": 14500,
             "paid_cents": 0, "adjustments": [F.adjustment("CO", "50", 14500)], "remarks": ["N115"]}
-    run(feed(flag_denials_agent, [enc(F.remittance(lines=[line], status="4"), T.REMITTANCES)],
+    run(feed(on_remittances, [enc(F.remittance(lines=[line], status="4"), T.REMITTANCES)],
              collector, 1))
     [denial] = collector.on(T.DENIALS)
     assert denial["category"] == "MEDICAL_NECESSITY"
     assert denial["amount_cents"] == 14500
+    assert collector.on(T.LEDGER_ENTRIES) == []  # the denied amount stays open in insurance
     assert collector.on(T.DEAD_LETTERS) == []
 
 
-def test_denial_stage_skips_bad_remittances_without_dead_lettering(collector):
-    from processors.denials.agent import flag_denials_agent
+def test_a_bad_remittance_gives_exactly_one_dead_letter_from_its_owner_stage(collector):
+    from processors.agents import on_remittances
 
-    run(feed(flag_denials_agent, [b"\x00\x00\x00\x00\x02garbage"], collector, 1))
-    assert collector.sent == []
+    run(feed(on_remittances, [b"\x00\x00\x00\x00\x02garbage"], collector, 1))
+    [dead] = collector.on(T.DEAD_LETTERS)
+    assert (dead["stage"], dead["error"]) == ("post_remittances", "MALFORMED")
+    assert len(collector.sent) == 1
 
 
-def test_post_remittances_dead_letters_malformed_bytes_and_keeps_going(collector):
-    from processors.ledger.agent import post_remittances
+def test_remittance_agent_dead_letters_malformed_bytes_and_keeps_going(collector):
+    from processors.agents import on_remittances
 
     good = enc(F.remittance(), T.REMITTANCES)
-    run(feed(post_remittances, [b"not avro at all", good], collector, 2))
+    run(feed(on_remittances, [b"not avro at all", good], collector, 2))
     [dead] = collector.on(T.DEAD_LETTERS)
     assert dead["error"] == "MALFORMED" and dead["source_topic"] == "remittances"
     [journal] = collector.on(T.LEDGER_ENTRIES)
@@ -81,17 +84,47 @@ def test_post_remittances_dead_letters_malformed_bytes_and_keeps_going(collector
         "CONTRACTUAL_ADJUSTMENT", "PAYER_PAYMENT", "TRANSFER_TO_PATIENT"]
     assert sum(e["insurance_delta_cents"] for e in entries) == -14500
     assert sum(e["patient_delta_cents"] for e in entries) == 2000
+    assert collector.on(T.DENIALS) == []
 
 
-def test_post_payments_dead_letters_unknown_schema_and_impossible_amounts(collector):
-    from processors.ledger.agent import post_payments
+def test_payment_agent_dead_letters_unknown_schema_and_impossible_amounts(collector):
+    from processors.agents import on_payments
 
     unknown = b"\x00\x00\x00\x03\xe7" + b"\x02"
     zero = enc(F.payment(cents=0), T.PAYMENTS)
     refund = enc(F.payment(2, cents=1234, kind="REFUND"), T.PAYMENTS)
-    run(feed(post_payments, [unknown, zero, refund], collector, 3))
+    run(feed(on_payments, [unknown, zero, refund], collector, 3))
     errors = sorted(d["error"] for d in collector.on(T.DEAD_LETTERS))
     assert errors == ["INVALID", "UNKNOWN_SCHEMA"]
     [journal] = collector.on(T.LEDGER_ENTRIES)
     [entry] = journal["entries"]
     assert (entry["kind"], entry["patient_delta_cents"]) == ("PATIENT_REFUND", 1234)
+
+
+def test_encounter_agent_codes_and_posts_charges_or_dead_letters_once(collector):
+    from processors.agents import on_encounters
+
+    good = enc(F.encounter(1), T.ENCOUNTERS)
+    bad = enc(F.encounter(2, charges=[{"line": 1, "charge_code": "CM999999", "units": 1,
+                                       "unit_price_cents": 100, "service_date": F.DOS}]),
+              T.ENCOUNTERS)
+    run(feed(on_encounters, [good, bad], collector, 3))
+    [coded] = collector.on(T.ENCOUNTERS_CODED)
+    assert coded["encounter_id"] == "E0000001" and coded["diagnoses"][0]["code"] == "I10"
+    [journal] = collector.on(T.LEDGER_ENTRIES)
+    assert journal["entries"][0]["insurance_delta_cents"] == 14500
+    [dead] = collector.on(T.DEAD_LETTERS)
+    assert dead["stage"] == "code_encounters" and "not in the charge master" in dead["reason"]
+
+
+def test_coded_encounter_agent_builds_a_clean_claim(collector):
+    from processors.agents import on_encounters_coded
+    from processors.coding.rules import code_encounter
+
+    coder, charge_master = A.reference()
+    kind, coded = code_encounter(F.encounter(3), charge_master, coder, 0.8)
+    assert kind == "coded"
+    run(feed(on_encounters_coded, [enc(coded, T.ENCOUNTERS_CODED)], collector, 1))
+    [claim] = collector.on(T.CLAIMS)
+    assert (claim["claim_id"], claim["status"], claim["total_charge_cents"]) == (
+        "CLM-E0000003", "CLEAN", 14500)

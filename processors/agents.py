@@ -1,0 +1,41 @@
+"""One faust agent per consumed topic, running every stage that reads that topic.
+
+A record is decoded once and handed to each stage in turn (coding and charge posting both read
+`encounters`; ledger posting and denial flagging both read `remittances`). Stages stay separate
+in their own modules, metrics and dead letters; sharing the read halves the decoding and faust's
+per-message dispatch.
+"""
+from __future__ import annotations
+
+from processors import app as A
+from processors.claims.agent import BUILD_CLAIMS
+from processors.coding.agent import CODE_ENCOUNTERS
+from processors.denials.agent import FLAG_DENIALS
+from processors.ledger.agent import POST_CHARGES, POST_PAYMENTS, POST_REMITTANCES
+from processors.stage import Stage, run_batch
+from schemas import topics as T
+
+STAGES: tuple[Stage, ...] = (CODE_ENCOUNTERS, POST_CHARGES, BUILD_CLAIMS, POST_REMITTANCES,
+                             FLAG_DENIALS, POST_PAYMENTS)
+
+
+def stages_on(topic: T.Topic) -> tuple[Stage, ...]:
+    return tuple(s for s in STAGES if s.source is topic)
+
+
+def _agent(topic: T.Topic):
+    stages = stages_on(topic)
+    assert sum(s.owner for s in stages) == 1, f"{topic.name} needs exactly one owner stage"
+
+    async def consume(stream):
+        async for events in stream.take_events(A.BATCH_MAX, A.BATCH_WITHIN_S):
+            await run_batch(topic, events, stages, A.emitter())
+
+    consume.__name__ = consume.__qualname__ = f"consume_{topic.name.replace('-', '_')}"
+    return A.app.agent(A.topic(topic), name=consume.__name__)(consume)
+
+
+on_encounters = _agent(T.ENCOUNTERS)
+on_encounters_coded = _agent(T.ENCOUNTERS_CODED)
+on_remittances = _agent(T.REMITTANCES)
+on_payments = _agent(T.PAYMENTS)
