@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from aiokafka.partitioner import murmur2
 from prometheus_client import Counter, Histogram
 
 from schemas import codec
@@ -43,17 +44,38 @@ class Rejected(Exception):
 
 
 class Emitter(Protocol):
-    async def send(self, topic: str, key: bytes, value: bytes) -> None: ...
+    async def send_many(self, out: Sequence[Outgoing]) -> None: ...
+
+
+def partition_for(key: bytes, partitions: int) -> int:
+    """Kafka's default partitioner (murmur2), as Java, kafka-python and aiokafka compute it, so a
+    record lands on the same partition whoever produces it."""
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 class ProducerEmitter:
-    """Hands records to the app's producer; faust flushes it before committing offsets."""
+    """Hands records to the app's aiokafka producer one batch per partition.
+
+    A batch resolves one future instead of one per record, which was a tenth of the worker's time.
+    faust flushes the producer before it commits offsets, so at-least-once holds as with send().
+    """
 
     def __init__(self, app):
         self.app = app
 
-    async def send(self, topic: str, key: bytes, value: bytes) -> None:
-        await self.app.producer.send(topic, key, value, None, None, None)
+    async def send_many(self, out: Sequence[Outgoing]) -> None:
+        producer = self.app.producer._ensure_producer()  # faust-streaming 0.15's aiokafka producer
+        by_tp: dict[tuple[str, int], list[Outgoing]] = {}
+        for o in out:
+            by_tp.setdefault((o.topic.name, partition_for(o.key, o.topic.partitions)), []).append(o)
+        for (topic, partition), items in by_tp.items():
+            batch = producer.create_batch()
+            for o in items:
+                if batch.append(key=o.key, value=o.value, timestamp=None) is None:
+                    await producer.send_batch(batch, topic, partition=partition)
+                    batch = producer.create_batch()
+                    batch.append(key=o.key, value=o.value, timestamp=None)
+            await producer.send_batch(batch, topic, partition=partition)
 
 
 def record(topic: Topic, rec: dict) -> Outgoing:
@@ -122,9 +144,9 @@ async def run_batch(source: Topic, events, stages: Sequence[Stage], emitter: Emi
                 continue
             if emitted is not None:
                 LATENCY.labels(stage.name).observe(max(0.0, now - emitted.timestamp()))
+    await emitter.send_many(out)
     sent: dict[str, int] = {}
     for o in out:
-        await emitter.send(o.topic.name, o.key, o.value)
         sent[o.topic.name] = sent.get(o.topic.name, 0) + 1
     for topic_name, n in sent.items():
         EVENTS_OUT.labels(source.name, topic_name).inc(n)

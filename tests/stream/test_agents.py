@@ -15,8 +15,8 @@ class Collector:
     def __init__(self):
         self.sent: list[tuple[str, bytes, dict]] = []
 
-    async def send(self, topic: str, key: bytes, value: bytes) -> None:
-        self.sent.append((topic, key, codec.decode(value)[1]))
+    async def send_many(self, out) -> None:
+        self.sent.extend((o.topic.name, o.key, codec.decode(o.value)[1]) for o in out)
 
     def on(self, topic: T.Topic) -> list[dict]:
         return [rec for name, _k, rec in self.sent if name == topic.name]

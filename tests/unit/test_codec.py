@@ -1,0 +1,152 @@
+"""The contracts: every .avsc parses, round-trips, and `avro` writes the same bytes as fastavro."""
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime
+from importlib import resources
+
+import avro.io
+import avro.schema
+import pytest
+from kafka.partitioner import murmur2 as kafka_python_murmur2
+
+from processors.denials.rules import flag_denials
+from processors.ledger.rules import entries_for_remittance, journals
+from processors.stage import partition_for
+from schemas import codec
+from schemas import topics as T
+from tests import factories as F
+
+T0 = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
+
+
+def samples() -> dict[str, dict]:
+    line = {"line": 1, "procedure_code": "99213", "units": 1, "charge_cents": 14500,
+            "paid_cents": 0, "adjustments": [F.adjustment("CO", "50", 14500)], "remarks": ["N115"]}
+    denied = F.remittance(lines=[line], status="4")
+    return {
+        "EncounterReceived": F.encounter(diagnoses=[
+            {"sequence": 1, "text": "HTN", "code": None}, {"sequence": 2, "text": "DM2", "code": "E11.9"}]),
+        "RemittanceReceived": F.remittance(),
+        "PaymentReceived": F.payment(),
+        "EncounterCoded": {
+            "event_id": "e:coded", "source_event_id": "e", "source_emitted_at": T0,
+            "encounter_id": "E1", "account_id": "A0000000018", "occurred_at": T0, "patient_age": 70,
+            "patient_sex": "M", "payer_id": "MEDICARE", "plan_type": "MEDICARE",
+            "provider_npi": "1234567893", "facility_id": "FAC01", "encounter_class": "OFFICE",
+            "service_start": F.DOS, "service_end": F.DOS,
+            "diagnoses": [{"sequence": 1, "code": "I10", "confidence": 0.5, "evidence": "HTN"}],
+            "procedures": [{"line": 1, "charge_code": "CM100113", "procedure_code": "99213",
+                            "modifiers": ["25"], "revenue_code": "0510", "units": 1,
+                            "charge_cents": 14500, "service_date": F.DOS}]},
+        "CodingReviewRequested": {
+            "event_id": "e:review", "source_event_id": "e", "source_emitted_at": T0,
+            "encounter_id": "E1", "account_id": "A0000000018", "occurred_at": T0,
+            "payer_id": "MEDICARE", "encounter_class": "EMERGENCY", "total_charge_cents": 99,
+            "reasons": ["dx 1: too vague"],
+            "suggestions": [{"sequence": 1, "text": "unwell", "code": None, "confidence": 0.25}]},
+        "ClaimBuilt": {
+            "event_id": "e:claim", "source_event_id": "e", "source_emitted_at": T0,
+            "claim_id": "CLM-E1", "encounter_id": "E1", "account_id": "A0000000018",
+            "occurred_at": T0, "claim_type": "PROFESSIONAL", "payer_id": "MEDICARE",
+            "plan_type": "MEDICARE", "billing_provider_npi": "1234567893", "facility_id": "FAC01",
+            "service_start": F.DOS, "service_end": F.DOS, "diagnosis_codes": ["I10"],
+            "lines": [{"line": 1, "procedure_code": "99213", "modifiers": [], "revenue_code": "0510",
+                       "units": 1, "charge_cents": 14500, "service_date": F.DOS,
+                       "diagnosis_pointers": [1]}],
+            "total_charge_cents": 14500, "status": "HELD",
+            "edits": [{"edit": "DUPLICATE_LINE", "message": "line 2 repeats line 1", "line": 2},
+                      {"edit": "MISSING_DIAGNOSIS", "message": "none", "line": None}]},
+        "DenialFlagged": flag_denials(denied)[0],
+        "LedgerEntriesPosted": journals(entries_for_remittance(F.remittance()))[0],
+        "AccountBalanceUpdated": {
+            "account_id": "A0000000018", "insurance_cents": -5, "patient_cents": 2000,
+            "total_cents": 1995, "charges_cents": 14500, "payments_cents": 9000,
+            "adjustments_cents": 3505, "entries": 4, "updated_at": T0},
+        "DeadLetter": {
+            "event_id": "payments:0:7:post_payments", "source_topic": "payments",
+            "source_partition": 0, "source_offset": 7, "stage": "post_payments",
+            "error": "INVALID", "reason": "amount 0 is not positive", "key": b"k",
+            "payload": b"\x00\x01", "dead_lettered_at": T0},
+    }
+
+
+def avro_bytes(name: str, record: dict) -> bytes:
+    text = resources.files("schemas").joinpath("avro", f"{name}.avsc").read_text()
+    schema = avro.schema.parse(text)
+    buf = io.BytesIO()
+    avro.io.DatumWriter(schema).write(record, avro.io.BinaryEncoder(buf))
+    return buf.getvalue()
+
+
+def test_every_schema_file_is_registered_and_every_topic_names_one():
+    files = {p.name.removesuffix(".avsc") for p in resources.files("schemas").joinpath("avro").iterdir()
+             if p.name.endswith(".avsc")}
+    assert files == set(codec.SCHEMA_IDS) == set(samples())
+    assert {t.value_schema for t in T.ALL} <= files
+    assert len(set(codec.SCHEMA_IDS.values())) == len(codec.SCHEMA_IDS)
+
+
+@pytest.mark.parametrize("name", sorted(codec.SCHEMA_IDS))
+def test_each_schema_round_trips_through_the_wire_format(name):
+    record = samples()[name]
+    data = codec.encode(name, record)
+    assert data[0] == 0 and int.from_bytes(data[1:5], "big") == codec.SCHEMA_IDS[name]
+    assert codec.decode(data) == (name, record)
+
+
+@pytest.mark.parametrize("name", sorted(codec.SCHEMA_IDS))
+def test_avro_and_fastavro_write_the_same_bytes(name):
+    record = samples()[name]
+    assert avro_bytes(name, record) == codec.encode(name, record)[5:]
+
+
+def test_money_fields_are_longs_never_floats_or_doubles():
+    for name in codec.SCHEMA_IDS:
+        text = json.dumps(codec.schema_json(name))
+        for field in _fields(codec.schema_json(name)):
+            if field["name"].endswith("_cents"):
+                assert field["type"] == "long", (name, field["name"])
+        assert '"double"' not in text
+
+
+def _fields(schema):
+    if isinstance(schema, dict):
+        for f in schema.get("fields", []):
+            yield f
+            yield from _fields(f["type"])
+        if schema.get("type") == "array":
+            yield from _fields(schema["items"])
+    elif isinstance(schema, list):
+        for s in schema:
+            yield from _fields(s)
+
+
+@pytest.mark.parametrize("data, kind", [
+    (None, "MALFORMED"),
+    (b"\x00\x00", "MALFORMED"),
+    (b"\x01\x00\x00\x00\x01rest", "MALFORMED"),
+    (b"\x00\x00\x00\x03\xe7\x02", "UNKNOWN_SCHEMA"),
+    (b"\x00\x00\x00\x00\x03\xff\xff\xff", "MALFORMED"),
+])
+def test_bad_bytes_raise_a_decode_error_with_a_kind(data, kind):
+    with pytest.raises(codec.DecodeError) as err:
+        codec.decode(data)
+    assert err.value.kind == kind and err.value.reason
+
+
+def test_trailing_bytes_and_a_record_of_another_topic_are_rejected():
+    data = codec.encode("PaymentReceived", F.payment())
+    with pytest.raises(codec.DecodeError, match="trailing"):
+        codec.decode(data + b"\x00")
+    with pytest.raises(codec.DecodeError) as err:
+        codec.decode_for(T.ENCOUNTERS, data)
+    assert err.value.kind == "UNKNOWN_SCHEMA"
+
+
+def test_partitioning_matches_kafka_python_so_one_account_shares_a_partition():
+    # kafka-python (the producers and the sink) and aiokafka (the faust worker) must agree.
+    for n in range(500):
+        key = f"A{n:09d}".encode()
+        assert partition_for(key, 4) == (kafka_python_murmur2(key) & 0x7FFFFFFF) % 4
