@@ -34,18 +34,22 @@ def stop_all(*services):
         s.stop()
 
 
+def run_to_completion(settings, records) -> None:
+    processor, sink = start(settings)
+    try:
+        publish(records, settings.bootstrap)
+        pipeline.wait_drained(settings, [processor, sink], timeout=600)
+    finally:
+        stop_all(processor, sink)
+
+
 def count(dsn: str, sql: str) -> int:
     return report.query(dsn, sql)[0][0]
 
 
 def test_every_balance_matches_the_ground_truth_to_the_cent(run_settings):
     scenario = generate(4000, seed=11)
-    processor, sink = start(run_settings)
-    try:
-        publish(scenario.records, run_settings.bootstrap)
-        pipeline.wait_drained(run_settings, [processor, sink], timeout=600)
-    finally:
-        stop_all(processor, sink)
+    run_to_completion(run_settings, scenario.records)
     dsn = run_settings.dsn
     assert report.reconcile(dsn, scenario.truth) == []
     counts = scenario.truth["counts"]
@@ -95,12 +99,7 @@ def test_balances_stay_exact_after_sigkill_of_processor_and_sink(run_settings):
 
 def test_bad_records_are_dead_lettered_with_reasons_and_the_partition_keeps_flowing(run_settings):
     scenario = generate(2000, seed=5)
-    processor, sink = start(run_settings)
-    try:
-        publish(scenario.records, run_settings.bootstrap)
-        pipeline.wait_drained(run_settings, [processor, sink], timeout=600)
-    finally:
-        stop_all(processor, sink)
+    run_to_completion(run_settings, scenario.records)
     dsn = run_settings.dsn
     by_error = dict(report.query(dsn, "select error, count(*) from dead_letters group by 1"))
     cats = scenario.truth["counts"]["bad_by_category"]
