@@ -86,5 +86,6 @@ def cmd_process(args) -> int:
     if SETTINGS.processor_metrics_port:
         start_http_server(SETTINGS.processor_metrics_port, addr="127.0.0.1")
     worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
+    worker.spinner = None  # a terminal spinner only writes escape codes into service logs
     worker.execute_from_commandline()
     return 0
