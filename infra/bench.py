@@ -32,6 +32,9 @@ def add_arguments(parser, name: str) -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=1, help="runs of each; medians are reported")
+    parser.add_argument("--latency-rate", type=float, default=1000.0,
+                        help="events/s of the steady run that measures latency (0 skips it)")
+    parser.add_argument("--latency-events", type=int, default=5000)
 
 
 def say(msg: str) -> None:
@@ -143,7 +146,9 @@ def stage_rates(settings) -> dict[str, float]:
     return rates
 
 
-def end_to_end(settings, scenario, rss: PeakRss) -> dict:
+def end_to_end(settings, records, rss: PeakRss, rate: float | None = None) -> dict:
+    """Publish `records` (as fast as possible, or at `rate`/s) through the real processor and sink;
+    events/s from the first send to the last commit, and latency from each record's emit time."""
     from infra.demo import reset
     from producers.publish import publish
 
@@ -156,7 +161,7 @@ def end_to_end(settings, scenario, rss: PeakRss) -> dict:
     try:
         pipeline.wait_joined(settings, processor)
         started_wall = time.time()
-        publish(scenario.records, settings.bootstrap)
+        publish(records, settings.bootstrap, rate=rate)
         pipeline.wait_drained(settings, [processor, sink], timeout=900)
     finally:
         processor.stop()
@@ -166,50 +171,88 @@ def end_to_end(settings, scenario, rss: PeakRss) -> dict:
                                            (select max(applied_at) from claims)))""")[0][0]
     elapsed = float(last_commit) - started_wall
     lat = report.latency_ms(settings.dsn)
-    result = {"e2e_events_per_s": len(scenario.records) / elapsed, **{f"{k}_ms": v for k, v in lat.items()}}
-    result.update({f"stage_{k}_per_s": v for k, v in stage_rates(settings).items()})
+    result = {"e2e_events_per_s": len(records) / elapsed, **{f"{k}_ms": v for k, v in lat.items()}}
+    if rate is None:
+        result.update({f"stage_{k}_per_s": v for k, v in stage_rates(settings).items()})
     return result
 
 
+def coder_rates() -> dict[str, float]:
+    """Statements/s of the coder alone: first sight of each statement, then repeats (cached)."""
+    from processors.coding.coder import Coder
+    from producers.phrases import PHRASES, VAGUE
+
+    texts = [(p.text, 45, p.sex or "F") for p in PHRASES] + [(t, 45, "F") for t in VAGUE]
+    Coder()  # the code set and index load once per process: not counted
+    coder = Coder()
+    start = time.perf_counter()
+    for args in texts:
+        coder.code(*args)
+    uncached = len(texts) / (time.perf_counter() - start)
+    start = time.perf_counter()
+    for _ in range(20):
+        for args in texts:
+            coder.code(*args)
+    cached = 20 * len(texts) / (time.perf_counter() - start)
+    return {"coder_uncached": uncached, "coder_cached": cached}
+
+
 def cmd_bench(args) -> int:
+    import os
+
     from infra import kafka, postgres, services
     from producers.synthetic import generate
 
     settings = settings_mod.load()
     services.up(settings)
     say(f"== generating {args.events:,} events (seed {args.seed})")
-    scenario = generate(args.events, args.seed)
-    records = list(scenario.records)
-    scenario.records = records
-    base_runs, e2e_runs = [], []
+    records = list(generate(args.events, args.seed).records)
+    base_runs, e2e_runs, steady_runs = [], [], []
     with PeakRss() as rss:
         rss.watch("kafka", kafka.running_pid(settings) if settings.manages_kafka else None)
         rss.watch("postgres", postgres.running_pid(settings) if settings.manages_postgres else None)
-        import os
-        rss.watch("bench_producer", os.getpid())
+        rss.watch("bench (producer, consumer)", os.getpid())
         for i in range(args.repeat):
             say(f"== run {i + 1}/{args.repeat}: baseline")
             base_runs.append(baseline(settings, records))
-            say(f"   baseline {base_runs[-1]:,.0f} events/s; end to end...")
-            e2e_runs.append(end_to_end(settings, scenario, rss))
+            say(f"   baseline {base_runs[-1]:,.0f} events/s; end to end, as fast as possible...")
+            e2e_runs.append(end_to_end(settings, records, rss))
             say(f"   end to end {e2e_runs[-1]['e2e_events_per_s']:,.0f} events/s")
+            if args.latency_rate:
+                say(f"   end to end at a steady {args.latency_rate:,.0f} events/s for latency...")
+                steady_runs.append(end_to_end(settings, records[:args.latency_events], rss,
+                                              rate=args.latency_rate))
+    say("== coder alone")
+    coder = coder_rates()
     med = {k: statistics.median(r[k] for r in e2e_runs) for k in e2e_runs[0]}
+    steady = ({k: statistics.median(r[k] for r in steady_runs) for k in steady_runs[0]}
+              if steady_runs else None)
     base = statistics.median(base_runs)
+    ratio = med["e2e_events_per_s"] / base
     print(f"\nrcm bench: {args.events:,} events, {args.repeat} run(s), medians")
     print(f"  baseline (kafka-python produce+consume) {base:>12,.0f} events/s")
     print(f"  end to end (to PostgreSQL balances)     {med['e2e_events_per_s']:>12,.0f} events/s")
-    print(f"  ratio end-to-end / baseline             {med['e2e_events_per_s'] / base:>12.3f}")
-    print(f"  latency p50 / p95 / p99                 {med['p50_ms']:,.0f} / {med['p95_ms']:,.0f} / "
-          f"{med['p99_ms']:,.0f} ms")
+    print(f"  ratio end-to-end / baseline             {ratio:>12.3f}")
+    print(f"  latency p50 / p95 / p99, flood          {med['p50_ms']:,.0f} / {med['p95_ms']:,.0f} / "
+          f"{med['p99_ms']:,.0f} ms (queueing: input arrives faster than it is processed)")
+    if steady:
+        print(f"  latency p50 / p95 / p99 at {args.latency_rate:,.0f}/s      {steady['p50_ms']:,.0f} / "
+              f"{steady['p95_ms']:,.0f} / {steady['p99_ms']:,.0f} ms")
     for k, v in med.items():
         if k.startswith("stage_"):
             print(f"  {k[6:]:<40} {v:>12,.0f} records/s")
+    print(f"  coder alone, first sight / cached       {coder['coder_uncached']:>7,.0f} / "
+          f"{coder['coder_cached']:,.0f} statements/s")
     for name, peak in sorted(rss.peak.items()):
         print(f"  peak RSS {name:<31} {peak / 2**20:>12,.0f} MiB")
+    lat = steady or med
     kv = {"events": args.events, "repeat": args.repeat,
           "e2e_events_per_s": f"{med['e2e_events_per_s']:.0f}", "baseline_events_per_s": f"{base:.0f}",
-          "ratio": f"{med['e2e_events_per_s'] / base:.4f}", "p50_ms": f"{med['p50_ms']:.0f}",
-          "p95_ms": f"{med['p95_ms']:.0f}", "p99_ms": f"{med['p99_ms']:.0f}"}
-    kv.update({f"rss_{n}_mib": f"{p / 2**20:.0f}" for n, p in sorted(rss.peak.items())})
+          "ratio": f"{ratio:.4f}", "p50_ms": f"{lat['p50_ms']:.0f}", "p95_ms": f"{lat['p95_ms']:.0f}",
+          "p99_ms": f"{lat['p99_ms']:.0f}", "latency_rate": f"{args.latency_rate:.0f}" if steady else "flood",
+          "flood_p99_ms": f"{med['p99_ms']:.0f}",
+          "coder_uncached_per_s": f"{coder['coder_uncached']:.0f}",
+          "coder_cached_per_s": f"{coder['coder_cached']:.0f}"}
+    kv.update({f"rss_{n.split()[0]}_mib": f"{p / 2**20:.0f}" for n, p in sorted(rss.peak.items())})
     print(" ".join(f"{k}={v}" for k, v in kv.items()))
     return 0
