@@ -8,6 +8,7 @@ prefers the least specific leaf ("Hyperlipidemia, unspecified") over a specific 
 """
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import defaultdict
@@ -34,6 +35,8 @@ _CANDIDATE_DF_LIMIT = 4000
 _OPTIONAL_CREDIT = 0.9
 _MINOR_WEIGHT = 0.5
 _UNMET_NEGATIVE_WEIGHT = 0.25
+# Rounding moves a score by at most 5e-7: bounds are compared with this much room to spare.
+_SLACK = 1e-6
 
 
 @dataclass(frozen=True)
@@ -103,20 +106,53 @@ def parse_term(code: str, text: str) -> Entry:
 
 
 class Index:
+    """Ranking is exact but lazy: most candidates share one word with a statement and cannot reach
+    the top ten, so candidates are grouped by how they meet the statement and bounded per group."""
+
     def __init__(self, entries: list[Entry]):
         self.entries = entries
-        postings: dict[str, list[int]] = defaultdict(list)
+        # Entry ids per (field, word): "any" is required or optional (the candidate postings),
+        # "loose" optional only; ("chapter", letter) lists the context chapters' entries.
+        lists: dict[tuple[str, str], list[int]] = defaultdict(list)
         for i, entry in enumerate(entries):
-            for token in entry.required | entry.optional:
-                postings[token].append(i)
-        self.postings = dict(postings)
+            for token in entry.required:
+                lists["any", token].append(i)
+            for token in entry.optional - entry.required:
+                lists["any", token].append(i)
+                lists["loose", token].append(i)
+            for field, tokens in (("minor", entry.minor), ("negative", entry.negative)):
+                for token in tokens:
+                    lists[field, token].append(i)
+            if entry.code[0] in CONTEXT:
+                lists["chapter", entry.code[0]].append(i)
+        self._lists = dict(lists)
+        self._sets: dict[tuple, set[int]] = {}  # made on first use: most words never are
+        self.postings = {t: ids for (field, t), ids in self._lists.items() if field == "any"}
         n = len(entries)
-        self.idf = {t: math.log(n / len(ids)) + 1.0 for t, ids in postings.items()}
+        self.idf = {t: math.log(n / len(ids)) + 1.0 for t, ids in self.postings.items()}
         self.unknown_idf = math.log(n) + 1.0
         self.need = [self._need(e) for e in entries]
 
     def weight(self, token: str) -> float:
         return self.idf.get(token, self.unknown_idf)
+
+    def _holding(self, field: str, token: str) -> set[int]:
+        found = self._sets.get((field, token))
+        if found is None:
+            found = self._sets[field, token] = set(self._lists.get((field, token), ()))
+        return found
+
+    def _ruled_out(self, words: set[str]) -> set[int]:
+        """Entries of a chapter whose context the statement lacks, or whose title requires a gated
+        word it lacks (required: "any" but not "loose"). Few combinations occur: each made once."""
+        key = (tuple(c for c, context in CONTEXT.items() if not words & context),
+               tuple(sorted(GATED_WORDS - words)))
+        found = self._sets.get(key)
+        if found is None:
+            found = self._sets[key] = set().union(
+                *(self._holding("chapter", c) for c in key[0]),
+                *(self._holding("any", g) - self._holding("loose", g) for g in key[1]))
+        return found
 
     def candidates(self, query: Tokens) -> set[int]:
         known = [t for t in query.positive if t in self.postings]
@@ -130,11 +166,10 @@ class Index:
             found.update(self.postings[token])
         return found
 
-    def score(self, query: Tokens, entry: Entry, i: int | None = None) -> float:
+    def _overlap(self, query: Tokens, entry: Entry) -> tuple[float, float, float]:
+        """(matched, conflict, got): how much of the statement the entry covers and contradicts,
+        and how much of the entry the statement supplies."""
         w = self.weight
-        total = sum(w(t) for t in query.positive) + sum(w(t) for t in query.negative)
-        if not total:
-            return 0.0
         required, optional, negative, minor = entry.required, entry.optional, entry.negative, entry.minor
         matched = conflict = got = 0.0
         for t in query.positive:
@@ -153,11 +188,7 @@ class Index:
         for t in query.implied:
             if t in required and t not in query.positive:
                 got += w(t)
-        query_cover = max(0.0, matched - conflict) / total
-        need = self.need[i] if i is not None else self._need(entry)
-        need -= sum(w(t) * _UNMET_NEGATIVE_WEIGHT for t in negative if t in query.negative)
-        entry_cover = got / need if need else 1.0
-        return query_cover ** 0.6 * entry_cover ** 0.4
+        return matched, conflict, got
 
     def _need(self, entry: Entry) -> float:
         """What an entry asks for: its required words (minor ones at half weight) and, at a
@@ -166,22 +197,78 @@ class Index:
         need = sum(w(t) * (_MINOR_WEIGHT if t in entry.minor else 1.0) for t in entry.required)
         return need + sum(w(t) * _UNMET_NEGATIVE_WEIGHT for t in entry.negative)
 
+    def _groups(self, live: set[int], query: Tokens) -> list[set[int]]:
+        """Split candidates until each group agrees, for every query word, on the fields that
+        decide its part in the score: a group then shares matched, conflict and got."""
+        probes = {(f, t) for t in query.positive for f in ("any", "loose", "minor", "negative")}
+        probes |= {(f, t) for t in query.negative for f in ("any", "negative")}
+        probes |= {(f, t) for t in query.implied for f in ("any", "loose")}
+        groups = [live] if live else []
+        for field, token in probes:
+            hit = live & self._holding(field, token)
+            if hit and len(hit) < len(live):
+                groups = [part for group in groups for part in _split(group, hit)]
+        return groups
+
     def rank(self, query: Tokens, limit: int = 10) -> list[tuple[float, Entry]]:
-        """Best entry per code, best first; ties go to the unspecified leaf, then the shorter text."""
-        words = set(query.positive) | set(query.negative)
-        best: dict[str, tuple[float, int, int, Entry]] = {}
-        for i in self.candidates(query):
-            entry = self.entries[i]
-            context = CONTEXT.get(entry.code[0])
-            if context and not (words & context):
-                continue
-            if entry.required & GATED_WORDS - words:
-                continue
-            key = (round(self.score(query, entry, i), 6), entry.specificity, -len(entry.text), entry)
-            if entry.code not in best or key[:3] > best[entry.code][:3]:
-                best[entry.code] = key
-        ordered = sorted(best.values(), key=lambda k: (-k[0], -k[1], -k[2], k[3].code))
-        return [(k[0], k[3]) for k in ordered[:limit]]
+        """Best entry per code, best first; ties go to the unspecified leaf, then the shorter text
+        (within a code, then to the entry met first in candidate-set order, as a plain scan does)."""
+        candidates = self.candidates(query)
+        live = candidates - self._ruled_out(set(query.positive) | set(query.negative))
+        w = self.weight
+        total = sum(w(t) for t in query.positive) + sum(w(t) for t in query.negative)  # > 0 if live
+        plans = []
+        for group in self._groups(live, query):
+            rep = self.entries[next(iter(group))]
+            matched, conflict, got = self._overlap(query, rep)
+            cover = max(0.0, matched - conflict) / total
+            need = self.need.__getitem__
+            # An exclusion the statement also states is not missing (summed in the entry's set order,
+            # as always, so floats match exactly).
+            if not rep.negative.isdisjoint(query.negative):
+                need = {i: need(i) - sum(w(t) * _UNMET_NEGATIVE_WEIGHT for t in self.entries[i].negative
+                                         if t in query.negative) for i in group}.__getitem__
+            least = min(map(need, group))
+            # The score falls as need grows: the least-needing member bounds the whole group.
+            plans.append((_score(cover, got, least) if least > 0 else math.inf, cover, got, need, group))
+        plans.sort(key=lambda plan: plan[0], reverse=True)
+
+        best: dict[str, tuple[float, int, int, int]] = {}  # code -> (score, specificity, -len, id)
+        order: dict[int, int] = {}  # candidate-set positions, made only for an exact tie
+        floor = -math.inf  # the limit-th best code score so far: what is clearly below can't rank
+        for bound, cover, got, need, group in plans:
+            if bound + _SLACK < floor:
+                break
+            for i in sorted(group, key=need):
+                score = round(_score(cover, got, need(i)), 6)
+                if need(i) > 0 and score + _SLACK < floor:
+                    break  # and so is the rest of the group
+                entry = self.entries[i]
+                key = (score, entry.specificity, -len(entry.text), i)
+                held = best.get(entry.code)
+                if held is None or key[:3] > held[:3]:
+                    best[entry.code] = key
+                    if held is None and len(best) == limit:  # a first floor, mid-group
+                        floor = min(k[0] for k in best.values())
+                elif key[:3] == held[:3]:
+                    order = order or {c: pos for pos, c in enumerate(candidates)}
+                    if order[i] < order[held[3]]:
+                        best[entry.code] = key
+            if 0 < limit <= len(best):
+                floor = heapq.nlargest(limit, (k[0] for k in best.values()))[-1]
+        ordered = sorted((kv for kv in best.items() if kv[1][0] >= floor),
+                         key=lambda kv: (-kv[1][0], -kv[1][1], -kv[1][2], kv[0]))
+        return [(k[0], self.entries[k[3]]) for _, k in ordered[:limit]]
+
+
+def _split(group: set[int], hit: set[int]) -> tuple[set[int], ...]:
+    inside = group & hit
+    return (inside, group - inside) if 0 < len(inside) < len(group) else (group,)
+
+
+def _score(query_cover: float, got: float, need: float) -> float:
+    entry_cover = got / need if need else 1.0
+    return query_cover ** 0.6 * entry_cover ** 0.4
 
 
 def build_index(icd) -> Index:
