@@ -61,7 +61,10 @@ class Coder:
         return self.is_valid(code) and self._icd.is_leaf(code.strip().upper())
 
     def dotted(self, code: str) -> str:
-        return self._icd.add_dot(self._icd.remove_dot(code.strip().upper()))
+        # ICD-10-CM's dot always follows the category's third character; simple-icd-10-cm's own
+        # remove_dot/add_dot search the code set first and cost milliseconds a call.
+        plain = code.strip().upper().replace(".", "")
+        return plain if len(plain) <= 3 else f"{plain[:3]}.{plain[3:]}"
 
     def describe(self, code: str) -> str:
         return self._icd.get_description(code.strip().upper()) if self.is_valid(code) else ""

@@ -151,3 +151,14 @@ def test_encounter_without_a_codable_diagnosis_goes_to_review(coder, cm):
 def test_non_billable_given_code_goes_to_review(coder, cm):
     kind, out = code_encounter(encounter([("diabetes", "E11")]), cm, coder, 0.8)
     assert kind == "review" and "not billable" in out["reasons"][0]
+
+
+def test_dotted_formats_codes_as_the_code_set_does(coder):
+    import random
+
+    import simple_icd_10_cm as icd
+
+    codes = [c for c in icd.get_all_codes(True) if not icd.is_chapter_or_block(c)]
+    for code in random.Random(3).sample(codes, 60):
+        expected = icd.add_dot(icd.remove_dot(code))
+        assert coder.dotted(code) == coder.dotted(icd.remove_dot(code)) == expected
