@@ -119,11 +119,25 @@ def write_isolating_poison(conn, group: str, records: list[SinkRecord], messages
     return results
 
 
-def publish_balances(producer: KafkaProducer, balances: list[dict]) -> None:
+def publish_balances(conn, producer: KafkaProducer, balances: list[dict]) -> None:
+    """Publish committed balances, wait for the broker, then take them out of the outbox."""
     for balance in balances:
         producer.send(ACCOUNT_BALANCES.name, key=codec.key_of(ACCOUNT_BALANCES, balance),
                       value=codec.encode(ACCOUNT_BALANCES.value_schema, balance))
     producer.flush()
+    writer.clear_outbox(conn, balances)
+
+
+def drain_outbox(conn, producer: KafkaProducer) -> int:
+    """Publish what a crash left unpublished; returns how many balances went out."""
+    sent = 0
+    for _ in range(100):  # bounded: another sink may keep re-queueing accounts it is updating
+        batch = writer.outbox_balances(conn)
+        if not batch:
+            break
+        publish_balances(conn, producer, batch)
+        sent += len(batch)
+    return sent
 
 
 def _observe_latency(records: list[SinkRecord], committed_at: float) -> None:
@@ -154,6 +168,9 @@ def run_sink(settings=None, stop_event: threading.Event | None = None,
     consumer.subscribe([t.name for t in TOPICS], listener=_SeekToStored(consumer, conn, group))
     producer = KafkaProducer(bootstrap_servers=settings.bootstrap, acks="all", linger_ms=5,
                              client_id=f"{settings.app_id}-sink-balances")
+    republished = drain_outbox(conn, producer)
+    if republished:
+        log.warning("published %d balances a previous run committed but did not publish", republished)
     applied, idle_since = 0, time.monotonic()
     try:
         while not stop.is_set():
@@ -184,7 +201,7 @@ def _handle(conn, group: str, consumer, producer, messages: list) -> int:
         RECORDS.labels(rec.topic).inc()
     _observe_latency([r for r in records if r.schema != "DeadLetter"], committed_at)
     balances = {b["account_id"]: b for res in results for b in res.balances}
-    publish_balances(producer, list(balances.values()))
+    publish_balances(conn, producer, list(balances.values()))
     offsets = writer.next_offsets(records)
     try:
         consumer.commit({TopicPartition(t, p): OffsetAndMetadata(o, "", -1)

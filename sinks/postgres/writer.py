@@ -195,6 +195,9 @@ def write_batch(conn, group: str, records: Sequence[SinkRecord]) -> BatchResult:
                                [(group, t, p, o) for (t, p), o in sorted(offsets.items())],
                                page_size=len(offsets))
             balances = _balances(cur, touched)
+            if touched:
+                cur.execute("INSERT INTO balance_outbox (account_id) SELECT unnest(%s::text[])"
+                            " ON CONFLICT DO NOTHING", (touched,))
         conn.commit()
     except BaseException:
         conn.rollback()
@@ -243,6 +246,29 @@ def _balances(cur, accounts: list[str]) -> list[dict]:
     cur.execute(f"SELECT {', '.join(_BALANCE_COLUMNS)} FROM account_balances"
                 " WHERE account_id = ANY(%s) ORDER BY account_id", (accounts,))
     return [dict(zip(_BALANCE_COLUMNS, row)) for row in cur.fetchall()]
+
+
+def outbox_balances(conn, limit: int = 10_000) -> list[dict]:
+    """Committed balances still waiting in the outbox (left there by a crash before publishing)."""
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT {', '.join('b.' + c for c in _BALANCE_COLUMNS)} FROM balance_outbox o"
+                    " JOIN account_balances b USING (account_id) ORDER BY o.account_id LIMIT %s",
+                    (limit,))
+        rows = [dict(zip(_BALANCE_COLUMNS, row)) for row in cur.fetchall()]
+    conn.rollback()
+    return rows
+
+
+def clear_outbox(conn, balances: list[dict]) -> None:
+    """Forget accounts whose balance is now on Kafka (only if it did not change again meanwhile)."""
+    if not balances:
+        return
+    with conn.cursor() as cur:
+        execute_values(cur, "DELETE FROM balance_outbox o USING (VALUES %s) AS p (account_id, updated_at)"
+                            " JOIN account_balances b USING (account_id)"
+                            " WHERE o.account_id = p.account_id AND b.updated_at = p.updated_at",
+                       [(b["account_id"], b["updated_at"]) for b in balances])
+    conn.commit()
 
 
 def stored_offsets(conn, group: str) -> dict[tuple[str, int], int]:

@@ -88,6 +88,27 @@ def test_sink_publishes_committed_balances(fresh_topics, database_url):
     assert {k: v["total_cents"] for k, v in latest.items()} == stored
 
 
+def test_balances_committed_but_not_published_before_a_crash_go_out_on_restart(
+        fresh_topics, database_url):
+    from sinks.postgres.writer import SinkRecord, write_batch
+
+    # A crash between the PostgreSQL commit and the publish: the batch is written, nothing sent.
+    conn = psycopg2.connect(database_url)
+    records = [SinkRecord(LEDGER_ENTRIES.name, 0, i, LEDGER_ENTRIES.value_schema, j)
+               for i, j in enumerate(journals(ledger(3) + ledger(4)))]
+    write_batch(conn, "sink-test", records)
+    conn.close()
+    assert query(database_url, "SELECT count(*) FROM balance_outbox") == [(2,)]
+    run_sink(settings_for(fresh_topics, database_url), idle_exit_s=1)
+    consumer = KafkaConsumer(ACCOUNT_BALANCES.name, bootstrap_servers=fresh_topics,
+                             auto_offset_reset="earliest", consumer_timeout_ms=3000)
+    published = {msg.key.decode(): codec.decode_for(ACCOUNT_BALANCES, msg.value)["total_cents"]
+                 for msg in consumer}
+    consumer.close()
+    assert published == dict(query(database_url, "SELECT account_id, total_cents FROM account_balances"))
+    assert query(database_url, "SELECT count(*) FROM balance_outbox") == [(0,)]
+
+
 def test_sink_stops_cleanly_on_request(fresh_topics, database_url):
     stop = threading.Event()
     worker = threading.Thread(target=run_sink, args=(settings_for(fresh_topics, database_url), stop))
