@@ -1,14 +1,53 @@
 """Build a claim from a coded encounter and scrub it: CLEAN, or HELD with every edit it failed.
 
 Pure function over decoded records. Diagnosis checks reach simple-icd-10-cm through the Coder;
-item sex checks use the charge master when the caller passes it.
+item sex checks use the charge master when the caller passes it; NCCI pairs and unit limits use the
+tables passed in (the packaged synthetic samples by default); diagnosis codes must come from an
+ICD-10-CM release in force on the date of service.
 """
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import date
+
 from processors.chargemaster import ChargeItem
+from processors.claims import ncci
 
 MAX_POINTERS = 4
 PROFESSIONAL_CLASSES = frozenset({"OFFICE"})
+
+
+@dataclass(frozen=True)
+class CodeSetRelease:
+    name: str
+    effective_from: date
+    effective_to: date
+
+    def covers(self, day: date) -> bool:
+        return self.effective_from <= day <= self.effective_to
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.effective_from}..{self.effective_to})"
+
+
+# The release simple-icd-10-cm carries (CDC, April 2026 update of FY2026).
+ICD10CM_FY2026 = CodeSetRelease("FY2026", date(2025, 10, 1), date(2026, 9, 30))
+DEFAULT_RELEASES = (ICD10CM_FY2026,)
+
+
+Releases = tuple[CodeSetRelease, ...]
+
+
+def releases_valid_through(valid_through: date | None,
+                           releases: Releases = DEFAULT_RELEASES) -> Releases:
+    """The newest release extended to `valid_through` (RCM_CODESET_VALID_THROUGH): for a deployment
+    that has checked the next fiscal year's changes do not touch the codes it bills."""
+    if valid_through is None:
+        return releases
+    newest = max(releases, key=lambda r: r.effective_to)
+    return tuple(replace(r, effective_to=max(r.effective_to, valid_through)) if r is newest else r
+                 for r in releases)
 
 
 def _edit(edit: str, message: str, line: int | None = None) -> dict:
@@ -30,18 +69,52 @@ def _diagnosis_edits(coded: dict, codes: list[str], coder) -> list[dict]:
     return edits
 
 
-def _line_edits(lines: list[dict], sex: str, charge_master: dict[str, ChargeItem] | None,
-                charge_codes: dict[int, str]) -> list[dict]:
-    edits = []
+def code_set_edits(days: set[date], releases: Releases) -> tuple[list[dict], list[dict]]:
+    """(edits that hold the claim, warnings that do not) for diagnosis codes used on `days`.
+
+    A date before or between the loaded releases holds the claim: its codes may not have existed.
+    A date after the newest release is coded against it until a newer one is loaded (CMS publishes
+    the next fiscal year's set; the package lags it): a CODE_SET_STALE warning, not a hold.
+    """
+    if not releases:
+        return [], []
+    newest = max(releases, key=lambda r: r.effective_to)
+    loaded = ", ".join(map(str, releases))
+    held, stale = [], []
+    for day in sorted(days):
+        if any(r.covers(day) for r in releases):
+            continue
+        if day > newest.effective_to:
+            stale.append(_edit("CODE_SET_STALE", f"service date {day} is after the loaded "
+                               f"ICD-10-CM release {newest}; codes were checked against it"))
+        else:
+            held.append(_edit("CODE_SET_DATE", f"service date {day} is outside the loaded "
+                              f"ICD-10-CM release{'s' if len(releases) > 1 else ''} {loaded}"))
+    return held, stale
+
+
+def _duplicates(lines: list[dict]) -> dict[int, int]:
+    """Line number -> the earlier line it repeats (same code, modifiers and date)."""
     seen: dict[tuple, int] = {}
+    repeats = {}
     for line in lines:
-        n = line["line"]
         key = (line["procedure_code"] or f"rev {line['revenue_code']}", tuple(line["modifiers"]),
                line["service_date"])
         if key in seen:
-            what = " ".join([key[0], *key[1]])
-            edits.append(_edit("DUPLICATE_LINE", f"line {n} repeats line {seen[key]} ({what} on {key[2]})", n))
-        seen.setdefault(key, n)
+            repeats[line["line"]] = seen[key]
+        seen.setdefault(key, line["line"])
+    return repeats
+
+
+def _line_edits(lines: list[dict], sex: str, charge_master: dict[str, ChargeItem] | None,
+                charge_codes: dict[int, str], repeats: dict[int, int]) -> list[dict]:
+    edits = []
+    for line in lines:
+        n = line["line"]
+        if n in repeats:
+            what = " ".join([line["procedure_code"] or f"rev {line['revenue_code']}", *line["modifiers"]])
+            edits.append(_edit("DUPLICATE_LINE", f"line {n} repeats line {repeats[n]} ({what} on "
+                               f"{line['service_date']})", n))
         if line["charge_cents"] == 0:
             edits.append(_edit("ZERO_CHARGE", f"line {n} has a zero charge", n))
         item = (charge_master or {}).get(charge_codes.get(n, ""))
@@ -51,8 +124,56 @@ def _line_edits(lines: list[dict], sex: str, charge_master: dict[str, ChargeItem
     return edits
 
 
-def build_claim(coded: dict, coder, charge_master: dict[str, ChargeItem] | None = None) -> dict:
-    """ClaimBuilt for an EncounterCoded record."""
+def _ncci_edits(lines: list[dict], ptp: ncci.PtpEdits, mue: ncci.Mue) -> list[dict]:
+    """PTP pairs and MUE units among lines billed on the same date. A repeated line is already a
+    DUPLICATE_LINE (a keying slip, not a second service), so it is not counted again here."""
+    by_day: dict[date, list[dict]] = defaultdict(list)
+    for line in lines:
+        by_day[line["service_date"]].append(line)
+    edits = []
+    for day, group in sorted(by_day.items()):
+        for one in group:
+            for two in group:
+                code1, code2 = one["procedure_code"], two["procedure_code"]
+                mods = [*ncci.pair_modifiers(code1, one["modifiers"]),
+                        *ncci.pair_modifiers(code2, two["modifiers"])]
+                hit = code1 != code2 and ptp.conflicts(code1, code2, day, mods)
+                if hit:
+                    how = ("no modifier may unbundle the pair" if hit.modifier_indicator == "0"
+                           else "neither line has an NCCI bypass modifier")
+                    edits.append(_edit("NCCI_PTP", f"line {two['line']} ({code2}) is bundled into "
+                                       f"line {one['line']} ({code1}) on {day}: {how}", two["line"]))
+        by_code: dict[str, list[dict]] = defaultdict(list)
+        for line in group:
+            by_code[line["procedure_code"]].append(line)
+        for code, same in by_code.items():
+            rule = mue.entry(code, day)
+            if rule is None:
+                continue
+            if not rule.per_date:
+                edits.extend(_edit("MUE_UNITS", f"line {line['line']}: {line['units']} units of "
+                                   f"{code} exceed the MUE of {rule.units} per line", line["line"])
+                             for line in same if line["units"] > rule.units)
+            elif (units := sum(line["units"] for line in same)) > rule.units:
+                where = ", ".join(str(line["line"]) for line in same)
+                edits.append(_edit("MUE_UNITS", f"{units} units of {code} on {day} (lines {where}) "
+                                   f"exceed the MUE of {rule.units} per date of service",
+                                   same[-1]["line"]))
+    return sorted(edits, key=lambda e: e["line"])
+
+
+def _code_set_days(coded: dict, lines: list[dict]) -> set[date]:
+    # An inpatient stay takes the code set in force at discharge; other claims, each service date.
+    if coded["encounter_class"] == "INPATIENT":
+        return {coded["service_end"]}
+    return {line["service_date"] for line in lines} or {coded["service_start"]}
+
+
+def build_claim(coded: dict, coder, charge_master: dict[str, ChargeItem] | None = None,
+                ptp: ncci.PtpEdits | None = None, mue: ncci.Mue | None = None,
+                releases: Releases | None = None) -> dict:
+    """ClaimBuilt for an EncounterCoded record. NCCI tables default to the packaged synthetic
+    samples, and the code-set releases to the one simple-icd-10-cm carries."""
     codes: list[str] = []
     for dx in sorted(coded["diagnoses"], key=lambda d: d["sequence"]):
         if dx["code"] not in codes:
@@ -64,8 +185,15 @@ def build_claim(coded: dict, coder, charge_master: dict[str, ChargeItem] | None 
               "service_date": p["service_date"], "diagnosis_pointers": list(pointers)}
              for p in coded["procedures"]]
     charge_codes = {p["line"]: p["charge_code"] for p in coded["procedures"]}
-    edits = _diagnosis_edits(coded, codes, coder)
-    edits += _line_edits(lines, coded["patient_sex"], charge_master, charge_codes)
+    repeats = _duplicates(lines)
+    held, _stale = code_set_edits(_code_set_days(coded, lines),
+                                  DEFAULT_RELEASES if releases is None else releases)
+    # ClaimBuilt has no field for warnings yet: _stale (CODE_SET_STALE) goes nowhere until it does.
+    edits = _diagnosis_edits(coded, codes, coder) + held
+    edits += _line_edits(lines, coded["patient_sex"], charge_master, charge_codes, repeats)
+    billed = [line for line in lines if line["procedure_code"] and line["line"] not in repeats]
+    edits += _ncci_edits(billed, ncci.sample_ptp() if ptp is None else ptp,
+                         ncci.sample_mue() if mue is None else mue)
     return {
         "event_id": f"{coded['source_event_id']}:claim",
         "source_event_id": coded["source_event_id"],
