@@ -16,6 +16,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "sink": ("sinks.postgres.service", "cmd_sink", "run the PostgreSQL sink"),
     "demo": ("infra.demo", "cmd_demo", "run the whole pipeline on synthetic data and summarise"),
     "bench": ("infra.bench", "cmd_bench", "measure throughput and latency against a raw baseline"),
+    "code": ("processors.coding.cli", "cmd_code", "code clinician statements to ICD-10-CM"),
+    "eval": ("processors.coding.cli", "cmd_eval", "measure the coder on the labelled dev set"),
 }
 
 
