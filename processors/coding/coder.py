@@ -1,30 +1,36 @@
-"""The first automatic coder: clinician statement -> one billable ICD-10-CM code and a confidence.
+"""The automatic coder: clinician statement -> one billable ICD-10-CM code, a confidence, and the
+words that supported it.
 
-simple-icd-10-cm takes seconds to load and the index a few more, so both are built once per
-process and shared by every Coder. Ranked candidates are cached per normalised statement (the
-same statements recur across encounters); the patient filter runs after the cache.
+A statement's context cue (negation, history, family history, s/p, uncertainty) is read first and
+stripped; the index then finds the condition, and the context moves it to its history, family or
+status code (processors.coding.history) or keeps it from being coded. simple-icd-10-cm takes
+seconds to load and the index a few more, so both are built once per process and shared by every
+Coder. Ranked candidates are cached per normalised condition; the patient filter runs after.
 """
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 
-from processors.coding import demographics
+from processors.coding import demographics, history, notes
+from processors.coding.context import UNCERTAINTY_WORDS, Context, read_context
+from processors.coding.episode import choose_episode
+from processors.coding.evidence import explain
 from processors.coding.index import Index, build_index
-from processors.coding.normalise import (
-    Tokens,
-    expand,
-    is_generic,
-    is_negated,
-    is_uncertain,
-    tokens_of,
-)
+from processors.coding.normalise import Tokens, is_generic, tokens_of
+from processors.coding.normalise import expand as _expand
 
-_UNCERTAINTY_WORDS = re.compile(
-    r"\b(rule out|r/o|suspected|suspect|possible|possibly|probable|probably|likely|questionable|"
-    r"presumed|cannot exclude|concern for)\b|\?")
+expand = functools.lru_cache(maxsize=65536)(_expand)  # each statement is expanded twice or more
+
+_UNCERTAINTY_WORDS = UNCERTAINTY_WORDS  # kept for callers of the old name
 UNCERTAIN_CAP = 0.5
+UNSTATED_EPISODE_CAP = 0.75  # an injury without its episode of care: a coder confirms it
+UNMAPPED_HISTORY_CAP = 0.75  # a history title found by the index but not by our tables
+UNMAPPED_HISTORY_FLOOR = 0.75  # below this the index's history title is a guess: not suggested
+STATUS_CONFIDENCE = 0.95
+_HISTORY_TITLES = {"history": ("personal history", "history of"), "status": ("personal history",),
+                   "family": ("family history",)}
+_ROLE = {"history": "history", "status": "status", "family": "family history", "uncertain": "uncertain"}
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,15 @@ class Suggestion:
     confidence: float
     evidence: str
     reason: str
+    also: tuple[str, ...] = ()  # status codes named beside the condition ("CAD s/p CABG": Z95.1)
+
+
+def query_key(condition: str, sex: str) -> Tokens:
+    """What the index ranks for a condition (already stripped of its cue) and a patient sex."""
+    query = tokens_of(expand(condition))
+    implied = {"M": ("male",), "F": ("female",)}.get(sex, ())
+    return Tokens(tuple(sorted(query.positive)), tuple(sorted(query.negative)),
+                  tuple(sorted(set(query.implied) | set(implied))))
 
 
 @functools.cache
@@ -48,7 +63,8 @@ class Coder:
         self._ranked = functools.lru_cache(maxsize=cache_size)(self._rank)
         # simple-icd-10-cm normalises the code on every call; the pipeline asks about the same few
         # thousand codes again and again, so remember the answers per instance.
-        for name in ("is_valid", "is_billable", "dotted", "describe", "conflicts", "code"):
+        for name in ("is_valid", "is_billable", "dotted", "describe", "conflicts", "code",
+                     "_excludes1", "instruction_notes", "_seven_defs"):
             setattr(self, name, functools.lru_cache(maxsize=cache_size)(getattr(self, name)))
 
     # --- reference data -------------------------------------------------------------------
@@ -72,33 +88,106 @@ class Coder:
     def conflicts(self, code: str, age: int | None, sex: str) -> list[tuple[str, str]]:
         return demographics.conflicts(self.dotted(code), self.describe(code), age, sex)
 
+    # --- tabular notes ----------------------------------------------------------------------
+    def _excludes1(self, code: str) -> tuple[tuple[str, str], ...]:
+        return notes.excludes1(self._icd, self.dotted(code)) if self.is_valid(code) else ()
+
+    def excludes1_conflicts(self, codes) -> list[tuple[str, str]]:
+        """Pairs of the given codes that an Excludes1 note forbids together (in the given order)."""
+        codes = [self.dotted(c) for c in codes]
+        return [(a, b) for i, a in enumerate(codes) for b in codes[i + 1:]
+                if a != b and (notes.covers(self._excludes1(a), b) or notes.covers(self._excludes1(b), a))]
+
+    def instruction_notes(self, code: str) -> tuple[notes.Note, ...]:
+        """"code first", "use additional code" and "code also" notes for a code and its ancestors."""
+        return notes.instructions(self._icd, self.dotted(code)) if self.is_valid(code) else ()
+
+    def _seven_defs(self, code: str) -> dict[str, str]:
+        for item in notes.lineage(self._icd, code):
+            defs = self._icd.get_seven_chr_def(item) if not self._icd.is_block(item) else {}
+            if defs:
+                return defs
+        return {}
+
     # --- coding ---------------------------------------------------------------------------
     def _rank(self, query: Tokens) -> tuple[tuple[float, str, str], ...]:
         return tuple((score, e.code, e.text) for score, e in self._index.rank(query))
 
-    def code(self, text: str, age: int | None = None, sex: str = "U") -> Suggestion:
-        text = (text or "").strip()
-        if is_negated(text):
-            return Suggestion(None, 0.0, text, "negated: the statement rules the condition out")
-        uncertain = is_uncertain(text)
-        query = tokens_of(expand(_UNCERTAINTY_WORDS.sub(" ", text) if uncertain else text))
+    def _best(self, condition: str, age: int | None, sex: str):
+        """(score, code, title) of the best code that fits the patient, else a reason."""
+        query = query_key(condition, sex)
         if is_generic(query):
-            return Suggestion(None, 0.0, text, "too vague to code: no clinical condition named")
-        implied = {"M": ("male",), "F": ("female",)}.get(sex, ())
-        key = Tokens(tuple(sorted(query.positive)), tuple(sorted(query.negative)),
-                     tuple(sorted(set(query.implied) | set(implied))))
-        ranked = self._ranked(key)
+            return "too vague to code: no clinical condition named"
+        ranked = self._ranked(query)
         for score, code, title in ranked:
             if not self.conflicts(code, age, sex):
-                break
-        else:
-            if ranked:
-                _, code, _ = ranked[0]
-                why = self.conflicts(code, age, sex)[0][1]
-                return Suggestion(None, 0.0, text, f"best match does not fit the patient: {why}")
-            return Suggestion(None, 0.0, text, "too vague to code: no ICD-10-CM title matches")
-        if uncertain:
-            return Suggestion(code, min(score, UNCERTAIN_CAP), text,
+                return score, code, title
+        if ranked:
+            return f"best match does not fit the patient: {self.conflicts(ranked[0][1], age, sex)[0][1]}"
+        return "too vague to code: no ICD-10-CM title matches"
+
+    def code(self, text: str, age: int | None = None, sex: str = "U") -> Suggestion:
+        text = (text or "").strip()
+        ctx = read_context(text)
+        if ctx.kind == "negated":
+            return Suggestion(None, 0.0, text, "negated: the statement rules the condition out")
+        if ctx.kind in ("history", "status", "family"):
+            return self._past(text, ctx, age, sex)
+        best = self._best(ctx.condition, age, sex)
+        if isinstance(best, str):
+            reason = "negated: the statement rules the condition out" if ctx.dropped else best
+            return Suggestion(None, 0.0, text, reason)
+        score, code, title = best
+        expanded = expand(ctx.condition)
+        code, title, episode = choose_episode(self, code, title, expanded)
+        also = ()
+        if ctx.extra:
+            found = history.status_code(expand(ctx.extra))
+            also = (found[0],) if found else ()
+        evidence = explain(expanded, title, ctx.cue, _ROLE.get(ctx.kind, ""))
+        if ctx.kind == "uncertain":
+            return Suggestion(code, min(score, UNCERTAIN_CAP), evidence,
                               f"uncertain diagnosis: outpatient rules code the symptoms, not the "
-                              f"suspected condition (suggest {code} '{title}')")
-        return Suggestion(code, round(score, 4), text, f"matched {code} '{title}'")
+                              f"suspected condition (suggest {code} '{title}')", also)
+        if episode == "assumed":
+            return Suggestion(code, min(round(score, 4), UNSTATED_EPISODE_CAP), evidence,
+                              f"episode of care not stated: initial encounter assumed for {code} "
+                              f"'{title}'", also)
+        return Suggestion(code, round(score, 4), evidence, f"matched {code} '{title}'", also)
+
+    def _past(self, text: str, ctx: Context, age: int | None, sex: str) -> Suggestion:
+        """A past condition, a family member's, or a procedure's status: never the active code."""
+        role = _ROLE[ctx.kind]
+        if ctx.kind == "status":
+            found = history.status_code(expand(ctx.condition))
+            if found:
+                code, words = found
+                return Suggestion(code, STATUS_CONFIDENCE, f"{ctx.cue} -> status; {words} -> procedure",
+                                  f"status after a procedure: {code} '{self.describe(code)}'")
+        if ctx.kind != "family":
+            found = history.personal_word_code(expand(ctx.condition))
+            if found:
+                code, words = found
+                return Suggestion(code, STATUS_CONFIDENCE, f"{ctx.cue} -> {role}; {words} -> condition",
+                                  f"{role}: {code} '{self.describe(code)}'")
+        # A relative's condition is not the patient's: the patient's age and sex do not filter it.
+        best = self._best(ctx.condition, *((None, "U") if ctx.kind == "family" else (age, sex)))
+        table = history.FAMILY if ctx.kind == "family" else history.PERSONAL
+        if not isinstance(best, str):
+            score, active, title = best
+            code = history.history_code(table, active, title)
+            if code and not self.conflicts(code, age, sex):
+                evidence = explain(expand(ctx.condition), title, ctx.cue, role)
+                return Suggestion(code, round(score, 4), evidence,
+                                  f"{role}: {active} '{title}' -> {code} '{self.describe(code)}'")
+        # No table row: a history title the index finds, for a coder to confirm.
+        whose = "family" if ctx.kind == "family" else "personal"
+        for score, code, title in self._ranked(query_key(f"{whose} history of {ctx.condition}", sex))[:3]:
+            if (score >= UNMAPPED_HISTORY_FLOOR and title.lower().startswith(_HISTORY_TITLES[ctx.kind])
+                    and not self.conflicts(code, age, sex)):
+                return Suggestion(code, min(round(score, 4), UNMAPPED_HISTORY_CAP),
+                                  explain(expand(ctx.condition), title, ctx.cue, role), f"{role}: no table row; the index "
+                                  f"suggests {code} '{title}' for a coder to confirm")
+        named = "" if isinstance(best, str) else f" for {best[1]} '{best[2]}'"
+        return Suggestion(None, 0.0, text, f"{role}: no {role} code known{named}; "
+                                           f"the active condition is not coded")

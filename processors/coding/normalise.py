@@ -16,7 +16,7 @@ _SLASHED = (
     ("w/o", " without "), ("w/", " with "), ("h/o", " history of "), ("s/p", " status post "),
     ("r/o", " rule out "), ("n/v", " nausea with vomiting "), ("d/o", " disorder "),
     ("f/u", " follow up "), ("c/o", " complains of "), ("e. coli", " escherichia coli "),
-    ("e.coli", " escherichia coli "),
+    ("e.coli", " escherichia coli "), ("b/l", " bilateral "),
 )
 
 ABBREVIATIONS: dict[str, str] = {
@@ -30,7 +30,7 @@ ABBREVIATIONS: dict[str, str] = {
     "uti": "urinary tract infection", "gerd": "gastro-esophageal reflux disease",
     "oa": "osteoarthritis", "ra": "rheumatoid arthritis", "bph": "benign prostatic hyperplasia",
     "fx": "fracture", "fxs": "fracture", "l": "left", "lt": "left", "r": "right", "rt": "right",
-    "bilat": "bilateral", "b/l": "bilateral", "exac": "exacerbation", "exacerb": "exacerbation",
+    "bilat": "bilateral", "exac": "exacerbation", "exacerb": "exacerbation",
     "hld": "hyperlipidemia", "esrd": "end stage renal disease", "dvt": "deep vein thrombosis",
     "pe": "pulmonary embolism", "nstemi": "non-st elevation myocardial infarction",
     "stemi": "st elevation myocardial infarction", "cva": "cerebral infarction",

@@ -12,7 +12,8 @@ from collections import defaultdict
 
 import pytest
 
-from processors.coding.coder import _UNCERTAINTY_WORDS, _load
+from processors.coding.coder import _load, query_key
+from processors.coding.context import read_context
 from processors.coding.index import (
     _CANDIDATE_DF_LIMIT,
     _MINOR_WEIGHT,
@@ -22,7 +23,7 @@ from processors.coding.index import (
     GATED_WORDS,
     Entry,
 )
-from processors.coding.normalise import Tokens, expand, is_uncertain, tokens_of
+from processors.coding.normalise import Tokens
 from producers.phrases import PHRASES, VAGUE
 
 
@@ -106,13 +107,8 @@ class Reference:
 
 
 def _query(text: str, sex: str) -> Tokens:
-    """The cache key Coder.code ranks for a statement."""
-    if is_uncertain(text):
-        text = _UNCERTAINTY_WORDS.sub(" ", text)
-    query = tokens_of(expand(text))
-    implied = {"M": ("male",), "F": ("female",)}.get(sex, ())
-    return Tokens(tuple(sorted(query.positive)), tuple(sorted(query.negative)),
-                  tuple(sorted(set(query.implied) | set(implied))))
+    """The cache key Coder.code ranks for a statement (its condition, the context cue stripped)."""
+    return query_key(read_context(text).condition, sex)
 
 
 def _mangled_descriptions(icd, index, n: int = 500, seed: int = 20260401) -> list[Tokens]:
