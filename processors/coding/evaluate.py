@@ -17,8 +17,9 @@ Definitions, per statement, then summed over the dev set (micro-average over cod
                requires every gold code
   abstained    statements with gold [] that were not auto-coded (nothing was wrongly billed)
 A metric with an empty denominator is reported as null. The coder is any object with
-`code(text, age, sex)` returning a Suggestion-like object (code, confidence, evidence, reason), a
-list of them, or an object whose `codes` holds them; a fake one makes these sums unit-testable.
+`code(text, age, sex)` returning a Suggestion-like object (code, confidence, evidence, reason,
+optionally `also`: further codes at the same confidence), a list of them, or an object whose
+`codes` holds them; a fake one makes these sums unit-testable.
 """
 from __future__ import annotations
 
@@ -68,7 +69,10 @@ def run_coder(coder, text: str, age: int | None = None, sex: str = "U", **extra)
         if getattr(item, "reason", ""):
             reasons.append(item.reason)
         if getattr(item, "code", None):
-            codes.append((dotted(item.code), float(item.confidence), getattr(item, "evidence", "")))
+            confidence, evidence = float(item.confidence), getattr(item, "evidence", "")
+            codes.append((dotted(item.code), confidence, evidence))
+            # codes named beside the condition ("CAD s/p CABG": Z95.1) share its confidence
+            codes.extend((dotted(c), confidence, evidence) for c in getattr(item, "also", ()))
     return Coded(tuple(codes), "; ".join(dict.fromkeys(reasons)))
 
 

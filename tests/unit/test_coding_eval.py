@@ -76,6 +76,21 @@ def test_worst_misses_put_confident_errors_first():
     assert "t1" in evaluate.format_report(evaluate.score(_outcomes(), 0.80), misses)
 
 
+def test_codes_named_beside_the_condition_count_as_predictions():
+    @dataclass(frozen=True)
+    class WithAlso:
+        code: str = "I25.10"
+        confidence: float = 0.9
+        also: tuple = ("Z95.1",)
+
+    class Coder:
+        def code(self, text, age=None, sex="U"):
+            return WithAlso()
+
+    coded = evaluate.run_coder(Coder(), "CAD s/p CABG")
+    assert [(c, conf) for c, conf, _ in coded.codes] == [("I25.10", 0.9), ("Z95.1", 0.9)]
+
+
 def test_empty_denominators_are_none_not_zero():
     report = evaluate.score([], 0.80)
     assert report["full_code"]["precision"] is None and report["auto_coded"]["rate"] is None
