@@ -105,6 +105,10 @@ def print_summary(r: dict) -> None:
     claims = r["claims"]
     print(f"  claims built          {sum(claims.values()):,} (clean {claims.get('CLEAN', 0):,}, "
           f"held {claims.get('HELD', 0):,})")
+    for edit, n in r["claim_edits"]:
+        print(f"    held for {edit:<20} {n:>6,}")
+    for edit, n in r["claim_warnings"]:
+        print(f"    warned {edit:<22} {n:>6,} (not held)")
     print(f"  sent to coding review {r['coding_review']:,} (auto-coded {r['encounters_coded']:,})")
     print("  denials by category")
     for category, n, cents in r["denials"]:

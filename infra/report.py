@@ -62,6 +62,10 @@ def summary(dsn: str) -> dict:
                       from account_balances""")[0]
     return {
         "claims": dict(one("select status, count(*) from claims group by 1 order by 1")),
+        "claim_edits": one("""select e->>'edit', count(distinct claim_id) from claims,
+                              jsonb_array_elements(edits) e group by 1 order by 2 desc"""),
+        "claim_warnings": one("""select w->>'edit', count(distinct claim_id) from claims,
+                                 jsonb_array_elements(warnings) w group by 1 order by 2 desc"""),
         "coding_review": one("select count(*) from coding_review")[0][0],
         "encounters_coded": one("select count(*) from encounters_coded")[0][0],
         "denials": one("""select category, count(*), sum(amount_cents) from denials

@@ -28,6 +28,11 @@ class Settings:
     sink_metrics_port: int = field(default_factory=lambda: int(_env("RCM_SINK_METRICS_PORT", "9102")))
     coding_threshold: float = field(default_factory=lambda: float(_env("RCM_CODING_THRESHOLD", "0.80")))
     log_level: str = field(default_factory=lambda: _env("RCM_LOG_LEVEL", "WARNING"))
+    charge_master: str = field(default_factory=lambda: _env("RCM_CHARGE_MASTER", ""))
+    # CMS NCCI tables; several PTP files (CMS splits them) are separated by os.pathsep.
+    ncci_ptp: str = field(default_factory=lambda: _env("RCM_NCCI_PTP", ""))
+    ncci_mue: str = field(default_factory=lambda: _env("RCM_NCCI_MUE", ""))
+    codeset_valid_through: str = field(default_factory=lambda: _env("RCM_CODESET_VALID_THROUGH", ""))
 
     @property
     def manages_kafka(self) -> bool:

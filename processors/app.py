@@ -47,12 +47,30 @@ def topic(t: T.Topic) -> faust.TopicT:
 @lru_cache(maxsize=1)
 def reference():
     """Code set and charge master, loaded once per process (the code set takes seconds)."""
-    import os
-
     from processors.chargemaster import load_charge_master
     from processors.coding.rules import Coder
 
-    return Coder(), load_charge_master(os.environ.get("RCM_CHARGE_MASTER") or None)
+    return Coder(), load_charge_master(SETTINGS.charge_master or None)
+
+
+@lru_cache(maxsize=1)
+def claim_tables() -> dict:
+    """NCCI tables and code-set releases for the scrubber: the deployment's CMS files when set,
+    else the packaged synthetic samples."""
+    import os
+    from datetime import date
+
+    from processors.claims import ncci
+    from processors.claims.rules import releases_valid_through
+
+    ptp = SETTINGS.ncci_ptp
+    return {
+        "ptp": ncci.load_ptp(*ptp.split(os.pathsep)) if ptp else None,
+        "mue": ncci.load_mue(SETTINGS.ncci_mue) if SETTINGS.ncci_mue else None,
+        "releases": releases_valid_through(
+            date.fromisoformat(SETTINGS.codeset_valid_through)
+            if SETTINGS.codeset_valid_through else None),
+    }
 
 
 def emitter():

@@ -15,7 +15,7 @@ def handle(coded: dict):
     from processors.claims.rules import build_claim
 
     coder, charge_master = A.reference()
-    return [record(T.CLAIMS, build_claim(coded, coder, charge_master))]
+    return [record(T.CLAIMS, build_claim(coded, coder, charge_master, **A.claim_tables()))]
 
 
 BUILD_CLAIMS = Stage("build_claims", T.ENCOUNTERS_CODED, handle, owner=True)

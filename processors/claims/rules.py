@@ -186,9 +186,8 @@ def build_claim(coded: dict, coder, charge_master: dict[str, ChargeItem] | None 
              for p in coded["procedures"]]
     charge_codes = {p["line"]: p["charge_code"] for p in coded["procedures"]}
     repeats = _duplicates(lines)
-    held, _stale = code_set_edits(_code_set_days(coded, lines),
+    held, warnings = code_set_edits(_code_set_days(coded, lines),
                                   DEFAULT_RELEASES if releases is None else releases)
-    # ClaimBuilt has no field for warnings yet: _stale (CODE_SET_STALE) goes nowhere until it does.
     edits = _diagnosis_edits(coded, codes, coder) + held
     edits += _line_edits(lines, coded["patient_sex"], charge_master, charge_codes, repeats)
     billed = [line for line in lines if line["procedure_code"] and line["line"] not in repeats]
@@ -209,4 +208,5 @@ def build_claim(coded: dict, coder, charge_master: dict[str, ChargeItem] | None 
         "total_charge_cents": sum(line["charge_cents"] for line in lines),
         "status": "HELD" if edits else "CLEAN",
         "edits": edits,
+        "warnings": warnings,
     }

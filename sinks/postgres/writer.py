@@ -57,12 +57,13 @@ class _Table:
 
 _TABLES: dict[str, _Table] = {t.name: t for t in (
     _Table("claims", ("claim_id", "account_id", "encounter_id", "payer_id", "plan_type", "claim_type",
-                      "status", "total_charge_cents", "edits", "lines", "diagnosis_codes",
+                      "status", "total_charge_cents", "edits", "warnings", "lines", "diagnosis_codes",
                       "service_start", "service_end", "built_at", "source_event_id",
                       "source_emitted_at"), "claim_id",
            lambda r: (r["claim_id"], r["account_id"], r["encounter_id"], r["payer_id"],
                       r["plan_type"], r["claim_type"], r["status"], r["total_charge_cents"],
-                      _json(r["edits"]), _json(r["lines"]), list(r["diagnosis_codes"]),
+                      _json(r["edits"]), _json(r.get("warnings") or []), _json(r["lines"]),
+                      list(r["diagnosis_codes"]),
                       r["service_start"], r["service_end"], r["occurred_at"],
                       r["source_event_id"], r["source_emitted_at"])),
     _Table("coding_review", ("review_id", "encounter_id", "account_id", "payer_id",

@@ -57,7 +57,8 @@ def samples() -> dict[str, dict]:
                        "diagnosis_pointers": [1]}],
             "total_charge_cents": 14500, "status": "HELD",
             "edits": [{"edit": "DUPLICATE_LINE", "message": "line 2 repeats line 1", "line": 2},
-                      {"edit": "MISSING_DIAGNOSIS", "message": "none", "line": None}]},
+                      {"edit": "MISSING_DIAGNOSIS", "message": "none", "line": None}],
+            "warnings": [{"edit": "CODE_SET_STALE", "message": "past FY2026", "line": None}]},
         "DenialFlagged": flag_denials(denied)[0],
         "LedgerEntriesPosted": journals(entries_for_remittance(F.remittance()))[0],
         "AccountBalanceUpdated": {
