@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from processors.coding import demographics, history, notes
 from processors.coding.context import UNCERTAINTY_WORDS, Context, read_context
-from processors.coding.episode import choose_episode
+from processors.coding.episode import as_episode, choose_episode
 from processors.coding.evidence import explain
 from processors.coding.index import Index, build_index
 from processors.coding.normalise import Tokens, is_generic, tokens_of
@@ -44,7 +44,7 @@ class Suggestion:
 
 def query_key(condition: str, sex: str) -> Tokens:
     """What the index ranks for a condition (already stripped of its cue) and a patient sex."""
-    query = tokens_of(expand(condition))
+    query = tokens_of(as_episode(expand(condition)))
     implied = {"M": ("male",), "F": ("female",)}.get(sex, ())
     return Tokens(tuple(sorted(query.positive)), tuple(sorted(query.negative)),
                   tuple(sorted(set(query.implied) | set(implied))))
@@ -138,7 +138,7 @@ class Coder:
             reason = "negated: the statement rules the condition out" if ctx.dropped else best
             return Suggestion(None, 0.0, text, reason)
         score, code, title = best
-        expanded = expand(ctx.condition)
+        expanded = as_episode(expand(ctx.condition))
         code, title, episode = choose_episode(self, code, title, expanded)
         also = ()
         if ctx.extra:

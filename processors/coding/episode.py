@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import re
 
-from processors.coding.normalise import stem
+from processors.coding.normalise import STOPWORDS, stem
+
+_INJURY = re.compile(r"\b(fracture|sprain|strain|laceration|contusion|injury|dislocation|burn|"
+                     r"concussion|wound|abrasion|bite)\b")
+_FOLLOW_UP = re.compile(r"\b(follow up|followup)\b")
+_PLAIN = frozenset({"encounter", "subsequent", "initial", "fracture", "type", "nos"}) | STOPWORDS
 
 _EPISODES = (
     ("sequela", re.compile(r"\b(sequela|sequelae|late effects?)\b")),
@@ -16,6 +21,11 @@ _EPISODES = (
                               r"aftercare|routine healing)\b")),
     ("initial", re.compile(r"\b(initial|new|ed visit|er visit|emergency|active treatment)\b")),
 )
+
+
+def as_episode(expanded: str) -> str:
+    """An injury's "follow-up" is its subsequent encounter, as the tabular list words it."""
+    return _FOLLOW_UP.sub("subsequent encounter", expanded) if _INJURY.search(expanded) else expanded
 
 
 def stated_episode(expanded: str) -> str:
@@ -37,15 +47,16 @@ def choose_episode(coder, code: str, title: str, expanded: str) -> tuple[str, st
     how = "stated" if episode else "assumed"
     episode = episode or "initial"
     family = [letter for letter, text in sorted(defs.items()) if text.startswith(episode)]
-    if plain[-1] in family or not family:
+    if not family:
         return code, title, how
     words = {stem(w) for w in re.findall(r"[a-z]+", expanded)}
     # The letter whose wording the statement shares most ("delayed healing", "open fracture");
-    # ties go to the first letter, the plainest (A closed initial, D routine healing).
-    letter = max(family, key=lambda k: (sum(stem(w) in words for w in re.findall(r"[a-z]+", defs[k])
-                                            if w not in ("encounter", "for", "with", "subsequent",
-                                                         "initial", "fracture", "type")),
-                                        -family.index(k)))
+    # ties go to the index's letter, then to the first, the plainest (A closed initial, D routine).
+    letter = max(family, key=lambda k: (
+        sum(stem(w) in words for w in set(re.findall(r"[a-z]+", defs[k].lower())) - _PLAIN),
+        k == plain[-1], -family.index(k)))
+    if letter == plain[-1]:
+        return code, title, how
     chosen = coder.dotted(plain[:-1] + letter)
     if not coder.is_billable(chosen):
         return code, title, how
