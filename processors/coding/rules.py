@@ -54,12 +54,31 @@ def _suggest(dx: dict, enc: dict, coder: Coder) -> Suggestion:
 
 
 def _review_reason(seq: int, text: str, s: Suggestion, threshold: float) -> str:
-    best = f"(best {s.confidence:.2f} < {threshold:.2f})"
-    if s.reason.startswith(("uncertain", "given code", "best match does not fit")):
+    best = f"(best {s.confidence:.3f} < {threshold:.2f})"
+    if s.reason.startswith(("uncertain", "given code", "best match does not fit", "history",
+                            "family history", "status", "personal history", "episode of care")):
         return f"dx {seq}: '{text}' {s.reason} {best}"
     if s.code is None or s.reason.startswith("too vague"):
         return f"dx {seq}: '{text}' too vague to code {best}"
     return f"dx {seq}: '{text}' low confidence for {s.code} {best}"
+
+
+def _tabular_reasons(codes: list[str], coder: Coder) -> list[str]:
+    """The tabular list's rules a coder must settle: Excludes1 pairs, and a 'code first' note whose
+    underlying condition is on the encounter but sequenced after it. (Such a note only binds when
+    the underlying condition is documented; 'use additional code' notes are advice.)"""
+    from processors.coding.notes import covers
+
+    reasons = [f"{a} and {b} are an Excludes1 pair: code only one"
+               for a, b in coder.excludes1_conflicts(codes)]
+    for i, code in enumerate(codes):
+        for note in coder.instruction_notes(code):
+            if note.kind != "code first":
+                continue
+            later = [other for other in codes[i + 1:] if covers(note.refs, other)]
+            if later:
+                reasons.append(f"{code}: code first {later[0]} (tabular 'code first' note)")
+    return reasons
 
 
 def _procedures(enc: dict, charge_master: dict) -> list[dict]:
@@ -100,11 +119,14 @@ def code_encounter(enc: dict, charge_master: dict, coder: Coder,
             continue
         if s.code is None or s.confidence < threshold:
             reasons.append(_review_reason(dx["sequence"], dx["text"], s, threshold))
-        elif s.code not in {c["code"] for c in coded}:
-            coded.append({"sequence": len(coded) + 1, "code": s.code,
-                          "confidence": s.confidence, "evidence": s.evidence})
+        else:
+            for code in (s.code, *s.also):  # `also`: a status named beside the condition (CAD s/p CABG)
+                if code not in {c["code"] for c in coded}:
+                    coded.append({"sequence": len(coded) + 1, "code": code,
+                                  "confidence": s.confidence, "evidence": s.evidence})
     if not coded and not reasons:
         reasons.append("no codable diagnosis statement")
+    reasons += _tabular_reasons([c["code"] for c in coded], coder)
     if reasons:
         review = _header(enc, "review")
         review.update(total_charge_cents=sum(charge_cents(c) for c in enc["charges"]),

@@ -162,3 +162,32 @@ def test_dotted_formats_codes_as_the_code_set_does(coder):
     for code in random.Random(3).sample(codes, 60):
         expected = icd.add_dot(icd.remove_dot(code))
         assert coder.dotted(code) == coder.dotted(icd.remove_dot(code)) == expected
+
+
+def test_code_first_note_sends_a_wrongly_sequenced_pair_to_review(coder, cm):
+    from tests import factories as F
+
+    # Diabetic CKD: the tabular list says to code the diabetes (E11.22) before the CKD stage.
+    enc = F.encounter(5, diagnoses=[{"sequence": 1, "text": "CKD stage 3a", "code": "N18.31"},
+                                    {"sequence": 2, "text": "DM2 with diabetic CKD", "code": "E11.22"}])
+    kind, rec = code_encounter(enc, cm, coder, 0.8)
+    assert kind == "review"
+    assert any("N18.31: code first E11.22" in r for r in rec["reasons"])
+
+
+def test_conditional_code_first_notes_do_not_hold_an_ordinary_encounter(coder, cm):
+    from tests import factories as F
+
+    enc = F.encounter(6, diagnoses=[{"sequence": 1, "text": "pneumonia", "code": "J18.9"},
+                                    {"sequence": 2, "text": "obesity", "code": "E66.9"}])
+    assert code_encounter(enc, cm, coder, 0.8)[0] == "coded"
+
+
+def test_excludes1_pair_goes_to_review(coder, cm):
+    from tests import factories as F
+
+    # Type 1 and type 2 diabetes exclude each other.
+    enc = F.encounter(7, diagnoses=[{"sequence": 1, "text": "DM2", "code": "E11.9"},
+                                    {"sequence": 2, "text": "DM1", "code": "E10.9"}])
+    kind, rec = code_encounter(enc, cm, coder, 0.8)
+    assert kind == "review" and any("Excludes1" in r for r in rec["reasons"])
