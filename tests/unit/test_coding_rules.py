@@ -132,7 +132,7 @@ def test_vague_statement_goes_to_review(coder, cm):
     kind, out = code_encounter(encounter([("HTN", None), ("pt feels unwell", None)]), cm, coder, 0.8)
     assert kind == "review"
     assert out["event_id"] == "enc-ev-1:review"
-    assert out["reasons"] == ["dx 2: 'pt feels unwell' too vague to code (best 0.00 < 0.80)"]
+    assert out["reasons"] == ["dx 2: 'pt feels unwell' too vague to code (best 0.000 < 0.80)"]
     assert out["total_charge_cents"] == 14500 + 5000
     assert [s["code"] for s in out["suggestions"]] == ["I10", None]
 
