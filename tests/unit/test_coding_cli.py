@@ -3,21 +3,17 @@ import io
 import json
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from infra.cli import main
 from processors.coding import cli
+from processors.coding.coder import Suggestion
 
 
-@dataclass(frozen=True)
-class Guess:
-    code: str | None
-    confidence: float
-    evidence: str = ""
-    reason: str = ""
+def Guess(code: str | None, confidence: float, evidence: str = "", reason: str = "") -> Suggestion:
+    return Suggestion(code, confidence, evidence, reason)
 
 
 class FakeCoder:

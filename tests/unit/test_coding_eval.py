@@ -7,15 +7,12 @@ from pathlib import Path
 import pytest
 
 from processors.coding import evaluate
+from processors.coding.coder import Suggestion
 from processors.coding.evaluate import Example
 
 
-@dataclass(frozen=True)
-class Guess:
-    code: str | None
-    confidence: float
-    evidence: str = ""
-    reason: str = ""
+def Guess(code: str | None, confidence: float, evidence: str = "", reason: str = "") -> Suggestion:
+    return Suggestion(code, confidence, evidence, reason)
 
 
 class FakeCoder:
