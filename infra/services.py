@@ -79,14 +79,8 @@ def recreate_topics(bootstrap: str, topics=registry.ALL, timeout_s: float = 60) 
 
 
 def apply_migrations(dsn: str) -> list[str]:
-    try:
-        from sinks.postgres.migrate import apply_migrations as apply
-    except ModuleNotFoundError as missing:
-        # TODO(lead): remove once sinks/postgres/migrate.py lands.
-        if missing.name not in ("sinks.postgres.migrate", "sinks.postgres", "sinks"):
-            raise
-        say("warning: sinks.postgres.migrate does not exist yet; no migrations applied")
-        return []
+    from sinks.postgres.migrate import apply_migrations as apply
+
     return apply(dsn)
 
 
