@@ -27,7 +27,8 @@ def samples() -> dict[str, dict]:
     denied = F.remittance(lines=[line], status="4")
     return {
         "EncounterReceived": F.encounter(diagnoses=[
-            {"sequence": 1, "text": "HTN", "code": None}, {"sequence": 2, "text": "DM2", "code": "E11.9"}]),
+            {"sequence": 1, "text": "HTN", "code": None}, {"sequence": 2, "text": "DM2", "code": "E11.9"}])
+        | {"procedures_pcs": [{"sequence": 1, "code": "0DTJ4ZZ"}], "discharge_status": "01"},
         "RemittanceReceived": F.remittance(),
         "PaymentReceived": F.payment(),
         "EncounterCoded": {
@@ -39,7 +40,10 @@ def samples() -> dict[str, dict]:
             "diagnoses": [{"sequence": 1, "code": "I10", "confidence": 0.5, "evidence": "HTN"}],
             "procedures": [{"line": 1, "charge_code": "CM100113", "procedure_code": "99213",
                             "modifiers": ["25"], "revenue_code": "0510", "units": 1,
-                            "charge_cents": 14500, "service_date": F.DOS}]},
+                            "charge_cents": 14500, "service_date": F.DOS}],
+            "procedures_pcs": [{"sequence": 1, "code": "0DTJ4ZZ"}],
+            "drg": {"drg": "399", "mdc": "06", "description": "Appendix Procedures without CC/MCC",
+                    "grouper_version": "421"}},
         "CodingReviewRequested": {
             "event_id": "e:review", "source_event_id": "e", "source_emitted_at": T0,
             "encounter_id": "E1", "account_id": "A0000000018", "occurred_at": T0,
@@ -58,7 +62,9 @@ def samples() -> dict[str, dict]:
             "total_charge_cents": 14500, "status": "HELD",
             "edits": [{"edit": "DUPLICATE_LINE", "message": "line 2 repeats line 1", "line": 2},
                       {"edit": "MISSING_DIAGNOSIS", "message": "none", "line": None}],
-            "warnings": [{"edit": "CODE_SET_STALE", "message": "past FY2026", "line": None}]},
+            "warnings": [{"edit": "CODE_SET_STALE", "message": "past FY2026", "line": None}],
+            "pcs_codes": ["0DTJ4ZZ"],
+            "drg": {"drg": "399", "mdc": None, "description": None, "grouper_version": "421"}},
         "DenialFlagged": flag_denials(denied)[0],
         "LedgerEntriesPosted": journals(entries_for_remittance(F.remittance()))[0],
         "AccountBalanceUpdated": {
