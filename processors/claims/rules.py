@@ -209,4 +209,7 @@ def build_claim(coded: dict, coder, charge_master: dict[str, ChargeItem] | None 
         "status": "HELD" if edits else "CLEAN",
         "edits": edits,
         "warnings": warnings,
+        "pcs_codes": [p["code"] for p in sorted(coded.get("procedures_pcs") or [],
+                                                key=lambda p: p["sequence"])],
+        "drg": coded.get("drg"),
     }

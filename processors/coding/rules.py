@@ -6,6 +6,7 @@ through the Coder).
 """
 from __future__ import annotations
 
+from processors.coding import drg as msdrg_adapter
 from processors.coding.coder import Coder, Suggestion
 from schemas.accounts import is_valid_account_id
 
@@ -40,6 +41,10 @@ def validate_encounter(enc: dict, charge_master: dict, coder: Coder) -> list[str
     for dx in enc["diagnoses"]:
         if dx.get("code") and not coder.is_valid(dx["code"]):
             problems.append(f"dx {dx['sequence']}: code {dx['code']!r} is not an ICD-10-CM code")
+    for px in enc.get("procedures_pcs") or []:
+        why = msdrg_adapter.pcs_problem(px["code"], enc["service_end"])
+        if why:
+            problems.append(f"pcs {px['sequence']}: code {px['code']!r} {why}")
     return problems
 
 
@@ -94,6 +99,23 @@ def _procedures(enc: dict, charge_master: dict) -> list[dict]:
     return procedures
 
 
+def _pcs(enc: dict) -> list[dict]:
+    return [{"sequence": p["sequence"], "code": p["code"]}
+            for p in sorted(enc.get("procedures_pcs") or [], key=lambda p: p["sequence"])]
+
+
+def _inpatient(enc: dict, codes: list[str]) -> tuple[dict | None, list[str]]:
+    """The MS-DRG of a stay, and the Medicare Code Editor findings a coder must fix first."""
+    args = (codes[0], codes[1:], [p["code"] for p in _pcs(enc)], enc["patient_age"],
+            enc["patient_sex"], enc.get("discharge_status"), enc["service_end"])
+    reasons = msdrg_adapter.mce_edits(*args)
+    drg = msdrg_adapter.group(*args)
+    if drg is None or drg["drg"] in msdrg_adapter.UNGROUPABLE:
+        found = f"DRG {drg['drg']} ({drg['description']})" if drg else "no DRG"
+        reasons.append(f"the stay does not group: {found}")
+    return drg, reasons
+
+
 def _header(enc: dict, suffix: str) -> dict:
     return {"event_id": f"{enc['event_id']}:{suffix}", "source_event_id": enc["event_id"],
             "source_emitted_at": enc["emitted_at"], "encounter_id": enc["encounter_id"],
@@ -127,6 +149,10 @@ def code_encounter(enc: dict, charge_master: dict, coder: Coder,
     if not coded and not reasons:
         reasons.append("no codable diagnosis statement")
     reasons += _tabular_reasons([c["code"] for c in coded], coder)
+    drg = None
+    if enc["encounter_class"] == "INPATIENT" and coded and not reasons:
+        drg, drg_reasons = _inpatient(enc, [c["code"] for c in coded])
+        reasons += drg_reasons
     if reasons:
         review = _header(enc, "review")
         review.update(total_charge_cents=sum(charge_cents(c) for c in enc["charges"]),
@@ -135,5 +161,7 @@ def code_encounter(enc: dict, charge_master: dict, coder: Coder,
     result = _header(enc, "coded")
     result.update({k: enc[k] for k in ("patient_age", "patient_sex", "plan_type", "provider_npi",
                                        "facility_id", "service_start", "service_end")})
-    result.update(diagnoses=coded, procedures=_procedures(enc, charge_master))
+    result.update(diagnoses=coded, procedures=_procedures(enc, charge_master),
+                  procedures_pcs=_pcs(enc) if enc["encounter_class"] == "INPATIENT" else [],
+                  drg=drg)
     return "coded", result

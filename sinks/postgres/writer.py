@@ -46,6 +46,10 @@ def _json(value) -> Json:
     return Json(value, dumps=lambda v: json.dumps(v, default=_default, separators=(",", ":")))
 
 
+def _drg(drg: dict | None) -> tuple[str | None, str | None]:
+    return (drg["drg"], drg.get("mdc")) if drg else (None, None)
+
+
 @dataclass(frozen=True)
 class _Table:
     name: str
@@ -59,13 +63,14 @@ _TABLES: dict[str, _Table] = {t.name: t for t in (
     _Table("claims", ("claim_id", "account_id", "encounter_id", "payer_id", "plan_type", "claim_type",
                       "status", "total_charge_cents", "edits", "warnings", "lines", "diagnosis_codes",
                       "service_start", "service_end", "built_at", "source_event_id",
-                      "source_emitted_at"), "claim_id",
+                      "source_emitted_at", "drg", "drg_mdc", "pcs_codes"), "claim_id",
            lambda r: (r["claim_id"], r["account_id"], r["encounter_id"], r["payer_id"],
                       r["plan_type"], r["claim_type"], r["status"], r["total_charge_cents"],
                       _json(r["edits"]), _json(r.get("warnings") or []), _json(r["lines"]),
                       list(r["diagnosis_codes"]),
                       r["service_start"], r["service_end"], r["occurred_at"],
-                      r["source_event_id"], r["source_emitted_at"])),
+                      r["source_event_id"], r["source_emitted_at"], *_drg(r.get("drg")),
+                      list(r.get("pcs_codes") or []))),
     _Table("coding_review", ("review_id", "encounter_id", "account_id", "payer_id",
                              "encounter_class", "total_charge_cents", "reasons", "suggestions",
                              "requested_at", "source_event_id", "source_emitted_at"), "review_id",
@@ -76,12 +81,15 @@ _TABLES: dict[str, _Table] = {t.name: t for t in (
     _Table("encounters_coded", ("event_id", "encounter_id", "account_id", "payer_id", "plan_type",
                                 "encounter_class", "patient_age", "patient_sex", "service_start",
                                 "service_end", "diagnoses", "procedures", "total_charge_cents",
-                                "coded_at", "source_event_id", "source_emitted_at"), "event_id",
+                                "coded_at", "source_event_id", "source_emitted_at", "drg",
+                                "pcs_codes"), "event_id",
            lambda r: (r["event_id"], r["encounter_id"], r["account_id"], r["payer_id"],
                       r["plan_type"], r["encounter_class"], r["patient_age"], r["patient_sex"],
                       r["service_start"], r["service_end"], _json(r["diagnoses"]),
                       _json(r["procedures"]), sum(p["charge_cents"] for p in r["procedures"]),
-                      r["occurred_at"], r["source_event_id"], r["source_emitted_at"])),
+                      r["occurred_at"], r["source_event_id"], r["source_emitted_at"],
+                      _drg(r.get("drg"))[0],
+                      [p["code"] for p in r.get("procedures_pcs") or []])),
     _Table("denials", ("denial_id", "remittance_id", "claim_id", "account_id", "payer_id", "line",
                        "group_code", "reason_code", "category", "preventable", "amount_cents",
                        "denied_on", "appeal_deadline", "remarks", "source_event_id",
