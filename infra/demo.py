@@ -110,6 +110,8 @@ def print_summary(r: dict) -> None:
     for edit, n in r["claim_warnings"]:
         print(f"    warned {edit:<22} {n:>6,} (not held)")
     print(f"  sent to coding review {r['coding_review']:,} (auto-coded {r['encounters_coded']:,})")
+    if r["drgs"]:
+        print("  inpatient MS-DRGs     " + ", ".join(f"{drg} ({n:,})" for drg, n in r["drgs"]))
     print("  denials by category")
     for category, n, cents in r["denials"]:
         print(f"    {category:<20} {n:>6,}  {m(cents):>14}")

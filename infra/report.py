@@ -67,6 +67,8 @@ def summary(dsn: str) -> dict:
         "claim_warnings": one("""select w->>'edit', count(distinct claim_id) from claims,
                                  jsonb_array_elements(warnings) w group by 1 order by 2 desc"""),
         "coding_review": one("select count(*) from coding_review")[0][0],
+        "drgs": one("""select drg, count(*) from claims where drg is not null
+                       group by 1 order by 2 desc, 1 limit 5"""),
         "encounters_coded": one("select count(*) from encounters_coded")[0][0],
         "denials": one("""select category, count(*), sum(amount_cents) from denials
                           group by 1 order by 2 desc"""),
