@@ -2,7 +2,9 @@
 words that supported it.
 
 A statement's context cue (negation, history, family history, s/p, uncertainty) is read first and
-stripped; the index then finds the condition, and the context moves it to its history, family or
+stripped; an active statement that names a guideline combination (diabetes with a complication,
+hypertension with heart or kidney disease, COPD with exacerbation or infection) is coded by
+processors.coding.combination; otherwise the index finds the condition, and the context moves it to its history, family or
 status code (processors.coding.history) or keeps it from being coded. simple-icd-10-cm takes
 seconds to load and the index a few more, so both are built once per process and shared by every
 Coder. Ranked candidates are cached per normalised condition; the patient filter runs after.
@@ -12,7 +14,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from processors.coding import demographics, history, notes
+from processors.coding import combination, demographics, history, notes
 from processors.coding.context import UNCERTAINTY_WORDS, Context, read_context
 from processors.coding.episode import as_episode, choose_episode
 from processors.coding.evidence import explain
@@ -133,6 +135,10 @@ class Coder:
             return Suggestion(None, 0.0, text, "negated: the statement rules the condition out")
         if ctx.kind in ("history", "status", "family"):
             return self._past(text, ctx, age, sex)
+        if ctx.kind == "active":
+            paired = self._combined(ctx, age, sex)
+            if paired:
+                return paired
         best = self._best(ctx.condition, age, sex)
         if isinstance(best, str):
             reason = "negated: the statement rules the condition out" if ctx.dropped else best
@@ -154,6 +160,25 @@ class Coder:
                               f"episode of care not stated: initial encounter assumed for {code} "
                               f"'{title}'", also)
         return Suggestion(code, round(score, 4), evidence, f"matched {code} '{title}'", also)
+
+    def _combined(self, ctx: Context, age: int | None, sex: str) -> Suggestion | None:
+        """A combination or paired code the guidelines call for (processors.coding.combination)."""
+        found = combination.plan(ctx.condition)
+        if found is None:
+            return None
+        status = history.status_code(expand(ctx.extra)) if ctx.extra else None
+        extra = (status[0],) if status else ()
+        if found.rest:  # only a drug was paired: the rest is coded as usual
+            rest = self.code(found.rest, age, sex)
+            if rest.code is None:
+                return None
+            also = tuple(dict.fromkeys((*rest.also, *found.codes, *extra)))
+            return Suggestion(rest.code, rest.confidence, f"{rest.evidence}; {found.evidence}",
+                              rest.reason, also)
+        if not found.codes or self.conflicts(found.codes[0], age, sex):
+            return None
+        return Suggestion(found.codes[0], found.confidence, found.evidence, found.reason,
+                          tuple(dict.fromkeys((*found.codes[1:], *extra))))
 
     def _past(self, text: str, ctx: Context, age: int | None, sex: str) -> Suggestion:
         """A past condition, a family member's, or a procedure's status: never the active code."""

@@ -21,7 +21,7 @@ _SLASHED = (
 
 ABBREVIATIONS: dict[str, str] = {
     "dm": "diabetes mellitus", "dm2": "type 2 diabetes mellitus", "t2dm": "type 2 diabetes mellitus",
-    "dm1": "type 1 diabetes mellitus", "t1dm": "type 1 diabetes mellitus", "iddm": "type 1 diabetes mellitus",
+    "dm1": "type 1 diabetes mellitus", "t1dm": "type 1 diabetes mellitus", "iddm": "type 2 diabetes mellitus",
     "niddm": "type 2 diabetes mellitus", "htn": "hypertension", "chf": "congestive heart failure",
     "copd": "chronic obstructive pulmonary disease", "ckd": "chronic kidney disease",
     "aki": "acute kidney injury", "arf": "acute kidney failure", "mi": "myocardial infarction",

@@ -61,7 +61,8 @@ def _suggest(dx: dict, enc: dict, coder: Coder) -> Suggestion:
 def _review_reason(seq: int, text: str, s: Suggestion, threshold: float) -> str:
     best = f"(best {s.confidence:.3f} < {threshold:.2f})"
     if s.reason.startswith(("uncertain", "given code", "best match does not fit", "history",
-                            "family history", "status", "personal history", "episode of care")):
+                            "family history", "status", "personal history", "episode of care",
+                            "combination")):
         return f"dx {seq}: '{text}' {s.reason} {best}"
     if s.code is None or s.reason.startswith("too vague"):
         return f"dx {seq}: '{text}' too vague to code {best}"
@@ -142,7 +143,7 @@ def code_encounter(enc: dict, charge_master: dict, coder: Coder,
         if s.code is None or s.confidence < threshold:
             reasons.append(_review_reason(dx["sequence"], dx["text"], s, threshold))
         else:
-            for code in (s.code, *s.also):  # `also`: a status named beside the condition (CAD s/p CABG)
+            for code in (s.code, *s.also):  # `also`: a status (CAD s/p CABG) or a paired code (N18.31)
                 if code not in {c["code"] for c in coded}:
                     coded.append({"sequence": len(coded) + 1, "code": code,
                                   "confidence": s.confidence, "evidence": s.evidence})
