@@ -1,18 +1,11 @@
 from datetime import UTC, date, datetime
 
-import pytest
-
 from processors.chargemaster import load_charge_master
 from processors.claims.rules import build_claim
-from processors.coding.rules import Coder
 
 T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 D = date(2026, 3, 2)
 
-
-@pytest.fixture(scope="module")
-def coder():
-    return Coder()
 
 
 def proc(line, charge_code="CM100113", code="99213", cents=14500, units=1, modifiers=(), rev="0510", day=D):

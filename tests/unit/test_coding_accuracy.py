@@ -1,15 +1,9 @@
 """The coder against the clinician phrasings in producers/phrases.py (which it never reads)."""
-import pytest
 
-from processors.coding.rules import Coder
 from producers.phrases import PHRASES, VAGUE
 
 THRESHOLD = 0.80
 
-
-@pytest.fixture(scope="module")
-def coder():
-    return Coder()
 
 
 def _patient(p):

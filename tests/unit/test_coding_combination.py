@@ -6,22 +6,12 @@ import pytest
 import simple_icd_10_cm as icd
 
 from processors.coding import combination
-from processors.coding.rules import Coder, code_encounter
+from processors.coding.rules import code_encounter
 from tests.unit.test_coding_rules import encounter
 
 THRESHOLD = 0.80
 
 
-@pytest.fixture(scope="module")
-def coder():
-    return Coder()
-
-
-@pytest.fixture(scope="module")
-def cm():
-    from processors.chargemaster import load_charge_master
-
-    return load_charge_master()
 
 
 def codes(s):

@@ -5,12 +5,6 @@ import simple_icd_10_cm as icd
 
 from processors.coding import history
 from processors.coding.context import read_context
-from processors.coding.rules import Coder
-
-
-@pytest.fixture(scope="module")
-def coder():
-    return Coder()
 
 
 def test_every_history_family_and_status_target_is_a_billable_leaf():

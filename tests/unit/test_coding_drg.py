@@ -2,22 +2,13 @@ from datetime import date
 
 import pytest
 
-from processors.chargemaster import load_charge_master
 from processors.coding import drg
-from processors.coding.rules import Coder, code_encounter, validate_encounter
+from processors.coding.rules import code_encounter, validate_encounter
 from tests import factories as F
 
 DOS = date(2026, 3, 2)
 
 
-@pytest.fixture(scope="module")
-def coder():
-    return Coder()
-
-
-@pytest.fixture(scope="module")
-def cm():
-    return load_charge_master()
 
 
 def stay(diagnoses, pcs=(), **over):

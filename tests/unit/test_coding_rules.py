@@ -1,22 +1,11 @@
 from datetime import UTC, date, datetime
 
-import pytest
-
-from processors.chargemaster import load_charge_master
-from processors.coding.rules import Coder, code_encounter, validate_encounter
+from processors.coding.rules import code_encounter, validate_encounter
 from schemas.accounts import make_account_id
 
 T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def coder():
-    return Coder()
-
-
-@pytest.fixture(scope="module")
-def cm():
-    return load_charge_master()
 
 
 def encounter(diagnoses, charges=None, **over):
