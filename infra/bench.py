@@ -15,7 +15,7 @@ import threading
 import time
 
 import psutil
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from infra import pipeline, report
 from infra import settings as settings_mod
@@ -121,7 +121,6 @@ def stage_rates(settings) -> dict[str, float]:
         for stage, outs in STAGE_OUTPUTS.items():
             stamps: list[int] = []
             for topic in outs:
-                from kafka import TopicPartition
                 tps = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
                 consumer.assign(tps)
                 consumer.seek_to_beginning(*tps)
