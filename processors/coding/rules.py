@@ -10,7 +10,8 @@ from processors.coding import drg as msdrg_adapter
 from processors.coding.coder import Coder, Suggestion
 from schemas.accounts import is_valid_account_id
 
-__all__ = ["Coder", "Suggestion", "charge_cents", "code_encounter", "validate_encounter"]
+__all__ = ["Coder", "Suggestion", "charge_cents", "code_encounter", "coded_record",
+           "validate_encounter"]
 
 MAX_AGE = 125
 
@@ -159,10 +160,18 @@ def code_encounter(enc: dict, charge_master: dict, coder: Coder,
         review.update(total_charge_cents=sum(charge_cents(c) for c in enc["charges"]),
                       reasons=reasons, suggestions=suggestions)
         return "review", review
+    return "coded", coded_record(enc, coded, charge_master, drg)
+
+
+def coded_record(enc: dict, coded: list[dict], charge_master: dict, drg: dict | None) -> dict:
+    """The EncounterCoded for `enc` with these diagnoses (automatic, or a coder's decision).
+
+    Its event id is the encounter event's id + ":coded" whoever chose the codes, so an encounter
+    yields at most one coded record however often it is redelivered or released."""
     result = _header(enc, "coded")
     result.update({k: enc[k] for k in ("patient_age", "patient_sex", "plan_type", "provider_npi",
                                        "facility_id", "service_start", "service_end")})
     result.update(diagnoses=coded, procedures=_procedures(enc, charge_master),
                   procedures_pcs=_pcs(enc) if enc["encounter_class"] == "INPATIENT" else [],
                   drg=drg)
-    return "coded", result
+    return result
