@@ -11,7 +11,7 @@ DOS = date(2026, 3, 2)
 
 def encounter(n: int = 1, *, plan_type: str = "COMMERCIAL", payer_id: str = "COMM-ACME",
               diagnoses=None, charges=None, age: int = 54, sex: str = "F",
-              encounter_class: str = "OFFICE") -> dict:
+              encounter_class: str = "OFFICE", em: dict | None = None) -> dict:
     return {
         "event_id": f"enc-evt-{n}",
         "encounter_id": f"E{n:07d}",
@@ -32,6 +32,7 @@ def encounter(n: int = 1, *, plan_type: str = "COMMERCIAL", payer_id: str = "COM
         "charges": charges if charges is not None else [
             {"line": 1, "charge_code": "CM100113", "units": 1, "unit_price_cents": 14500,
              "service_date": DOS}],
+        "em": em,
     }
 
 

@@ -7,6 +7,7 @@ through the Coder).
 from __future__ import annotations
 
 from processors.coding import drg as msdrg_adapter
+from processors.coding import em as em_levels
 from processors.coding.coder import Coder, Suggestion
 from schemas.accounts import is_valid_account_id
 
@@ -46,6 +47,7 @@ def validate_encounter(enc: dict, charge_master: dict, coder: Coder) -> list[str
         why = msdrg_adapter.pcs_problem(px["code"], enc["service_end"])
         if why:
             problems.append(f"pcs {px['sequence']}: code {px['code']!r} {why}")
+    problems += em_levels.em_problems(enc["encounter_class"], enc.get("em"))
     return problems
 
 
@@ -101,6 +103,13 @@ def _procedures(enc: dict, charge_master: dict) -> list[dict]:
     return procedures
 
 
+def _em_reasons(enc: dict, charge_master: dict) -> list[str]:
+    """Billed E/M lines that the documented E/M fields do not support (office and ED visits)."""
+    billed = [(line["line"], charge_master[line["charge_code"]].procedure_code)
+              for line in enc["charges"]]
+    return em_levels.review_reasons(enc["encounter_class"], enc.get("em"), billed)
+
+
 def _pcs(enc: dict) -> list[dict]:
     return [{"sequence": p["sequence"], "code": p["code"]}
             for p in sorted(enc.get("procedures_pcs") or [], key=lambda p: p["sequence"])]
@@ -137,9 +146,11 @@ def code_encounter(enc: dict, charge_master: dict, coder: Coder,
     suggestions: list[dict] = []
     for dx in sorted(enc["diagnoses"], key=lambda d: d["sequence"]):
         s = _suggest(dx, enc, coder)
-        suggestions.append({"sequence": dx["sequence"], "text": dx["text"], "code": s.code,
-                            "confidence": s.confidence})
-        if s.reason.startswith("negated"):
+        negated = s.reason.startswith("negated")
+        suggestions.append({"sequence": dx["sequence"], "text": dx["text"],
+                            "code": None if negated else s.code, "confidence": s.confidence,
+                            "also": [] if negated or not s.code else list(s.also)})
+        if negated:  # nothing to bill: the suggestion is no code
             continue
         if s.code is None or s.confidence < threshold:
             reasons.append(_review_reason(dx["sequence"], dx["text"], s, threshold))
@@ -151,6 +162,7 @@ def code_encounter(enc: dict, charge_master: dict, coder: Coder,
     if not coded and not reasons:
         reasons.append("no codable diagnosis statement")
     reasons += _tabular_reasons([c["code"] for c in coded], coder)
+    reasons += _em_reasons(enc, charge_master)
     drg = None
     if enc["encounter_class"] == "INPATIENT" and coded and not reasons:
         drg, drg_reasons = _inpatient(enc, [c["code"] for c in coded])
