@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from processors.chargemaster import ChargeItem
+from processors.coding import em as em_levels
 from processors.payers import PAYERS
 from producers.phrases import PHRASES, VAGUE, Phrase
 
@@ -17,6 +18,8 @@ PAYER_MIX = (("MEDICARE", 35), ("MEDICAID", 18), ("COMM-ACME", 12), ("COMM-BLUE"
              ("COMM-NORTH", 8), ("COMM-UNITY", 8), ("SELFPAY", 7))
 DIAGNOSIS_COUNT = ((1, 45), (2, 30), (3, 15), (4, 10))
 VAGUE_SHARE = 0.03
+EM_UNDOCUMENTED_SHARE = 0.05  # office and ED visits whose E/M fields the source does not send
+EM_MISMATCH_SHARE = 0.03  # ... whose documentation supports another level than the one billed
 PRECODED_SHARE = 0.05
 FACILITIES = {"OFFICE": ("CLINIC-01", "CLINIC-02"), "OUTPATIENT": ("HOSP-01",),
               "EMERGENCY": ("HOSP-01",), "INPATIENT": ("HOSP-01",)}
@@ -157,3 +160,46 @@ def inpatient_extras(encounter_id: str, diagnoses: list[dict]) -> dict:
     codes += rng.sample(MEDICAL_PCS, rng.choice((0, 0, 1, 1, 2)))
     return {"procedures_pcs": [{"sequence": i, "code": c} for i, c in enumerate(codes[:2], start=1)],
             "discharge_status": pick(rng, DISCHARGE_MIX)}
+
+
+# The levels documentation can support for a billed visit code: its family.
+EM_FAMILIES = {code: family for family in (em_levels.OFFICE_NEW, em_levels.OFFICE_ESTABLISHED,
+                                           em_levels.EMERGENCY) for code in family}
+EM_FAMILIES |= {"99211": em_levels.OFFICE_ESTABLISHED, "99281": em_levels.EMERGENCY}
+
+
+def em_documentation(rng: random.Random, visit_code: str, vague: bool) -> tuple[dict | None, bool]:
+    """E/M fields for a visit billed as `visit_code`, and whether they support another level (the
+    encounter then waits in coding review). None for a visit that is not an E/M level, and for
+    99211 and 99281, which neither MDM nor time selects. Vague encounters (already in review)
+    always agree."""
+    family = EM_FAMILIES.get(visit_code)
+    if family is None or rng.random() < EM_UNDOCUMENTED_SHARE:
+        return None, False
+    mismatch = not vague and rng.random() < EM_MISMATCH_SHARE
+    if visit_code not in family and not mismatch:
+        return None, False
+    level = rng.choice([i for i, c in enumerate(family) if c != visit_code]) if mismatch \
+        else family.index(visit_code)
+    if family is em_levels.EMERGENCY:
+        minutes = rng.randint(10, 120) if rng.random() < 0.5 else None  # recorded, never counted
+        return {"patient_status": None, "mdm_level": em_levels.MDM_LEVELS[level],
+                "total_minutes": minutes}, mismatch
+    status = "NEW" if family is em_levels.OFFICE_NEW else "ESTABLISHED"
+    support = _office_support(rng, level, em_levels.OFFICE_LEVELS[status][1])
+    return {"patient_status": status, **support}, mismatch
+
+
+def _office_support(rng: random.Random, level: int, minutes: tuple[int, ...]) -> dict:
+    """MDM and/or time whose higher level is exactly `level` (minutes: each level's threshold)."""
+    top = minutes[level + 1] - 1 if level + 1 < len(minutes) else minutes[level] + 30
+    mdm = em_levels.MDM_LEVELS[level]
+    how = rng.choice(("mdm", "time", "mdm, less time", "time, less mdm"))
+    if how == "mdm":
+        return {"mdm_level": mdm, "total_minutes": None}
+    if how == "time":
+        return {"mdm_level": None, "total_minutes": rng.randint(minutes[level], top)}
+    if how == "mdm, less time":
+        return {"mdm_level": mdm, "total_minutes": rng.randint(1, top)}
+    return {"mdm_level": em_levels.MDM_LEVELS[rng.randint(0, level)],
+            "total_minutes": rng.randint(minutes[level], top)}

@@ -23,6 +23,7 @@ from producers.encounters import (
     FACILITIES,
     PROVIDERS,
     Catalog,
+    em_documentation,
     inpatient_extras,
     make_patient,
     pick,
@@ -84,6 +85,7 @@ def default_start(clock=None) -> date:
 class _Hospital:
     def __init__(self, rng: random.Random, seed: int, start: date, charge_master):
         self.rng, self.seed, self.start = rng, seed, start
+        self.em_rng = random.Random(f"em-{seed}")  # E/M fields: the rest of the stream as without them
         self.t0, self.t_end = _ms(start), _ms(start) + WINDOW_DAYS * DAY_MS
         self.catalog = Catalog(charge_master)
         self.n = {"account": 0, "encounter": 0, "remittance": 0, "payment": 0, "event": 0}
@@ -99,7 +101,9 @@ class _Hospital:
         number = (self.seed % 1000) * 1_000_000 + self.next("account")
         return make_patient(self.rng, make_account_id(number))
 
-    def encounter(self, patient, day: int) -> dict:
+    def encounter(self, patient, day: int) -> tuple[dict, bool, bool]:
+        """The encounter, whether a statement is too vague to code, and whether its E/M fields
+        support another level than the one billed (both send it to coding review)."""
         rng = self.rng
         cls = pick(rng, CLASS_MIX)
         start = self.start + timedelta(days=day)
@@ -110,7 +114,7 @@ class _Hospital:
         occurred = _ms(end) + rng.randint(16 * HOUR_MS, 24 * HOUR_MS - 1)
         stay_extras = (inpatient_extras(encounter_id, diagnoses) if cls == "INPATIENT"
                        else {"procedures_pcs": [], "discharge_status": None})
-        return {
+        rec = {
             "event_id": self.event_id("enc"), "encounter_id": encounter_id,
             "account_id": patient.account_id, "occurred_at": occurred, "emitted_at": occurred,
             "patient_age": patient.age, "patient_sex": patient.sex, "payer_id": patient.payer_id,
@@ -118,7 +122,10 @@ class _Hospital:
             "facility_id": rng.choice(FACILITIES[cls]), "encounter_class": cls,
             "service_start": start, "service_end": end, "diagnoses": diagnoses,
             "charges": self.catalog.charges(rng, patient, cls, start, end), **stay_extras,
-        }, vague
+        }
+        visit = self.catalog.charge_master[rec["charges"][0]["charge_code"]].procedure_code
+        rec["em"], em_review = em_documentation(self.em_rng, visit, vague)
+        return rec, vague, em_review
 
     def payment(self, account_id: str, at: int, amount: int, kind: str = "PAYMENT",
                 method: str | None = None) -> _Event:
@@ -155,16 +162,16 @@ class _Hospital:
         """One encounter and what follows it, in the order it happens; events after the window are
         left out (they have not happened yet)."""
         rng = self.rng
-        enc, vague = self.encounter(patient, rng.randint(0, WINDOW_DAYS - 10))
-        held = not vague and rng.random() < HELD_SHARE
+        enc, vague, em_review = self.encounter(patient, rng.randint(0, WINDOW_DAYS - 10))
+        held = not vague and rng.random() < HELD_SHARE and not em_review
         if held:  # a double-keyed charge: real money on the account, but the claim must not go out
             enc["charges"].append({**enc["charges"][0], "line": len(enc["charges"]) + 1})
         charges = sum(c["units"] * c["unit_price_cents"] for c in enc["charges"])
         self_pay = patient.plan_type == "SELF_PAY"
         events = [_Event(enc["occurred_at"], ENCOUNTERS, enc, insurance=0 if self_pay else charges,
                          patient=charges if self_pay else 0, charges=charges, vague=vague,
-                         held=held)]
-        if vague or held:  # waits in coding review or as a held claim: not billed, nothing follows yet
+                         held=held, em_review=em_review)]
+        if vague or em_review or held:  # in coding review or a held claim: nothing follows yet
             return events
         day0 = _ms(enc["service_start"])
         owed, prepaid = charges, 0
@@ -241,14 +248,14 @@ def _bad_events(rng: random.Random, hospital: _Hospital, good: list[_Event], n: 
         topic = topics[rotation[kind] % len(topics)]
         rotation[kind] += 1
         if topic is ENCOUNTERS:  # a fresh account, so the bad encounter leaves no balance behind
-            rec, _ = hospital.encounter(hospital.patient(), rng.randint(0, WINDOW_DAYS - 10))
+            rec, *_ = hospital.encounter(hospital.patient(), rng.randint(0, WINDOW_DAYS - 10))
         elif templates[topic.name]:
             rec = dict(rng.choice(templates[topic.name]).rec, event_id=hospital.event_id("bad"))
             id_field = "remittance_id" if topic is REMITTANCES else "payment_id"
             rec[id_field] = f"X{rec[id_field]}"
         else:
             topic, kind = ENCOUNTERS, "garbage"
-            rec, _ = hospital.encounter(hospital.patient(), 0)
+            rec, *_ = hospital.encounter(hospital.patient(), 0)
         rec["occurred_at"] = rec["emitted_at"] = hospital.t0 + rng.randrange(WINDOW_DAYS * DAY_MS)
         broken = badrec.corrupt(rng, kind, rec)
         out.append(_Event(rec["occurred_at"], topic, broken or rec, bad=kind))
@@ -300,6 +307,7 @@ def summarise(seed: int, events: int, start: date, good: list[_Event], bad: list
         "encounters": good_by_topic[ENCOUNTERS.name],
         "vague_encounters": sum(1 for e in good if e.info.get("vague")),
         "held_encounters": sum(1 for e in good if e.info.get("held")),
+        "em_review_encounters": sum(1 for e in good if e.info.get("em_review")),
         "remittances": len(remits),
         "denied_claims": sum(1 for e in remits if e.info["denied"]),
         "whole_claim_denials": sum(1 for e in remits if e.info["whole_denial"]),

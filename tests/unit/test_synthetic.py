@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from processors.chargemaster import load_charge_master
+from processors.coding.em import em_problems, review_reasons
 from producers import bad as badrec
 from producers.phrases import PHRASES, VAGUE
 from producers.synthetic import generate
@@ -143,6 +144,25 @@ def test_class_and_payer_mixes_are_near_the_published_ones(good):
     assert abs(share(plans, "MEDICARE") - 0.35) < 0.04
     assert abs(share(plans, "SELF_PAY") - 0.07) < 0.02
     assert 0.01 < sum(any(d["text"] in VAGUE for d in r["diagnoses"]) for r in encs) / len(encs) < 0.06
+
+
+def test_em_fields_agree_with_the_billed_level_except_on_the_encounters_counted_for_review(
+        scenario, good):
+    cm = load_charge_master()
+    visits = [r for t, r in good if t is ENCOUNTERS and r["encounter_class"] in ("OFFICE", "EMERGENCY")]
+    documented = [r for t, r in good if t is ENCOUNTERS and r["em"] is not None]
+    assert {r["encounter_class"] for r in documented} == {"OFFICE", "EMERGENCY"}
+    assert len(documented) / len(visits) > 0.75
+    assert not any(em_problems(r["encounter_class"], r["em"]) for r in documented)
+    mismatched = {r["encounter_id"] for r in documented if review_reasons(
+        r["encounter_class"], r["em"], [(c["line"], cm[c["charge_code"]].procedure_code)
+                                        for c in r["charges"]])}
+    assert len(mismatched) == scenario.truth["counts"]["em_review_encounters"]
+    assert 0.015 < len(mismatched) / len(documented) < 0.05
+    # They wait in coding review: never vague as well (counted once), never claimed or remitted.
+    vague = {r["encounter_id"] for r in documented if any(d["text"] in VAGUE for d in r["diagnoses"])}
+    remitted = {r["claim_id"].removeprefix("CLM-") for t, r in good if t is REMITTANCES}
+    assert not mismatched & vague and not mismatched & remitted
 
 
 def test_denial_rate_of_claims_is_between_8_and_14_percent(scenario, good):
