@@ -33,7 +33,7 @@ def _any(*words: str) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(words) + r")\b")
 
 
-_DIABETES = _any(r"t[12]dm", r"dm ?(?:1|2|i|ii)", r"n?iddm", "dm", r"diabet(?:es|ic)(?: mellitus)?")
+_DIABETES = _any(r"t[12]dm", r"dm ?(?:1|2|i|ii)", r"n?iddm", "dm", r"diabet(?:es|ic)(?: mellitus)?", "dka")
 _NOT_DM_CODE = _any("gestational", r"pregnan\w*", "pre ?existing", r"(?:drug|steroid) induced",
                     r"due to (?:an? )?underlying", "secondary diabetes", "cystic fibrosis",
                     r"pre ?diabet\w*", "insipidus", "neonatal", "postpartum")
@@ -62,8 +62,11 @@ _DM_COMPLICATIONS: tuple[tuple[re.Pattern[str], str, str, str, str], ...] = (
     (_any("mononeuropathy"), "E1x.41", "mononeuropathy", "", "neuro"),
     (_any("polyneuropathy", "peripheral neuropathy", "neuropathic", "dpn"), "E1x.42", "polyneuropathy", "", "neuro"),
     (_any("neuropathy"), "E1x.40", "neuropathy, unspecified", "", "neuro"),
-    (_any("retinopathy with macular edema"), "E1x.311", "retinopathy with macular edema", "", "eye"),
-    (_any("retinopathy"), "E1x.319", "retinopathy", "", "eye"),
+    (_any(r"(?:keto ?acidosis|dka) with coma"), "E1x.11", "ketoacidosis with coma", "", "acid"),
+    (_any(r"keto ?acidosis", "dka"), "E1x.10", "ketoacidosis without coma", "", "acid"),
+    (_any(r"hyperosmola\w* (?:\w+ )?with coma", r"(?:hhs|hhns|honk) with coma"), "E1x.01",
+     "hyperosmolarity with coma", "", "osm"),
+    (_any(r"hyperosmola\w*", "hhs", "hhns", "honk"), "E1x.00", "hyperosmolarity without coma", "", "osm"),
     (_any("hypoglycemia with coma"), "E1x.641", "hypoglycemia with coma", "", "hypo"),
     (_any("hypoglycemia", "hypoglycemic episodes?", "low blood sugars?"), "E1x.649", "hypoglycemia", "", "hypo"),
     (_any("hyperglycemia", "poorly controlled", "out of control", "inadequately controlled",
@@ -208,10 +211,11 @@ def _diabetes(text: str, parts: _Parts) -> tuple[str, str, str, tuple[str, ...]]
     seen: set[str] = {"kidney"} if ckd else set()
     for pattern, code, named, paired, group in _DM_COMPLICATIONS:
         found = pattern.search(text)
-        if found and group not in seen:
+        if found and group not in seen and not (kind == "E10" and group == "osm"):  # no E10.0x
             seen.add(group)
             parts.add(code.replace("E1x", kind), words, meaning)
             parts.add(paired, found.group(0), named)
+    _retinopathy(text, kind, words, meaning, parts)
     ulcer = _FOOT_ULCER.search(text)
     if ulcer:
         parts.add(f"{kind}.621", words, meaning)
@@ -221,6 +225,45 @@ def _diabetes(text: str, parts: _Parts) -> tuple[str, str, str, tuple[str, ...]]
     for code in drugs:
         parts.add(code, _said(_MEDS, text).strip(" ,;"), "long-term drug use")
     return kind, words, meaning, ()
+
+
+_RETINOPATHY = _any(r"retinopathy", r"n?pdr", "dr", "dme", "csme", "macular edema")
+_MACULAR_EDEMA = _any("macular edema", "dme", "csme", "cme", r"macular oedema")
+_NONPROLIFERATIVE = _any(r"non ?proliferative", "npdr", "background")
+_PROLIFERATIVE = _any("proliferative", "pdr")
+_PDR_DETAIL = ((_any(r"traction (?:retinal )?detachment (?:involving|of) (?:the )?macula"), "2"),
+               (_any(r"traction (?:retinal )?detachment not involving (?:the )?macula"), "3"),
+               (_any(r"combined traction (?:and )?rhegmatogenous"), "4"),
+               (_any("stable proliferative"), "5"))
+_NPDR_SEVERITY = (("mild", "2"), ("moderate", "3"), ("severe", "4"))
+_EYE_SIDE = (("3", _any("bilateral", "bilat", "both eyes", "ou", "b/l", "each eye")),
+             ("1", _any("right", "rt", "r", "od", "right eye")), ("2", _any("left", "lt", "l", "os", "left eye")))
+
+
+def _retinopathy(text: str, kind: str, words: str, meaning: str, parts: _Parts) -> None:
+    """Diabetic retinopathy by severity, macular edema and eye (E1x.3xxx)."""
+    found = _RETINOPATHY.search(text)
+    if not found:
+        return
+    edema = bool(_MACULAR_EDEMA.search(text))
+    side = next((digit for digit, pattern in _EYE_SIDE if pattern.search(text)), "9")
+    if _NONPROLIFERATIVE.search(text):
+        severity = next((digit for word, digit in _NPDR_SEVERITY if re.search(rf"\b{word}\b", text)), "")
+        if not severity:
+            severity = "2"
+            parts.partly.append("nonproliferative retinopathy, severity not stated: mild by default")
+        code, named = f"{kind}.3{severity}{'1' if edema else '9'}{side}", "nonproliferative retinopathy"
+    elif _PROLIFERATIVE.search(text):
+        detail = next((digit for pattern, digit in _PDR_DETAIL if pattern.search(text)), "1" if edema else "9")
+        code, named = f"{kind}.35{detail}{side}", "proliferative retinopathy"
+    else:
+        code, named = f"{kind}.31{'1' if edema else '9'}", "retinopathy"
+        side = ""
+    if side == "9":
+        parts.partly.append("eye not stated (unspecified eye)")
+    parts.add(code, words, meaning)
+    parts.add("", _said(_RETINOPATHY, text) + (" with macular edema" if edema and "edema" not in found.group(0) else ""),
+              named + (" with macular edema" if edema else ""))
 
 
 def _add_ckd(parts: _Parts, stage: str, words: str, meaning: str, text: str) -> None:

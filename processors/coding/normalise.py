@@ -16,8 +16,55 @@ _SLASHED = (
     ("w/o", " without "), ("w/", " with "), ("h/o", " history of "), ("s/p", " status post "),
     ("r/o", " rule out "), ("n/v", " nausea with vomiting "), ("d/o", " disorder "),
     ("f/u", " follow up "), ("c/o", " complains of "), ("e. coli", " escherichia coli "),
-    ("e.coli", " escherichia coli "), ("b/l", " bilateral "),
+    ("e.coli", " escherichia coli "), ("b/l", " bilateral "), ("y/o", " "),
 )
+
+# Multi-word shorthand and clinicians' phrasings, rewritten on the lowercased statement first.
+_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iiia": "3a", "iiib": "3b", "iv": "4", "v": "5"}
+_PHRASINGS: tuple[tuple[re.Pattern[str], object], ...] = tuple((re.compile(p), r) for p, r in (
+    (r"\ba[- ]?fib\b", " atrial fibrillation "), (r"\ba[- ]?flutter\b", " atrial flutter "),
+    # rapid ventricular response describes the rhythm; ICD-10-CM has no code for it
+    (r"(?:,|\bwith\b|\bw/|\band\b)?\s*(?:\brvr\b|\brapid ventricular response\b|\brate controlled\b)",
+     " "),
+    (r"\bcovid(?:[- ]?19)?\b|\bsars[- ]?cov[- ]?2\b", " covid 19 "),
+    (r"\bcradle cap\b", " seborrhea capitis "), (r"\bpink ?eye\b", " conjunctivitis "),
+    (r"\bc\.? ?diff(?:icile)?\b", " clostridium difficile "),
+    (r"\b(ckd|stage|stg)\s*(iiia|iiib|iii|iv|v|ii|i)\b", lambda m: f" {m.group(1)} {_ROMAN[m.group(2)]} "),
+    # where pneumonia was caught, or which lobe it is in, does not change its code
+    (r"\b(?:community|hospital|healthcare|health care)[- ]?(?:acquired|associated)\s+(?=pneumonia|pna)",
+     " "),
+    ((r"\b(?:rll|rul|rml|lll|lul|lingular|bibasilar|basilar|multifocal|multilobar|bilateral|"
+     r"(?:right|left|r|l) (?:lower|upper|middle) lobe)\s+(?=pneumonia|pna\b)"), " "),
+    (r"\bwell[- ]?(?:child|baby|infant)(?:\s+(?:check|visit|exam|examination|care))?\b|\bwcc\b",
+     " routine child health examination "),
+    (r"\b(quadrant|epigastric|periumbilical|suprapubic)\s+(?:abdominal|abd)\s+pain\b", r" \1 pain "),
+    (r"^\s*(?:(?:severe|moderate|mild|critical|symptomatic)\s+)*as\s*$", " aortic stenosis "),
+    (r"^\s*age\s*$", " acute gastroenteritis "),
+    (r"\bnewborn jaundice\b", " neonatal jaundice "),
+    # Otitis, media, acute NOS is H66.9- (the serous, suppurative kinds are written as such)
+    (r"\b(?:acute otitis media|aom)\b(?!\s*(?:with|w/)\s*(?:effusion|rupture|perforat))", " otitis media "),
+    (r"\b(aortic|mitral|tricuspid|pulmonic|pulmonary)(?: valve)? regurgitation\b", r" \1 insufficiency "),
+    (r"\b(\d+)\s*(?:yo|y\.o\.|year old|years old|month old|months old|mo old)\b", " "),
+))
+# Defaults the alphabetic index applies when a detail is not written (words added to the statement).
+_DEFAULTS: tuple[tuple[re.Pattern[str], re.Pattern[str], str, str], ...] = tuple(
+    (re.compile(when), re.compile(unless), before, after) for when, unless, before, after in (
+        # Thrombosis, vein, deep: acute unless chronic is written (I82.4-)
+        (r"\bdeep vein thrombosis\b", r"\bchronic\b|\bold\b|\bhistory\b", "acute ", ""),
+        # Tonsillitis (acute) J03.90
+        (r"\btonsillitis\b", r"\bchronic\b|\brecurrent\b|\bhypertrophy\b", "acute ", ""),
+        (r"\bdeep vein thrombosis\b", (r"\b(?:upper|arm|neck|jugular|subclavian|axillary|brachial|radial|"
+         r"ulnar|lower|leg|calf|thigh|femoral|popliteal|tibial|peroneal|iliac|extremity|limb)\b"), "",
+         " of lower extremity"),
+        # Stenosis, aortic (valve) I35.0; Insufficiency, aortic / mitral: nonrheumatic unless stated
+        (r"\baortic (?:valve )?(?:stenosis|insufficiency)\b|\bmitral (?:valve )?insufficiency\b",
+         r"\brheumatic\b|\bmitral stenosis\b|\bcongenital\b", "nonrheumatic ", ""),
+        # a side names the ear of an otitis ("L AOM": H66.92)
+        (r"\botitis\b", r"\bear\b|^(?!.*\b(?:left|right|bilateral)\b)", "", " ear"),
+        # Disorder, depressive, major: single episode (F32.9) unless recurrent
+        (r"\bmajor depressive disorder\b|\bmajor depression\b", r"\brecurrent\b|\bsingle\b", "",
+         " single episode"),
+    ))
 
 ABBREVIATIONS: dict[str, str] = {
     "dm": "diabetes mellitus", "dm2": "type 2 diabetes mellitus", "t2dm": "type 2 diabetes mellitus",
@@ -51,6 +98,25 @@ ABBREVIATIONS: dict[str, str] = {
     "rle": "right lower extremity", "lue": "left upper extremity", "rue": "right upper extremity",
     "inj": "injury", "init": "initial", "subseq": "subsequent", "ha": "headache",
     "ntd": "", "yo": "", "pt": "", "pts": "",
+    "cap": "pneumonia", "hypok": "hypokalemia", "hypona": "hyponatremia", "hyperk": "hyperkalemia",
+    "hyperna": "hypernatremia", "hypomag": "hypomagnesemia", "hypomg": "hypomagnesemia",
+    "hypocal": "hypocalcemia", "hypophos": "hypophosphatemia", "hypogly": "hypoglycemia",
+    "dka": "diabetic ketoacidosis", "ome": "otitis media with effusion",
+    "cp": "chest pain", "svt": "supraventricular tachycardia", "vtach": "ventricular tachycardia",
+    "tach": "tachycardia", "brady": "bradycardia", "sz": "seizure", "szs": "seizure",
+    "etoh": "alcohol", "def": "deficiency", "defic": "deficiency", "djd": "osteoarthritis",
+    "pud": "peptic ulcer disease", "ugib": "gastrointestinal hemorrhage",
+    "lgib": "gastrointestinal hemorrhage", "gib": "gastrointestinal hemorrhage",
+    "pyelo": "pyelonephritis", "mrsa": "methicillin resistant staphylococcus aureus",
+    "sle": "systemic lupus erythematosus", "pcos": "polycystic ovarian syndrome",
+    "ocd": "obsessive compulsive disorder", "hfmd": "hand foot and mouth disease",
+    "lac": "laceration", "fb": "foreign body", "sah": "subarachnoid hemorrhage",
+    "ards": "acute respiratory distress syndrome", "ptx": "pneumothorax", "tb": "tuberculosis",
+    "hfmref": "systolic heart failure", "hfimpef": "diastolic heart failure",
+    "hfrecef": "diastolic heart failure", "afl": "atrial flutter", "chb": "complete atrioventricular block",
+    "wks": "weeks", "wk": "weeks", "uc": "ulcerative colitis", "odd": "oppositional defiant disorder",
+    "hypertg": "hypertriglyceridemia", "hchol": "hypercholesterolemia",
+    "ahrf": "acute hypoxic respiratory failure", "t2": "type 2", "t1": "type 1",
 }
 
 # Clinical wording -> the wording the tabular list uses (whole-phrase, after abbreviations).
@@ -80,7 +146,8 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     ("dehydrated", "dehydration"), ("hyperglycaemia", "hyperglycemia"),
     ("anaemia", "anemia"), ("oesophagitis", "esophagitis"), ("diarrhoea", "diarrhea"),
     ("oedema", "edema"), ("tumour", "tumor"), ("haemorrhage", "hemorrhage"),
-    ("abdominal pain", "pain"),
+    ("hypoxic", "with hypoxia"), ("hypoxemic", "with hypoxia"), ("hypercapnic", "with hypercapnia"),
+    ("croup", "acute obstructive laryngitis"),
 )
 
 STOPWORDS = frozenset({
@@ -149,11 +216,20 @@ def _split_hyphens(text: str) -> str:
 def expand(text: str) -> str:
     """Lowercase, expand shorthand and synonyms; the result is still readable text."""
     text = f" {text.lower()} "
+    for pattern, replacement in _PHRASINGS:
+        text = pattern.sub(replacement, text)
     for short, long in _SLASHED:
         text = text.replace(short, long)
     text = _split_hyphens(text.replace("'s", "").replace("'", ""))
     words = [ABBREVIATIONS.get(w, w) for w in re.findall(r"[a-z0-9]+|,", text)]
-    return " ".join(apply_synonyms(" ".join(w for w in words if w)).split())
+    return " ".join(apply_synonyms(_defaults(" ".join(w for w in words if w))).split())
+
+
+def _defaults(text: str) -> str:
+    for when, unless, before, after in _DEFAULTS:
+        if not unless.search(text):
+            text = when.sub(lambda m, b=before, a=after: f"{b}{m.group(0)}{a}", text, count=1)
+    return text
 
 
 def tokens_of(expanded: str) -> Tokens:
