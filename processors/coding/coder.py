@@ -14,12 +14,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from processors.coding import combination, demographics, history, notes
+from processors.coding import combination, demographics, history, notes, pregnancy
 from processors.coding.context import UNCERTAINTY_WORDS, Context, read_context
 from processors.coding.episode import as_episode, choose_episode
 from processors.coding.evidence import explain
 from processors.coding.index import Index, build_index
-from processors.coding.normalise import Tokens, is_generic, tokens_of
+from processors.coding.normalise import Tokens, is_generic, stem, tokens_of
 from processors.coding.normalise import expand as _expand
 
 expand = functools.lru_cache(maxsize=65536)(_expand)  # each statement is expanded twice or more
@@ -30,6 +30,8 @@ UNSTATED_EPISODE_CAP = 0.75  # an injury without its episode of care: a coder co
 UNMAPPED_HISTORY_CAP = 0.75  # a history title found by the index but not by our tables
 UNMAPPED_HISTORY_FLOOR = 0.75  # below this the index's history title is a guess: not suggested
 STATUS_CONFIDENCE = 0.95
+PREGNANCY_CONFIDENCE = 0.9  # a routine pregnancy with its trimester (from the weeks or in words)
+PREGNANCY_UNSTATED_CAP = 0.7  # pregnant, but the trimester or the encounter's purpose is not written
 _HISTORY_TITLES = {"history": ("personal history", "history of"), "status": ("personal history",),
                    "family": ("family history",)}
 _ROLE = {"history": "history", "status": "status", "family": "family history", "uncertain": "uncertain"}
@@ -136,6 +138,10 @@ class Coder:
         if ctx.kind in ("history", "status", "family"):
             return self._past(text, ctx, age, sex)
         if ctx.kind == "active":
+            found = pregnancy.read(ctx.condition)
+            pregnant = self._pregnancy(found, age, sex) if found else None
+            if pregnant:
+                return pregnant
             paired = self._combined(ctx, age, sex)
             if paired:
                 return paired
@@ -179,6 +185,58 @@ class Coder:
             return None
         return Suggestion(found.codes[0], found.confidence, found.evidence, found.reason,
                           tuple(dict.fromkeys((*found.codes[1:], *extra))))
+
+    def _pregnancy(self, found: pregnancy.Pregnancy, age: int | None, sex: str) -> Suggestion | None:
+        """A pregnancy with its weeks of gestation (Z3A beside the pregnancy code, I.C.15.b.3)."""
+        weeks = (found.weeks_code,) if found.weeks_code else ()
+        named = f"{found.words} -> pregnancy" + (f", {found.weeks} weeks" if weeks else "")
+        if not found.rest:
+            routine = bool(found.trimester or found.gravida or found.routine)
+            code = found.supervision_code() if routine else "Z33.1"
+            if self.conflicts(code, age, sex):
+                return None
+            confidence = PREGNANCY_CONFIDENCE if found.trimester or found.routine else PREGNANCY_UNSTATED_CAP
+            what = ("routine pregnancy: supervision of normal pregnancy" if routine
+                    else "pregnant state: what the encounter is for is not stated")
+            return Suggestion(code, confidence, named, f"{what}: {code} '{self.describe(code)}'"
+                              + (f" with {weeks[0]}" if weeks else ""), weeks)
+        best = self._best_in_pregnancy(found, age, sex)
+        if best is None:
+            return None
+        score, code, title = best
+        evidence = f"{named}; " + explain(expand(found.rest), title)
+        if not code.startswith("O"):
+            # Chapter 15 codes come first in pregnancy: a condition the index places elsewhere is
+            # for a coder to sequence (O99.x with it, or Z33.1 when incidental).
+            return Suggestion(code, min(round(score, 4), PREGNANCY_UNSTATED_CAP), evidence,
+                              f"condition in pregnancy coded outside chapter 15: {code} '{title}' "
+                              "(a coder confirms the pregnancy code)", weeks)
+        return Suggestion(code, round(score, 4), evidence, f"matched {code} '{title}' in pregnancy", weeks)
+
+    def _best_in_pregnancy(self, found: pregnancy.Pregnancy, age: int | None, sex: str):
+        """The best chapter 15 code for a condition in pregnancy: ranked with the pregnancy and
+        trimester written out, and with them implied (credited where a title has them, never missed
+        where it has not: "hyperemesis" is O21.0, with no trimester); else the index's best code."""
+        explicit = query_key(found.condition_words(), sex)
+        if is_generic(explicit):
+            return None
+        rest = tokens_of(expand(found.rest))
+        trimester = ("trimester", stem(pregnancy.ORDINAL[found.trimester])) if found.trimester else ()
+        implied = Tokens(rest.positive, rest.negative,
+                         tuple(sorted({*rest.implied, "pregnancy", *trimester, *explicit.implied})))
+        chosen = None
+        for query in (explicit, implied):
+            for score, code, title in self._ranked(query):
+                if found.trimester and "unspecified trimester" in title.lower():
+                    continue  # the trimester is known
+                if code.startswith("O") and not self.conflicts(code, age, sex):
+                    if chosen is None or score > chosen[0]:
+                        chosen = (score, code, title)
+                    break
+        if chosen is not None:
+            return chosen
+        best = self._best(found.condition_words(), age, sex)
+        return None if isinstance(best, str) else best
 
     def _past(self, text: str, ctx: Context, age: int | None, sex: str) -> Suggestion:
         """A past condition, a family member's, or a procedure's status: never the active code."""

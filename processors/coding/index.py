@@ -214,7 +214,8 @@ class Index:
         """Best entry per code, best first; ties go to the unspecified leaf, then the shorter text
         (within a code, then to the entry met first in candidate-set order, as a plain scan does)."""
         candidates = self.candidates(query)
-        live = candidates - self._ruled_out(set(query.positive) | set(query.negative))
+        # implied words ("pregnancy" beside a condition named in pregnancy) open their chapter too
+        live = candidates - self._ruled_out(set(query.positive) | set(query.negative) | set(query.implied))
         w = self.weight
         total = sum(w(t) for t in query.positive) + sum(w(t) for t in query.negative)  # > 0 if live
         plans = []

@@ -116,7 +116,7 @@ ABBREVIATIONS: dict[str, str] = {
     "hfrecef": "diastolic heart failure", "afl": "atrial flutter", "chb": "complete atrioventricular block",
     "wks": "weeks", "wk": "weeks", "uc": "ulcerative colitis", "odd": "oppositional defiant disorder",
     "hypertg": "hypertriglyceridemia", "hchol": "hypercholesterolemia",
-    "ahrf": "acute hypoxic respiratory failure", "t2": "type 2", "t1": "type 1",
+    "ahrf": "acute hypoxic respiratory failure", "1st": "first", "gdm": "gestational diabetes", "2nd": "second", "3rd": "third", "t2": "type 2", "t1": "type 1",
 }
 
 # Clinical wording -> the wording the tabular list uses (whole-phrase, after abbreviations).
@@ -147,7 +147,7 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     ("anaemia", "anemia"), ("oesophagitis", "esophagitis"), ("diarrhoea", "diarrhea"),
     ("oedema", "edema"), ("tumour", "tumor"), ("haemorrhage", "hemorrhage"),
     ("hypoxic", "with hypoxia"), ("hypoxemic", "with hypoxia"), ("hypercapnic", "with hypercapnia"),
-    ("croup", "acute obstructive laryngitis"),
+    ("croup", "acute obstructive laryngitis"), ("hyperemesis", "hyperemesis gravidarum"),
 )
 
 STOPWORDS = frozenset({

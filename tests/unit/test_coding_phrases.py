@@ -61,3 +61,36 @@ def test_loosely_worded_statements_get_the_right_code(coder, text, age, sex, cod
 def test_type_1_diabetes_with_hyperosmolarity_is_not_given_a_code_that_does_not_exist(coder):
     s = coder.code("T1DM with HHS", 30, "F")
     assert s.code is None or icd.is_valid_item(s.code)
+
+
+# Pregnancy: the chapter 15 or supervision code, then the weeks of gestation (Z3A, I.C.15.b.3)
+PREGNANCY = [
+    ("G2P1 at 32 weeks", ("Z34.83", "Z3A.32")), ("IUP 28 wks", ("Z34.93", "Z3A.28")),
+    ("G1P0 IUP at 8w2d", ("Z34.01", "Z3A.08")), ("routine prenatal visit 24 wks", ("Z34.92", "Z3A.24")),
+    ("supervision of normal first pregnancy", ("Z34.00",)),
+    ("UTI in pregnancy, 20 wks", ("O23.42", "Z3A.20")), ("pregnancy with UTI, 2nd trimester", ("O23.42",)),
+    ("G3P2 28+3 wks with anemia", ("O99.013", "Z3A.28")),
+    ("G1P0 at 12 weeks with hyperemesis", ("O21.0", "Z3A.12")),
+    ("G2P1 at 30 weeks with preeclampsia", ("O14.93", "Z3A.30")),
+    ("G1 at 10 wks, AMA", ("O09.511", "Z3A.10")),
+    ("IUP at 38 wks with GBS positive", ("O99.820", "Z3A.38")),
+    ("G2P1 at 30 weeks with GDM A1", ("O24.410", "Z3A.30")),
+]
+
+
+@pytest.mark.parametrize("text, expected", PREGNANCY)
+def test_pregnancy_is_coded_with_its_weeks(coder, text, expected):
+    s = coder.code(text, 30, "F")
+    assert codes(s) == expected and s.confidence >= THRESHOLD, (s.code, s.also, s.confidence, s.reason)
+    assert all(icd.is_valid_item(c) and icd.is_leaf(c) for c in expected)
+
+
+def test_pregnancy_without_what_the_visit_is_for_goes_to_review(coder):
+    s = coder.code("pregnant", 30, "F")
+    assert s.code == "Z33.1" and s.confidence < THRESHOLD
+    assert coder.code("G2P1 at 30 weeks with URI", 30, "F").confidence < THRESHOLD
+
+
+def test_pregnancy_codes_do_not_go_to_men_or_children(coder):
+    assert not (coder.code("IUP 28 wks", 30, "M").code or "").startswith("Z34")
+    assert coder.code("pregnancy test positive", 30, "F").code != "Z34.90"

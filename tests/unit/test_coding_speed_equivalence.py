@@ -90,7 +90,7 @@ class Reference:
         return need + sum(w(t) * _UNMET_NEGATIVE_WEIGHT for t in entry.negative)
 
     def rank(self, query: Tokens, limit: int = 10) -> list[tuple[float, Entry]]:
-        words = set(query.positive) | set(query.negative)
+        words = set(query.positive) | set(query.negative) | set(query.implied)
         best: dict[str, tuple[float, int, int, Entry]] = {}
         for i in self.candidates(query):
             entry = self.entries[i]
