@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from processors import app as A
 from processors.claims.agent import BUILD_CLAIMS
-from processors.coding.agent import CODE_ENCOUNTERS
+from processors.coding.agent import CODE_ENCOUNTERS, RELEASE_CODING
 from processors.denials.agent import FLAG_DENIALS
 from processors.ledger.agent import POST_CHARGES, POST_PAYMENTS, POST_REMITTANCES
 from processors.stage import Stage, run_batch
 from schemas import topics as T
 
-STAGES: tuple[Stage, ...] = (CODE_ENCOUNTERS, POST_CHARGES, BUILD_CLAIMS, POST_REMITTANCES,
-                             FLAG_DENIALS, POST_PAYMENTS)
+STAGES: tuple[Stage, ...] = (CODE_ENCOUNTERS, POST_CHARGES, RELEASE_CODING, BUILD_CLAIMS,
+                             POST_REMITTANCES, FLAG_DENIALS, POST_PAYMENTS)
 
 
 def stages_on(topic: T.Topic) -> tuple[Stage, ...]:
@@ -36,6 +36,7 @@ def _agent(topic: T.Topic):
 
 
 on_encounters = _agent(T.ENCOUNTERS)
+on_coding_decisions = _agent(T.CODING_DECISIONS)
 on_encounters_coded = _agent(T.ENCOUNTERS_CODED)
 on_remittances = _agent(T.REMITTANCES)
 on_payments = _agent(T.PAYMENTS)

@@ -44,6 +44,51 @@ def topic(t: T.Topic) -> faust.TopicT:
                      internal=False)
 
 
+# Encounters in coding review and decisions waiting for them, by encounter id (bytes -> PendingCoding
+# wire bytes). faust restores it from its changelog, the compacted `coding-pending` topic, when the
+# worker is assigned the partitions; the stages write that changelog themselves, in order with
+# their other output (processors.coding.agent).
+pending_table = app.Table(
+    "coding-pending", default=None, partitions=T.CODING_PENDING.partitions,
+    key_type=bytes, value_type=bytes,
+    changelog_topic=app.topic(T.CODING_PENDING.name, key_type=bytes, value_type=bytes,
+                              partitions=T.CODING_PENDING.partitions, compacting=True,
+                              internal=False),
+)
+
+
+class TableStore:
+    """The coding-pending table as a processors.coding.decisions.PendingStore.
+
+    `put` changes the local copy at once and queues the changelog record in `writes`; the stage
+    sends those with its other output, so state and results reach Kafka before the offsets that
+    caused them are committed."""
+
+    def __init__(self, table) -> None:
+        self.table = table
+        self.writes: list = []
+
+    def get(self, encounter_id: str) -> dict | None:
+        from schemas import codec
+
+        raw = self.table.data.get(encounter_id.encode())
+        return None if raw is None else codec.decode_for(T.CODING_PENDING, raw)
+
+    def put(self, rec: dict) -> None:
+        from processors.stage import Outgoing, partition_for
+        from schemas import codec
+
+        key, value = rec["encounter_id"].encode(), codec.encode(T.CODING_PENDING.value_schema, rec)
+        self.table.data[key] = value
+        # The account's partition, so the entry sits with the encounters and decisions it joins.
+        self.writes.append(Outgoing(T.CODING_PENDING, key, value,
+                                    partition_for(rec["account_id"].encode(), T.PARTITIONS)))
+
+
+def pending() -> TableStore:
+    return TableStore(pending_table)
+
+
 @lru_cache(maxsize=1)
 def reference():
     """Code set and charge master, loaded once per process (the code set takes seconds)."""

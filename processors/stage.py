@@ -32,6 +32,7 @@ class Outgoing:
     topic: Topic
     key: bytes
     value: bytes
+    partition: int | None = None  # None: the default partitioner on `key`
 
 
 class Rejected(Exception):
@@ -67,7 +68,8 @@ class ProducerEmitter:
         producer = self.app.producer._ensure_producer()  # faust-streaming 0.15's aiokafka producer
         by_tp: dict[tuple[str, int], list[Outgoing]] = {}
         for o in out:
-            by_tp.setdefault((o.topic.name, partition_for(o.key, o.topic.partitions)), []).append(o)
+            partition = o.partition if o.partition is not None else partition_for(o.key, o.topic.partitions)
+            by_tp.setdefault((o.topic.name, partition), []).append(o)
         for (topic, partition), items in by_tp.items():
             batch = producer.create_batch()
             for o in items:

@@ -18,6 +18,8 @@ SCHEMA_IDS: dict[str, int] = {
     "LedgerEntriesPosted": 8,
     "AccountBalanceUpdated": 9,
     "DeadLetter": 10,
+    "CodingDecision": 11,
+    "PendingCoding": 12,
 }
 
 
@@ -49,6 +51,11 @@ ENCOUNTERS_CODED = Topic("encounters-coded", "EncounterCoded", "account_id", PAR
                          doc="Encounters coded automatically.")
 CODING_REVIEW = Topic("coding-review", "CodingReviewRequested", "account_id", PARTITIONS,
                       doc="Encounters a coder must review, with reasons.")
+CODING_DECISIONS = Topic("coding-decisions", "CodingDecision", "account_id", PARTITIONS,
+                         doc="Coders' decisions on reviewed encounters (input).")
+CODING_PENDING = Topic("coding-pending", "PendingCoding", "encounter_id", PARTITIONS, compacted=True,
+                       doc="Processor state: encounters in review and early decisions (compacted; "
+                           "keyed by encounter, partitioned by account; internal).")
 CLAIMS = Topic("claims", "ClaimBuilt", "account_id", PARTITIONS,
                doc="Claims built and scrubbed: CLEAN or HELD.")
 DENIALS = Topic("denials", "DenialFlagged", "account_id", PARTITIONS,
@@ -62,8 +69,8 @@ DEAD_LETTERS = Topic("dead-letters", "DeadLetter", "source_topic", 1,
                      doc="Records a stage could not process, with the reason.")
 
 ALL: tuple[Topic, ...] = (
-    ENCOUNTERS, REMITTANCES, PAYMENTS, ENCOUNTERS_CODED, CODING_REVIEW, CLAIMS, DENIALS,
-    LEDGER_ENTRIES, ACCOUNT_BALANCES, DEAD_LETTERS,
+    ENCOUNTERS, REMITTANCES, PAYMENTS, CODING_DECISIONS, ENCOUNTERS_CODED, CODING_REVIEW,
+    CODING_PENDING, CLAIMS, DENIALS, LEDGER_ENTRIES, ACCOUNT_BALANCES, DEAD_LETTERS,
 )
-INPUTS: tuple[Topic, ...] = (ENCOUNTERS, REMITTANCES, PAYMENTS)
+INPUTS: tuple[Topic, ...] = (ENCOUNTERS, REMITTANCES, PAYMENTS)  # what hospital systems emit
 BY_NAME: dict[str, Topic] = {t.name: t for t in ALL}

@@ -1,20 +1,52 @@
-"""Code encounters.
+"""Code encounters, and release reviewed ones with the codes a coder chose.
 
 Consumes: encounters        (key: account_id, value: EncounterReceived)
+          coding-decisions  (key: account_id, value: CodingDecision)
 Produces: encounters-coded  (EncounterCoded) | coding-review (CodingReviewRequested) | dead-letters
-Rule:     processors.coding.rules.validate_encounter, code_encounter
-Owns the dead letters of `encounters`.
+          coding-pending    (PendingCoding: the state between review and decision)
+Rule:     processors.coding.rules.validate_encounter, code_encounter;
+          processors.coding.decisions.validate_decision, on_encounter, on_decision
+Owns the dead letters of `encounters` and `coding-decisions`.
 """
 from __future__ import annotations
+
+from prometheus_client import Counter
 
 from processors import app as A
 from processors.stage import Rejected, Stage, record
 from schemas import topics as T
 
-OUT = {"coded": T.ENCOUNTERS_CODED, "review": T.CODING_REVIEW}
+OUTCOMES = Counter("rcm_coding_outcomes_total",
+                   "Encounters by how coding ended: auto (coded without a person), review (sent to "
+                   "a coder), released (coded with a coder's decision)", ["outcome"])
+DECISIONS = Counter("rcm_coding_decisions_total",
+                    "Coders' decisions applied, by agreement with the automatic suggestions "
+                    "(exact: the same set of codes)", ["agreement"])
+DECISION_CODES = Counter("rcm_coding_decision_codes_total",
+                         "Codes in applied decisions against the suggestions: kept (suggested and "
+                         "chosen), added (chosen only), dropped (suggested only)", ["kind"])
+
+
+def _observe(release) -> None:
+    for topic, _ in release.records:
+        if topic is T.CODING_REVIEW:
+            OUTCOMES.labels("review").inc()
+    a = release.agreement
+    if a is not None:
+        OUTCOMES.labels("released").inc()
+        DECISIONS.labels("exact" if a.exact else "changed").inc()
+        DECISION_CODES.labels("kept").inc(a.kept)
+        DECISION_CODES.labels("added").inc(a.added)
+        DECISION_CODES.labels("dropped").inc(a.dropped)
+
+
+def _send(release, store) -> list:
+    _observe(release)
+    return [*getattr(store, "writes", ()), *(record(topic, rec) for topic, rec in release.records)]
 
 
 def handle(enc: dict):
+    from processors.coding.decisions import on_encounter
     from processors.coding.rules import code_encounter, validate_encounter
 
     coder, charge_master = A.reference()
@@ -22,7 +54,27 @@ def handle(enc: dict):
     if problems:
         raise Rejected("; ".join(problems))
     kind, rec = code_encounter(enc, charge_master, coder, A.SETTINGS.coding_threshold)
-    return [record(OUT[kind], rec)]
+    store = A.pending()
+    release = on_encounter(enc, kind, rec, store, coder, charge_master)
+    if kind == "coded" and release.agreement is None:
+        OUTCOMES.labels("auto").inc()
+    return _send(release, store)
+
+
+def handle_decision(dec: dict):
+    from processors.coding.decisions import NotApplicable, on_decision, validate_decision
+
+    coder, charge_master = A.reference()
+    problems = validate_decision(dec, coder)
+    if problems:
+        raise Rejected("; ".join(problems))
+    store = A.pending()
+    try:
+        release = on_decision(dec, store, coder, charge_master)
+    except NotApplicable as exc:
+        raise Rejected(str(exc)) from exc
+    return _send(release, store)
 
 
 CODE_ENCOUNTERS = Stage("code_encounters", T.ENCOUNTERS, handle, owner=True)
+RELEASE_CODING = Stage("release_coding", T.CODING_DECISIONS, handle_decision, owner=True)

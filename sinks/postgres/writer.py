@@ -50,6 +50,12 @@ def _drg(drg: dict | None) -> tuple[str | None, str | None]:
     return (drg["drg"], drg.get("mdc")) if drg else (None, None)
 
 
+def _coded_by(ref: dict | None) -> tuple:
+    if ref is None:
+        return (None, None, None, None)
+    return (ref["decision_id"], ref["coder_id"], ref["decided_at"], list(ref["suggested"]))
+
+
 @dataclass(frozen=True)
 class _Table:
     name: str
@@ -82,14 +88,16 @@ _TABLES: dict[str, _Table] = {t.name: t for t in (
                                 "encounter_class", "patient_age", "patient_sex", "service_start",
                                 "service_end", "diagnoses", "procedures", "total_charge_cents",
                                 "coded_at", "source_event_id", "source_emitted_at", "drg",
-                                "pcs_codes"), "event_id",
+                                "pcs_codes", "decision_id", "coder_id", "decided_at",
+                                "suggested_codes"), "event_id",
            lambda r: (r["event_id"], r["encounter_id"], r["account_id"], r["payer_id"],
                       r["plan_type"], r["encounter_class"], r["patient_age"], r["patient_sex"],
                       r["service_start"], r["service_end"], _json(r["diagnoses"]),
                       _json(r["procedures"]), sum(p["charge_cents"] for p in r["procedures"]),
                       r["occurred_at"], r["source_event_id"], r["source_emitted_at"],
                       _drg(r.get("drg"))[0],
-                      [p["code"] for p in r.get("procedures_pcs") or []])),
+                      [p["code"] for p in r.get("procedures_pcs") or []],
+                      *_coded_by(r.get("coded_by")))),
     _Table("denials", ("denial_id", "remittance_id", "claim_id", "account_id", "payer_id", "line",
                        "group_code", "reason_code", "category", "preventable", "amount_cents",
                        "denied_on", "appeal_deadline", "remarks", "source_event_id",

@@ -226,3 +226,43 @@ def test_awkward_text_survives_the_bulk_copy(conn, database_url):
     entry["reference"] = "P\t1\\N\nx\r\\"
     write_batch(conn, GROUP, as_records("ledger-entries", "LedgerEntriesPosted", journals([entry])))
     assert query(database_url, "SELECT reference, reason FROM ledger_entries") == [(entry["reference"], None)]
+
+
+def coded(n, decision=None):
+    rec = {
+        "event_id": f"enc-evt-{n}:coded", "source_event_id": f"enc-evt-{n}", "source_emitted_at": T0,
+        "encounter_id": f"E{n:07d}", "account_id": make_account_id(n), "occurred_at": T0,
+        "patient_age": 50, "patient_sex": "F", "payer_id": "COMM-ACME", "plan_type": "COMMERCIAL",
+        "provider_npi": "1234567893", "facility_id": "FAC01", "encounter_class": "OFFICE",
+        "service_start": date(2026, 3, 2), "service_end": date(2026, 3, 2),
+        "diagnoses": [{"sequence": i, "code": c, "confidence": 1.0, "evidence": "coder"}
+                      for i, c in enumerate(decision["codes"] if decision else ["I10"], 1)],
+        "procedures": [{"line": 1, "charge_code": "CM100113", "procedure_code": "99213",
+                        "modifiers": [], "revenue_code": "0510", "units": 1, "charge_cents": 14500,
+                        "service_date": date(2026, 3, 2)}],
+        "procedures_pcs": [], "drg": None, "coded_by": None,
+    }
+    if decision:
+        rec["coded_by"] = {"decision_id": f"dec-{n}", "coder_id": "CODER-07", "decided_at": T0,
+                           "suggested": decision["suggested"]}
+    return rec
+
+
+def test_a_released_encounter_leaves_the_queue_and_feeds_the_coding_kpis(conn, database_url):
+    write_batch(conn, GROUP, mixed_batch() + as_records("encounters-coded", "EncounterCoded", [
+        coded(1), coded(2),
+        coded(3, {"codes": ["R53.83", "I10"], "suggested": ["I10"]}),
+        coded(5, {"codes": ["E11.9"], "suggested": ["E11.9"]})]))  # 5: decided before review
+    write_batch(conn, GROUP, as_records("coding-review", "CodingReviewRequested", [review(5)],
+                                        start=10))
+    assert [r[0] for r in query(database_url, "SELECT encounter_id FROM coding_review_queue")] == [
+        "E0000004"]
+    assert query(database_url, "SELECT encounter_id, coder_id, kept, added, dropped "
+                               "FROM coding_decisions ORDER BY 1") == [
+        ("E0000003", "CODER-07", 1, 1, 0), ("E0000005", "CODER-07", 1, 0, 0)]
+    [row] = query(database_url, "SELECT encounters, auto_coded, in_review, released, "
+                                "auto_code_rate, decision_exact_agreement, code_agreement "
+                                "FROM coding_kpis")
+    # E1, E2 automatic; E3, E5 released; E4 waiting: 2/5 automatic, 1 of 2 decisions exact, 2/3 codes
+    assert row[:4] == (5, 2, 1, 2)
+    assert [float(x) for x in row[4:]] == [0.4, 0.5, round(2 / 3, 4)]

@@ -43,13 +43,16 @@ def samples() -> dict[str, dict]:
                             "charge_cents": 14500, "service_date": F.DOS}],
             "procedures_pcs": [{"sequence": 1, "code": "0DTJ4ZZ"}],
             "drg": {"drg": "399", "mdc": "06", "description": "Appendix Procedures without CC/MCC",
-                    "grouper_version": "421"}},
+                    "grouper_version": "421"},
+            "coded_by": {"decision_id": "dec-1", "coder_id": "CODER-07", "decided_at": T0,
+                         "suggested": ["I10", "E11.9"]}},
         "CodingReviewRequested": {
             "event_id": "e:review", "source_event_id": "e", "source_emitted_at": T0,
             "encounter_id": "E1", "account_id": "A0000000018", "occurred_at": T0,
             "payer_id": "MEDICARE", "encounter_class": "EMERGENCY", "total_charge_cents": 99,
             "reasons": ["dx 1: too vague"],
-            "suggestions": [{"sequence": 1, "text": "unwell", "code": None, "confidence": 0.25}]},
+            "suggestions": [{"sequence": 1, "text": "unwell", "code": None, "confidence": 0.25,
+                             "also": []}]},
         "ClaimBuilt": {
             "event_id": "e:claim", "source_event_id": "e", "source_emitted_at": T0,
             "claim_id": "CLM-E1", "encounter_id": "E1", "account_id": "A0000000018",
@@ -71,6 +74,14 @@ def samples() -> dict[str, dict]:
             "account_id": "A0000000018", "insurance_cents": -5, "patient_cents": 2000,
             "total_cents": 1995, "charges_cents": 14500, "payments_cents": 9000,
             "adjustments_cents": 3505, "entries": 4, "updated_at": T0},
+        "CodingDecision": {
+            "event_id": "dec-1", "encounter_id": "E1", "account_id": "A0000000018",
+            "coder_id": "CODER-07", "decided_at": T0, "emitted_at": T0,
+            "diagnoses": [{"sequence": 1, "code": "R53.83"}],
+            "procedures": [{"line": 1, "procedure_code": "99214", "modifiers": ["25"]}]},
+        "PendingCoding": {
+            "encounter_id": "E1", "account_id": "A0000000018", "encounter": b"\x00\x00",
+            "suggested": ["I10"], "decision": None, "released": False},
         "DeadLetter": {
             "event_id": "payments:0:7:post_payments", "source_topic": "payments",
             "source_partition": 0, "source_offset": 7, "stage": "post_payments",

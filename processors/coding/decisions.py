@@ -1,0 +1,235 @@
+"""Coders' decisions: hold reviewed encounters, release them with the codes a coder chose.
+
+An encounter the automatic coder could not finish goes to `coding-review`; the processor keeps it
+(in the `coding-pending` table, keyed by encounter id) until a `CodingDecision` for it arrives on
+`coding-decisions`. The decision releases it as an EncounterCoded with the coder's codes (and
+`coded_by`), which builds the claim like any other. The two may arrive in either order: a decision
+that comes first waits in the table for its encounter. A coder's decision always wins: if the
+encounter would have coded automatically, the coder's codes are used.
+
+Releasing is idempotent. The coded record's id is the encounter event id + ":coded" whoever chose
+the codes, so a redelivered decision or encounter re-emits the same record and the sinks keep
+one. A second, different decision for a released encounter is refused (a change after release is
+a corrected claim, not a new coding).
+
+Pure functions over decoded records and a `PendingStore`; the agents pass the faust table, the
+tests a dict.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from processors.coding import drg as msdrg_adapter
+from processors.coding.rules import coded_record
+from schemas import codec
+from schemas import topics as T
+from schemas.accounts import is_valid_account_id
+
+MAX_DIAGNOSES = 25
+
+
+class PendingStore(Protocol):
+    def get(self, encounter_id: str) -> dict | None: ...
+
+    def put(self, rec: dict) -> None: ...
+
+
+class DictStore:
+    """A PendingStore in memory (tests, `rcm code`); records round-trip through Avro like the table's."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, bytes] = {}
+
+    def get(self, encounter_id: str) -> dict | None:
+        raw = self.data.get(encounter_id)
+        return None if raw is None else codec.decode_for(T.CODING_PENDING, raw)
+
+    def put(self, rec: dict) -> None:
+        self.data[rec["encounter_id"]] = codec.encode(T.CODING_PENDING.value_schema, rec)
+
+
+@dataclass(frozen=True)
+class Release:
+    """What a hold or a decision produced: records to send, and how the codes compared."""
+
+    records: list[tuple[T.Topic, dict]]
+    agreement: Agreement | None = None
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """A coder's codes against the automatic suggestions (sets of codes, order ignored)."""
+
+    kept: int      # suggested and chosen
+    added: int     # chosen, not suggested
+    dropped: int   # suggested, not chosen
+
+    @property
+    def exact(self) -> bool:
+        return self.added == 0 and self.dropped == 0
+
+    @property
+    def jaccard(self) -> float:
+        union = self.kept + self.added + self.dropped
+        return self.kept / union if union else 1.0
+
+
+def agreement(suggested: list[str], chosen: list[str]) -> Agreement:
+    s, c = {_plain(x) for x in suggested}, {_plain(x) for x in chosen}
+    return Agreement(kept=len(s & c), added=len(c - s), dropped=len(s - c))
+
+
+def _plain(code: str) -> str:
+    return code.strip().upper().replace(".", "")
+
+
+def validate_decision(dec: dict, coder) -> list[str]:
+    """Why this decision cannot be applied at all (dead letter); empty when it is valid."""
+    problems: list[str] = []
+    if not is_valid_account_id(dec["account_id"]):
+        problems.append("account id fails the check digit")
+    if not dec["coder_id"].strip():
+        problems.append("coder_id is empty")
+    dxs = dec["diagnoses"]
+    if not dxs:
+        problems.append("the decision chooses no diagnosis code")
+    if len(dxs) > MAX_DIAGNOSES:
+        problems.append(f"{len(dxs)} diagnosis codes (at most {MAX_DIAGNOSES})")
+    seqs = [d["sequence"] for d in dxs]
+    if len(set(seqs)) != len(seqs):
+        problems.append("diagnosis sequences repeat")
+    seen: set[str] = set()
+    for d in sorted(dxs, key=lambda d: d["sequence"]):
+        code = _plain(d["code"])
+        if not coder.is_valid(code):
+            problems.append(f"dx {d['sequence']}: {d['code']!r} is not an ICD-10-CM code")
+        elif not coder.is_billable(code):
+            problems.append(f"dx {d['sequence']}: {d['code']!r} is a category with subcodes, "
+                            "not billable")
+        if code in seen:
+            problems.append(f"dx {d['sequence']}: {d['code']!r} is chosen twice")
+        seen.add(code)
+    lines = [p["line"] for p in dec.get("procedures") or []]
+    if len(set(lines)) != len(lines):
+        problems.append("procedure overrides name a line twice")
+    for p in dec.get("procedures") or []:
+        if not p["procedure_code"].strip():
+            problems.append(f"procedure override for line {p['line']} has no code")
+    return problems
+
+
+def _released(enc: dict, dec: dict, suggested: list[str], coder, charge_master: Mapping) -> dict:
+    """The EncounterCoded for `enc` with the decision's codes. Raises ValueError when the decision
+    does not fit the encounter (a line it overrides is not on the encounter)."""
+    codes = [coder.dotted(_plain(d["code"]))
+             for d in sorted(dec["diagnoses"], key=lambda d: d["sequence"])]
+    coded = [{"sequence": i + 1, "code": code, "confidence": 1.0,
+              "evidence": f"coder {dec['coder_id']} (decision {dec['event_id']})"}
+             for i, code in enumerate(codes)]
+    drg = None
+    if enc["encounter_class"] == "INPATIENT":
+        drg = msdrg_adapter.group(codes[0], codes[1:],
+                                  [p["code"] for p in sorted(enc.get("procedures_pcs") or [],
+                                                             key=lambda p: p["sequence"])],
+                                  enc["patient_age"], enc["patient_sex"],
+                                  enc.get("discharge_status"), enc["service_end"])
+    rec = coded_record(enc, coded, charge_master, drg)
+    by_line = {p["line"]: p for p in rec["procedures"]}
+    for o in dec.get("procedures") or []:
+        if o["line"] not in by_line:
+            raise ValueError(f"procedure override names line {o['line']}, which the encounter "
+                             f"does not have (lines {sorted(by_line)})")
+        by_line[o["line"]].update(procedure_code=o["procedure_code"].strip(),
+                                  modifiers=list(o.get("modifiers") or []))
+    rec["coded_by"] = {"decision_id": dec["event_id"], "coder_id": dec["coder_id"],
+                       "decided_at": dec["decided_at"], "suggested": list(suggested)}
+    return rec
+
+
+def _suggested(review: dict) -> list[str]:
+    out: list[str] = []
+    for s in review.get("suggestions") or []:
+        for code in (s.get("code"), *(s.get("also") or [])):
+            if code and code not in out:
+                out.append(code)
+    return out
+
+
+def _release(entry: dict, enc: dict, dec: dict, coder, charge_master) -> Release:
+    rec = _released(enc, dec, entry["suggested"], coder, charge_master)
+    codes = [d["code"] for d in rec["diagnoses"]]
+    return Release([(T.ENCOUNTERS_CODED, rec)], agreement(entry["suggested"], codes))
+
+
+def on_encounter(enc: dict, kind: str, rec: dict, store: PendingStore, coder,
+                 charge_master) -> Release:
+    """After the automatic coder: `kind`/`rec` are what `code_encounter` returned.
+
+    Without a decision on file, an auto-coded encounter passes through untouched and a reviewed one
+    is kept for its decision. With one, the encounter is released with the coder's codes."""
+    entry = store.get(enc["encounter_id"])
+    if entry is None or entry["decision"] is None:
+        if kind == "coded":
+            return Release([(T.ENCOUNTERS_CODED, rec)])
+        if entry is None or entry["encounter"] is None:
+            store.put({"encounter_id": enc["encounter_id"], "account_id": enc["account_id"],
+                       "encounter": codec.encode(T.ENCOUNTERS.value_schema, enc),
+                       "suggested": _suggested(rec), "decision": None, "released": False})
+        return Release([(T.CODING_REVIEW, rec)])
+    # A decision was waiting for this encounter (or this is a redelivery after release).
+    dec = codec.decode_for(T.CODING_DECISIONS, entry["decision"])
+    suggested = _suggested(rec) if kind == "review" else [d["code"] for d in rec["diagnoses"]]
+    entry = {**entry, "encounter": codec.encode(T.ENCOUNTERS.value_schema, enc),
+             "suggested": suggested}
+    try:
+        released = _release(entry, enc, dec, coder, charge_master)
+    except ValueError:
+        # The early decision does not fit: the machine's result stands and the review (if any)
+        # stays open for a decision that does fit.
+        entry["decision"] = None
+        store.put(entry)
+        return Release([(T.CODING_REVIEW if kind == "review" else T.ENCOUNTERS_CODED, rec)])
+    out = [(T.CODING_REVIEW, rec)] if kind == "review" else []
+    if entry["released"]:  # a redelivered encounter: the same records again, counted once
+        return Release(out + released.records)
+    store.put({**entry, "released": True})
+    return Release(out + released.records, released.agreement)
+
+
+class NotApplicable(ValueError):
+    """A decision that decodes and validates but cannot apply to its encounter."""
+
+
+def on_decision(dec: dict, store: PendingStore, coder, charge_master) -> Release:
+    """A coder's decision: release the held encounter, or keep the decision until it arrives."""
+    entry = store.get(dec["encounter_id"])
+    if entry is not None and entry["account_id"] != dec["account_id"]:
+        raise NotApplicable("the decision's account does not match the encounter's")
+    if entry is None or entry["encounter"] is None:
+        if entry is not None and entry["decision"] is not None:
+            earlier = codec.decode_for(T.CODING_DECISIONS, entry["decision"])
+            if earlier["event_id"] != dec["event_id"]:
+                raise NotApplicable(f"decision {earlier['event_id']} is already waiting for "
+                                    "this encounter")
+        store.put({"encounter_id": dec["encounter_id"], "account_id": dec["account_id"],
+                   "encounter": None, "suggested": [],
+                   "decision": codec.encode(T.CODING_DECISIONS.value_schema, dec),
+                   "released": False})
+        return Release([])
+    if entry["released"] and entry["decision"] is not None:
+        earlier = codec.decode_for(T.CODING_DECISIONS, entry["decision"])
+        if earlier["event_id"] != dec["event_id"]:
+            raise NotApplicable(f"the encounter was already released by decision "
+                                f"{earlier['event_id']}; a change now is a corrected claim")
+    enc = codec.decode_for(T.ENCOUNTERS, entry["encounter"])
+    try:
+        released = _release(entry, enc, dec, coder, charge_master)
+    except ValueError as exc:
+        raise NotApplicable(str(exc)) from exc
+    if entry["released"]:  # a redelivered decision: the same record again, counted once
+        return Release(released.records)
+    store.put({**entry, "decision": codec.encode(T.CODING_DECISIONS.value_schema, dec),
+               "released": True})
+    return released

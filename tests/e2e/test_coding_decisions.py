@@ -1,0 +1,110 @@
+"""Coders' decisions end to end: reviewed encounters wait in the processor's table (restored from
+its changelog after a SIGKILL) and are released, with claims, when a decision arrives."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import UTC, date, datetime
+
+import pytest
+
+from infra import pipeline, report
+from producers.publish import publish
+from producers.synthetic import Outgoing
+from schemas import codec
+from schemas import topics as T
+from schemas.accounts import make_account_id
+
+pytestmark = pytest.mark.e2e
+NOW = datetime.now(UTC)
+DOS = date(2025, 11, 3)
+
+
+@pytest.fixture
+def run_settings(services, fresh_topics, database_url, tmp_path):
+    tag = uuid.uuid4().hex[:8]
+    return replace(services.settings, kafka_bootstrap_servers=fresh_topics, database_url=database_url,
+                   app_id=f"rcm-e2e-{tag}", sink_group=f"rcm-sink-e2e-{tag}",
+                   processor_metrics_port=0, sink_metrics_port=0, home=tmp_path)
+
+
+def encounter(n: int, texts: tuple[str, ...]) -> dict:
+    return {
+        "event_id": f"enc-{n}", "encounter_id": f"E{n}", "account_id": make_account_id(n),
+        "occurred_at": NOW, "emitted_at": NOW, "patient_age": 61, "patient_sex": "M",
+        "payer_id": "MEDICARE", "plan_type": "MEDICARE", "provider_npi": "1234567893",
+        "facility_id": "CLINIC-01", "encounter_class": "OFFICE", "service_start": DOS,
+        "service_end": DOS,
+        "diagnoses": [{"sequence": i, "text": t, "code": None} for i, t in enumerate(texts, 1)],
+        "charges": [{"line": 1, "charge_code": "CM100113", "units": 1, "unit_price_cents": 14500,
+                     "service_date": DOS}],
+        "procedures_pcs": [], "discharge_status": None,
+    }
+
+
+def decision(n: int, codes: tuple[str, ...], event_id: str | None = None) -> dict:
+    return {"event_id": event_id or f"dec-{n}", "encounter_id": f"E{n}",
+            "account_id": make_account_id(n), "coder_id": "CODER-07", "decided_at": NOW,
+            "emitted_at": NOW,
+            "diagnoses": [{"sequence": i, "code": c} for i, c in enumerate(codes, 1)],
+            "procedures": []}
+
+
+def out(topic: T.Topic, rec: dict) -> Outgoing:
+    return Outgoing(topic, codec.key_of(topic, rec), codec.encode(topic.value_schema, rec))
+
+
+def rows(dsn: str, sql: str) -> list[tuple]:
+    return report.query(dsn, sql)
+
+
+def test_decisions_release_reviewed_encounters_across_a_processor_crash(run_settings):
+    logs = run_settings.home / "logs"
+    processor = pipeline.rcm_service("process", run_settings, logs).start()
+    sink = pipeline.rcm_service("sink", run_settings, logs).start()
+    try:
+        publish([
+            out(T.ENCOUNTERS, encounter(1, ("feeling off", "essential hypertension"))),  # review
+            out(T.ENCOUNTERS, encounter(2, ("not quite right",))),                        # review
+            out(T.ENCOUNTERS, encounter(3, ("essential hypertension",))),                 # automatic
+            out(T.CODING_DECISIONS, decision(4, ("R53.83",))),  # before its encounter
+        ], run_settings.bootstrap)
+        pipeline.wait_drained(run_settings, [processor, sink], timeout=300)
+        publish([out(T.ENCOUNTERS, encounter(4, ("out of sorts",)))], run_settings.bootstrap)
+        pipeline.wait_drained(run_settings, [processor, sink], timeout=300)
+        assert [r[0] for r in rows(run_settings.dsn, "select encounter_id from coding_review_queue "
+                                                     "order by 1")] == ["E1", "E2"]
+
+        processor.kill()  # SIGKILL: the pending reviews must come back from the changelog
+        processor = pipeline.rcm_service("process", run_settings, logs).start()
+        publish([
+            out(T.CODING_DECISIONS, decision(1, ("R53.83", "I10"))),
+            out(T.CODING_DECISIONS, decision(1, ("R53.83", "I10"))),          # redelivered
+            out(T.CODING_DECISIONS, decision(1, ("R69",), event_id="dec-1b")),  # too late: refused
+            out(T.CODING_DECISIONS, decision(2, ("E11",))),                    # not billable
+        ], run_settings.bootstrap)
+        pipeline.wait_drained(run_settings, [processor, sink], timeout=300)
+    finally:
+        processor.stop()
+        sink.stop()
+
+    dsn = run_settings.dsn
+    assert [r[0] for r in rows(dsn, "select encounter_id from coding_review_queue")] == ["E2"]
+    assert rows(dsn, "select encounter_id, diagnosis_codes, status from claims order by 1") == [
+        ("E1", ["R53.83", "I10"], "CLEAN"), ("E3", ["I10"], "CLEAN"), ("E4", ["R53.83"], "CLEAN")]
+    suggested = {enc: {c for s in sugg for c in (s["code"], *s["also"]) if c}
+                 for enc, sugg in rows(dsn, "select encounter_id, suggestions from coding_review")}
+    chosen = {"E1": {"R53.83", "I10"}, "E4": {"R53.83"}}
+    assert "I10" in suggested["E1"]  # "essential hypertension" codes itself
+    assert rows(dsn, "select encounter_id, coder_id, kept, added, dropped from coding_decisions "
+                     "order by 1") == [
+        (e, "CODER-07", len(chosen[e] & suggested[e]), len(chosen[e] - suggested[e]),
+         len(suggested[e] - chosen[e])) for e in ("E1", "E4")]
+    reasons = sorted(r[0] for r in rows(dsn, "select reason from dead_letters "
+                                             "where source_topic = 'coding-decisions'"))
+    assert len(reasons) == 2
+    assert any("already released by decision dec-1" in r for r in reasons)
+    assert any("'E11' is a category with subcodes" in r for r in reasons)
+    [(encounters, auto, in_review, released)] = rows(
+        dsn, "select encounters, auto_coded, in_review, released from coding_kpis")
+    assert (encounters, auto, in_review, released) == (4, 1, 1, 2)

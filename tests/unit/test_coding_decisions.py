@@ -1,0 +1,191 @@
+"""Coders' decisions: hold a reviewed encounter, release it with the coder's codes, in either order."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from processors.coding.decisions import (
+    DictStore,
+    NotApplicable,
+    agreement,
+    on_decision,
+    on_encounter,
+    validate_decision,
+)
+from processors.coding.rules import code_encounter
+from schemas import topics as T
+from schemas.accounts import make_account_id
+
+T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+DOS = date(2026, 3, 2)
+THRESHOLD = 0.80
+
+
+def encounter(texts=("feeling off", "essential hypertension"), **over) -> dict:
+    enc = {
+        "event_id": "enc-ev-1", "encounter_id": "E1", "account_id": make_account_id(42),
+        "occurred_at": T0, "emitted_at": T0, "patient_age": 58, "patient_sex": "F",
+        "payer_id": "MEDICARE", "plan_type": "MEDICARE", "provider_npi": "1234567893",
+        "facility_id": "FAC1", "encounter_class": "OFFICE", "service_start": DOS, "service_end": DOS,
+        "diagnoses": [{"sequence": i, "text": t, "code": None} for i, t in enumerate(texts, 1)],
+        "charges": [{"line": 1, "charge_code": "CM100113", "units": 1, "unit_price_cents": 14500,
+                     "service_date": DOS}],
+        "procedures_pcs": [], "discharge_status": None,
+    }
+    return enc | over
+
+
+def decision(codes=("R53.83", "I10"), event_id="dec-1", **over) -> dict:
+    return {"event_id": event_id, "encounter_id": "E1", "account_id": make_account_id(42),
+            "coder_id": "CODER-07", "decided_at": T0, "emitted_at": T0,
+            "diagnoses": [{"sequence": i, "code": c} for i, c in enumerate(codes, 1)],
+            "procedures": []} | over
+
+
+def coded(enc, coder, cm):
+    return code_encounter(enc, cm, coder, THRESHOLD)
+
+
+def topics(release):
+    return [t.name for t, _ in release.records]
+
+
+def test_a_reviewed_encounter_waits_then_the_decision_releases_it_with_the_coders_codes(coder, cm):
+    store, enc = DictStore(), encounter()
+    kind, review = coded(enc, coder, cm)
+    assert kind == "review"
+    held = on_encounter(enc, kind, review, store, coder, cm)
+    assert topics(held) == ["coding-review"] and held.agreement is None
+    assert store.get("E1")["encounter"] is not None and not store.get("E1")["released"]
+
+    out = on_decision(decision(), store, coder, cm)
+    [(topic, rec)] = out.records
+    assert topic is T.ENCOUNTERS_CODED
+    assert [d["code"] for d in rec["diagnoses"]] == ["R53.83", "I10"]
+    assert {d["confidence"] for d in rec["diagnoses"]} == {1.0}
+    assert "CODER-07" in rec["diagnoses"][0]["evidence"]
+    assert rec["event_id"] == "enc-ev-1:coded" and rec["procedures"][0]["procedure_code"] == "99213"
+    assert rec["coded_by"]["decision_id"] == "dec-1"
+    assert "I10" in rec["coded_by"]["suggested"]
+    assert out.agreement.kept == 1 and out.agreement.added == 1
+    assert store.get("E1")["released"]
+
+
+def test_a_decision_before_its_encounter_waits_and_the_encounter_is_released_on_arrival(coder, cm):
+    store, enc = DictStore(), encounter()
+    assert on_decision(decision(), store, coder, cm).records == []
+    kind, review = coded(enc, coder, cm)
+    out = on_encounter(enc, kind, review, store, coder, cm)
+    assert topics(out) == ["coding-review", "encounters-coded"]
+    assert [d["code"] for d in out.records[1][1]["diagnoses"]] == ["R53.83", "I10"]
+    assert out.agreement is not None and store.get("E1")["released"]
+
+
+def test_redeliveries_re_emit_the_same_record_and_count_once(coder, cm):
+    store, enc = DictStore(), encounter()
+    kind, review = coded(enc, coder, cm)
+    on_encounter(enc, kind, review, store, coder, cm)
+    first = on_decision(decision(), store, coder, cm)
+    again = on_decision(decision(), store, coder, cm)
+    assert again.records == first.records and again.agreement is None
+    replay = on_encounter(enc, kind, review, store, coder, cm)
+    assert replay.records[-1] == first.records[0] and replay.agreement is None
+
+
+def test_a_second_different_decision_after_release_is_refused(coder, cm):
+    store, enc = DictStore(), encounter()
+    kind, review = coded(enc, coder, cm)
+    on_encounter(enc, kind, review, store, coder, cm)
+    on_decision(decision(), store, coder, cm)
+    with pytest.raises(NotApplicable, match="already released by decision dec-1"):
+        on_decision(decision(("R69",), event_id="dec-2"), store, coder, cm)
+
+
+def test_two_different_early_decisions_are_refused(coder, cm):
+    store = DictStore()
+    on_decision(decision(), store, coder, cm)
+    with pytest.raises(NotApplicable, match="already waiting"):
+        on_decision(decision(("R69",), event_id="dec-2"), store, coder, cm)
+
+
+def test_the_coders_decision_wins_over_automatic_coding(coder, cm):
+    store, enc = DictStore(), encounter(("essential hypertension",))
+    kind, rec = coded(enc, coder, cm)
+    assert kind == "coded"
+    assert on_encounter(enc, kind, rec, store, coder, cm).records == [(T.ENCOUNTERS_CODED, rec)]
+    assert store.get("E1") is None  # auto-coded encounters keep no state
+
+    store2 = DictStore()
+    on_decision(decision(("I10", "E78.5")), store2, coder, cm)
+    out = on_encounter(enc, kind, rec, store2, coder, cm)
+    [(topic, released)] = out.records
+    assert topic is T.ENCOUNTERS_CODED
+    assert [d["code"] for d in released["diagnoses"]] == ["I10", "E78.5"]
+    assert out.agreement.kept == 1 and out.agreement.added == 1 and out.agreement.dropped == 0
+
+
+def test_a_procedure_override_changes_the_line_code_but_not_the_money(coder, cm):
+    store, enc = DictStore(), encounter()
+    kind, review = coded(enc, coder, cm)
+    on_encounter(enc, kind, review, store, coder, cm)
+    dec = decision(procedures=[{"line": 1, "procedure_code": "99214", "modifiers": ["25"]}])
+    [(_, rec)] = on_decision(dec, store, coder, cm).records
+    assert rec["procedures"][0]["procedure_code"] == "99214"
+    assert rec["procedures"][0]["modifiers"] == ["25"]
+    assert rec["procedures"][0]["charge_cents"] == 14500
+
+
+def test_an_override_of_a_line_the_encounter_lacks_is_not_applicable(coder, cm):
+    store, enc = DictStore(), encounter()
+    kind, review = coded(enc, coder, cm)
+    on_encounter(enc, kind, review, store, coder, cm)
+    dec = decision(procedures=[{"line": 9, "procedure_code": "99214", "modifiers": []}])
+    with pytest.raises(NotApplicable, match="line 9"):
+        on_decision(dec, store, coder, cm)
+    assert not store.get("E1")["released"]
+
+
+def test_a_decision_for_another_account_is_not_applicable(coder, cm):
+    store, enc = DictStore(), encounter()
+    kind, review = coded(enc, coder, cm)
+    on_encounter(enc, kind, review, store, coder, cm)
+    with pytest.raises(NotApplicable, match="account"):
+        on_decision(decision(account_id=make_account_id(43)), store, coder, cm)
+
+
+def test_an_inpatient_release_is_grouped_to_an_ms_drg(coder, cm):
+    store = DictStore()
+    enc = encounter(("belly pain, appendix?",), encounter_class="INPATIENT",
+                    service_start=date(2025, 11, 3), service_end=date(2025, 11, 5),
+                    procedures_pcs=[{"sequence": 1, "code": "0DTJ4ZZ"}], discharge_status="01")
+    kind, review = coded(enc, coder, cm)
+    assert kind == "review"
+    on_encounter(enc, kind, review, store, coder, cm)
+    [(_, rec)] = on_decision(decision(("K35.80",)), store, coder, cm).records
+    assert rec["drg"]["drg"] == "399"  # appendix procedures without CC/MCC
+    assert rec["procedures_pcs"] == [{"sequence": 1, "code": "0DTJ4ZZ"}]
+
+
+@pytest.mark.parametrize(("codes", "problem"), [
+    ((), "no diagnosis"),
+    (("E11",), "not billable"),
+    (("Q99.99",), "not an ICD-10-CM code"),
+    (("I10", "I10"), "chosen twice"),
+])
+def test_invalid_decisions_are_refused_with_the_reason(coder, codes, problem):
+    assert any(problem in p for p in validate_decision(decision(codes), coder))
+
+
+def test_a_decision_with_a_bad_account_id_is_refused(coder):
+    dec = decision(account_id=make_account_id(42)[:-1] + "0" if not make_account_id(42).endswith("0")
+                   else make_account_id(42)[:-1] + "1")
+    assert "account id fails the check digit" in validate_decision(dec, coder)
+    assert validate_decision(decision(), coder) == []
+
+
+def test_agreement_compares_sets_of_codes_ignoring_dots_and_order():
+    a = agreement(["I10", "E11.9"], ["E119", "I10"])
+    assert a.exact and a.jaccard == 1.0
+    b = agreement(["I10", "R53.83"], ["I10", "R69"])
+    assert (b.kept, b.added, b.dropped) == (1, 1, 1) and b.jaccard == pytest.approx(1 / 3)
