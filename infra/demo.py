@@ -1,8 +1,9 @@
 """`rcm demo`: the main job on a fresh machine.
 
 Start Kafka and PostgreSQL, start from empty topics and tables, publish the synthetic hospital's
-events, run the processor and the sink until every event is processed, then print what happened
-and check every balance against the generator's ground truth. Kafka and PostgreSQL stay up.
+events, run the processor and the sink until every event is processed, let a simulated coding team
+decide the encounters left in coding review, then print what happened and check every balance
+against the generator's ground truth. Kafka and PostgreSQL stay up.
 """
 from __future__ import annotations
 
@@ -35,6 +36,17 @@ def reset(settings) -> None:
         select tablename from pg_tables where schemaname = 'public' and tablename <> 'schema_migrations'""")]
     if tables:
         report.query_commit(settings.dsn, "truncate " + ", ".join(tables))
+
+
+def decide_reviews(settings, log=say) -> int:
+    """The simulated coding team works the review queue; its decisions release the encounters."""
+    from producers import coding_team
+    from producers.publish import publish
+
+    decisions = [coding_team.decide(r, "SIM-CODER") for r in coding_team.open_reviews(settings.dsn)]
+    log(f"== the coding team decides {len(decisions):,} open reviews (rcm produce decisions)")
+    publish(coding_team.as_records(decisions), settings.bootstrap)
+    return len(decisions)
 
 
 def run(settings, events: int, seed: int, rate: float | None, timeout: float,
@@ -77,11 +89,14 @@ def run(settings, events: int, seed: int, rate: float | None, timeout: float,
 
         final = pipeline.wait_drained(settings, [processor, sink], timeout, drain_progress)
         elapsed = time.monotonic() - started
+        decided = decide_reviews(settings, log)
+        final = pipeline.wait_drained(settings, [processor, sink], timeout, drain_progress)
     finally:
         processor.stop()
         sink.stop()
     result = report.summary(settings.dsn)
     result["elapsed_s"] = elapsed
+    result["decided"] = decided
     result["events"] = events
     result["topics"] = {}
     for (topic, _p), end in final.ends.items():
@@ -89,6 +104,10 @@ def run(settings, events: int, seed: int, rate: float | None, timeout: float,
     result["mismatches"] = report.reconcile(settings.dsn, json.loads(truth_path.read_text()))
     result["truth_accounts"] = len(scenario.truth["accounts"])
     return result
+
+
+def _pct(x) -> str:
+    return "n/a" if x is None else f"{float(x):.1%}"
 
 
 def print_summary(r: dict) -> None:
@@ -109,7 +128,13 @@ def print_summary(r: dict) -> None:
         print(f"    held for {edit:<20} {n:>6,}")
     for edit, n in r["claim_warnings"]:
         print(f"    warned {edit:<22} {n:>6,} (not held)")
-    print(f"  sent to coding review {r['coding_review']:,} (auto-coded {r['encounters_coded']:,})")
+    k = r["coding"]
+    print(f"  coding                {k['encounters']:,} encounters: auto-coded {k['auto_coded']:,} "
+          f"({_pct(k['auto_code_rate'])}), sent to review {r['coding_review']:,}")
+    print(f"    coding team         decided {r['decided']:,}, released {k['released']:,}, "
+          f"still in review {k['in_review']:,}")
+    print(f"    agreement           {_pct(k['decision_exact_agreement'])} of decisions kept the "
+          f"suggested codes exactly; {_pct(k['code_agreement'])} of codes agree")
     if r["drgs"]:
         print("  inpatient MS-DRGs     " + ", ".join(f"{drg} ({n:,})" for drg, n in r["drgs"]))
     print("  denials by category")

@@ -67,6 +67,11 @@ def summary(dsn: str) -> dict:
         "claim_warnings": one("""select w->>'edit', count(distinct claim_id) from claims,
                                  jsonb_array_elements(warnings) w group by 1 order by 2 desc"""),
         "coding_review": one("select count(*) from coding_review")[0][0],
+        "coding": dict(zip(("encounters", "auto_coded", "in_review", "released", "auto_code_rate",
+                            "decision_exact_agreement", "code_agreement"),
+                           one("""select encounters, auto_coded, in_review, released,
+                                         auto_code_rate, decision_exact_agreement, code_agreement
+                                    from coding_kpis""")[0], strict=True)),
         "drgs": one("""select drg, count(*) from claims where drg is not null
                        group by 1 order by 2 desc, 1 limit 5"""),
         "encounters_coded": one("select count(*) from encounters_coded")[0][0],

@@ -1,4 +1,5 @@
-"""`rcm produce synthetic`: generate the synthetic hospital's stream and publish it (or print it)."""
+"""`rcm produce synthetic`: generate the synthetic hospital's stream and publish it (or print it).
+`rcm produce decisions`: a simulated coding team decides the open coding reviews."""
 from __future__ import annotations
 
 import json
@@ -10,7 +11,9 @@ from schemas import codec
 
 
 def add_arguments(parser, name: str) -> None:
-    parser.add_argument("source", choices=["synthetic"], help="where the events come from")
+    parser.add_argument("source", choices=["synthetic", "decisions"],
+                        help="synthetic: the synthetic hospital; decisions: a simulated coding team "
+                             "decides the open coding reviews (read from PostgreSQL)")
     parser.add_argument("--events", type=int, default=20_000, help="records to emit (default 20000)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--start", type=date.fromisoformat, default=None,
@@ -21,6 +24,10 @@ def add_arguments(parser, name: str) -> None:
     parser.add_argument("--truth", default=None, help="write the ground truth JSON here")
     parser.add_argument("--dry-run", action="store_true",
                         help="print decoded records as JSON lines instead of publishing")
+    parser.add_argument("--coder-id", default="SIM-CODER",
+                        help="decisions: the staff id the decisions carry (default SIM-CODER)")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="decisions: decide at most this many reviews, most money first")
 
 
 def _jsonable(value):
@@ -45,6 +52,8 @@ def print_records(records, out=sys.stdout) -> None:
 
 
 def cmd_produce(args) -> int:
+    if args.source == "decisions":
+        return produce_decisions(args)
     from producers.synthetic import BAD_SHARE, generate
 
     started = time.monotonic()
@@ -72,4 +81,22 @@ def cmd_produce(args) -> int:
     stats = publish(scenario.records, load().bootstrap, rate=args.rate, progress=progress)
     _log(f"published {stats['sent']:,} records in {stats['elapsed_s']}s "
          f"({stats['events_per_s']:,} records/s): {stats['by_topic']}")
+    return 0
+
+
+def produce_decisions(args) -> int:
+    from infra.settings import load
+    from producers import coding_team
+    from producers.publish import publish
+
+    settings = load()
+    decisions = [coding_team.decide(r, args.coder_id)
+                 for r in coding_team.open_reviews(settings.dsn, args.limit)]
+    records = coding_team.as_records(decisions)
+    _log(f"{len(decisions):,} open coding reviews decided by {args.coder_id}")
+    if args.dry_run:
+        print_records(records)
+        return 0
+    stats = publish(records, settings.bootstrap)
+    _log(f"published {stats['sent']:,} decisions on coding-decisions")
     return 0

@@ -128,3 +128,31 @@ def test_coded_encounter_agent_builds_a_clean_claim(collector):
     [claim] = collector.on(T.CLAIMS)
     assert (claim["claim_id"], claim["status"], claim["total_charge_cents"]) == (
         "CLM-E0000003", "CLEAN", 14500)
+
+
+def test_a_reviewed_encounter_is_held_in_the_table_and_a_decision_releases_it(collector):
+    from processors.agents import on_coding_decisions, on_encounters
+
+    vague = F.encounter(41, diagnoses=[{"sequence": 1, "text": "feeling off", "code": None}])
+    run(feed(on_encounters, [enc(vague, T.ENCOUNTERS)], collector, 3))
+    [review] = collector.on(T.CODING_REVIEW)
+    assert review["encounter_id"] == "E0000041"
+    [state] = collector.on(T.CODING_PENDING)  # the changelog record, sent with the review
+    assert (state["encounter_id"], state["released"]) == ("E0000041", False)
+    assert collector.on(T.ENCOUNTERS_CODED) == []
+    assert A.pending().get("E0000041")["encounter"] is not None
+
+    decision = {"event_id": "dec-41", "encounter_id": "E0000041", "account_id": vague["account_id"],
+                "coder_id": "CODER-07", "decided_at": F.T0, "emitted_at": F.T0,
+                "diagnoses": [{"sequence": 1, "code": "R53.83"}], "procedures": []}
+    not_billable = decision | {"event_id": "dec-42", "encounter_id": "E0000042",
+                               "diagnoses": [{"sequence": 1, "code": "E11"}]}
+    collector.sent.clear()
+    run(feed(on_coding_decisions, [enc(decision, T.CODING_DECISIONS),
+                                   enc(not_billable, T.CODING_DECISIONS)], collector, 3))
+    [released] = collector.on(T.ENCOUNTERS_CODED)
+    assert [d["code"] for d in released["diagnoses"]] == ["R53.83"]
+    assert released["coded_by"]["coder_id"] == "CODER-07"
+    assert [s["released"] for s in collector.on(T.CODING_PENDING)] == [True]
+    [dead] = collector.on(T.DEAD_LETTERS)
+    assert dead["stage"] == "release_coding" and "not billable" in dead["reason"]
