@@ -18,7 +18,13 @@ from processors.coding.normalise import NEGATORS, STOPWORDS, Tokens, apply_synon
 
 # Words whose absence in a statement means the default applies, so they cost nothing if missing.
 DEFAULT_WORDS = frozenset(stem(w) for w in (
-    "primary", "essential", "closed", "unspecified", "routine", "unidentified"))
+    "primary", "essential", "closed", "unspecified", "routine", "unidentified", "displaced"))
+# Sites a title names after "unspecified" that the statement must still name (the side is what is
+# unspecified); an organ the condition already implies ("otitis media, unspecified ear") is not one.
+_NAMED_SITES = frozenset((
+    "hand", "foot", "knee", "hip", "ankle", "wrist", "elbow", "shoulder", "finger", "toe", "thumb",
+    "forearm", "thigh", "femur", "humerus", "radius", "ulna", "tibia", "fibula", "clavicle", "scapula",
+    "wrist", "heel"))
 _OPEN_CLAUSES = ("unspecified", "site not specified", "not elsewhere classified")
 # Chapters that only apply when the statement says so (a UTI is not a pregnancy UTI by default).
 CONTEXT = {
@@ -47,7 +53,7 @@ class Entry:
     optional: frozenset[str]
     negative: frozenset[str]
     minor: frozenset[str]
-    specificity: int  # 2 unspecified in the title, 1 an "NOS" inclusion term, 0 otherwise
+    specificity: int  # 3 an "Unspecified ..." title, 2 unspecified elsewhere in it, 1 an "NOS" term, 0 otherwise
 
 
 def _words(text: str) -> list[str]:
@@ -68,8 +74,9 @@ def _clause_tokens(words: list[str], first: bool, into: dict[str, set[str]]) -> 
         elif word == "of" and negating and negated_words >= 2:
             # "without foreign body of scalp": the site belongs to the condition again.
             negating = False
-        elif word == "unspecified" and 0 < pos < len(words) - 1 and words[pos - 1] not in ("and", "or"):
-            # "of unspecified ligament": the statement need not name the ligament.
+        elif word == "unspecified" and 0 < pos < len(words) - 2 and words[pos - 1] not in ("and", "or"):
+            # "of unspecified ligament of ...": the statement need not name the ligament; but in
+            # "..., unspecified hand" only the side is unspecified: the hand is still named.
             into["optional"].add(stem(words[pos + 1]))
         elif word not in STOPWORDS:
             token = stem(word)
@@ -93,13 +100,22 @@ def parse_term(code: str, text: str) -> Entry:
         words = _words(clause)
         if n > 0 and clause.startswith("unspecified whether"):
             sets["negative"].update(stem(w) for w in words if w not in STOPWORDS)
+        elif n > 0 and 2 <= len(words) <= 3 and words[0] in ("left", "right", "bilateral") and "of" not in words:
+            # "..., right arm" after "shaft of humerus": the side is required, the limb is implied
+            sets["required"].add(stem(words[0]))
+            sets["optional"].update(stem(w) for w in words[1:])
+        elif n > 0 and len(words) == 2 and words[0] == "unspecified" and words[1] in _NAMED_SITES:
+            # "Primary osteoarthritis, unspecified hand": only the side is unspecified
+            sets["required"].add(stem(words[1]))
         elif n > 0 and clause.startswith(_OPEN_CLAUSES):
             sets["optional"].update(stem(w) for w in words)
         else:
             _clause_tokens(words, n == 0, sets)
     defaults = sets["required"] & DEFAULT_WORDS
     lowered = text.lower()
-    specificity = 2 if "unspecified" in lowered else 1 if lowered.endswith(" nos") else 0
+    # ties go to the unspecified kind ("Unspecified osteoarthritis"), then any unspecified leaf, then NOS
+    specificity = (3 if lowered.startswith("unspecified") else 2 if "unspecified" in lowered
+                   else 1 if lowered.endswith(" nos") else 0)
     return Entry(code, text, frozenset(sets["required"] - defaults),
                  frozenset(sets["optional"] | defaults), frozenset(sets["negative"]),
                  frozenset(sets["minor"]), specificity)

@@ -45,6 +45,24 @@ _PHRASINGS: tuple[tuple[re.Pattern[str], object], ...] = tuple((re.compile(p), r
     (r"\b(?:acute otitis media|aom)\b(?!\s*(?:with|w/)\s*(?:effusion|rupture|perforat))", " otitis media "),
     (r"\b(aortic|mitral|tricuspid|pulmonic|pulmonary)(?: valve)? regurgitation\b", r" \1 insufficiency "),
     (r"\b(\d+)\s*(?:yo|y\.o\.|year old|years old|month old|months old|mo old)\b", " "),
+    # injuries in the words of the alphabetic index
+    (r"\b((?:inter|sub|per)trochanteric) hip\b", r" \1 "),
+    (r"(?<!trochanteric )\bhip (?:fx|fracture)\b|\bfx (?:of )?(?:the )?hip\b|\bfracture (?:of )?(?:the )?hip\b",
+     " fracture of neck of femur "),
+    (r"\b(?:multiple )?rib (?:fxs|fractures)\b|\bmultiple rib (?:fx|fracture)\b|\bfractured ribs\b",
+     " multiple fractures of ribs "),
+    (r"\b(?:fx|fracture) of (?:a |one )?rib\b|\brib (?:fx|fracture)\b", " fracture of one rib "),
+    (r"\bboxer'?s? (?:fx|fracture)\b", " fracture of neck of fifth metacarpal bone "),
+    (r"\bbuckle\b", " torus "),
+    (r"\bwrist (?:fx|fracture)\b|\b(?:fx|fracture) (?:of )?(?:the )?wrist\b", " fracture of carpal bone wrist "),
+    (r"\b(?:lumbar|lumbosacral|low back|lower back|lumbar back|back) strain\b",
+     " strain of muscle fascia and tendon of lower back "),
+    (r"\b(?:lumbar|lumbosacral|low back|lower back) sprain\b", " sprain of ligaments of lumbar spine "),
+    (r"\b(?:neck|cervical) strain\b", " strain of muscle fascia and tendon at neck level "),
+    (r"\b(?:neck|cervical) sprain\b|\bwhiplash(?: injury)?\b", " sprain of ligaments of cervical spine "),
+    (r"\bclosed head injury\b|\bchi\b", " head injury "),
+    (r"\b(?:dog|cat|human|animal) bite\b", " open bite "),
+    (r"\binitial (?:visit|eval|evaluation|presentation)\b", " initial encounter "),
 ))
 # Defaults the alphabetic index applies when a detail is not written (words added to the statement).
 _DEFAULTS: tuple[tuple[re.Pattern[str], re.Pattern[str], str, str], ...] = tuple(
@@ -116,7 +134,7 @@ ABBREVIATIONS: dict[str, str] = {
     "hfrecef": "diastolic heart failure", "afl": "atrial flutter", "chb": "complete atrioventricular block",
     "wks": "weeks", "wk": "weeks", "uc": "ulcerative colitis", "odd": "oppositional defiant disorder",
     "hypertg": "hypertriglyceridemia", "hchol": "hypercholesterolemia",
-    "ahrf": "acute hypoxic respiratory failure", "1st": "first", "gdm": "gestational diabetes", "2nd": "second", "3rd": "third", "t2": "type 2", "t1": "type 1",
+    "ahrf": "acute hypoxic respiratory failure", "1st": "first", "4th": "fourth", "5th": "fifth", "gdm": "gestational diabetes", "2nd": "second", "3rd": "third", "t2": "type 2", "t1": "type 1",
 }
 
 # Clinical wording -> the wording the tabular list uses (whole-phrase, after abbreviations).
@@ -147,7 +165,8 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     ("anaemia", "anemia"), ("oesophagitis", "esophagitis"), ("diarrhoea", "diarrhea"),
     ("oedema", "edema"), ("tumour", "tumor"), ("haemorrhage", "hemorrhage"),
     ("hypoxic", "with hypoxia"), ("hypoxemic", "with hypoxia"), ("hypercapnic", "with hypercapnia"),
-    ("croup", "acute obstructive laryngitis"), ("hyperemesis", "hyperemesis gravidarum"),
+    ("croup", "acute obstructive laryngitis"), ("forehead", "other part of head"),
+    ("femoral neck", "neck of femur"), ("hyperemesis", "hyperemesis gravidarum"),
 )
 
 STOPWORDS = frozenset({

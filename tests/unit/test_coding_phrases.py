@@ -94,3 +94,40 @@ def test_pregnancy_without_what_the_visit_is_for_goes_to_review(coder):
 def test_pregnancy_codes_do_not_go_to_men_or_children(coder):
     assert not (coder.code("IUP 28 wks", 30, "M").code or "").startswith("Z34")
     assert coder.code("pregnancy test positive", 30, "F").code != "Z34.90"
+
+
+# Injuries in clinicians' words and order, with the episode of care written (so coded automatically)
+INJURIES = [
+    ("L hip fx, initial", 80, "F", "S72.002A"), ("R hip fracture, subsequent encounter", 80, "F", "S72.001D"),
+    ("intertrochanteric hip fracture R, initial", 80, "F", "S72.141A"),
+    ("L femoral neck fx, initial", 80, "F", "S72.002A"),
+    ("fracture of the left distal radius, initial", 40, "F", "S52.502A"),
+    ("left distal radius fx, initial", 40, "F", "S52.502A"),
+    ("R distal radius buckle fx, initial", 7, "F", "S52.521A"),
+    ("transverse fx of shaft of R humerus, initial", 40, "M", "S42.321A"),
+    ("nondisplaced fx of R 5th metatarsal, initial", 40, "M", "S92.354A"),
+    ("boxer's fracture R hand, initial", 20, "M", "S62.336A"),
+    ("rib fx, initial", 60, "M", "S22.39XA"), ("L rib fractures, initial", 60, "M", "S22.42XA"),
+    ("dog bite L hand, initial", 30, "F", "S61.452A"), ("whiplash, initial", 30, "F", "S13.4XXA"),
+    ("lumbar strain, initial", 30, "F", "S39.012A"), ("neck strain, initial", 30, "F", "S16.1XXA"),
+    ("lac to forehead, initial", 8, "M", "S01.81XA"), ("sprained R ankle, initial visit", 20, "F", "S93.401A"),
+    ("L wrist fx, initial", 40, "F", "S62.102A"),
+]
+
+
+@pytest.mark.parametrize("text, age, sex, code", INJURIES)
+def test_injuries_in_clinicians_words(coder, text, age, sex, code):
+    s = coder.code(text, age, sex)
+    assert s.code == code and s.confidence >= THRESHOLD, (s.code, s.confidence, s.reason)
+    assert icd.is_valid_item(code) and icd.is_leaf(code)
+
+
+@pytest.mark.parametrize("text, code", [("ankle sprain", "S93.409A"), ("hip fracture", "S72.009A")])
+def test_an_injury_without_side_or_episode_gets_the_unspecified_code_for_review(coder, text, code):
+    s = coder.code(text, 60, "F")
+    assert s.code == code and s.confidence < THRESHOLD
+
+
+def test_unspecified_osteoarthritis_is_the_default(coder):
+    assert coder.code("OA", 60, "F").code == "M19.90"
+    assert coder.code("L knee OA", 60, "F").code == "M17.12"
