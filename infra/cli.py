@@ -11,7 +11,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "down": ("infra.services", "cmd_down", "stop the local services"),
     "env": ("infra.services", "cmd_env", "print export lines for the running services"),
     "status": ("infra.status", "cmd_status", "topics, consumer lag, throughput, dead letters"),
-    "produce": ("producers.cli", "cmd_produce", "publish events (synthetic hospital)"),
+    "produce": ("producers.cli", "cmd_produce", "publish events (synthetic hospital, coding decisions, hospital formats)"),
     "process": ("processors.app", "cmd_process", "run the stream processors (faust worker)"),
     "sink": ("sinks.postgres.service", "cmd_sink", "run the PostgreSQL sink"),
     "demo": ("infra.demo", "cmd_demo", "run the whole pipeline on synthetic data and summarise"),

@@ -9,11 +9,28 @@ from datetime import date, datetime
 
 from schemas import codec
 
+# `rcm produce SOURCE ...`: source -> module with add_arguments(parser) and cmd_produce(args).
+# An adapter for a hospital format registers here (producers/<format>/cli.py).
+SOURCES: dict[str, tuple[str, str]] = {
+    "synthetic": ("producers.cli", "the seeded synthetic hospital"),
+    "decisions": ("producers.cli", ("a simulated coding team decides the open coding reviews "
+                                    "(read from PostgreSQL)")),
+}
+
 
 def add_arguments(parser, name: str) -> None:
-    parser.add_argument("source", choices=["synthetic", "decisions"],
-                        help="synthetic: the synthetic hospital; decisions: a simulated coding team "
-                             "decides the open coding reviews (read from PostgreSQL)")
+    import importlib
+
+    sub = parser.add_subparsers(dest="source", required=True, metavar="SOURCE")
+    for source, (module, help_text) in SOURCES.items():
+        p = sub.add_parser(source, help=help_text, description=help_text)
+        if module == __name__:
+            (_synthetic_arguments if source == "synthetic" else _decisions_arguments)(p)
+        else:
+            importlib.import_module(module).add_arguments(p)
+
+
+def _synthetic_arguments(parser) -> None:
     parser.add_argument("--events", type=int, default=20_000, help="records to emit (default 20000)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--start", type=date.fromisoformat, default=None,
@@ -24,10 +41,15 @@ def add_arguments(parser, name: str) -> None:
     parser.add_argument("--truth", default=None, help="write the ground truth JSON here")
     parser.add_argument("--dry-run", action="store_true",
                         help="print decoded records as JSON lines instead of publishing")
+
+
+def _decisions_arguments(parser) -> None:
     parser.add_argument("--coder-id", default="SIM-CODER",
-                        help="decisions: the staff id the decisions carry (default SIM-CODER)")
+                        help="the staff id the decisions carry (default SIM-CODER)")
     parser.add_argument("--limit", type=int, default=None,
-                        help="decisions: decide at most this many reviews, most money first")
+                        help="decide at most this many reviews, most money first")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the decisions as JSON lines instead of publishing")
 
 
 def _jsonable(value):
@@ -52,6 +74,11 @@ def print_records(records, out=sys.stdout) -> None:
 
 
 def cmd_produce(args) -> int:
+    import importlib
+
+    module = SOURCES[args.source][0]
+    if module != __name__:
+        return int(importlib.import_module(module).cmd_produce(args) or 0)
     if args.source == "decisions":
         return produce_decisions(args)
     from producers.synthetic import BAD_SHARE, generate

@@ -20,6 +20,10 @@ SCHEMA_IDS: dict[str, int] = {
     "DeadLetter": 10,
     "CodingDecision": 11,
     "PendingCoding": 12,
+    "VisitEvent": 13,
+    "ClaimStatusReported": 14,
+    "PendingVisit": 15,
+    "ClaimAccount": 16,
 }
 
 
@@ -47,6 +51,19 @@ REMITTANCES = Topic("remittances", "RemittanceReceived", "account_id", PARTITION
                     doc="Payer claim payments, 835-like (input).")
 PAYMENTS = Topic("payments", "PaymentReceived", "account_id", PARTITIONS,
                  doc="Patient payments and refunds (input).")
+VISIT_EVENTS = Topic("visit-events", "VisitEvent", "account_id", PARTITIONS,
+                     doc="Visit changes from HL7 v2 ADT/DFT and FHIR adapters (input).")
+VISITS_PENDING = Topic("visits-pending", "PendingVisit", "visit_number", PARTITIONS, compacted=True,
+                       doc="Processor state: visits being assembled (compacted; keyed by visit, "
+                           "partitioned by account; internal).")
+REMITTANCES_UNMATCHED = Topic("remittances-unmatched", "RemittanceReceived", "claim_id", PARTITIONS,
+                              doc="Remittances from X12 835 / FHIR whose account is not known yet, "
+                                  "keyed by claim id (input).")
+CLAIM_ACCOUNTS = Topic("claim-accounts", "ClaimAccount", "claim_id", PARTITIONS, compacted=True,
+                       doc="Processor state: claim id -> account, and remittances waiting for their "
+                           "claim (compacted; internal).")
+CLAIM_STATUS = Topic("claim-status", "ClaimStatusReported", "claim_id", PARTITIONS,
+                     doc="Claim acknowledgements from X12 277CA, keyed by claim id (input).")
 ENCOUNTERS_CODED = Topic("encounters-coded", "EncounterCoded", "account_id", PARTITIONS,
                          doc="Encounters coded automatically.")
 CODING_REVIEW = Topic("coding-review", "CodingReviewRequested", "account_id", PARTITIONS,
@@ -69,8 +86,9 @@ DEAD_LETTERS = Topic("dead-letters", "DeadLetter", "source_topic", 1,
                      doc="Records a stage could not process, with the reason.")
 
 ALL: tuple[Topic, ...] = (
-    ENCOUNTERS, REMITTANCES, PAYMENTS, CODING_DECISIONS, ENCOUNTERS_CODED, CODING_REVIEW,
-    CODING_PENDING, CLAIMS, DENIALS, LEDGER_ENTRIES, ACCOUNT_BALANCES, DEAD_LETTERS,
+    ENCOUNTERS, REMITTANCES, PAYMENTS, CODING_DECISIONS, VISIT_EVENTS, REMITTANCES_UNMATCHED,
+    CLAIM_STATUS, ENCOUNTERS_CODED, CODING_REVIEW, CODING_PENDING, VISITS_PENDING, CLAIM_ACCOUNTS,
+    CLAIMS, DENIALS, LEDGER_ENTRIES, ACCOUNT_BALANCES, DEAD_LETTERS,
 )
 INPUTS: tuple[Topic, ...] = (ENCOUNTERS, REMITTANCES, PAYMENTS)  # what hospital systems emit
 BY_NAME: dict[str, Topic] = {t.name: t for t in ALL}
