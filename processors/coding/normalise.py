@@ -63,6 +63,31 @@ _PHRASINGS: tuple[tuple[re.Pattern[str], object], ...] = tuple((re.compile(p), r
     (r"\bclosed head injury\b|\bchi\b", " head injury "),
     (r"\b(?:dog|cat|human|animal) bite\b", " open bite "),
     (r"\binitial (?:visit|eval|evaluation|presentation)\b", " initial encounter "),
+    # children's conditions in the words of the alphabetic index
+    (r"\b(?:in|of) (?:a |an |the )?(?:child|infant|toddler|adolescent|baby|pediatric patient)\b", " "),
+    (r"\bviral (?:syndrome|illness)\b", " viral infection "),
+    (r"\binfant(?:ile)? colic\b", " colic "),
+    (r"\b(?:newborn|nb|neonatal) (?:exam|examination|check|visit|weight check)\b", " health examination for newborn "),
+    ((r"^(?=.*\b(?:newborn|infant|baby|nb|liveborn|neonate)\b)(?=.*\b(?:c-section|c section|cesarean|caesarean|"
+     r"csection|c/s)\b).*$"), " single liveborn infant delivered by cesarean "),
+    (r"^(?=.*\b(?:newborn|infant|baby|nb|liveborn|neonate)\b)(?=.*\b(?:vaginal|vaginally|svd|nsvd)\b).*$",
+     " single liveborn infant delivered vaginally "),
+    (r"\bphysiologic(?:al)? jaundice\b", " neonatal jaundice "),
+    (r"\bmolluscum\b(?! contagiosum)", " molluscum contagiosum "),
+    (r"\bhead lice\b|\blice\b", " head louse infestation "),
+    (r"\bpinworms?(?: infection)?\b", " enterobiasis "),
+    (r"\bautism(?: spectrum disorder)?\b", " autism spectrum disorder "),
+    (r"\b(?:speech|language|speech and language|expressive language) delay\b",
+     " developmental disorder of speech and language "),
+    (r"(?<!global )\bdevelopmental delay\b", " lack of expected normal physiological development in childhood "),
+    (r"\breactive airways? disease\b|\brad\b", " asthma "),
+    (r"\bacute gastroenteritis\b", " gastroenteritis "),
+    (r"\bsports? (?:physical|pe|exam|examination)\b|\bpre-?participation (?:physical|exam|examination)\b",
+     " examination for participation in sport "),
+    (r"\bfifth disease\b", " erythema infectiosum "), (r"\broseola(?: infantum)?\b", " exanthema subitum "),
+    (r"\b(?:influenza|flu) (?:type )?[ab]\b(?: positive| pos| \+)?", " influenza due to other identified influenza virus "),
+    (r"\b(covid(?:[- ]?19)?|rsv|strep)\s+(?:positive|pos|\+)", r" \1 "),
+    (r"\bhfm\b", " hand foot and mouth "),
 ))
 # Defaults the alphabetic index applies when a detail is not written (words added to the statement).
 _DEFAULTS: tuple[tuple[re.Pattern[str], re.Pattern[str], str, str], ...] = tuple(
@@ -78,7 +103,7 @@ _DEFAULTS: tuple[tuple[re.Pattern[str], re.Pattern[str], str, str], ...] = tuple
         (r"\baortic (?:valve )?(?:stenosis|insufficiency)\b|\bmitral (?:valve )?insufficiency\b",
          r"\brheumatic\b|\bmitral stenosis\b|\bcongenital\b", "nonrheumatic ", ""),
         # a side names the ear of an otitis ("L AOM": H66.92)
-        (r"\botitis\b", r"\bear\b|^(?!.*\b(?:left|right|bilateral)\b)", "", " ear"),
+        (r"\botitis\b", r"\bear\b|^(?!.*\b(?:left|right|bilateral)\b)", "", "$ear"),
         # Disorder, depressive, major: single episode (F32.9) unless recurrent
         (r"\bmajor depressive disorder\b|\bmajor depression\b", r"\brecurrent\b|\bsingle\b", "",
          " single episode"),
@@ -166,7 +191,9 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     ("oedema", "edema"), ("tumour", "tumor"), ("haemorrhage", "hemorrhage"),
     ("hypoxic", "with hypoxia"), ("hypoxemic", "with hypoxia"), ("hypercapnic", "with hypercapnia"),
     ("croup", "acute obstructive laryngitis"), ("forehead", "other part of head"),
-    ("femoral neck", "neck of femur"), ("hyperemesis", "hyperemesis gravidarum"),
+    ("femoral neck", "neck of femur"),
+    ("otitis media with effusion", "nonsuppurative otitis media"), ("vaccines", "immunization"),
+    ("vaccinations", "immunization"), ("immunizations", "immunization"), ("ftt", "failure to thrive"), ("hyperemesis", "hyperemesis gravidarum"),
 )
 
 STOPWORDS = frozenset({
@@ -247,7 +274,10 @@ def expand(text: str) -> str:
 def _defaults(text: str) -> str:
     for when, unless, before, after in _DEFAULTS:
         if not unless.search(text):
-            text = when.sub(lambda m, b=before, a=after: f"{b}{m.group(0)}{a}", text, count=1)
+            if after.startswith("$"):  # said after the whole statement
+                text = f"{text} {after[1:]}" if when.search(text) else text
+            else:
+                text = when.sub(lambda m, b=before, a=after: f"{b}{m.group(0)}{a}", text, count=1)
     return text
 
 

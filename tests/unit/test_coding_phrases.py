@@ -131,3 +131,25 @@ def test_an_injury_without_side_or_episode_gets_the_unspecified_code_for_review(
 def test_unspecified_osteoarthritis_is_the_default(coder):
     assert coder.code("OA", 60, "F").code == "M19.90"
     assert coder.code("L knee OA", 60, "F").code == "M17.12"
+
+
+# Children's conditions as pediatricians write them
+PEDIATRIC = [
+    ("fever in child", 2, "M", "R50.9"), ("viral syndrome", 4, "F", "B34.9"), ("HFM disease", 2, "F", "B08.4"),
+    ("OME bilateral", 3, "F", "H65.93"), ("infant colic", 0, "M", "R10.83"),
+    ("term newborn, vaginal delivery", 0, "M", "Z38.00"), ("term male infant born via c-section", 0, "M", "Z38.01"),
+    ("physiologic jaundice", 0, "M", "P59.9"), ("FTT", 1, "F", "R62.51"), ("molluscum", 5, "F", "B08.1"),
+    ("head lice", 7, "F", "B85.0"), ("pinworms", 6, "F", "B80"), ("autism", 4, "M", "F84.0"),
+    ("speech delay", 3, "M", "F80.9"), ("developmental delay", 3, "M", "R62.50"),
+    ("global developmental delay", 3, "M", "F88"), ("reactive airway disease", 3, "M", "J45.909"),
+    ("RAD exacerbation", 3, "M", "J45.901"), ("AGE", 3, "F", "K52.9"), ("sports physical", 14, "M", "Z02.5"),
+    ("vaccines", 4, "F", "Z23"), ("fifth disease", 6, "F", "B08.3"), ("roseola", 1, "F", "B08.20"),
+    ("influenza A", 6, "F", "J10.1"), ("flu B positive", 6, "F", "J10.1"), ("COVID positive", 6, "F", "U07.1"),
+]
+
+
+@pytest.mark.parametrize("text, age, sex, code", PEDIATRIC)
+def test_childrens_conditions(coder, text, age, sex, code):
+    s = coder.code(text, age, sex)
+    assert s.code == code and s.confidence >= THRESHOLD, (s.code, s.confidence, s.reason)
+    assert icd.is_valid_item(code) and icd.is_leaf(code)
