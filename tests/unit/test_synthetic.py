@@ -134,6 +134,36 @@ def test_patient_age_and_sex_fit_every_diagnosis_phrase(good):
                            for p in by_text[d["text"]]), (d["text"], r["patient_age"], r["patient_sex"])
 
 
+def test_inpatient_stays_group_and_pass_the_code_editor_with_their_phrases_codes(good):
+    """A stay's own codes (each statement's phrase) give a DRG and no finding a coder must fix:
+    the stays the coder sends to review go there for their statements, not for the grouper."""
+    from processors.coding import drg
+
+    by_text = {p.text: p.code for p in PHRASES}
+    stays = [r for topic, r in good if topic is ENCOUNTERS and r["encounter_class"] == "INPATIENT"]
+    assert len(stays) > 300
+    for r in stays:
+        codes = [d["code"] or by_text[d["text"]]
+                 for d in sorted(r["diagnoses"], key=lambda d: d["sequence"]) if d["text"] not in VAGUE]
+        if not codes:
+            continue
+        args = (codes[0], codes[1:], [p["code"] for p in r["procedures_pcs"]], r["patient_age"],
+                r["patient_sex"], r["discharge_status"], r["service_end"])
+        assert drg.group(*args)["drg"] not in drg.UNGROUPABLE, (r["encounter_id"], codes)
+        assert drg.mce_edits(*args) == [], (r["encounter_id"], codes)
+
+
+def test_a_precoded_surgical_principal_gets_its_procedure_on_the_side_it_names():
+    from producers.encounters import inpatient_extras
+
+    def pcs(code):
+        return [p["code"] for p in inpatient_extras("E1", [{"code": code}])["procedures_pcs"]][:1]
+
+    assert pcs("K35.80") == ["0DTJ4ZZ"]
+    assert pcs("M17.11") == ["0SRC0J9"] and pcs("M17.12") == ["0SRD0J9"]
+    assert "0SRC0J9" not in pcs("M17.0") and "0SRD0J9" not in pcs("M17.0")
+
+
 def test_class_and_payer_mixes_are_near_the_published_ones(good):
     encs = [r for t, r in good if t is ENCOUNTERS]
     classes = Counter(r["encounter_class"] for r in encs)
