@@ -33,6 +33,21 @@ class Settings:
     ncci_ptp: str = field(default_factory=lambda: _env("RCM_NCCI_PTP", ""))
     ncci_mue: str = field(default_factory=lambda: _env("RCM_NCCI_MUE", ""))
     codeset_valid_through: str = field(default_factory=lambda: _env("RCM_CODESET_VALID_THROUGH", ""))
+    # X12 837 out (sinks/x12): the billing provider (synthetic defaults) and the envelope parties.
+    billing_name: str = field(default_factory=lambda: _env("RCM_BILLING_NAME", "RCM SYNTHETIC HOSPITAL"))
+    billing_npi: str = field(default_factory=lambda: _env("RCM_BILLING_NPI", "1234567893"))
+    billing_tax_id: str = field(default_factory=lambda: _env("RCM_BILLING_TAX_ID", "990000001"))
+    billing_address: str = field(default_factory=lambda: _env("RCM_BILLING_ADDRESS", "100 MAIN ST"))
+    billing_city: str = field(default_factory=lambda: _env("RCM_BILLING_CITY", "SPRINGFIELD"))
+    billing_state: str = field(default_factory=lambda: _env("RCM_BILLING_STATE", "IL"))
+    billing_zip: str = field(default_factory=lambda: _env("RCM_BILLING_ZIP", "627010001"))
+    billing_contact: str = field(default_factory=lambda: _env("RCM_BILLING_CONTACT", "BILLING OFFICE"))
+    billing_phone: str = field(default_factory=lambda: _env("RCM_BILLING_PHONE", "5555550100"))
+    x12_sender_id: str = field(default_factory=lambda: _env("RCM_X12_SENDER_ID", "RCMSYNTH"))
+    x12_receiver_id: str = field(default_factory=lambda: _env("RCM_X12_RECEIVER_ID", "CLEARINGHOUSE"))
+    x12_receiver_name: str = field(default_factory=lambda: _env("RCM_X12_RECEIVER_NAME", "SYNTHETIC CLEARINGHOUSE"))
+    x12_usage: str = field(default_factory=lambda: _env("RCM_X12_USAGE", "T"))  # ISA15: T test, P production
+    x12_outbox: str = field(default_factory=lambda: _env("RCM_X12_OUTBOX", ""))
 
     @property
     def manages_kafka(self) -> bool:
@@ -49,6 +64,10 @@ class Settings:
     @property
     def dsn(self) -> str:
         return self.database_url or f"postgresql://rcm@127.0.0.1:{self.postgres_port}/rcm"
+
+    @property
+    def x12_outbox_dir(self) -> Path:
+        return Path(self.x12_outbox).resolve() if self.x12_outbox else self.home / "x12" / "outbox"
 
 
 def load() -> Settings:
