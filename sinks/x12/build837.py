@@ -124,7 +124,8 @@ def _hi(segs: _Segments, pairs: list[tuple[str, ...]], per_segment: int = 12) ->
 def _claim_837p(segs: _Segments, claim: dict) -> None:
     segs.add("CLM", claim["claim_id"], money(claim["total_charge_cents"]), "", "",
              _composite(PLACE_OF_SERVICE, "B", FREQUENCY_ORIGINAL), "Y", "A", "Y", "Y")
-    segs.add("REF", "EA", _text(claim["account_id"], 50))
+    if claim.get("account_id"):
+        segs.add("REF", "EA", _text(claim["account_id"], 50))
     codes = claim["diagnosis_codes"]
     _hi(segs, [("ABK" if n == 0 else "ABF", _dx(c)) for n, c in enumerate(codes)])
     for n, line in enumerate(claim["lines"], start=1):
@@ -145,7 +146,8 @@ def _claim_837i(segs: _Segments, claim: dict) -> None:
     if inpatient:
         segs.add("DTP", "435", "D8", _d8(claim["service_start"]))
     segs.add("CL1", *(CL1_INPATIENT if inpatient else CL1_OUTPATIENT))
-    segs.add("REF", "EA", _text(claim["account_id"], 50))
+    if claim.get("account_id"):
+        segs.add("REF", "EA", _text(claim["account_id"], 50))
     codes = claim["diagnosis_codes"]
     segs.add("HI", _composite("ABK", _dx(codes[0])))
     if claim.get("drg"):

@@ -11,6 +11,7 @@ import json
 import logging
 from dataclasses import dataclass
 
+import pyx12.errors
 import pyx12.params
 import pyx12.x12n_document
 
@@ -57,6 +58,8 @@ def validate(text: str) -> Validation:
     try:
         ok = pyx12.x12n_document.x12n_document(param, io.StringIO(text), ack, None,
                                                fd_json=report)
+    except pyx12.errors.EngineError as exc:  # e.g. no map for the GS08 version
+        return Validation(False, [f"pyx12: {exc}"], "")
     finally:
         pyx12_log.setLevel(level)
     errors = _errors(json.loads(report.getvalue() or "{}"))
