@@ -28,7 +28,8 @@ def samples() -> dict[str, dict]:
     return {
         "EncounterReceived": F.encounter(diagnoses=[
             {"sequence": 1, "text": "HTN", "code": None}, {"sequence": 2, "text": "DM2", "code": "E11.9"}])
-        | {"procedures_pcs": [{"sequence": 1, "code": "0DTJ4ZZ"}], "discharge_status": "01"},
+        | {"procedures_pcs": [{"sequence": 1, "code": "0DTJ4ZZ"}], "discharge_status": "01",
+           "discharged_at": T0},
         "RemittanceReceived": F.remittance(),
         "PaymentReceived": F.payment(),
         "EncounterCoded": {
