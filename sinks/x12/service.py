@@ -1,0 +1,178 @@
+"""Write CLEAN claims as 5010 837 files, one 837P and one 837I per batch.
+
+Consumes: claims        (key: account_id, value: ClaimBuilt)
+Produces: 837 files in RCM_X12_OUTBOX; rows in x12_files, x12_claims_sent; offsets in sink_offsets
+Rule:     sinks.x12.build837.write_837 (demographics from sinks.x12.directory)
+
+Its own consumer group (RCM_SINK_GROUP + "-x12"); PostgreSQL holds where it resumes, committed
+with the file records, so a redelivered claim is never written twice. HELD claims wait for a biller
+and self-pay claims have no payer to bill: they are read past, not written. Logs carry counts only.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg2
+from kafka import KafkaConsumer
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+
+from infra import settings as settings_mod
+from schemas import codec
+from schemas.codec import DecodeError
+from schemas.topics import CLAIMS
+from sinks.postgres import writer
+from sinks.postgres.migrate import apply_migrations
+from sinks.x12 import outbox
+from sinks.x12.build837 import INSTITUTIONAL, PROFESSIONAL, Envelope, unsendable, write_837
+from sinks.x12.directory import BillingDirectory, PlaceholderDirectory
+
+log = logging.getLogger("rcm.sink.x12")
+
+
+class _SeekToStored(ConsumerRebalanceListener):
+    def __init__(self, consumer: KafkaConsumer, conn, group: str):
+        self.consumer, self.conn, self.group = consumer, conn, group
+
+    def on_partitions_revoked(self, revoked):
+        pass  # every batch commits before the next poll
+
+    def on_partitions_assigned(self, assigned):
+        stored = writer.stored_offsets(self.conn, self.group)
+        for tp in assigned:
+            offset = stored.get((tp.topic, tp.partition))
+            if offset is None:
+                self.consumer.seek_to_beginning(tp)
+            else:
+                self.consumer.seek(tp, offset)
+
+
+def group_of(settings) -> str:
+    return settings.sink_group + "-x12"
+
+
+def sendable_claims(messages: list) -> tuple[list[dict], int]:
+    """(claims to send, in order, first of each claim id; records read past)."""
+    claims: dict[str, dict] = {}
+    skipped = 0
+    for msg in messages:
+        try:
+            claim = codec.decode_for(CLAIMS, msg.value)
+        except DecodeError:
+            skipped += 1  # the PostgreSQL sink dead-letters it; here it is only read past
+            continue
+        if unsendable(claim) is not None:
+            skipped += 1
+            continue
+        claims.setdefault(claim["claim_id"], claim)
+    return list(claims.values()), skipped
+
+
+def write_batch(conn, settings, group: str, directory: BillingDirectory, out: Path,
+                messages: list, now: datetime | None = None) -> list[Path]:
+    """Write the batch's new claims as at most one 837P and one 837I; return the files written."""
+    claims, _ = sendable_claims(messages)
+    done = outbox.sent_already(conn, [c["claim_id"] for c in claims]) if claims else set()
+    sender, receiver = settings.x12_sender_id, settings.x12_receiver_id
+    pending: list[outbox.PendingFile] = []
+    now = now or datetime.now(UTC)
+    try:
+        for claim_type in (PROFESSIONAL, INSTITUTIONAL):
+            group_claims = [c for c in claims
+                            if c["claim_type"] == claim_type and c["claim_id"] not in done]
+            if not group_claims:
+                continue
+            isa13, gs06, st02 = outbox.allocate(conn, sender, receiver)
+            envelope = Envelope(sender, receiver, settings.x12_receiver_name, isa13, gs06, st02,
+                                now, settings.x12_usage)
+            text = write_837(group_claims, claim_type, envelope, directory)
+            name = outbox.file_name(claim_type, sender, receiver, isa13)
+            outbox.stage(out, name, text)
+            pending.append(outbox.PendingFile(claim_type, sender, receiver, isa13, gs06, st02,
+                                              group_claims, name))
+        offsets: dict[tuple[str, int], int] = {}
+        for msg in messages:
+            key = (msg.topic, msg.partition)
+            offsets[key] = max(offsets.get(key, 0), msg.offset + 1)
+        outbox.record(conn, group, pending, offsets)
+    except Exception:
+        for f in pending:
+            (out / f".{f.name}.tmp").unlink(missing_ok=True)
+        raise
+    return [outbox.publish(out, f.name) for f in pending]
+
+
+def run_sink_x12(settings=None, out: Path | None = None, batch_size: int = 500,
+                 max_wait_s: float = 5.0, stop_event: threading.Event | None = None,
+                 idle_exit_s: float | None = None,
+                 directory: BillingDirectory | None = None) -> int:
+    """Consume `claims` until stopped (SIGTERM/SIGINT, stop_event, or idle); return files written."""
+    settings = settings or settings_mod.load()
+    stop = stop_event or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    out = out or settings.x12_outbox_dir
+    directory = directory or PlaceholderDirectory.from_settings(settings)
+    apply_migrations(settings.dsn)
+    conn = psycopg2.connect(settings.dsn)
+    finished, orphans = outbox.recover(conn, out)
+    if finished or orphans:
+        log.warning("outbox recovery: %d renames finished, %d uncommitted files removed",
+                    finished, orphans)
+    group = group_of(settings)
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap, group_id=group,
+                             enable_auto_commit=False, auto_offset_reset="earliest",
+                             client_id=f"{settings.app_id}-sink-x12")
+    consumer.subscribe([CLAIMS.name], listener=_SeekToStored(consumer, conn, group))
+    written, batch, first_at, idle_since = 0, [], 0.0, time.monotonic()
+    try:
+        while not stop.is_set():
+            polled = consumer.poll(timeout_ms=200, max_records=max(1, batch_size - len(batch)))
+            messages = [m for part in polled.values() for m in part]
+            if messages:
+                if not batch:
+                    first_at = time.monotonic()
+                batch.extend(messages)
+                idle_since = time.monotonic()
+            full = len(batch) >= batch_size
+            due = batch and time.monotonic() - first_at >= max_wait_s
+            if full or due:
+                files = write_batch(conn, settings, group, directory, out, batch)
+                written += len(files)
+                log.info("batch of %d records: %d files", len(batch), len(files))
+                batch = []
+            elif (not batch and idle_exit_s is not None
+                  and time.monotonic() - idle_since >= idle_exit_s):
+                break
+        if batch:  # a clean stop writes what it has read
+            written += len(write_batch(conn, settings, group, directory, out, batch))
+    finally:
+        consumer.close(autocommit=False)
+        conn.close()
+    return written
+
+
+def add_arguments(parser, name: str) -> None:
+    parser.add_argument("--out", type=Path, default=None,
+                        help="outbox directory (default RCM_X12_OUTBOX or $RCM_HOME/x12/outbox)")
+    parser.add_argument("--batch-size", type=int, default=500, metavar="N",
+                        help="claims records per batch (one 837P and one 837I file per batch)")
+    parser.add_argument("--max-wait", type=float, default=5.0, metavar="S",
+                        help="write a partial batch after this many seconds")
+    parser.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS",
+                        help="exit after this many seconds without records (for scripts and tests)")
+
+
+def cmd_sink_x12(args) -> int:
+    settings = settings_mod.load()
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    files = run_sink_x12(settings, out=args.out, batch_size=args.batch_size,
+                         max_wait_s=args.max_wait, idle_exit_s=args.idle_exit)
+    log.warning("x12 sink stopped: %d files written", files)
+    return 0
