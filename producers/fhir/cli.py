@@ -1,0 +1,72 @@
+"""`rcm produce fhir FILE... [--dry-run]`: FHIR R4 Bundles, resources or NDJSON -> visit-events,
+remittances-unmatched and dead-letters. Exit 1 when any entry was bad (each reported on stderr)."""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import sys
+from datetime import date, datetime
+
+from producers.fhir.common import CHARGE_SYSTEM
+from schemas import codec
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("files", nargs="+", metavar="FILE",
+                        help="JSON Bundle, single resource, or NDJSON (.ndjson/.jsonl) files")
+    parser.add_argument("--charge-system", default=os.environ.get("RCM_FHIR_CHARGE_SYSTEM", CHARGE_SYSTEM),
+                        help=f"code system URI of the hospital's charge codes in Claim.item."
+                             f"productOrService (default RCM_FHIR_CHARGE_SYSTEM or {CHARGE_SYSTEM})")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the records as JSON lines instead of publishing")
+
+
+def _jsonable(value):
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return base64.b64encode(value).decode()
+    raise TypeError(type(value).__name__)
+
+
+def print_records(records, out=sys.stdout) -> None:
+    for rec in records:
+        line = {"topic": rec.topic.name, "key": rec.key.decode(),
+                "value": codec.decode_for(rec.topic, rec.value)}
+        out.write(json.dumps(line, default=_jsonable) + "\n")
+
+
+def cmd_produce(args) -> int:
+    from producers.fhir.adapter import convert
+    from producers.fhir.read import Entry, read_file
+
+    entries: list[Entry] = []
+    for path in args.files:
+        try:
+            entries += read_file(path)
+        except OSError as exc:
+            print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
+            return 2
+    result = convert(entries, charge_system=args.charge_system)
+    for line in result.skipped:
+        print(f"skipped {line}", file=sys.stderr)
+    for line in result.problems:
+        print(f"error {line}", file=sys.stderr)
+    if result.ignored:
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(result.ignored.items()))
+        print(f"ignored (no event for these resource types): {kinds}", file=sys.stderr)
+    if args.dry_run:
+        print_records(result.records)
+    elif result.records:
+        from infra.settings import load
+        from producers.publish import publish
+
+        publish(result.records, load().bootstrap)
+    verb = "would publish" if args.dry_run else "published"
+    print(f"{len(entries)} entries: {verb} {result.events} events and {result.dead_letters} dead "
+          f"letters; {len(result.skipped)} skipped", file=sys.stderr)
+    return 0 if result.ok else 1

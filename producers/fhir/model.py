@@ -1,0 +1,99 @@
+"""Validation with the fhir.resources R4B models (R4B is R4 plus fixes; the package's default
+models are R5) and the references between the resources of one run (bundles, NDJSON files)."""
+from __future__ import annotations
+
+from producers.fhir.common import MappingError
+from producers.fhir.read import Entry
+
+MAPPED = ("Encounter", "Claim", "ClaimResponse", "ExplanationOfBenefit")
+CONTEXT = ("Patient", "Coverage", "Condition", "Procedure", "Account", "Organization",
+           "Practitioner", "PractitionerRole", "Location")
+
+
+def _describe(exc) -> str:
+    """pydantic's errors by location and message only: never the input values (PHI)."""
+    errors = exc.errors() if hasattr(exc, "errors") else []
+    if not errors:
+        return type(exc).__name__
+    parts = []
+    for err in errors[:3]:
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "__root__")
+        parts.append(f"{loc or '(resource)'}: {err.get('msg', err.get('type', 'invalid'))}")
+    more = f" (+{len(errors) - 3} more)" if len(errors) > 3 else ""
+    return "; ".join(parts) + more
+
+
+def validate(entry: Entry) -> None:
+    """Set entry.model, or entry.error (INVALID) with the reason."""
+    from fhir.resources.R4B import get_fhir_model_class
+
+    if entry.raw is None or entry.resource_type not in MAPPED + CONTEXT:
+        return
+    cls = get_fhir_model_class(entry.resource_type)
+    try:
+        entry.model = cls.model_validate(entry.raw)
+    except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
+        entry.error, entry.error_kind = f"invalid {entry.resource_type}: {_describe(exc)}", "INVALID"
+
+
+class Index:
+    """Resources by "Type/id" and by Bundle fullUrl, including the invalid ones (so a reference to
+    one is an error, not a silent gap)."""
+
+    def __init__(self, entries: list[Entry]):
+        self.by_key: dict[str, Entry] = {}
+        self.entries = entries
+        for e in entries:
+            if e.raw is None:
+                continue
+            if e.raw.get("id"):
+                self.by_key.setdefault(f"{e.resource_type}/{e.raw['id']}", e)
+            if e.full_url:
+                self.by_key.setdefault(e.full_url, e)
+
+    def resolve(self, ref, want: tuple[str, ...] | str | None = None):
+        """The model a Reference points at, None when it is not in the input; MappingError when
+        it points at an entry that is invalid."""
+        target = getattr(ref, "reference", None)
+        if not target or target.startswith("#"):
+            return None
+        entry = self.by_key.get(target)
+        if entry is None:
+            parts = target.split("/_history/")[0].rstrip("/").split("/")
+            if len(parts) >= 2:
+                entry = self.by_key.get(f"{parts[-2]}/{parts[-1]}")
+        if entry is None:
+            return None
+        if entry.model is None:
+            raise MappingError(f"references {target}, which is invalid ({entry.file}: {entry.where})")
+        wanted = (want,) if isinstance(want, str) else want
+        if wanted and entry.resource_type not in wanted:
+            raise MappingError(f"references {target}, a {entry.resource_type}, not a {'/'.join(wanted)}")
+        return entry.model
+
+    def by_identifier(self, resource_type: str, value: str):
+        """The valid resource of a type carrying an identifier with this value, if any."""
+        for e in self.entries:
+            if e.model is not None and e.resource_type == resource_type and \
+                    any(i.value == value for i in e.model.identifier or []):
+                return e.model
+        return None
+
+    def referring(self, resource_type: str, field: str, target_keys: set[str]) -> list:
+        """Valid resources of a type whose `field` Reference points at one of target_keys."""
+        out = []
+        for e in self.entries:
+            if e.model is None or e.resource_type != resource_type:
+                continue
+            ref = getattr(getattr(e.model, field, None), "reference", None)
+            if ref and (ref in target_keys or "/".join(ref.split("/")[-2:]) in target_keys):
+                out.append(e.model)
+        return out
+
+
+def keys_of(entry_or_model, full_url: str | None = None) -> set[str]:
+    model = entry_or_model
+    keys = {f"{model.get_resource_type()}/{model.id}"} if model.id else set()
+    if full_url:
+        keys.add(full_url)
+    return keys

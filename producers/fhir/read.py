@@ -1,0 +1,112 @@
+"""Files -> entries: a JSON Bundle gives one entry per Bundle.entry, a single resource gives one,
+NDJSON (.ndjson/.jsonl, or JSON with one resource per line) gives one per non-blank line.
+
+Numbers are read as Decimal, so money never passes through a float. An entry that is not JSON or
+not a resource keeps its raw bytes and a precise error; the other entries of the file still count.
+A truncated or malformed JSON file (not NDJSON) is one bad entry: the whole file, its first error.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+
+@dataclass
+class Entry:
+    file: str
+    where: str  # "entry 3", "line 5", "resource": the position inside the file
+    index: int  # entry index / line number / 0; the dead letter's source_offset
+    payload: bytes  # the raw entry as JSON bytes, for the dead letter
+    raw: dict | None = None  # the resource JSON (numbers as Decimal)
+    full_url: str | None = None
+    error: str | None = None  # why it cannot be read (then raw is None)
+    error_kind: str = "MALFORMED"
+    model: object | None = None  # the validated fhir.resources model (set by model.validate)
+
+    @property
+    def resource_type(self) -> str:
+        return str((self.raw or {}).get("resourceType") or "?")
+
+    @property
+    def label(self) -> str:
+        rid = (self.raw or {}).get("id")
+        what = f" ({self.resource_type}/{rid})" if rid else (f" ({self.resource_type})" if self.raw else "")
+        return f"{self.file}: {self.where}{what}"
+
+
+def _loads(text: str):
+    return json.loads(text, parse_float=Decimal)
+
+
+def _position(exc: json.JSONDecodeError) -> str:
+    return f"not JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+
+
+def read_file(path: str | Path) -> list[Entry]:
+    path = Path(path)
+    return read_bytes(path.read_bytes(), path.name, ndjson=path.suffix.lower() in (".ndjson", ".jsonl"))
+
+
+def read_bytes(data: bytes, name: str, ndjson: bool = False) -> list[Entry]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return [Entry(name, "file", -1, data, error=f"not UTF-8 at byte {exc.start}")]
+    if not text.strip():
+        return [Entry(name, "file", -1, data, error="empty file")]
+    if not ndjson:
+        try:
+            doc = _loads(text)
+        except json.JSONDecodeError as exc:
+            if exc.msg != "Extra data":  # anything else is a broken (e.g. truncated) JSON file
+                return [Entry(name, "file", -1, data, error=_position(exc))]
+            ndjson = True
+        else:
+            return _document(doc, data, name)
+    return _lines(text, name)
+
+
+def _lines(text: str, name: str) -> list[Entry]:
+    out = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        payload = line.encode()
+        where = f"line {number}"
+        try:
+            doc = _loads(line)
+        except json.JSONDecodeError as exc:
+            out.append(Entry(name, where, number, payload, error=f"not JSON at column {exc.colno}: {exc.msg}"))
+            continue
+        out.append(_resource(doc, payload, name, where, number))
+    return out
+
+
+def _document(doc, data: bytes, name: str) -> list[Entry]:
+    if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
+        entries = doc.get("entry") or []
+        if not isinstance(entries, list):
+            return [Entry(name, "Bundle.entry", -1, data, error="Bundle.entry is not a list",
+                          error_kind="INVALID")]
+        out = []
+        for i, item in enumerate(entries):
+            payload = json.dumps(item, default=str, separators=(",", ":")).encode()
+            where = f"entry {i}"
+            if not isinstance(item, dict) or not isinstance(item.get("resource"), dict):
+                out.append(Entry(name, where, i, payload, error="entry has no resource",
+                                 error_kind="INVALID"))
+                continue
+            entry = _resource(item["resource"], payload, name, where, i)
+            entry.full_url = item.get("fullUrl")
+            out.append(entry)
+        return out
+    return [_resource(doc, data, name, "resource", 0)]
+
+
+def _resource(doc, payload: bytes, name: str, where: str, index: int) -> Entry:
+    if not isinstance(doc, dict) or not isinstance(doc.get("resourceType"), str):
+        return Entry(name, where, index, payload, error="not a FHIR resource (no resourceType)",
+                     error_kind="INVALID")
+    return Entry(name, where, index, payload, raw=doc)
