@@ -12,6 +12,7 @@ Coder. Ranked candidates are cached per normalised condition; the patient filter
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 
 from processors.coding import combination, demographics, history, notes, pregnancy
@@ -32,6 +33,9 @@ UNMAPPED_HISTORY_FLOOR = 0.75  # below this the index's history title is a guess
 STATUS_CONFIDENCE = 0.95
 PREGNANCY_CONFIDENCE = 0.9  # a routine pregnancy with its trimester (from the weeks or in words)
 PREGNANCY_UNSTATED_CAP = 0.7  # pregnant, but the trimester or the encounter's purpose is not written
+SPLIT_BELOW = 0.8  # a ";" list is coded as its parts only when every part is coded this surely
+_SHORTHAND_LISTS = re.compile(r"\bn/v/d\b", re.IGNORECASE)
+_SHORTHAND_LIST_WORDS = {"n/v/d": "n/v; diarrhea"}
 _HISTORY_TITLES = {"history": ("personal history", "history of"), "status": ("personal history",),
                    "family": ("family history",)}
 _ROLE = {"history": "history", "status": "status", "family": "family history", "uncertain": "uncertain"}
@@ -131,7 +135,24 @@ class Coder:
         return "too vague to code: no ICD-10-CM title matches"
 
     def code(self, text: str, age: int | None = None, sex: str = "U") -> Suggestion:
-        text = (text or "").strip()
+        text = _SHORTHAND_LISTS.sub(lambda m: _SHORTHAND_LIST_WORDS[m.group(0).lower()], (text or "").strip())
+        parts = [p for p in (p.strip(" ,") for p in text.split(";")) if p]
+        if len(parts) > 1:  # a list the clinician wrote as one statement
+            return self._several(text, parts, age, sex) or self._code_one(text.replace(";", ","), age, sex)
+        return self._code_one(text, age, sex)
+
+    def _several(self, text: str, parts: list[str], age: int | None, sex: str) -> Suggestion | None:
+        """Each part coded alone; used only when every part is confidently coded."""
+        found = [self._code_one(part, age, sex) for part in parts]
+        if not all(s.code and s.confidence >= SPLIT_BELOW for s in found):
+            return None
+        codes = tuple(dict.fromkeys(c for s in found for c in (s.code, *s.also)))
+        if len(codes) < len(parts):
+            return None
+        return Suggestion(codes[0], min(s.confidence for s in found), "; ".join(s.evidence for s in found),
+                          f"{len(parts)} conditions named: " + "; ".join(s.reason for s in found), codes[1:])
+
+    def _code_one(self, text: str, age: int | None = None, sex: str = "U") -> Suggestion:
         ctx = read_context(text)
         if ctx.kind == "negated":
             return Suggestion(None, 0.0, text, "negated: the statement rules the condition out")

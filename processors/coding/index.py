@@ -12,7 +12,7 @@ import heapq
 import math
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from processors.coding.normalise import NEGATORS, STOPWORDS, Tokens, apply_synonyms, stem
 
@@ -107,6 +107,9 @@ def parse_term(code: str, text: str) -> Entry:
         elif n > 0 and len(words) == 2 and words[0] == "unspecified" and words[1] in _NAMED_SITES:
             # "Primary osteoarthritis, unspecified hand": only the side is unspecified
             sets["required"].add(stem(words[1]))
+        elif n > 0 and len(words) > 2 and words[0] == "unspecified" and words[1] in ("with", "without"):
+            # "Thyrotoxicosis, unspecified without thyrotoxic crisis": the with/without still counts
+            _clause_tokens(words[1:], False, sets)
         elif n > 0 and clause.startswith(_OPEN_CLAUSES):
             sets["optional"].update(stem(w) for w in words)
         else:
@@ -294,6 +297,32 @@ def build_index(icd) -> Index:
     for code in icd.get_all_codes(True):
         if icd.is_chapter_or_block(code) or not icd.is_leaf(code):
             continue
-        entries.append(parse_term(code, icd.get_description(code)))
-        entries.extend(parse_term(code, term) for term in icd.get_inclusion_term(code))
+        for text in (icd.get_description(code), *icd.get_inclusion_term(code)):
+            entries.append(parse_term(code, text))
+            # "Syncope and collapse", "Occlusion and stenosis of carotid artery": either half
+            # alone names the condition (shown with the whole title)
+            entries.extend(replace(parse_term(code, half), text=text) for half in halves(text))
     return Index(entries)
+
+
+_PAIR = re.compile(r"^(?P<x>[A-Za-z-]+(?: [A-Za-z-]+)?) and (?P<y>[A-Za-z-]+(?: [A-Za-z-]+)?)"
+                   r"(?P<tail>(?: (?:of|in|due to)\b[^,(\[]*)?)(?P<rest>,.*)?$")
+_AND_OTHER = re.compile(r"^(?P<x>[A-Za-z-]+(?: [A-Za-z-]+)?) and other\b[^,]*(?P<rest>,.*)?$")
+
+
+def halves(text: str) -> tuple[str, ...]:
+    """The two readings of a title whose condition is "X and Y" (each half one or two words)."""
+    found = _PAIR.match(text)
+    if found and not found.group("x").lower().startswith(("other", "unspecified")) and \
+            not found.group("y").lower().startswith(("other", "unspecified")):
+        tail, rest = found.group("tail") or "", found.group("rest") or ""
+        x, y = found.group("x").split(), found.group("y").split()
+        if len(x) == 2 and len(y) == 1:  # "Acute embolism and thrombosis": acute thrombosis
+            y = [x[0].lower(), *y]
+        elif len(x) == 1 and len(y) == 2:  # "Obstructive and reflux uropathy": obstructive uropathy
+            x = [*x, y[1]]
+        return (f"{' '.join(x)}{tail}{rest}", f"{' '.join(y)}{tail}{rest}")
+    found = _AND_OTHER.match(text)
+    if found and not found.group("x").lower().startswith(("other", "unspecified")):
+        return (f"{found.group('x')}{found.group('rest') or ''}",)
+    return ()

@@ -88,6 +88,11 @@ _PHRASINGS: tuple[tuple[re.Pattern[str], object], ...] = tuple((re.compile(p), r
     (r"\b(?:influenza|flu) (?:type )?[ab]\b(?: positive| pos| \+)?", " influenza due to other identified influenza virus "),
     (r"\b(covid(?:[- ]?19)?|rsv|strep)\s+(?:positive|pos|\+)", r" \1 "),
     (r"\bhfm\b", " hand foot and mouth "),
+    (r"\b(?:htn|hypertension|hypertensive|bp|blood pressure) (urgency|emergency|crisis)\b", r" hypertensive \1 "),
+    (r"\bpvcs?\b", " ventricular premature depolarization "), (r"\bpacs?\b", " atrial premature depolarization "),
+    (r"\baaa\b", " abdominal aortic aneurysm "),
+    (r"\bgout (?:flare|attack|exacerbation)\b|\bacute gout\b|\bgouty arthritis\b", " gout "),
+    (r"\bosteopenia\b", " other specified disorders of bone density and structure "),
 ))
 # Defaults the alphabetic index applies when a detail is not written (words added to the statement).
 _DEFAULTS: tuple[tuple[re.Pattern[str], re.Pattern[str], str, str], ...] = tuple(
@@ -181,7 +186,8 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     ("screening colonoscopy", "screening for malignant neoplasm of colon"),
     ("cancer", "malignant neoplasm"), ("carcinoma", "malignant neoplasm"),
     ("tension headache", "tension-type headache"), ("hypothyroid", "hypothyroidism"),
-    ("hyperthyroid", "hyperthyroidism"),
+    ("hyperthyroidism", "thyrotoxicosis"), ("hyperthyroid", "thyrotoxicosis"),
+    ("hypertriglyceridemia", "pure hyperglyceridemia"),
     ("leg", "lower limb"), ("arm", "upper limb"), ("gi bleed", "gastrointestinal hemorrhage"),
     ("bleed", "hemorrhage"), ("generalized weakness", "weakness"), ("vaginal", "vagina"),
     ("preeclampsia", "pre-eclampsia"), ("menorrhagia", "excessive and frequent menstruation"),
@@ -271,7 +277,15 @@ def expand(text: str) -> str:
     return " ".join(apply_synonyms(_defaults(" ".join(w for w in words if w))).split())
 
 
+_HF_TYPE = re.compile(r"\b(?:systolic|diastolic|combined|right|left|rheumatic|hypertensive|biventricular|"
+                      r"high output|end stage|postprocedural|newborn|neonatal|congenital)\b")
+_HF_ACUITY = re.compile(r"\b(?:acute on chronic|acute|chronic|decompensated|exacerbation|exacerbated|flare)\b")
+
+
 def _defaults(text: str) -> str:
+    if "heart failure" in text and not _HF_TYPE.search(text):
+        # Failure, heart, acute / decompensated, type not written: still I50.9
+        text = _HF_ACUITY.sub(" ", text)
     for when, unless, before, after in _DEFAULTS:
         if not unless.search(text):
             if after.startswith("$"):  # said after the whole statement

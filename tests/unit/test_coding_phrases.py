@@ -153,3 +153,24 @@ def test_childrens_conditions(coder, text, age, sex, code):
     s = coder.code(text, age, sex)
     assert s.code == code and s.confidence >= THRESHOLD, (s.code, s.confidence, s.reason)
     assert icd.is_valid_item(code) and icd.is_leaf(code)
+
+
+@pytest.mark.parametrize("text, code", [
+    ("acute CHF exacerbation", "I50.9"), ("HTN urgency", "I16.0"), ("PVCs", "I49.3"), ("AAA", "I71.40"),
+    ("hypertriglyceridemia", "E78.1"), ("hyperthyroidism", "E05.90"), ("osteopenia", "M85.80"),
+    ("gout flare", "M10.9"), ("syncope", "R55"), ("hyponatremia", "E87.1"), ("rash", "R21"),
+])
+def test_index_defaults_and_either_half_of_an_and_title(coder, text, code):
+    s = coder.code(text, 60, "F")
+    assert s.code == code and s.confidence >= THRESHOLD, (s.code, s.confidence, s.reason)
+
+
+
+@pytest.mark.parametrize("text, expected", [("N/V/D", ("R11.2", "R19.7")), ("HTN; DM2", ("I10", "E11.9"))])
+def test_lists_code_each_condition(coder, text, expected):
+    s = coder.code(text, 60, "F")
+    assert codes(s) == expected and s.confidence >= THRESHOLD
+
+
+def test_a_list_with_a_part_that_cannot_be_coded_is_coded_as_one_statement(coder):
+    assert coder.code("HTN; stable", 60, "F").code == "I10"
