@@ -13,10 +13,11 @@ from processors.coding.agent import CODE_ENCOUNTERS, RELEASE_CODING
 from processors.denials.agent import FLAG_DENIALS
 from processors.ledger.agent import POST_CHARGES, POST_PAYMENTS, POST_REMITTANCES
 from processors.stage import Stage, run_batch
+from processors.visits.agent import ASSEMBLE_VISITS
 from schemas import topics as T
 
 STAGES: tuple[Stage, ...] = (CODE_ENCOUNTERS, POST_CHARGES, RELEASE_CODING, BUILD_CLAIMS,
-                             POST_REMITTANCES, FLAG_DENIALS, POST_PAYMENTS)
+                             POST_REMITTANCES, FLAG_DENIALS, POST_PAYMENTS, ASSEMBLE_VISITS)
 
 
 def stages_on(topic: T.Topic) -> tuple[Stage, ...]:
@@ -40,3 +41,4 @@ on_coding_decisions = _agent(T.CODING_DECISIONS)
 on_encounters_coded = _agent(T.ENCOUNTERS_CODED)
 on_remittances = _agent(T.REMITTANCES)
 on_payments = _agent(T.PAYMENTS)
+on_visit_events = _agent(T.VISIT_EVENTS)

@@ -56,6 +56,16 @@ pending_table = app.Table(
                               internal=False),
 )
 
+# Visits being assembled from visit-events, by visit number (bytes -> PendingVisit wire bytes);
+# written like coding-pending, by the stage itself (processors.visits.agent).
+visits_table = app.Table(
+    "visits-pending", default=None, partitions=T.VISITS_PENDING.partitions,
+    key_type=bytes, value_type=bytes,
+    changelog_topic=app.topic(T.VISITS_PENDING.name, key_type=bytes, value_type=bytes,
+                              partitions=T.VISITS_PENDING.partitions, compacting=True,
+                              internal=False),
+)
+
 
 class TableStore:
     """The coding-pending table as a processors.coding.decisions.PendingStore.

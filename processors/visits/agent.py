@@ -1,0 +1,70 @@
+"""Assemble visits from HL7 v2 / FHIR visit events into encounters.
+
+Consumes: visit-events    (key: account_id, value: VisitEvent)
+Produces: encounters      (EncounterReceived, once the visit is discharged and charged)
+          visits-pending  (PendingVisit: the visit's events and status, the table's changelog)
+          dead-letters
+Rule:     processors.visits.rules.assemble
+Owns the dead letters of `visit-events`.
+"""
+from __future__ import annotations
+
+import time
+
+from processors import app as A
+from processors.stage import ERRORS, Outgoing, Rejected, Stage, partition_for, record
+from schemas import codec
+from schemas import topics as T
+
+STAGE = "assemble_visits"
+
+
+class TableStore:
+    """The visits-pending table as a processors.visits.rules.VisitStore; `writes` holds the
+    changelog records, sent in order with the stage's other output."""
+
+    def __init__(self, table) -> None:
+        self.table = table
+        self.writes: list[Outgoing] = []
+
+    def get(self, visit_number: str) -> dict | None:
+        raw = self.table.data.get(visit_number.encode())
+        return None if raw is None else codec.decode_for(T.VISITS_PENDING, raw)
+
+    def put(self, rec: dict) -> None:
+        key, value = rec["visit_number"].encode(), codec.encode(T.VISITS_PENDING.value_schema, rec)
+        self.table.data[key] = value
+        self.writes.append(Outgoing(T.VISITS_PENDING, key, value,
+                                    partition_for(rec["account_id"].encode(), T.PARTITIONS)))
+
+
+def kept_dead_letter(ev: dict, reason: str) -> Outgoing:
+    """A dead letter for an event whose state was kept (the stage cannot raise Rejected without
+    losing the state write). Its id is the event's, so a redelivery writes the same one; the
+    offset is unknown here (-1)."""
+    key = ev["account_id"].encode()
+    ERRORS.labels(STAGE, "INVALID").inc()
+    return record(T.DEAD_LETTERS, {
+        "event_id": f"{T.VISIT_EVENTS.name}:{ev['event_id']}:{STAGE}",
+        "source_topic": T.VISIT_EVENTS.name,
+        "source_partition": partition_for(key, T.VISIT_EVENTS.partitions), "source_offset": -1,
+        "stage": STAGE, "error": "INVALID", "reason": reason, "key": key,
+        "payload": codec.encode(T.VISIT_EVENTS.value_schema, ev),
+        "dead_lettered_at": int(time.time() * 1000)})
+
+
+def handle(ev: dict):
+    from processors.visits.rules import Refused, assemble
+
+    store = TableStore(A.visits_table)
+    try:
+        outcome = assemble(ev, store)
+    except Refused as exc:
+        raise Rejected(str(exc)) from exc
+    out = [*store.writes, *(record(T.ENCOUNTERS, enc) for enc in outcome.encounters)]
+    if outcome.problem:
+        out.append(kept_dead_letter(ev, outcome.problem))
+    return out
+
+
+ASSEMBLE_VISITS = Stage(STAGE, T.VISIT_EVENTS, handle, owner=True)

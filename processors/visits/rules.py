@@ -1,0 +1,158 @@
+"""Assemble visits: merge a visit's VisitEvents and emit its EncounterReceived once it is final.
+
+Events are kept per visit number (the `visits-pending` table) and folded in event-time order
+(`occurred_at`, then arrival), so the order they arrive in does not matter:
+
+- scalar fields: the later non-null value wins; a non-empty diagnoses or ICD-10-PCS list replaces
+  the earlier list; charges merge by transaction id (the first wins, so a re-sent DFT adds nothing);
+- an event id seen before is ignored (redelivery, a re-sent message);
+- ADMIT / REGISTER open the visit, UPDATE updates it, DISCHARGE records the discharge (its event
+  time becomes `discharged_at`, for discharged-not-final-billed), CHARGES add charge lines; any of
+  them may come first;
+- CANCEL (A11) on a visit not yet billed cancels it: nothing is emitted, later events for it are
+  refused (dead letter) with the reason;
+- the visit is final when it is discharged and has at least one charge, whichever comes last: one
+  EncounterReceived (event id `visit:<visit number>`, encounter id = visit number) goes to
+  `encounters`, and the visit is BILLED. A final visit missing a required field is kept (state
+  saved) and dead-lettered naming the fields, so a later UPDATE completes it;
+- after billing, a new charge is refused ("late charge after the encounter was billed"), as is any
+  other change (corrected claims are not supported yet).
+
+Pure functions over decoded records and a `VisitStore`; the agent passes the faust table, tests a
+DictStore.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from schemas import codec
+from schemas import topics as T
+from schemas.accounts import is_valid_account_id
+
+SCALARS = ("patient_age", "patient_sex", "encounter_class", "payer_id", "plan_type",
+           "provider_npi", "facility_id", "service_start", "service_end", "discharge_status")
+REQUIRED = ("patient_age", "patient_sex", "encounter_class", "payer_id", "plan_type",
+            "provider_npi", "facility_id", "service_start", "service_end", "diagnoses")
+LATE_CHARGE = "late charge after the encounter was billed (corrected claims are not supported yet)"
+
+
+class VisitStore(Protocol):
+    def get(self, visit_number: str) -> dict | None: ...
+
+    def put(self, rec: dict) -> None: ...
+
+
+class DictStore:
+    """A VisitStore in memory; entries round-trip through Avro like the table's."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, bytes] = {}
+
+    def get(self, visit_number: str) -> dict | None:
+        raw = self.data.get(visit_number)
+        return None if raw is None else codec.decode_for(T.VISITS_PENDING, raw)
+
+    def put(self, rec: dict) -> None:
+        self.data[rec["visit_number"]] = codec.encode(T.VISITS_PENDING.value_schema, rec)
+
+
+class Refused(ValueError):
+    """The event cannot apply; nothing changed (dead letter with the reason)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    encounters: list[dict]
+    problem: str | None = None  # the state changed, but the final visit cannot be billed yet
+
+
+def merge(events: list[dict]) -> dict:
+    """The visit as its events describe it (event-time order, then arrival order)."""
+    visit: dict = {name: None for name in SCALARS}
+    visit.update(diagnoses=[], procedures_pcs=[], charges={}, discharged_at=None,
+                 occurred_at=None, emitted_at=None)
+    ordered = sorted(enumerate(events), key=lambda ie: (ie[1]["occurred_at"], ie[0]))
+    for _, ev in ordered:
+        for name in SCALARS:
+            if ev.get(name) is not None:
+                visit[name] = ev[name]
+        for name in ("diagnoses", "procedures_pcs"):
+            if ev.get(name):
+                visit[name] = list(ev[name])
+        for charge in ev.get("charges") or []:
+            visit["charges"].setdefault(charge["transaction_id"], charge)
+        if ev["kind"] == "DISCHARGE":
+            visit["discharged_at"] = ev["occurred_at"]
+        visit["occurred_at"] = ev["occurred_at"]
+    charges = list(visit["charges"].values())
+    visit["charges"] = charges
+    if visit["service_start"] is None and charges:
+        visit["service_start"] = min(c["service_date"] for c in charges)
+    if visit["service_end"] is None and visit["discharged_at"] is not None:
+        visit["service_end"] = visit["discharged_at"].date()
+    return visit
+
+
+def missing_fields(visit: dict) -> list[str]:
+    return [name for name in REQUIRED if visit.get(name) in (None, [])]
+
+
+def encounter_of(visit_number: str, account_id: str, visit: dict, emitted_at) -> dict:
+    return {
+        "event_id": f"visit:{visit_number}", "encounter_id": visit_number,
+        "account_id": account_id, "occurred_at": visit["occurred_at"], "emitted_at": emitted_at,
+        **{name: visit[name] for name in SCALARS if name != "discharge_status"},
+        "diagnoses": [{"sequence": d["sequence"], "text": d["text"], "code": d["code"]}
+                      for d in visit["diagnoses"]],
+        "charges": [{"line": i, "charge_code": c["charge_code"], "units": c["units"],
+                     "unit_price_cents": c["unit_price_cents"], "service_date": c["service_date"]}
+                    for i, c in enumerate(visit["charges"], 1)],
+        "procedures_pcs": list(visit["procedures_pcs"]),
+        "discharge_status": visit["discharge_status"], "em": None,
+        "discharged_at": visit["discharged_at"],
+    }
+
+
+def assemble(ev: dict, store: VisitStore) -> Outcome:
+    """Apply one VisitEvent to its visit. Raises Refused when it cannot apply."""
+    if not is_valid_account_id(ev["account_id"]):
+        raise Refused("account id fails the check digit")
+    number = ev["visit_number"]
+    entry = store.get(number) or {"visit_number": number, "account_id": ev["account_id"],
+                                  "events": [], "status": "OPEN", "encounter_event_id": None}
+    if entry["account_id"] != ev["account_id"]:
+        raise Refused("the visit number belongs to another account")
+    events = [codec.decode_for(T.VISIT_EVENTS, raw) for raw in entry["events"]]
+    if any(e["event_id"] == ev["event_id"] for e in events):
+        return Outcome([])  # redelivered or re-sent: already applied
+    status, kind = entry["status"], ev["kind"]
+    if status == "CANCELLED":
+        raise Refused(f"the visit was cancelled (A11); a {kind} event after the cancel is not applied")
+    if status == "BILLED":
+        if kind == "CHARGES":
+            billed = {c["transaction_id"] for e in events for c in e.get("charges") or []}
+            if all(c["transaction_id"] in billed for c in ev["charges"]):
+                return Outcome([])  # a re-sent DFT: every transaction is already on the claim
+            raise Refused(LATE_CHARGE)
+        raise Refused(f"{kind} after the encounter was billed (corrected claims are not "
+                      "supported yet)")
+    events.append(ev)
+    entry = {**entry, "events": [*entry["events"], codec.encode(T.VISIT_EVENTS.value_schema, ev)]}
+    if kind == "CANCEL":
+        store.put({**entry, "status": "CANCELLED"})
+        return Outcome([])
+    if kind == "DISCHARGE":
+        entry["status"] = "DISCHARGED"
+    visit = merge(events)
+    if entry["status"] != "DISCHARGED" or not visit["charges"]:
+        store.put(entry)
+        return Outcome([])
+    missing = missing_fields(visit)
+    if missing:
+        store.put(entry)
+        return Outcome([], f"visit is discharged and charged but lacks {', '.join(missing)}; "
+                           "kept until an update supplies them")
+    enc = encounter_of(number, ev["account_id"], visit, ev["emitted_at"])
+    store.put({**entry, "status": "BILLED", "encounter_event_id": enc["event_id"]})
+    return Outcome([enc])
