@@ -1,0 +1,241 @@
+"""837P / 837I out: every file pyx12 accepts with zero errors, and parses back to the same claim."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from infra.settings import Settings
+from processors.claims.rules import build_claim
+from sinks.x12.build837 import Envelope, money, unsendable, write_837
+from sinks.x12.directory import PlaceholderDirectory
+from sinks.x12.parse837 import X12Error, as_sent, parse_837, segments
+from sinks.x12.validate import validate
+from tests.samples import x12_samples
+
+T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+D = date(2026, 3, 2)
+DIRECTORY = PlaceholderDirectory.from_settings(Settings())
+
+
+def envelope(n: int = 1) -> Envelope:
+    return Envelope("RCMSYNTH", "CLEARINGHOUSE", "SYNTHETIC CLEARINGHOUSE", n, n, n, T0)
+
+
+def proc(line, charge_code="CM100113", code="99213", cents=14500, units=1, modifiers=(),
+         rev="0510", day=D):
+    return {"line": line, "charge_code": charge_code, "procedure_code": code,
+            "modifiers": list(modifiers), "revenue_code": rev, "units": units,
+            "charge_cents": cents, "service_date": day}
+
+
+def coded(n=9, codes=("E11.9", "I10"), procedures=None, **over):
+    rec = {
+        "event_id": f"ev-{n}:coded", "source_event_id": f"ev-{n}", "source_emitted_at": T0,
+        "encounter_id": f"E{n:07d}", "account_id": "A0000000424", "occurred_at": T0,
+        "patient_age": 61, "patient_sex": "M", "payer_id": "COMM-ACME", "plan_type": "COMMERCIAL",
+        "provider_npi": "1234567893", "facility_id": "CLINIC-01", "encounter_class": "OFFICE",
+        "service_start": D, "service_end": D,
+        "diagnoses": [{"sequence": i, "code": c, "confidence": 1.0, "evidence": c}
+                      for i, c in enumerate(codes, start=1)],
+        "procedures": procedures if procedures is not None else [
+            proc(1, modifiers=["25"]), proc(2, "CM100303", "36415", 2501, units=2, rev="0300")],
+    }
+    rec.update(over)
+    return rec
+
+
+@pytest.fixture(scope="module")
+def professional(coder):
+    claims = [
+        build_claim(coded(1), coder),
+        build_claim(coded(2, codes=("J18.9", "I10", "E11.9", "E78.5", "K21.9"), payer_id="MEDICARE",
+                          plan_type="MEDICARE", provider_npi="1234500006"), coder),
+        build_claim(coded(3, payer_id="MEDICAID", plan_type="MEDICAID",
+                          procedures=[proc(1, cents=1)]), coder),
+    ]
+    assert [c["status"] for c in claims] == ["CLEAN"] * 3
+    return claims
+
+
+@pytest.fixture(scope="module")
+def institutional(coder):
+    stay = coded(
+        4, codes=("K35.80", "E11.9", "I10"), encounter_class="INPATIENT", facility_id="HOSP-01",
+        payer_id="MEDICARE", plan_type="MEDICARE", service_end=date(2026, 3, 5),
+        procedures=[proc(1, "CM-RB", "", 300000, units=3, rev="0120"),
+                    proc(2, "CM-PH", "", 50055, rev="0250"),
+                    proc(3, "CM100301", "80053", 18500, rev="0301")],
+        procedures_pcs=[{"sequence": 2, "code": "0DJ08ZZ"}, {"sequence": 1, "code": "0DTJ4ZZ"}],
+        drg={"drg": "343", "mdc": "06", "description": None, "grouper_version": "430"})
+    emergency = coded(5, encounter_class="EMERGENCY", facility_id="HOSP-01",
+                      procedures=[proc(1, "CM-ED4", "99284", 90000, modifiers=["25"], rev="0450")])
+    claims = [build_claim(stay, coder), build_claim(emergency, coder)]
+    assert [c["status"] for c in claims] == ["CLEAN"] * 2
+    assert claims[0]["pcs_codes"] == ["0DTJ4ZZ", "0DJ08ZZ"] and claims[0]["drg"]["drg"] == "343"
+    return claims
+
+
+def seg_ids(text: str) -> list[str]:
+    return ["*".join(s[:2]) for s in segments(text)]
+
+
+def test_money_goes_from_cents_to_x12_decimals_without_floats():
+    assert [money(c) for c in (14500, 14550, 14501, 1, 0, 123456789012)] == [
+        "145", "145.5", "145.01", "0.01", "0", "1234567890.12"]
+
+
+def test_professional_claims_make_an_837p_pyx12_accepts(professional):
+    text = write_837(professional, "PROFESSIONAL", envelope(), DIRECTORY)
+    assert validate(text).errors == []
+    assert "GS*HC*RCMSYNTH*CLEARINGHOUSE*20260302*1400*1*X*005010X222A1~" in text
+    assert "CLM*CLM-E0000001*170.01***11:B:1*Y*A*Y*Y~" in text
+    assert "SV1*HC:99213:25*145*UN*1***1:2~" in text
+    assert "HI*ABK:J189*ABF:I10*ABF:E119*ABF:E785*ABF:K219~" in text
+    assert "SV1*HC:99213*0.01*UN*1***1:2~" in text.replace("CLM-E0000003", "")  # one cent
+    # two billing NPIs: two billing provider HLs
+    assert seg_ids(text).count("HL*1") == 1 and "NM1*85*2*RCM SYNTHETIC HOSPITAL*****XX*1234500006~" in text
+
+
+def test_professional_claims_parse_back_to_the_same_claims(professional):
+    parsed = parse_837(write_837(professional, "PROFESSIONAL", envelope(7), DIRECTORY))
+    assert (parsed.version, parsed.isa13, parsed.gs06, parsed.st02) == (
+        "005010X222A1", "000000007", "7", ["0007"])
+    back = {p.claim["claim_id"]: p.claim for p in parsed.claims}
+    assert back == {c["claim_id"]: as_sent(c) for c in professional}
+    assert all(p.problems == [] for p in parsed.claims)
+    assert back["CLM-E0000002"]["lines"][0]["diagnosis_pointers"] == [1, 2, 3, 4]
+
+
+def test_institutional_claims_make_an_837i_pyx12_accepts(institutional):
+    text = write_837(institutional, "INSTITUTIONAL", envelope(), DIRECTORY)
+    assert validate(text).errors == []
+    assert "ST*837*0001*005010X223A2~" in text
+    stay = text[text.index("CLM*CLM-E0000004"):text.index("CLM*CLM-E0000005")]
+    for expected in ("CLM*CLM-E0000004*3685.55***11:A:1**A*Y*Y~", "DTP*434*RD8*20260302-20260305~",
+                     "DTP*435*D8*20260302~", "CL1*9*9*01~", "HI*ABK:K3580~", "HI*DR:343~",
+                     "HI*ABF:E119*ABF:I10~", "HI*BBR:0DTJ4ZZ:D8:20260302~",
+                     "HI*BBQ:0DJ08ZZ:D8:20260302~", "SV2*0120**3000*UN*3~",
+                     "SV2*0301*HC:80053*185*UN*1~"):
+        assert expected in stay
+    visit = text[text.index("CLM*CLM-E0000005"):]
+    assert "CLM*CLM-E0000005*900***13:A:1**A*Y*Y~" in visit and "CL1***01~" in visit
+    assert "SV2*0450*HC:99284:25*900*UN*1~" in visit and "HI*DR" not in visit
+
+
+def test_institutional_claims_parse_back_with_pcs_codes_and_drg(institutional):
+    parsed = parse_837(write_837(institutional, "INSTITUTIONAL", envelope(), DIRECTORY))
+    assert [p.claim for p in parsed.claims] == [as_sent(c) for c in institutional]
+    stay = parsed.claims[0].claim
+    assert stay["pcs_codes"] == ["0DTJ4ZZ", "0DJ08ZZ"] and stay["drg"] == "343"
+    assert stay["diagnosis_codes"] == ["K35.80", "E11.9", "I10"]
+    assert stay["total_charge_cents"] == 368555 and stay["plan_type"] == "MEDICARE"
+
+
+def test_many_claims_in_one_file_stay_valid(coder):
+    claims = [build_claim(coded(100 + n, provider_npi=npi), coder)
+              for n, npi in enumerate(["1234567893", "1234500006"] * 20)]
+    text = write_837(claims, "PROFESSIONAL", envelope(123456789), DIRECTORY)
+    assert validate(text).errors == []
+    assert "IEA*1*123456789~" in text
+    back = parse_837(text).claims  # grouped under their billing provider, in arrival order
+    assert [p.claim["claim_id"] for p in back] == [c["claim_id"] for c in claims[0::2] + claims[1::2]]
+    assert [p.claim for p in back] == [as_sent(c) for c in claims[0::2] + claims[1::2]]
+
+
+def test_held_self_pay_and_unrepresentable_claims_do_not_go_out(coder, professional):
+    held = build_claim(coded(20, codes=("E11",)), coder)
+    assert held["status"] == "HELD" and unsendable(held) == "not CLEAN"
+    self_pay = build_claim(coded(21, payer_id="SELFPAY", plan_type="SELF_PAY"), coder)
+    assert unsendable(self_pay) == "self-pay: no payer to bill"
+    too_many = dict(professional[0], diagnosis_codes=[f"E11.{n}" for n in range(13)])
+    assert unsendable(too_many) == "more than 12 diagnoses"
+    with pytest.raises(ValueError, match="not CLEAN"):
+        write_837([held], "PROFESSIONAL", envelope(), DIRECTORY)
+    with pytest.raises(ValueError, match="not INSTITUTIONAL"):
+        write_837(professional, "INSTITUTIONAL", envelope(), DIRECTORY)
+
+
+def test_placeholder_subscribers_are_stable_pseudonyms_and_claim_no_sex():
+    one = DIRECTORY.subscriber("A0000000424", "MEDICARE")
+    assert one == DIRECTORY.subscriber("A0000000424", "MEDICARE")
+    assert one != DIRECTORY.subscriber("A0000000018", "MEDICARE")
+    assert one.last_name.startswith("PLACEHOLDER") and one.gender == "U"
+    assert "0424" not in one.member_id + one.last_name  # derived, not the account id itself
+
+
+def test_billing_provider_comes_from_rcm_billing_settings(monkeypatch, professional):
+    monkeypatch.setenv("RCM_BILLING_NAME", "Mercy*General~Hospital")
+    monkeypatch.setenv("RCM_BILLING_TAX_ID", "123456789")
+    text = write_837(professional[:1], "PROFESSIONAL", envelope(),
+                     PlaceholderDirectory.from_settings(Settings()))
+    assert "NM1*85*2*MERCY GENERAL HOSPITAL*****XX*1234567893~" in text
+    assert "REF*EI*123456789~" in text and validate(text).errors == []
+
+
+def test_pyx12_reports_a_broken_file(professional):
+    text = write_837(professional[:1], "PROFESSIONAL", envelope(), DIRECTORY)
+    broken = validate(text.replace("HI*ABK:", "HI*XX:"))
+    assert not broken.ok and any("HI" in e for e in broken.errors)
+    assert not validate(text.replace("*005010X222A1~", "*005010X999A1~", 1)).ok
+
+
+def test_the_parser_refuses_what_is_not_an_837():
+    with pytest.raises(X12Error):
+        parse_837("hello")
+    sample = x12_samples("X221")[0].read_text()  # an 835
+    with pytest.raises(X12Error, match="not a 5010 837"):
+        parse_837(sample)
+
+
+ICD9 = "ICD-9-CM diagnosis codes (BK/BF); the pipeline bills ICD-10-CM"
+# badx12's 837P samples: (claims, lines, total cents, pyx12 errors in the original, the losses that
+# keep each from a lossless round trip besides ICD-9). Every one is ICD-9 (2004-2006 examples).
+SAMPLES = {
+    "X222-COB-claim-from-billing-provider-to-payer-a.edi": (1, 3, 7904, 0, ["other payer (COB loop 2320)", "patient is a dependent of the subscriber (2000C)"]),
+    "X222-COB-claim-from-billing-provider-to-payer-b.edi": (1, 3, 7904, 0, ["other payer (COB loop 2320)", "line segment SVD not carried"]),
+    "X222-COB-claim-from-payer-a-to-payer-b-in-payer-to-payer.edi": (1, 3, 7904, 0, ["other payer (COB loop 2320)", "line segment CAS not carried"]),
+    "X222-ambulance.edi": (1, 4, 76650, 0, ["place of service 41 (ClaimBuilt professional claims are 11)", "claim segment CR1 not carried"]),
+    "X222-anesthesia.edi": (1, 1, 82700, 0, ["unit basis MJ (ClaimBuilt counts units, UN)", "place of service 22 (ClaimBuilt professional claims are 11)"]),
+    "X222-chiropractic.edi": (1, 1, 14550, 0, ["claim segment CR2 not carried", "DTP 454"]),
+    "X222-commercial-health-insurance.edi": (1, 4, 10000, 0, ["patient is a dependent of the subscriber (2000C)", "claim segment REF*D9 not carried"]),
+    "X222-drug-administered-in-the-physician-office.edi": (1, 2, 10337, 0, ["line segment LIN not carried"]),
+    "X222-encounter.edi": (1, 4, 10000, 0, ["DTP 431", "claim segment NM1*77 not carried"]),
+    "X222-home-infusion-therapy-pharmacy-(adjudicated-with-HCPCS-in-loop-2400-or-NDC-in-loop-2410).edi": (1, 6, 223293, 0, ["line service date range (ClaimBuilt lines have one date)", "procedure description (SV101-7)", "line segment LIN not carried"]),
+    "X222-home-infusion-therapy-pharmacy-(adjudicated-with-NDC-in-loop-2410).edi": (1, 6, 223293, 0, ["line service date range (ClaimBuilt lines have one date)", "line segment LIN not carried"]),
+    "X222-medicare-secondary-payer-COB.edi": (1, 1, 12000, 0, ["other payer (COB loop 2320)"]),
+    "X222-out-of-network-repriced-claim.edi": (1, 1, 25271, 0, ["claim segment HCP not carried", "other payer (COB loop 2320)"]),
+    "X222-oxygen.edi": (1, 2, 52024, 2, ["line segment CR3 not carried", "line segment PWK not carried"]),
+    "X222-ppo-repriced-claim.edi": (1, 2, 2875, 0, ["claim segment HCP not carried", "line segment HCP not carried"]),
+    "X222-wheelchair.edi": (1, 1, 7500, 1, ["line segment CR3 not carried", "line segment MEA not carried"]),
+}
+
+
+def test_badx12_837p_samples_parse_and_say_what_a_claim_cannot_carry():
+    files = {p.name: p for p in x12_samples("X222")}
+    assert sorted(files) == sorted(SAMPLES)
+    for name, (count, lines, cents, pyx12_errors, losses) in SAMPLES.items():
+        text = files[name].read_text()
+        assert len(validate(text).errors) == pyx12_errors, name  # oxygen, wheelchair: PWK02 'AD'
+        parsed = parse_837(text)
+        assert len(parsed.claims) == count, name
+        [one] = parsed.claims
+        assert len(one.claim["lines"]) == lines and one.claim["total_charge_cents"] == cents, name
+        assert sum(line["charge_cents"] for line in one.claim["lines"]) == cents, name
+        assert ICD9 in one.problems, name
+        assert set(losses) <= set(one.problems), (name, one.problems)
+
+
+def test_badx12_samples_rewritten_by_the_writer_are_valid_and_keep_every_carried_field():
+    for path in x12_samples("X222"):
+        for parsed in parse_837(path.read_text()).claims:
+            claim = dict(parsed.claim, status="CLEAN", drg=None)
+            text = write_837([claim], "PROFESSIONAL", envelope(), DIRECTORY)
+            assert validate(text).errors == [], path.name
+            [back] = parse_837(text).claims
+            assert back.problems == [], path.name
+            # the one difference: ICD-9 codes come back read as ICD-10 (a dot after 3 characters)
+            assert [c.replace(".", "") for c in back.claim["diagnosis_codes"]] == \
+                parsed.claim["diagnosis_codes"], path.name
+            assert dict(back.claim, diagnosis_codes=[]) == dict(parsed.claim, diagnosis_codes=[]), \
+                path.name
