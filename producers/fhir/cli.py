@@ -33,7 +33,8 @@ def _jsonable(value):
     raise TypeError(type(value).__name__)
 
 
-def print_records(records, out=sys.stdout) -> None:
+def print_records(records, out=None) -> None:
+    out = out or sys.stdout
     for rec in records:
         line = {"topic": rec.topic.name, "key": rec.key.decode(),
                 "value": codec.decode_for(rec.topic, rec.value)}

@@ -75,6 +75,8 @@ def _line(adjudications, where: str, submitted: int | None) -> tuple[int, int, l
     if eligible is not None and 0 < charge - eligible <= left:
         adjustments.append({"group_code": "CO", "reason_code": "45", "amount_cents": charge - eligible})
         left -= charge - eligible
+    elif eligible is not None and charge - eligible > left and not (open_carc or explicit):
+        raise MappingError(f"{where}: paid and patient share exceed the eligible amount")
     adjustments += share + explicit
     if left < 0:
         raise MappingError(f"{where}: paid and adjustments exceed the submitted amount")

@@ -37,7 +37,7 @@ def _instant(at: datetime | int) -> str:
 
 
 def _money(cents: int) -> dict:
-    return {"value": Decimal(cents) / 100, "currency": "USD"}
+    return {"value": Decimal(cents).scaleb(-2), "currency": "USD"}
 
 
 def _concept(system: str, code: str, text: str | None = None) -> dict:
