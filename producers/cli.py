@@ -15,6 +15,7 @@ SOURCES: dict[str, tuple[str, str]] = {
     "synthetic": ("producers.cli", "the seeded synthetic hospital"),
     "decisions": ("producers.cli", ("a simulated coding team decides the open coding reviews "
                                     "(read from PostgreSQL)")),
+    "hl7": ("producers.hl7.cli", "HL7 v2 ADT/DFT files"),
     "fhir": ("producers.fhir.cli", "FHIR R4 bundles: Encounter, Claim, ClaimResponse, ExplanationOfBenefit"),
 }
 

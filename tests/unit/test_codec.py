@@ -30,7 +30,10 @@ def samples() -> dict[str, dict]:
             {"sequence": 1, "text": "HTN", "code": None}, {"sequence": 2, "text": "DM2", "code": "E11.9"}])
         | {"procedures_pcs": [{"sequence": 1, "code": "0DTJ4ZZ"}], "discharge_status": "01",
            "discharged_at": T0},
-        "RemittanceReceived": F.remittance(),
+        "RemittanceReceived": F.remittance() | {
+            "payer_name": "ACME HEALTH PLAN", "check_amount_cents": 8873,
+            "provider_adjustments": [{"provider_id": "1234567893", "fiscal_period_end": F.DOS,
+                                      "reason_code": "WO", "reference": "PCN9", "amount_cents": 127}]},
         "PaymentReceived": F.payment(),
         "EncounterCoded": {
             "event_id": "e:coded", "source_event_id": "e", "source_emitted_at": T0,

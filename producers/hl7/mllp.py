@@ -1,0 +1,181 @@
+"""`rcm listen mllp --port P [--host 127.0.0.1]`: an MLLP listener for HL7 v2 ADT/DFT^P03.
+
+Each framed message (0x0b <message> 0x1c 0x0d) is parsed; its VisitEvent(s) are published with
+kafka-python (acks=all) and flushed before the ACK goes back, so AA means "on Kafka":
+
+- AA: accepted and published;
+- AE: parsed, but a required field is missing or invalid (e.g. PID-18 fails its check digit);
+- AR: rejected: not HL7, or an unsupported message type.
+
+AE and AR messages also go to `dead-letters` (stage hl7_adapter). When Kafka cannot take a message
+the connection is closed without an ACK, so the sender resends it. Listens on 127.0.0.1 unless told
+otherwise; logs carry counts only (never message contents, names or account numbers). SIGTERM or
+SIGINT stop it cleanly.
+"""
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+
+from kafka.errors import KafkaError
+
+from producers.hl7.parse import Header, MessageError, header, parse_message, visit_events
+from producers.hl7.records import dead_letter, outgoing
+from schemas import topics as T
+
+START, END = b"\x0b", b"\x1c\r"
+MAX_FRAME = 8 * 1024 * 1024
+
+
+class FrameError(ValueError):
+    pass
+
+
+def frame(payload: bytes) -> bytes:
+    return START + payload + END
+
+
+class Deframer:
+    """Collects bytes from a stream and yields complete MLLP frames' payloads. Bytes outside a
+    frame (line noise, a stray newline between frames) are skipped."""
+
+    def __init__(self, max_frame: int = MAX_FRAME) -> None:
+        self.buf = bytearray()
+        self.max_frame = max_frame
+
+    def feed(self, data: bytes) -> list[bytes]:
+        self.buf += data
+        out = []
+        while True:
+            start = self.buf.find(START)
+            if start < 0:
+                self.buf.clear()
+                break
+            end = self.buf.find(END, start + 1)
+            if end < 0:
+                del self.buf[:start]
+                if len(self.buf) > self.max_frame:
+                    raise FrameError(f"frame longer than {self.max_frame} bytes")
+                break
+            out.append(bytes(self.buf[start + 1:end]))
+            del self.buf[:end + len(END)]
+        return out
+
+
+def escape(text: str) -> str:
+    """HL7 escapes for text placed in a field (default delimiters)."""
+    return (text.replace("\\", "\\E\\").replace("|", "\\F\\").replace("^", "\\S\\")
+            .replace("~", "\\R\\").replace("&", "\\T\\").replace("\r", " ").replace("\n", " "))
+
+
+def build_ack(code: str, h: Header | None, text: str = "", now: datetime | None = None) -> str:
+    """ACK for a message: MSA-1 the code, MSA-2 its control id, MSA-3 the reason (AE/AR)."""
+    now = now or datetime.now(UTC)
+    h = h or Header("", "", "", "", "", "")
+    msh = ["MSH", "^~\\&", "RCM", "RCM", escape(h.application), escape(h.facility),
+           now.strftime("%Y%m%d%H%M%S"), "", f"ACK^{escape(h.trigger)}^ACK",
+           uuid.uuid4().hex[:20], "P", escape(h.version) or "2.5"]
+    msa = ["MSA", code, escape(h.control_id)] + ([escape(text)] if text else [])
+    return "\r".join(["|".join(msh), "|".join(msa)]) + "\r"
+
+
+class Publisher:
+    """kafka-python producer (acks=all, idempotent); `send` returns once the broker has it all."""
+
+    def __init__(self, bootstrap: str, producer=None) -> None:
+        if producer is None:
+            from producers.publish import make_producer
+            producer = make_producer(bootstrap)
+        self.producer = producer
+
+    def send(self, records) -> None:
+        futures = [self.producer.send(r.topic.name, key=r.key, value=r.value) for r in records]
+        self.producer.flush()
+        for f in futures:
+            f.get(timeout=30)  # raises the delivery error, if any
+
+    def close(self) -> None:
+        self.producer.close()
+
+
+def handle_message(payload: bytes, publisher, counts: Counter) -> bytes:
+    """Parse, publish, and return the ACK to send. Raises when Kafka did not take the records."""
+    counts["messages"] += 1
+    h = None
+    try:
+        h = header(parse_message(payload))
+        events = visit_events(payload, datetime.now(UTC))
+    except MessageError as err:
+        where = f"mllp message {counts['messages']}"
+        publisher.send([outgoing(T.DEAD_LETTERS, dead_letter(payload, err, where))])
+        counts[err.ack] += 1
+        return build_ack(err.ack, h, f"{err.segment}: {err.reason}").encode()
+    publisher.send([outgoing(T.VISIT_EVENTS, ev) for ev in events])
+    counts["AA"] += 1
+    return build_ack("AA", h).encode()
+
+
+async def serve_connection(reader, writer, publisher, counts: Counter) -> None:
+    loop = asyncio.get_running_loop()
+    deframer = Deframer()
+    try:
+        while data := await reader.read(65536):
+            for payload in deframer.feed(data):
+                ack = await loop.run_in_executor(None, handle_message, payload, publisher, counts)
+                writer.write(frame(ack))
+                await writer.drain()
+    except FrameError:
+        counts["oversized"] += 1
+    except (ConnectionError, asyncio.IncompleteReadError):
+        pass
+    except (KafkaError, OSError) as exc:  # Kafka unavailable: no ACK, the sender resends
+        counts["unpublished"] += 1
+        print(f"mllp: a message was not published ({type(exc).__name__}); connection closed "
+              "without ACK", file=sys.stderr, flush=True)
+    finally:
+        writer.close()
+
+
+async def listen(host: str, port: int, publisher, stop: asyncio.Event,
+                 counts: Counter | None = None) -> Counter:
+    counts = counts if counts is not None else Counter()
+    server = await asyncio.start_server(
+        lambda r, w: serve_connection(r, w, publisher, counts), host, port)
+    bound = server.sockets[0].getsockname()
+    print(f"mllp: listening on {bound[0]}:{bound[1]}", file=sys.stderr, flush=True)
+    async with server:
+        await stop.wait()
+    return counts
+
+
+def add_arguments(parser, name: str) -> None:
+    sub = parser.add_subparsers(dest="protocol", required=True, metavar="PROTOCOL")
+    p = sub.add_parser("mllp", help="HL7 v2 over MLLP (ADT A01/A03/A04/A08/A11, DFT^P03)")
+    p.add_argument("--port", type=int, default=2575, help="TCP port (default 2575)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+
+
+def cmd_listen(args) -> int:
+    from infra.settings import load
+
+    publisher = Publisher(load().bootstrap)
+
+    async def main() -> Counter:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        return await listen(args.host, args.port, publisher, stop)
+
+    try:
+        counts = asyncio.run(main())
+    finally:
+        publisher.close()
+    print("mllp: stopped; " + ", ".join(f"{k} {counts[k]}" for k in
+                                        ("messages", "AA", "AE", "AR", "unpublished")),
+          file=sys.stderr, flush=True)
+    return 0

@@ -1,0 +1,133 @@
+"""X12 277CA (005010X214) -> ClaimStatusReported, one per claim (2200D loop).
+
+The claim is named by TRN02 in its 2200D loop (the patient control number we sent in CLM01: our
+claim id). Every claim-level STC composite (STC01, STC10, STC11) is kept in order; STC04 is the
+claim's total charge, REF*1K the payer's claim number, DTP*472 the service dates. Service-line
+(2220D) statuses are not reported separately: the claim-level status decides.
+
+Accepted or rejected, from the claim status categories (this project's mapping):
+  accepted  A0 forwarded by the clearinghouse, A1 received, A2 accepted into adjudication,
+            A5 accepted as split claims
+  rejected  A3 returned as unprocessable, A4 not found, A6 missing information,
+            A7 invalid information, A8 relational field in error
+A claim is accepted when one of its categories is an accepting one and none rejects it; any other
+category alone (E*, P*, ...) states no acceptance and counts as not accepted.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from producers.x12.tokens import Segment, Transaction, amount_cents, at_midnight, ccyymmdd
+
+ACCEPTED = frozenset({"A0", "A1", "A2", "A5"})
+REJECTED = frozenset({"A3", "A4", "A6", "A7", "A8"})
+
+
+def is_accepted(categories: list[str]) -> bool:
+    cats = {c.upper() for c in categories}
+    return bool(cats & ACCEPTED) and not cats & REJECTED
+
+
+def _dates(tx: Transaction, seg: Segment) -> tuple[date, date]:
+    fmt, text = seg.el(2).strip(), seg.el(3).strip()
+    if fmt == "RD8" and "-" in text:
+        start, end = text.split("-", 1)
+        return ccyymmdd(tx, seg, start), ccyymmdd(tx, seg, end)
+    if fmt in ("D8", ""):
+        d = ccyymmdd(tx, seg, text)
+        return d, d
+    raise tx.error(seg, f"DTP02 {fmt!r} is not a date format this adapter reads (D8, RD8)")
+
+
+class _Acks:
+    def __init__(self, tx: Transaction, emitted_at: datetime):
+        self.tx, self.emitted_at = tx, emitted_at
+        self.level = ""
+        self.payer_id = ""
+        self.file_date: date | None = None
+        self.claims: list[dict] = []
+        self.claim: dict | None = None
+        self.in_line = False
+
+    def read(self) -> list[dict]:
+        for seg in self.tx.segments[1:-1]:
+            handler = getattr(self, f"_{seg.id.lower()}", None)
+            if handler is not None:
+                handler(seg)
+        return self.finish()
+
+    def _bht(self, seg: Segment) -> None:
+        if seg.el(4).strip():
+            self.file_date = ccyymmdd(self.tx, seg, seg.el(4).strip())
+
+    def _hl(self, seg: Segment) -> None:
+        self.level, self.claim, self.in_line = seg.el(3).strip(), None, False
+
+    def _nm1(self, seg: Segment) -> None:
+        if self.level == "20" and not self.payer_id:
+            self.payer_id = seg.el(9).strip() or seg.el(3).strip()
+
+    def _trn(self, seg: Segment) -> None:
+        if self.level != "PT":
+            return
+        claim_id = seg.el(2).strip()
+        if not claim_id:
+            raise self.tx.error(seg, "TRN02 (patient control number: our claim id) is missing")
+        self.in_line = False
+        self.claim = {"claim_id": claim_id, "statuses": [], "total_charge_cents": None,
+                      "payer_claim_control_number": None, "service_start": None,
+                      "service_end": None, "status_date": None, "segment": seg}
+        self.claims.append(self.claim)
+
+    def _stc(self, seg: Segment) -> None:
+        if self.claim is None or self.in_line:
+            return  # information source / receiver / provider / line statuses
+        for i in (1, 10, 11):
+            if not seg.el(i).strip():
+                continue
+            parts = seg.components(i) + ["", "", ""]
+            if not parts[0].strip() or not parts[1].strip():
+                raise self.tx.error(seg, f"STC{i:02d} {seg.el(i)!r} needs a status category and "
+                                         "a status code")
+            self.claim["statuses"].append({"category": parts[0].strip(), "code": parts[1].strip(),
+                                           "entity": parts[2].strip() or None})
+        if seg.el(2).strip() and self.claim["status_date"] is None:
+            self.claim["status_date"] = ccyymmdd(self.tx, seg, seg.el(2).strip())
+        charge = amount_cents(self.tx, seg, 4, required=False)
+        if charge is not None and self.claim["total_charge_cents"] is None:
+            self.claim["total_charge_cents"] = charge
+
+    def _ref(self, seg: Segment) -> None:
+        if self.claim is not None and not self.in_line and seg.el(1) == "1K":
+            self.claim["payer_claim_control_number"] = seg.el(2).strip() or None
+
+    def _dtp(self, seg: Segment) -> None:
+        if self.claim is not None and not self.in_line and seg.el(1) == "472":
+            self.claim["service_start"], self.claim["service_end"] = _dates(self.tx, seg)
+
+    def _svc(self, seg: Segment) -> None:
+        self.in_line = True
+
+    def finish(self) -> list[dict]:
+        tx = self.tx
+        sender, interchange = tx.isa.el(6).strip(), tx.isa.el(13).strip()
+        out = []
+        for n, c in enumerate(self.claims, 1):
+            seg = c.pop("segment")
+            if not c["statuses"]:
+                raise tx.error(seg, f"claim {n} (TRN02) has no STC claim status")
+            when = c.pop("status_date") or self.file_date
+            if when is None:
+                raise tx.error(seg, "no status date (STC02) and no file date (BHT04)")
+            out.append({
+                "event_id": f"x277:{sender}:{interchange}:{tx.control}:{n}:{c['claim_id']}",
+                "occurred_at": at_midnight(when), "emitted_at": self.emitted_at,
+                "payer_id": self.payer_id,
+                "accepted": is_accepted([s["category"] for s in c["statuses"]]), **c,
+            })
+        return out
+
+
+def claim_statuses(tx: Transaction, emitted_at: datetime) -> list[dict]:
+    """The ClaimStatusReported dicts of one 277CA transaction; raises X12Error on a problem."""
+    return _Acks(tx, emitted_at).read()

@@ -1,0 +1,152 @@
+"""`rcm produce x12 FILE... [--dry-run]`: X12 835 remittances and 277CA acknowledgements in.
+
+Each file is split into transaction sets; ST01 (and GS08) pick the parser: 835 -> RemittanceReceived
+on `remittances-unmatched` (key: claim id; the processor finds the account), 277 -> ClaimStatusReported
+on `claim-status`. A transaction with a problem is not published: its error names the file, the
+segment number and id and the reason, and a DeadLetter (stage x12_adapter, the raw transaction as
+payload) goes to `dead-letters`; the file's other transactions still go through. Envelope errors
+(GS/GE, ISA/IEA) dead-letter the whole file's text but do not hold back complete transactions.
+The exit status is 1 when anything was bad. Logs and errors carry no patient data beyond ids.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from producers.x12 import ack277, remit835
+from producers.x12.tokens import Parsed, Transaction, X12Error, read
+from schemas import codec
+from schemas import topics as T
+
+STAGE = "x12_adapter"
+_SETS = {"835": (T.REMITTANCES_UNMATCHED, "005010X221"), "277": (T.CLAIM_STATUS, "005010X214")}
+
+
+@dataclass(frozen=True)
+class Record:
+    """What producers.publish.publish sends: topic, key, encoded value."""
+
+    topic: T.Topic
+    key: bytes
+    value: bytes
+    stamp_at: int | None = None
+    bad: str | None = None
+
+
+@dataclass
+class Result:
+    records: list[Record] = field(default_factory=list)
+    errors: list[X12Error] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def count(self, what: str, n: int = 1) -> None:
+        self.counts[what] = self.counts.get(what, 0) + n
+
+
+def _record(topic: T.Topic, rec: dict) -> Record:
+    return Record(topic, codec.key_of(topic, rec), codec.encode(topic.value_schema, rec))
+
+
+def _dead_letter(source: T.Topic, err: X12Error, payload: bytes, now: datetime) -> Record:
+    digest = hashlib.sha256(payload).hexdigest()[:16]
+    return _record(T.DEAD_LETTERS, {
+        # Stable for the same bytes: re-sending a bad file adds no second row in dead_letters.
+        "event_id": f"{source.name}:x12:{digest}:{err.number}:{STAGE}",
+        "source_topic": source.name, "source_partition": -1, "source_offset": err.number,
+        "stage": STAGE, "error": "INVALID", "reason": str(err), "key": None,
+        "payload": payload, "dead_lettered_at": now,
+    })
+
+
+def _topic_for(tx: Transaction) -> T.Topic | None:
+    entry = _SETS.get(tx.set_id)
+    return entry[0] if entry else None
+
+
+def convert(data: bytes | str, file: str, now: datetime | None = None) -> Result:
+    """Parse one file into the records to publish (good events and dead letters)."""
+    now = now or datetime.now(UTC)
+    parsed: Parsed = read(data, file)
+    out = Result()
+    for tx in parsed.transactions:
+        topic = _topic_for(tx)
+        err = tx.errors[0] if tx.errors else None
+        if err is None and topic is None:
+            err = tx.error(tx.segments[0], f"transaction set {tx.set_id!r} is not one this adapter "
+                                           "reads (835, 277CA)")
+        if err is None and not tx.version.startswith(_SETS[tx.set_id][1]):
+            err = tx.error(tx.segments[0], f"version {tx.version!r} is not "
+                                           f"{_SETS[tx.set_id][1]} (5010)")
+        if err is None:
+            try:
+                recs = (remit835.remittances(tx, now) if tx.set_id == "835"
+                        else ack277.claim_statuses(tx, now))
+            except X12Error as exc:
+                err = exc
+        if err is not None:
+            out.errors.append(err)
+            out.records.append(_dead_letter(topic or T.REMITTANCES_UNMATCHED, err, tx.payload(), now))
+            out.count("bad transactions")
+            continue
+        out.count(f"{tx.set_id} transactions")
+        out.count(topic.name, len(recs))
+        out.records.extend(_record(topic, r) for r in recs)
+    for err in parsed.errors:
+        out.errors.append(err)
+        topic = (_topic_for(parsed.transactions[0]) if parsed.transactions else None)
+        out.records.append(_dead_letter(topic or T.REMITTANCES_UNMATCHED, err, parsed.payload, now))
+        out.count("envelope errors")
+    return out
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("files", nargs="+", metavar="FILE", help="X12 835 or 277CA files")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the events as JSON lines instead of publishing")
+
+
+def _jsonable(value):
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    raise TypeError(type(value).__name__)
+
+
+def cmd_produce(args) -> int:
+    records: list[Record] = []
+    bad = 0
+    for name in args.files:
+        path = Path(name)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            print(f"{name}: cannot read: {exc.strerror}", file=sys.stderr)
+            bad += 1
+            continue
+        result = convert(data, path.name)
+        for err in result.errors:
+            print(f"error: {err}", file=sys.stderr)
+        bad += len(result.errors)
+        summary = ", ".join(f"{n} {what}" for what, n in sorted(result.counts.items()))
+        print(f"{path.name}: {summary or 'nothing'}", file=sys.stderr)
+        records += result.records
+    if args.dry_run:
+        try:
+            for rec in records:
+                value = codec.decode_for(rec.topic, rec.value)
+                sys.stdout.write(json.dumps({"topic": rec.topic.name, "value": value},
+                                            default=_jsonable) + "\n")
+        except BrokenPipeError:
+            sys.stdout = open("/dev/null", "w")  # noqa: SIM115 - keeps the exit flush quiet
+    elif records:
+        from infra.settings import load
+        from producers.publish import publish
+
+        stats = publish(records, load().bootstrap)
+        print(f"published {stats['sent']:,} records: {stats['by_topic']}", file=sys.stderr)
+    return 1 if bad else 0
