@@ -17,6 +17,7 @@ SOURCES: dict[str, tuple[str, str]] = {
                                     "(read from PostgreSQL)")),
     "hl7": ("producers.hl7.cli", "HL7 v2 ADT/DFT files"),
     "fhir": ("producers.fhir.cli", "FHIR R4 bundles: Encounter, Claim, ClaimResponse, ExplanationOfBenefit"),
+    "x12": ("producers.x12.cli", "X12 835 remittances and 277CA acknowledgements"),
 }
 
 
