@@ -206,3 +206,26 @@ def synthetic_bundles(events: int = 200, seed: int = 7, start: date = date(2026,
         resources = encounter_resources(enc) + ([claim_response(rem)] if rem else [])
         out.append((enc, rem, bundle(resources, f"bundle-{enc['encounter_id']}")))
     return out
+
+
+def main(argv=None) -> int:
+    """python -m producers.fhir.samples DIR [--events N] [--seed S]: one Bundle file per encounter."""
+    import argparse
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(prog="python -m producers.fhir.samples", description=main.__doc__)
+    parser.add_argument("dir")
+    parser.add_argument("--events", type=int, default=200, help="synthetic records to draw from")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    out = Path(args.dir)
+    out.mkdir(parents=True, exist_ok=True)
+    made = synthetic_bundles(args.events, args.seed)
+    for enc, _, doc in made:
+        (out / f"bundle-{enc['encounter_id']}.json").write_text(dumps(doc, indent=1))
+    print(f"{len(made)} bundles written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
