@@ -3,7 +3,8 @@ NDJSON (.ndjson/.jsonl, or JSON with one resource per line) gives one per non-bl
 
 Numbers are read as Decimal, so money never passes through a float. An entry that is not JSON or
 not a resource keeps its raw bytes and a precise error; the other entries of the file still count.
-A truncated or malformed JSON file (not NDJSON) is one bad entry: the whole file, its first error.
+A Bundle cut short (or broken part-way) keeps the entries before the damage; from there on the
+file is one bad entry. Any other malformed JSON file is one bad entry: the whole file.
 """
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ def read_bytes(data: bytes, name: str, ndjson: bool = False) -> list[Entry]:
             doc = _loads(text)
         except json.JSONDecodeError as exc:
             if exc.msg != "Extra data":  # anything else is a broken (e.g. truncated) JSON file
-                return [Entry(name, "file", -1, data, error=_position(exc))]
+                return _salvage(text, name, exc) or [Entry(name, "file", -1, data, error=_position(exc))]
             ndjson = True
         else:
             return _document(doc, data, name)
@@ -90,19 +91,83 @@ def _document(doc, data: bytes, name: str) -> list[Entry]:
         if not isinstance(entries, list):
             return [Entry(name, "Bundle.entry", -1, data, error="Bundle.entry is not a list",
                           error_kind="INVALID")]
-        out = []
-        for i, item in enumerate(entries):
-            payload = json.dumps(item, default=str, separators=(",", ":")).encode()
-            where = f"entry {i}"
-            if not isinstance(item, dict) or not isinstance(item.get("resource"), dict):
-                out.append(Entry(name, where, i, payload, error="entry has no resource",
-                                 error_kind="INVALID"))
-                continue
-            entry = _resource(item["resource"], payload, name, where, i)
-            entry.full_url = item.get("fullUrl")
-            out.append(entry)
-        return out
+        return _entries(entries, name)
     return [_resource(doc, data, name, "resource", 0)]
+
+
+def _entries(items: list, name: str) -> list[Entry]:
+    out = []
+    for i, item in enumerate(items):
+        payload = json.dumps(item, default=str, separators=(",", ":")).encode()
+        where = f"entry {i}"
+        if not isinstance(item, dict) or not isinstance(item.get("resource"), dict):
+            out.append(Entry(name, where, i, payload, error="entry has no resource", error_kind="INVALID"))
+            continue
+        entry = _resource(item["resource"], payload, name, where, i)
+        entry.full_url = item.get("fullUrl")
+        out.append(entry)
+    return out
+
+
+def _entry_array(text: str) -> int | None:
+    """Where the items of a top-level Bundle's "entry" array start, found without parsing the
+    (broken) whole: strings are skipped, depth is counted, keys are read at depth 1."""
+    depth, i, key, value_next, bundle = 0, 0, None, False, False
+    while i < len(text):
+        c = text[i]
+        if c == '"':
+            j = i + 1
+            while j < len(text) and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            if depth == 1:
+                if value_next:
+                    bundle = bundle or (key == "resourceType" and text[i + 1:j] == "Bundle")
+                    value_next = False
+                else:
+                    key = text[i + 1:j]
+            i = j + 1
+            continue
+        if depth == 1 and c == ":":
+            value_next = True
+        elif c in "{[":
+            if depth == 1 and c == "[" and value_next and key == "entry":
+                return i + 1 if bundle else None
+            value_next = value_next and depth != 1
+            depth += 1
+        elif c in "}]":
+            depth -= 1
+        i += 1
+    return None
+
+
+def _salvage(text: str, name: str, exc: json.JSONDecodeError) -> list[Entry] | None:
+    """The complete entries of a Bundle cut short, then one bad entry for the rest."""
+    start = _entry_array(text)
+    if start is None:
+        return None
+    decoder = json.JSONDecoder(parse_float=Decimal)
+    items, pos = [], start
+    while True:
+        while pos < len(text) and text[pos] in " \t\r\n,":
+            pos += 1
+        if pos >= len(text) or text[pos] == "]":
+            break
+        try:
+            item, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError:
+            break
+        items.append(item)
+    if not items:
+        return None
+    out, n = _entries(items, name), len(items)
+    if pos < len(text) and text[pos] != "]":  # cut inside entry n: the rest is the bad entry
+        out.append(Entry(name, f"entry {n}", n, text[pos:].encode(),
+                         error=f"{_position(exc)}; entries 0-{n - 1} were read, from entry {n} on "
+                               "the file is this dead letter"))
+    else:  # every entry is whole; the Bundle breaks after them
+        out.append(Entry(name, "file", -1, text.encode(),
+                         error=f"{_position(exc)} (after its {n} entries, which were read)"))
+    return out
 
 
 def _resource(doc, payload: bytes, name: str, where: str, index: int) -> Entry:

@@ -44,12 +44,34 @@ def test_an_entry_referencing_an_invalid_resource_is_dead_lettered_too():
                                   "which is invalid (b.json: entry 0)")
 
 
-def test_a_truncated_bundle_is_one_malformed_dead_letter_with_its_position():
-    data = bundle_text().encode()[:-40]
-    result = convert(read_bytes(data, "cut.json"), now_ms=0)
-    (dead,) = decoded(result)
-    assert dead["error"] == "MALFORMED" and dead["payload"] == data and dead["source_offset"] == -1
-    assert dead["reason"].startswith("cut.json: file: not JSON at line 1 column ")
+def test_a_truncated_bundle_keeps_its_whole_entries_and_dead_letters_the_rest():
+    text = bundle_text()
+    cut = text[:text.index('"resourceType": "Claim"') + 60]  # inside the Claim, the last entry
+    result = convert(read_bytes(cut.encode(), "cut.json"), now_ms=0)
+    events = decoded(result)
+    assert [e.get("kind") for e in events] == ["DISCHARGE", None]
+    dead = events[-1]
+    assert dead["error"] == "MALFORMED" and dead["source_offset"] == 5
+    assert dead["payload"] == cut[cut.index('{"fullUrl": "urn:rcm:Claim'):].encode()
+    assert dead["reason"].startswith("cut.json: entry 5: not JSON at line 1 column ")
+    assert dead["reason"].endswith("entries 0-4 were read, from entry 5 on the file is this dead letter")
+
+
+def test_a_broken_file_with_no_whole_entry_is_one_malformed_dead_letter():
+    for data in (bundle_text().encode()[:60], b'{"resourceType": "Encounter", "id": "e1", "status": '):
+        result = convert(read_bytes(data, "cut.json"), now_ms=0)
+        (dead,) = decoded(result)
+        assert dead["error"] == "MALFORMED" and dead["payload"] == data and dead["source_offset"] == -1
+        assert dead["reason"].startswith("cut.json: file: not JSON at line 1 column ")
+
+
+def test_a_bundle_broken_after_its_entries_keeps_them_and_reports_the_file():
+    text = bundle_text()
+    broken = text[:-1] + ', "signature": }'
+    result = convert(read_bytes(broken.encode(), "tail.json"), now_ms=0)
+    assert result.events == 2 and result.dead_letters == 1
+    assert result.problems[0].startswith("tail.json: file: not JSON at line 1")
+    assert result.problems[0].endswith("(after its 6 entries, which were read)")
 
 
 def test_ndjson_keeps_its_good_lines_when_one_is_truncated():
