@@ -158,6 +158,13 @@ class Coder:
             return Suggestion(None, 0.0, text, "negated: the statement rules the condition out")
         if ctx.kind in ("history", "status", "family"):
             return self._past(text, ctx, age, sex)
+        if ctx.kind == "uncertain" and ctx.symptom:
+            # "chest pain, r/o MI": the stated symptom is certain and is what is coded
+            stated = self._code_one(ctx.symptom, age, sex)
+            if stated.code:
+                return Suggestion(stated.code, stated.confidence, f"{stated.evidence}; {ctx.cue} -> uncertain",
+                                  f"{stated.reason}; the suspected condition after '{ctx.cue}' is not coded "
+                                  "(outpatient rules: the symptom is)", stated.also)
         if ctx.kind == "active":
             found = pregnancy.read(ctx.condition)
             pregnant = self._pregnancy(found, age, sex) if found else None
@@ -179,9 +186,11 @@ class Coder:
             also = (found[0],) if found else ()
         evidence = explain(expanded, title, ctx.cue, _ROLE.get(ctx.kind, ""))
         if ctx.kind == "uncertain":
-            return Suggestion(code, min(score, UNCERTAIN_CAP), evidence,
+            # Outpatient rules (Section IV.H): the suspected condition is not coded, only a coder
+            # who knows the setting (inpatient codes it as if confirmed) can; so it is named, not given.
+            return Suggestion(None, 0.0, evidence,
                               f"uncertain diagnosis: outpatient rules code the symptoms, not the "
-                              f"suspected condition (suggest {code} '{title}')", also)
+                              f"suspected condition (suggest {code} '{title}')", ())
         if episode == "assumed":
             return Suggestion(code, min(round(score, 4), UNSTATED_EPISODE_CAP), evidence,
                               f"episode of care not stated: initial encounter assumed for {code} "

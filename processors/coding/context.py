@@ -37,10 +37,17 @@ _HISTORY_HEAD = re.compile(
 _MID = re.compile(r"[,;]?\s+\b(s/p|status post|h/o|history of|hx of)\b\s*")
 _UNCERTAIN = re.compile(
     r"\b(rule out|r/o|suspected|suspect|possible|possibly|probable|probably|likely|questionable|"
-    r"presumed|cannot exclude|concern for|versus|vs)\b|^\s*\?|\?\s*$")
+    r"presumed|cannot exclude|concern for|concerning for|suspicious for|worrisome for|c/f|versus|vs)\b"
+    r"|^\s*\?|\?\s*$|(?<=[\s,;])\?(?=\s*\w)")
 UNCERTAINTY_WORDS = re.compile(
     r"\b(rule out|r/o|suspected|suspect|possible|possibly|probable|probably|likely|questionable|"
-    r"presumed|cannot exclude|concern for)\b|\?")
+    r"presumed|cannot exclude|concern for|concerning for|suspicious for|worrisome for|c/f)\b|\?")
+
+
+_VERSUS = re.compile(r"\b(?:versus|vs)\b|\bor\b")
+# "cough concerning for pneumonia", "fever, likely viral": what joins the symptom to the suspicion
+_SYMPTOM_TAIL = re.compile(r"(?:[,;:-]|\s)*(?:\b(?:with|and|w/|c/w|consistent with|concerning for|"
+                           r"suggestive of|suspicious for|due to|2/2|from|most|more|less)\b(?:[,;:-]|\s)*)*$")
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,7 @@ class Context:
     cue: str = ""  # the words that set the kind
     extra: str = ""  # "CAD s/p CABG": the trailing "CABG", a status beside the active condition
     dropped: str = ""  # "chest pain, denies SOB": the negated rest, not coded
+    symptom: str = ""  # "chest pain, r/o MI": the stated symptom before the uncertain diagnosis
 
 
 def read_context(text: str) -> Context:
@@ -72,5 +80,10 @@ def read_context(text: str) -> Context:
         lowered, dropped = lowered[:tail.start()], tail.group(0).strip(" ,;")
     found = _UNCERTAIN.search(lowered)
     if found:
-        return Context("uncertain", UNCERTAINTY_WORDS.sub(" ", lowered), found.group(0).strip(), "", dropped)
+        symptom = ""
+        trailing = found.group(0).strip() == "?" and not lowered[found.end():].strip()
+        if found.group(0).strip() not in ("versus", "vs") and not trailing and not _VERSUS.search(lowered):
+            symptom = _SYMPTOM_TAIL.sub("", lowered[:found.start()]).strip(" ,;:-")
+        return Context("uncertain", UNCERTAINTY_WORDS.sub(" ", lowered), found.group(0).strip(), "", dropped,
+                       symptom)
     return Context("active", lowered, "", "", dropped)

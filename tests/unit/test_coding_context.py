@@ -71,7 +71,22 @@ def test_status_beside_an_active_condition_is_suggested_alongside(coder):
                                   "?pneumonia", "concern for pneumonia"])
 def test_uncertain_condition_is_suggested_for_review_not_coded(coder, text):
     s = coder.code(text, 40, "F")
-    assert s.code == "J18.9" and s.confidence <= 0.5 and s.reason.startswith("uncertain")
+    assert s.code is None and s.confidence == 0.0 and s.reason.startswith("uncertain") and "J18.9" in s.reason
+
+
+@pytest.mark.parametrize("text, code", [
+    ("chest pain, r/o MI", "R07.9"), ("cough, suspected pneumonia", "R05.9"), ("SOB, r/o PE", "R06.02"),
+    ("RLQ pain, r/o appendicitis", "R10.31"), ("fever, likely viral", "R50.9"),
+    ("cough concerning for pneumonia", "R05.9"), ("headache, ? migraine", "R51.9"),
+])
+def test_a_stated_symptom_is_coded_and_the_suspected_condition_is_not(coder, text, code):
+    s = coder.code(text, 40, "F")
+    assert s.code == code and s.also == () and s.confidence >= 0.8
+
+
+@pytest.mark.parametrize("text", ["bronchitis vs pneumonia", "pneumonia?", "likely viral URI"])
+def test_comparative_or_wholly_uncertain_statements_code_nothing(coder, text):
+    assert coder.code(text, 40, "F").code is None
 
 
 @pytest.mark.parametrize("text, code", [
