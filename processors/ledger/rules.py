@@ -13,6 +13,7 @@ from processors.denials.rules import CONTRACTUAL, DENIAL, PATIENT, classify_adju
 from schemas.accounts import is_valid_account_id
 
 SELF_PAY = "SELF_PAY"
+REVERSAL = "22"  # 835 CLP02: the payer reverses an earlier claim payment
 _ADJUSTMENT_KIND = {
     CONTRACTUAL: "CONTRACTUAL_ADJUSTMENT",
     PATIENT: "TRANSFER_TO_PATIENT",
@@ -25,22 +26,41 @@ def _account_reasons(account_id: str) -> list[str]:
 
 
 def validate_remittance(r: dict) -> list[str]:
-    """Reasons the remittance cannot be posted; empty when it balances."""
+    """Reasons the remittance cannot be posted; empty when it balances.
+
+    A reversal (claim status 22: the payer takes back an earlier payment) carries the original's
+    amounts negated, so its charges and payments must not be positive instead of not negative.
+    The claim balances as an 835 does: total paid = line payments - claim-level adjustments, or,
+    for a claim paid as a whole (no service lines), charge = paid + claim-level adjustments."""
     reasons = _account_reasons(r["account_id"])
+    reversal = r["claim_status"] == REVERSAL
     for ln in r["lines"]:
         n, charge, paid = ln["line"], ln["charge_cents"], ln["paid_cents"]
         adjusted = sum(a["amount_cents"] for a in ln["adjustments"])
         if ln["units"] <= 0:
             reasons.append(f"line {n}: units {ln['units']} is not positive")
-        if charge < 0:
-            reasons.append(f"line {n}: negative charge {charge}")
-        if paid < 0:
-            reasons.append(f"line {n}: negative paid {paid}")
+        if reversal:
+            if charge > 0 or paid > 0:
+                reasons.append(f"line {n}: a reversal (claim status 22) with positive amounts")
+        else:
+            if charge < 0:
+                reasons.append(f"line {n}: negative charge {charge}")
+            if paid < 0:
+                reasons.append(f"line {n}: negative paid {paid}")
         if charge != paid + adjusted:
             reasons.append(f"line {n}: charge {charge} != paid {paid} + adjustments {adjusted}")
-    line_paid = sum(ln["paid_cents"] for ln in r["lines"])
-    if r["total_paid_cents"] != line_paid:
-        reasons.append(f"claim: total paid {r['total_paid_cents']} != sum of line paid {line_paid}")
+    claim_adjusted = sum(a["amount_cents"] for a in r["claim_adjustments"])
+    if r["lines"]:
+        line_paid = sum(ln["paid_cents"] for ln in r["lines"])
+        if r["total_paid_cents"] != line_paid - claim_adjusted:
+            reasons.append(f"claim: total paid {r['total_paid_cents']} != sum of line paid "
+                           f"{line_paid}" + (f" - claim adjustments {claim_adjusted}"
+                                             if claim_adjusted else ""))
+    elif r["total_charge_cents"] != r["total_paid_cents"] + claim_adjusted:
+        reasons.append(f"claim: charge {r['total_charge_cents']} != paid {r['total_paid_cents']}"
+                       f" + claim adjustments {claim_adjusted} (no service lines)")
+    if reversal and r["total_paid_cents"] > 0:
+        reasons.append("claim: a reversal (claim status 22) with a positive payment")
     return reasons
 
 
@@ -83,13 +103,23 @@ def entries_for_encounter(enc: dict) -> list[dict]:
 
 
 def entries_for_remittance(r: dict) -> list[dict]:
-    """Payer payment per line, then each non-denial adjustment; claim-level adjustments use line 0."""
+    """Payer payment per line, then each non-denial adjustment; claim-level adjustments use line 0.
+
+    The claim's payment is its total: what claim-level adjustments take off the line payments (or
+    the whole payment of a claim without service lines) posts as a claim-level payment, `paid:0`.
+    A reversal (claim status 22) posts the same entries with the signs its amounts carry, so the
+    payment and adjustments it takes back reopen the balance; its payments say REVERSAL."""
+    reason = "REVERSAL" if r["claim_status"] == REVERSAL else None
     entries = []
     for ln in r["lines"]:
         if ln["paid_cents"]:
             entries.append(_entry(r, f"paid:{ln['line']}", "PAYER_PAYMENT", -ln["paid_cents"], 0,
-                                  r["claim_id"], r["payer_id"]))
+                                  r["claim_id"], r["payer_id"], reason))
         entries += _adjustment_entries(r, ln["line"], ln["adjustments"])
+    unassigned = r["total_paid_cents"] - sum(ln["paid_cents"] for ln in r["lines"])
+    if unassigned and (not r["lines"] or r["claim_adjustments"]):
+        entries.append(_entry(r, "paid:0", "PAYER_PAYMENT", -unassigned, 0, r["claim_id"],
+                              r["payer_id"], reason))
     entries += _adjustment_entries(r, 0, r["claim_adjustments"])
     return entries
 
