@@ -54,3 +54,21 @@ def test_generated_bundles_give_back_the_synthetic_encounters_and_remittances(bu
         # FHIR has no CLP02: a claim with nothing paid and nothing owed by the patient is denied (4)
         nothing = rem["total_paid_cents"] == 0 and rem["patient_responsibility_cents"] == 0
         assert got["claim_status"] == ("4" if nothing and rem["lines"] else rem["claim_status"])
+
+
+def test_the_visit_processor_assembles_the_synthetic_encounter_from_the_fhir_events(bundles):
+    from processors.visits.rules import DictStore, assemble
+
+    for enc, _, bundle in bundles[:120]:
+        result = convert(read_bytes(samples.dumps(bundle).encode(), "b.json"), now_ms=0)
+        store, built = DictStore(), []
+        for rec in result.records:
+            if rec.topic.name == "visit-events":
+                outcome = assemble(codec.decode_for(rec.topic, rec.value), store)
+                assert outcome.problem is None
+                built += outcome.encounters
+        (got,) = built
+        assert got["encounter_id"] == enc["encounter_id"]
+        for key in (*SAME, "charges"):
+            expected = enc.get(key)
+            assert got[key] == ([] if expected is None and key == "procedures_pcs" else expected), key
