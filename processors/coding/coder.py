@@ -271,7 +271,7 @@ class Coder:
     def _past(self, text: str, ctx: Context, age: int | None, sex: str) -> Suggestion:
         """A past condition, a family member's, or a procedure's status: never the active code."""
         role = _ROLE[ctx.kind]
-        if ctx.kind == "status":
+        if ctx.kind in ("status", "history"):  # "s/p CABG", "hx of appendectomy": the procedure's status
             found = history.status_code(expand(ctx.condition))
             if found:
                 code, words = found

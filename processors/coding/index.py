@@ -18,7 +18,7 @@ from processors.coding.normalise import NEGATORS, STOPWORDS, Tokens, apply_synon
 
 # Words whose absence in a statement means the default applies, so they cost nothing if missing.
 DEFAULT_WORDS = frozenset(stem(w) for w in (
-    "primary", "essential", "closed", "unspecified", "routine", "unidentified", "displaced"))
+    "primary", "essential", "closed", "unspecified", "routine", "unidentified", "displaced", "uncomplicated"))
 # Sites a title names after "unspecified" that the statement must still name (the side is what is
 # unspecified); an organ the condition already implies ("otitis media, unspecified ear") is not one.
 _NAMED_SITES = frozenset((

@@ -93,6 +93,12 @@ _PHRASINGS: tuple[tuple[re.Pattern[str], object], ...] = tuple((re.compile(p), r
     (r"\baaa\b", " abdominal aortic aneurysm "),
     (r"\bgout (?:flare|attack|exacerbation)\b|\bacute gout\b|\bgouty arthritis\b", " gout "),
     (r"\bosteopenia\b", " other specified disorders of bone density and structure "),
+    # Smoker: see Dependence, drug, nicotine (cigarettes when written, or counted in packs)
+    ((r"\b(?:cigarette smoker|smokes cigarettes|smoking cigarettes|\d+(?:\.\d+)? ?(?:ppd|packs? (?:per|a) day)(?: smoker)?)\b"
+     r"|\b(?:current|active|daily|heavy) (?:smoker|smoking)\b(?=.*\b(?:cigarettes?|ppd|pack)\b)"),
+     " nicotine dependence cigarettes "),
+    (r"^\s*(?:current |active |daily |heavy )?(?:smoker|smokes|smoking)\s*$", " nicotine dependence "),
+    (r"\b(?:marijuana|thc|cannabis)\b", " cannabis "),
 ))
 # Defaults the alphabetic index applies when a detail is not written (words added to the statement).
 _DEFAULTS: tuple[tuple[re.Pattern[str], re.Pattern[str], str, str], ...] = tuple(

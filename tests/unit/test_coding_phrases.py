@@ -174,3 +174,18 @@ def test_lists_code_each_condition(coder, text, expected):
 
 def test_a_list_with_a_part_that_cannot_be_coded_is_coded_as_one_statement(coder):
     assert coder.code("HTN; stable", 60, "F").code == "I10"
+
+
+@pytest.mark.parametrize("text, code", [
+    ("current smoker", "F17.200"), ("1 ppd smoker", "F17.210"), ("nicotine dependence, cigarettes", "F17.210"),
+    ("alcohol abuse", "F10.10"), ("alcohol dependence", "F10.20"), ("opioid dependence", "F11.20"),
+    ("marijuana use", "F12.90"), ("cocaine use", "F14.90"),
+])
+def test_substance_use_is_uncomplicated_unless_remission_is_written(coder, text, code):
+    s = coder.code(text, 40, "M")
+    assert s.code == code and s.confidence >= THRESHOLD, (s.code, s.confidence)
+
+
+@pytest.mark.parametrize("text, code", [("hx of appendectomy", "Z90.49"), ("h/o CABG", "Z95.1")])
+def test_history_of_a_procedure_is_its_status(coder, text, code):
+    assert coder.code(text, 60, "F").code == code
