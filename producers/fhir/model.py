@@ -43,6 +43,7 @@ class Index:
     def __init__(self, entries: list[Entry]):
         self.by_key: dict[str, Entry] = {}
         self.entries = entries
+        self._reverse: dict[tuple[str, str], dict] = {}
         for e in entries:
             if e.raw is None:
                 continue
@@ -73,22 +74,34 @@ class Index:
 
     def by_identifier(self, resource_type: str, value: str):
         """The valid resource of a type carrying an identifier with this value, if any."""
-        for e in self.entries:
-            if e.model is not None and e.resource_type == resource_type and \
-                    any(i.value == value for i in e.model.identifier or []):
-                return e.model
-        return None
+        key = (resource_type, "identifier")
+        if key not in self._reverse:
+            found: dict[str, list] = {}
+            for e in self._valid(resource_type):
+                for i in e.model.identifier or []:
+                    if i.value:
+                        found.setdefault(i.value, []).append(e.model)
+            self._reverse[key] = found
+        hits = self._reverse[key].get(value)
+        return hits[0] if hits else None
 
     def referring(self, resource_type: str, field: str, target_keys: set[str]) -> list:
-        """Valid resources of a type whose `field` Reference points at one of target_keys."""
-        out = []
-        for e in self.entries:
-            if e.model is None or e.resource_type != resource_type:
-                continue
-            ref = getattr(getattr(e.model, field, None), "reference", None)
-            if ref and (ref in target_keys or "/".join(ref.split("/")[-2:]) in target_keys):
-                out.append(e.model)
-        return out
+        """Valid resources of a type whose `field` Reference points at one of target_keys, in
+        input order (a reverse index built once per type and field: exports can be large)."""
+        key = (resource_type, field)
+        if key not in self._reverse:
+            found: dict[str, list] = {}
+            for n, e in enumerate(self._valid(resource_type)):
+                ref = getattr(getattr(e.model, field, None), "reference", None)
+                if ref:
+                    for k in {ref, "/".join(ref.split("/_history/")[0].split("/")[-2:])}:
+                        found.setdefault(k, []).append((n, e.model))
+            self._reverse[key] = found
+        hits = {n: m for k in target_keys for n, m in self._reverse[key].get(k, [])}
+        return [hits[n] for n in sorted(hits)]
+
+    def _valid(self, resource_type: str) -> list[Entry]:
+        return [e for e in self.entries if e.model is not None and e.resource_type == resource_type]
 
 
 def keys_of(entry_or_model, full_url: str | None = None) -> set[str]:

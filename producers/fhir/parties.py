@@ -88,7 +88,11 @@ def payer(coverage, index) -> dict:
     if coverage is None:
         return {}
     payor = (coverage.payor or [None])[0]
-    kind = (getattr(payor, "reference", None) or "").split("/")[0] or getattr(payor, "type", None)
+    if payor is None:
+        raise MappingError("Coverage has no payor")
+    target = index.resolve(payor) if payor.reference else None
+    kind = target.get_resource_type() if target is not None else \
+        ((payor.reference or "").split("/")[-2:-1] or [payor.type])[0]
     if kind in SELF_PAYORS:
         return {"payer_id": "SELFPAY", "plan_type": "SELF_PAY"}
     payer_id = _identifier_of(payor, index, ("Organization",))
