@@ -157,3 +157,24 @@ def test_a_participant_npi_failing_its_check_digit_is_an_error():
     by_type(res, "Encounter")["participant"][0]["individual"]["identifier"]["value"] = "1234567890"
     _, result = run(res)
     assert "NPI fails its check digit" in result.problems[0]
+
+
+def test_referenced_organizations_and_practitioners_by_urn_full_url():
+    res, _ = resources(payer_id="COMM-NORTH")
+    doc = samples.bundle(res)
+    payer = {"resourceType": "Organization", "id": "org-payer",
+             "identifier": [{"system": "urn:example:payers", "value": "COMM-NORTH"}]}
+    clinic = {"resourceType": "Organization", "id": "org-clinic", "identifier": [{"value": "CLINIC-02"}]}
+    doctor = {"resourceType": "Practitioner", "id": "dr",
+              "identifier": [{"system": samples.NPI, "value": "1234567893"}]}
+    doc["entry"] += [{"fullUrl": f"urn:uuid:0000-{r['id']}", "resource": r} for r in (payer, clinic, doctor)]
+    enc = by_type(res, "Encounter")
+    enc["serviceProvider"] = {"reference": "urn:uuid:0000-org-clinic"}
+    enc["participant"][0]["individual"] = {"reference": "urn:uuid:0000-dr"}
+    by_type(res, "Coverage")["payor"] = [{"reference": "Organization/org-payer"}]
+    del by_type(res, "Coverage")["type"]
+    result = convert(read_bytes(samples.dumps(doc).encode(), "t.json"), now_ms=0)
+    visit = codec.decode_for(result.records[0].topic, result.records[0].value)
+    assert result.ok
+    assert (visit["facility_id"], visit["provider_npi"]) == ("CLINIC-02", "1234567893")
+    assert (visit["payer_id"], visit["plan_type"]) == ("COMM-NORTH", "COMMERCIAL")
