@@ -30,8 +30,13 @@ from sinks.postgres.migrate import apply_migrations
 from sinks.x12 import outbox
 from sinks.x12.build837 import INSTITUTIONAL, PROFESSIONAL, Envelope, unsendable, write_837
 from sinks.x12.directory import BillingDirectory, PlaceholderDirectory
+from sinks.x12.validate import validate
 
 log = logging.getLogger("rcm.sink.x12")
+
+
+class InvalidFile(RuntimeError):
+    """pyx12 rejected a file the sink built: nothing of the batch is written or committed."""
 
 
 class _SeekToStored(ConsumerRebalanceListener):
@@ -73,8 +78,9 @@ def sendable_claims(messages: list) -> tuple[list[dict], int]:
 
 
 def write_batch(conn, settings, group: str, directory: BillingDirectory, out: Path,
-                messages: list, now: datetime | None = None) -> list[Path]:
-    """Write the batch's new claims as at most one 837P and one 837I; return the files written."""
+                messages: list, now: datetime | None = None, check: bool = True) -> list[Path]:
+    """Write the batch's new claims as at most one 837P and one 837I; return the files written.
+    With `check`, pyx12 validates each file first and a rejected file stops the batch (InvalidFile)."""
     claims, _ = sendable_claims(messages)
     done = outbox.sent_already(conn, [c["claim_id"] for c in claims]) if claims else set()
     sender, receiver = settings.x12_sender_id, settings.x12_receiver_id
@@ -90,6 +96,10 @@ def write_batch(conn, settings, group: str, directory: BillingDirectory, out: Pa
             envelope = Envelope(sender, receiver, settings.x12_receiver_name, isa13, gs06, st02,
                                 now, settings.x12_usage)
             text = write_837(group_claims, claim_type, envelope, directory)
+            if check and (errors := validate(text).errors):
+                # the messages quote segment values (names, ids): count them, never print them
+                raise InvalidFile(f"pyx12 rejected the {claim_type} file for control number "
+                                  f"{isa13} with {len(errors)} errors")
             name = outbox.file_name(claim_type, sender, receiver, isa13)
             outbox.stage(out, name, text)
             pending.append(outbox.PendingFile(claim_type, sender, receiver, isa13, gs06, st02,
@@ -109,7 +119,7 @@ def write_batch(conn, settings, group: str, directory: BillingDirectory, out: Pa
 def run_sink_x12(settings=None, out: Path | None = None, batch_size: int = 500,
                  max_wait_s: float = 5.0, stop_event: threading.Event | None = None,
                  idle_exit_s: float | None = None,
-                 directory: BillingDirectory | None = None) -> int:
+                 directory: BillingDirectory | None = None, check: bool = True) -> int:
     """Consume `claims` until stopped (SIGTERM/SIGINT, stop_event, or idle); return files written."""
     settings = settings or settings_mod.load()
     stop = stop_event or threading.Event()
@@ -142,7 +152,7 @@ def run_sink_x12(settings=None, out: Path | None = None, batch_size: int = 500,
             full = len(batch) >= batch_size
             due = batch and time.monotonic() - first_at >= max_wait_s
             if full or due:
-                files = write_batch(conn, settings, group, directory, out, batch)
+                files = write_batch(conn, settings, group, directory, out, batch, check=check)
                 written += len(files)
                 log.info("batch of %d records: %d files", len(batch), len(files))
                 batch = []
@@ -150,7 +160,8 @@ def run_sink_x12(settings=None, out: Path | None = None, batch_size: int = 500,
                   and time.monotonic() - idle_since >= idle_exit_s):
                 break
         if batch:  # a clean stop writes what it has read
-            written += len(write_batch(conn, settings, group, directory, out, batch))
+            written += len(write_batch(conn, settings, group, directory, out, batch,
+                                       check=check))
     finally:
         consumer.close(autocommit=False)
         conn.close()
@@ -164,6 +175,8 @@ def add_arguments(parser, name: str) -> None:
                         help="claims records per batch (one 837P and one 837I file per batch)")
     parser.add_argument("--max-wait", type=float, default=5.0, metavar="S",
                         help="write a partial batch after this many seconds")
+    parser.add_argument("--no-validate", action="store_true",
+                        help="skip the pyx12 check of each file before it is committed")
     parser.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS",
                         help="exit after this many seconds without records (for scripts and tests)")
 
@@ -173,6 +186,7 @@ def cmd_sink_x12(args) -> int:
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     files = run_sink_x12(settings, out=args.out, batch_size=args.batch_size,
-                         max_wait_s=args.max_wait, idle_exit_s=args.idle_exit)
+                         max_wait_s=args.max_wait, idle_exit_s=args.idle_exit,
+                         check=not args.no_validate)
     log.warning("x12 sink stopped: %d files written", files)
     return 0

@@ -158,3 +158,24 @@ def test_rcm_sink_x12_runs_as_a_command_and_stops_on_sigterm(fresh_topics, datab
         assert proc.wait(timeout=30) == 0
     assert sorted(i for ids in read_files(out).values() for i in ids) == [
         "CLM-E0000021", "CLM-E0000022"]
+
+
+def test_a_file_pyx12_rejects_is_neither_written_nor_committed(fresh_topics, database_url, tmp_path):
+    from sinks.x12.directory import PlaceholderDirectory
+    from sinks.x12.service import InvalidFile
+
+    settings, out = settings_for(fresh_topics, database_url), tmp_path / "outbox"
+    good = PlaceholderDirectory.from_settings(settings)
+
+    class BadGender(PlaceholderDirectory):
+        def subscriber(self, account_id, payer_id):
+            return dataclasses.replace(good.subscriber(account_id, payer_id), gender="X")
+
+    publish(fresh_topics, [claim(31)])
+    with pytest.raises(InvalidFile, match="errors"):
+        run_sink_x12(settings, out=out, batch_size=1, max_wait_s=0, idle_exit_s=3,
+                     directory=BadGender(good.provider))
+    assert not out.exists() or list(out.iterdir()) == []
+    assert query(database_url, "SELECT count(*) FROM x12_files") == [(0,)]
+    assert query(database_url, "SELECT count(*) FROM sink_offsets") == [(0,)]
+    assert run(settings, out) == 1  # with a sound directory the claim goes out
