@@ -2,8 +2,10 @@
 
 Pure: the caller passes the claims, the envelope (control numbers already allocated) and the
 directory that supplies the demographics the pipeline does not keep. One interchange, one group
-and one transaction per file; a billing provider HL per billing NPI, a subscriber HL per claim (the
-subscriber is the patient, SBR02 = 18). Money is integer cents written as X12 decimals (no floats).
+and one transaction per file; one billing provider HL (the organisation, RCM_BILLING_*), a
+subscriber HL per claim (the subscriber is the patient, SBR02 = 18). The claim's practitioner
+(ClaimBuilt.billing_provider_npi, the encounter's provider) is the 837P rendering provider (2310B)
+and the 837I attending provider (2310A). Money is integer cents written as X12 decimals.
 """
 from __future__ import annotations
 
@@ -121,13 +123,22 @@ def _hi(segs: _Segments, pairs: list[tuple[str, ...]], per_segment: int = 12) ->
         segs.add("HI", *(_composite(*p) for p in pairs[start:start + per_segment]))
 
 
-def _claim_837p(segs: _Segments, claim: dict) -> None:
+def _practitioner(segs: _Segments, qualifier: str, claim: dict, directory: BillingDirectory) -> None:
+    npi = claim["billing_provider_npi"]
+    if npi:
+        who = directory.practitioner(npi)
+        segs.add("NM1", qualifier, "1", _text(who.last_name), _text(who.first_name, 35), "", "", "",
+                 "XX", npi)
+
+
+def _claim_837p(segs: _Segments, claim: dict, directory: BillingDirectory) -> None:
     segs.add("CLM", claim["claim_id"], money(claim["total_charge_cents"]), "", "",
              _composite(PLACE_OF_SERVICE, "B", FREQUENCY_ORIGINAL), "Y", "A", "Y", "Y")
     if claim.get("account_id"):
         segs.add("REF", "EA", _text(claim["account_id"], 50))
     codes = claim["diagnosis_codes"]
     _hi(segs, [("ABK" if n == 0 else "ABF", _dx(c)) for n, c in enumerate(codes)])
+    _practitioner(segs, "82", claim, directory)  # 2310B rendering provider
     for n, line in enumerate(claim["lines"], start=1):
         segs.add("LX", n)
         segs.add("SV1", _composite("HC", line["procedure_code"], *line["modifiers"]),
@@ -137,7 +148,7 @@ def _claim_837p(segs: _Segments, claim: dict) -> None:
         segs.add("REF", "6R", line["line"])
 
 
-def _claim_837i(segs: _Segments, claim: dict) -> None:
+def _claim_837i(segs: _Segments, claim: dict, directory: BillingDirectory) -> None:
     inpatient = is_inpatient(claim)
     facility = FACILITY_INPATIENT if inpatient else FACILITY_OUTPATIENT
     segs.add("CLM", claim["claim_id"], money(claim["total_charge_cents"]), "", "",
@@ -159,6 +170,7 @@ def _claim_837i(segs: _Segments, claim: dict) -> None:
     if pcs:
         segs.add("HI", _composite("BBR", pcs[0], "D8", when))
     _hi(segs, [("BBQ", p, "D8", when) for p in pcs[1:]])
+    _practitioner(segs, "71", claim, directory)  # 2310A attending provider
     for n, line in enumerate(claim["lines"], start=1):
         segs.add("LX", n)
         procedure = (_composite("HC", line["procedure_code"], *line["modifiers"])
@@ -191,31 +203,24 @@ def write_837(claims: Iterable[dict], claim_type: str, envelope: Envelope,
     body.add("PER", "IC", _text(provider.contact_name), "TE", provider.contact_phone)
     body.add("NM1", "40", "2", _text(envelope.receiver_name), "", "", "", "", "46",
              envelope.receiver_id)
-    hl = 0
-    by_npi: dict[str, list[dict]] = {}
-    for claim in claims:
-        by_npi.setdefault(claim["billing_provider_npi"] or provider.npi, []).append(claim)
-    for npi, group in by_npi.items():
-        hl += 1
-        parent = hl
-        body.add("HL", parent, "", "20", "1")
-        body.add("NM1", "85", "2", _text(provider.name), "", "", "", "", "XX", npi)
-        body.add("N3", _text(provider.address.line1, 55))
-        body.add("N4", _text(provider.address.city, 30), provider.address.state, provider.address.zip)
-        body.add("REF", "EI", provider.tax_id)
-        for claim in group:
-            hl += 1
-            who = directory.subscriber(claim["account_id"], claim["payer_id"])
-            body.add("HL", hl, parent, "22", "0")
-            body.add("SBR", "P", "18", "", "", "", "", "", "", filing_indicator(claim))
-            body.add("NM1", "IL", "1", _text(who.last_name), _text(who.first_name, 35), "", "", "",
-                     "MI", _text(who.member_id, 80))
-            body.add("N3", _text(who.address.line1, 55))
-            body.add("N4", _text(who.address.city, 30), who.address.state, who.address.zip)
-            body.add("DMG", "D8", _d8(who.birth_date), who.gender)
-            body.add("NM1", "PR", "2", _text(payer_of(claim["payer_id"]).name), "", "", "", "",
-                     "PI", _text(claim["payer_id"], 80))
-            (_claim_837p if claim_type == PROFESSIONAL else _claim_837i)(body, claim)
+    body.add("HL", "1", "", "20", "1")
+    body.add("NM1", "85", "2", _text(provider.name), "", "", "", "", "XX", provider.npi)
+    body.add("N3", _text(provider.address.line1, 55))
+    body.add("N4", _text(provider.address.city, 30), provider.address.state, provider.address.zip)
+    body.add("REF", "EI", provider.tax_id)
+    write_claim = _claim_837p if claim_type == PROFESSIONAL else _claim_837i
+    for hl, claim in enumerate(claims, start=2):
+        who = directory.subscriber(claim["account_id"], claim["payer_id"])
+        body.add("HL", hl, "1", "22", "0")
+        body.add("SBR", "P", "18", "", "", "", "", "", "", filing_indicator(claim))
+        body.add("NM1", "IL", "1", _text(who.last_name), _text(who.first_name, 35), "", "", "",
+                 "MI", _text(who.member_id, 80))
+        body.add("N3", _text(who.address.line1, 55))
+        body.add("N4", _text(who.address.city, 30), who.address.state, who.address.zip)
+        body.add("DMG", "D8", _d8(who.birth_date), who.gender)
+        body.add("NM1", "PR", "2", _text(payer_of(claim["payer_id"]).name), "", "", "", "",
+                 "PI", _text(claim["payer_id"], 80))
+        write_claim(body, claim, directory)
     body.add("SE", len(body.items) + 1, st)
     out = _Segments()
     out.add("ISA", "00", " " * 10, "00", " " * 10, "ZZ", f"{envelope.sender_id:<15}"[:15],

@@ -24,7 +24,7 @@ class Address:
 @dataclass(frozen=True)
 class BillingProvider:
     name: str
-    npi: str  # used when a claim names no billing provider NPI
+    npi: str  # the organisation's NPI (2010AA); each claim's practitioner NPI goes in 2310A/2310B
     tax_id: str  # EIN, 9 digits
     address: Address
     contact_name: str
@@ -41,8 +41,16 @@ class Subscriber:
     address: Address
 
 
+@dataclass(frozen=True)
+class Practitioner:
+    last_name: str
+    first_name: str
+
+
 class BillingDirectory(Protocol):
     def billing_provider(self) -> BillingProvider: ...
+
+    def practitioner(self, npi: str) -> Practitioner: ...
 
     def subscriber(self, account_id: str, payer_id: str) -> Subscriber: ...
 
@@ -63,6 +71,10 @@ class PlaceholderDirectory:
 
     def billing_provider(self) -> BillingProvider:
         return self.provider
+
+    def practitioner(self, npi: str) -> Practitioner:
+        digest = hashlib.sha256(f"npi|{npi}".encode()).hexdigest()
+        return Practitioner(f"PLACEHOLDER{digest[:6].upper()}", "PROVIDER")
 
     def subscriber(self, account_id: str, payer_id: str) -> Subscriber:
         digest = hashlib.sha256(f"{account_id}|{payer_id}".encode()).hexdigest()

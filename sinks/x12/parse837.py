@@ -225,6 +225,9 @@ class _Reader:
             self.line = None
         elif sid == "DTP":
             self.dtp(seg)
+        elif key in ("NM1*82", "NM1*71") and self.line is None and len(seg) > 9:
+            # the rendering (837P) / attending (837I) provider: ClaimBuilt's practitioner NPI
+            self.current.claim["billing_provider_npi"] = seg[9]
         elif key == "REF*EA" and self.line is None:
             self.current.claim["account_id"] = seg[2]
         elif key == "REF*6R" and self.line is not None and seg[2].isdigit():

@@ -93,8 +93,11 @@ def test_professional_claims_make_an_837p_pyx12_accepts(professional):
     assert "SV1*HC:99213:25*145*UN*1***1:2~" in text
     assert "HI*ABK:J189*ABF:I10*ABF:E119*ABF:E785*ABF:K219~" in text
     assert "SV1*HC:99213*0.01*UN*1***1:2~" in text.replace("CLM-E0000003", "")  # one cent
-    # two billing NPIs: two billing provider HLs
-    assert seg_ids(text).count("HL*1") == 1 and "NM1*85*2*RCM SYNTHETIC HOSPITAL*****XX*1234500006~" in text
+    # the organisation bills (2010AA); each claim's practitioner renders (2310B)
+    assert seg_ids(text).count("HL*1") == 1
+    assert "NM1*85*2*RCM SYNTHETIC HOSPITAL*****XX*1234567893~" in text
+    rendering = DIRECTORY.practitioner("1234500006")
+    assert f"NM1*82*1*{rendering.last_name}*PROVIDER****XX*1234500006~" in text
 
 
 def test_professional_claims_parse_back_to_the_same_claims(professional):
@@ -121,6 +124,7 @@ def test_institutional_claims_make_an_837i_pyx12_accepts(institutional):
     visit = text[text.index("CLM*CLM-E0000005"):]
     assert "CLM*CLM-E0000005*900***13:A:1**A*Y*Y~" in visit and "CL1***01~" in visit
     assert "SV2*0450*HC:99284:25*900*UN*1~" in visit and "HI*DR" not in visit
+    assert "NM1*71*1*PLACEHOLDER" in stay and stay.count("XX*1234567893~") == 1  # attending
 
 
 def test_institutional_claims_parse_back_with_pcs_codes_and_drg(institutional):
@@ -138,9 +142,7 @@ def test_many_claims_in_one_file_stay_valid(coder):
     text = write_837(claims, "PROFESSIONAL", envelope(123456789), DIRECTORY)
     assert validate(text).errors == []
     assert "IEA*1*123456789~" in text
-    back = parse_837(text).claims  # grouped under their billing provider, in arrival order
-    assert [p.claim["claim_id"] for p in back] == [c["claim_id"] for c in claims[0::2] + claims[1::2]]
-    assert [p.claim for p in back] == [as_sent(c) for c in claims[0::2] + claims[1::2]]
+    assert [p.claim for p in parse_837(text).claims] == [as_sent(c) for c in claims]
 
 
 def test_held_self_pay_and_unrepresentable_claims_do_not_go_out(coder, professional):
