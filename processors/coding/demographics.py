@@ -24,9 +24,10 @@ def conflicts(code: str, description: str, age: int | None, sex: str) -> list[tu
     """(edit id, message) for each way the code does not fit a patient of this age and sex."""
     found: list[tuple[str, str]] = []
     words = _words(description)
-    if sex == "M" and (code.startswith(_FEMALE_ONLY) or "female" in words):
+    both = "female" in words and "male" in words  # "Stress incontinence (female) (male)"
+    if sex == "M" and (code.startswith(_FEMALE_ONLY) or ("female" in words and not both)):
         found.append(("SEX_CONFLICT", f"{code} is for female patients only; patient is male"))
-    if sex == "F" and (code.startswith(_MALE_ONLY) or "male" in words):
+    if sex == "F" and (code.startswith(_MALE_ONLY) or ("male" in words and not both)):
         found.append(("SEX_CONFLICT", f"{code} is for male patients only; patient is female"))
     if age is None:
         return found

@@ -53,7 +53,8 @@ class Entry:
     optional: frozenset[str]
     negative: frozenset[str]
     minor: frozenset[str]
-    specificity: int  # 3 an "Unspecified ..." title, 2 unspecified elsewhere in it, 1 an "NOS" term, 0 otherwise
+    specificity: int  # 3 an "Unspecified ..." title, 2 unspecified elsewhere in it, 1 an "NOS" term, 0
+    # otherwise, -1 one half of an "X and Y" title
 
 
 def _words(text: str) -> list[str]:
@@ -297,11 +298,14 @@ def build_index(icd) -> Index:
     for code in icd.get_all_codes(True):
         if icd.is_chapter_or_block(code) or not icd.is_leaf(code):
             continue
-        for text in (icd.get_description(code), *icd.get_inclusion_term(code)):
-            entries.append(parse_term(code, text))
-            # "Syncope and collapse", "Occlusion and stenosis of carotid artery": either half
-            # alone names the condition (shown with the whole title)
-            entries.extend(replace(parse_term(code, half), text=text) for half in halves(text))
+        title = icd.get_description(code)
+        entries.append(parse_term(code, title))
+        entries.extend(parse_term(code, term) for term in icd.get_inclusion_term(code))
+        # "Syncope and collapse", "Occlusion and stenosis of carotid artery": either half of a
+        # title alone names the condition (shown with the whole title; a title that names the
+        # half exactly wins a tie). Inclusion terms are not split: "Urge and stress incontinence"
+        # means both.
+        entries.extend(replace(parse_term(code, half), text=title, specificity=-1) for half in halves(title))
     return Index(entries)
 
 

@@ -99,12 +99,32 @@ _PHRASINGS: tuple[tuple[re.Pattern[str], object], ...] = tuple((re.compile(p), r
      " nicotine dependence cigarettes "),
     (r"^\s*(?:current |active |daily |heavy )?(?:smoker|smokes|smoking)\s*$", " nicotine dependence "),
     (r"\b(?:marijuana|thc|cannabis)\b", " cannabis "),
+    (r"\bpeptic ulcer disease\b|\bpud\b", " peptic ulcer "),
+    (r"\bhematochezia\b|\bbrbpr\b|\bbright red blood per rectum\b", " melena "),
+    (r"\b(?:sigmoid|colonic|colon|large bowel|descending colon|left sided|left colon) (diverticul(?:itis|osis))\b",
+     r" \1 of large intestine "),
+    (r"\b(diverticul(?:itis|osis))\b(?! of)", r" \1 of intestine "),
+    (r"\bnafld\b|\bmasld\b|\bhepatic steatosis\b", " fatty liver "), (r"\bnash\b", " nonalcoholic steatohepatitis "),
+    (r"\bhep\.? ?([abc])\b", r" hepatitis \1 "),
+    (r"\bsbo\b|\bsmall bowel obstruction\b|\bbowel obstruction\b", " intestinal obstruction "),
+    (r"^\s*hernia\s*$", " abdominal hernia "),
+    (r"\burinary retention\b", " retention of urine "),
+    (r"\bvaginal yeast infection\b|\bvaginal candidiasis\b|\bvulvovaginal candidiasis\b",
+     " candidiasis of vulva and vagina "),
+    (r"\byeast infection\b", " candidiasis "),
+    (r"^\s*(?:post)?menopaus(?:e|al)(?: state)?\s*$", " asymptomatic menopausal state "),
+    (r"\baub\b|\babnormal uterine bleeding\b", " abnormal uterine and vaginal bleeding "),
+    (r"\bbreast (?:mass|lump|nodule)\b|\b(?:mass|lump|nodule) (?:of|in) (?:the )?breast\b", " lump in breast "),
 ))
 # Defaults the alphabetic index applies when a detail is not written (words added to the statement).
 _DEFAULTS: tuple[tuple[re.Pattern[str], re.Pattern[str], str, str], ...] = tuple(
     (re.compile(when), re.compile(unless), before, after) for when, unless, before, after in (
         # Thrombosis, vein, deep: acute unless chronic is written (I82.4-)
         (r"\bdeep vein thrombosis\b", r"\bchronic\b|\bold\b|\bhistory\b", "acute ", ""),
+        # Hepatitis, viral, C (B19.20), B (B19.10): acute and chronic are written when meant
+        (r"\bhepatitis [bc]\b", r"\bacute\b|\bchronic\b|\bviral\b|\bcarrier\b|\bhistory\b", "viral ", ""),
+        # Pancreatitis K85.90 (acute) unless chronic
+        (r"\bpancreatitis\b", r"\bchronic\b|\bacute\b|\bautoimmune\b|\bhereditary\b", "acute ", ""),
         # Tonsillitis (acute) J03.90
         (r"\btonsillitis\b", r"\bchronic\b|\brecurrent\b|\bhypertrophy\b", "acute ", ""),
         (r"\bdeep vein thrombosis\b", (r"\b(?:upper|arm|neck|jugular|subclavian|axillary|brachial|radial|"

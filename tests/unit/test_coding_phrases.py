@@ -189,3 +189,16 @@ def test_substance_use_is_uncomplicated_unless_remission_is_written(coder, text,
 @pytest.mark.parametrize("text, code", [("hx of appendectomy", "Z90.49"), ("h/o CABG", "Z95.1")])
 def test_history_of_a_procedure_is_its_status(coder, text, code):
     assert coder.code(text, 60, "F").code == code
+
+
+@pytest.mark.parametrize("text, age, sex, code", [
+    ("PUD", 50, "M", "K27.9"), ("hematochezia", 50, "M", "K92.1"), ("diverticulitis", 60, "F", "K57.92"),
+    ("sigmoid diverticulitis", 60, "F", "K57.32"), ("pancreatitis", 50, "M", "K85.90"),
+    ("chronic pancreatitis", 50, "M", "K86.1"), ("NAFLD", 50, "M", "K76.0"), ("hep C", 50, "M", "B19.20"),
+    ("SBO", 70, "F", "K56.609"), ("hernia", 50, "M", "K46.9"), ("urinary retention", 70, "M", "R33.9"),
+    ("stress incontinence", 60, "F", "N39.3"), ("vaginal yeast infection", 30, "F", "B37.31"),
+    ("menopause", 52, "F", "Z78.0"), ("AUB", 40, "F", "N93.9"), ("breast mass", 40, "F", "N63.0"),
+])
+def test_digestive_urinary_and_womens_health_defaults(coder, text, age, sex, code):
+    s = coder.code(text, age, sex)
+    assert s.code == code and s.confidence >= THRESHOLD, (s.code, s.confidence)
