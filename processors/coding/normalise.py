@@ -115,6 +115,20 @@ _PHRASINGS: tuple[tuple[re.Pattern[str], object], ...] = tuple((re.compile(p), r
     (r"^\s*(?:post)?menopaus(?:e|al)(?: state)?\s*$", " asymptomatic menopausal state "),
     (r"\baub\b|\babnormal uterine bleeding\b", " abnormal uterine and vaginal bleeding "),
     (r"\bbreast (?:mass|lump|nodule)\b|\b(?:mass|lump|nodule) (?:of|in) (?:the )?breast\b", " lump in breast "),
+    (r"\b(?:lung|pulmonary) nodule\b(?!s)", " solitary pulmonary nodule "),
+    # eyes: OD right, OS left, OU both (only beside an eye condition; OD is also an overdose)
+    *(((rf"^(?=.*\b(?:eyes?|cornea\w*|conjunctiv\w*|cataracts?|glaucoma|retin\w*|macula\w*|stye|chalazion|"
+       rf"hordeolum|kerat\w*|iritis|uveitis|bleph\w*|vision|visual|pterygium|amblyopia|strabismus)\b)"
+       rf"(.*)\b{short}\b"), rf"\1 {side} eye ") for short, side in (("od", "right"), ("os", "left"), ("ou", "bilateral"))),
+    (r"^\s*(?:hypoxia|hypoxemia)\s*$", " hypoxemia "),
+    (r"\b(?:on|uses|using|with|compliant with|on home) (?:cpap|bipap|apap)\b", " "),
+    (r"\bseasonal allergies\b|\bhay fever\b", " seasonal allergic rhinitis "),
+    (r"\bear ?(?:pain|ache)\b|\botalgia\b", " otalgia "),
+    (r"\bbppv\b|\bbenign (?:paroxysmal )?positional vertigo\b", " benign paroxysmal vertigo "),
+    (r"\bstyes?\b|\bsty\b", " hordeolum externum "),
+    (r"\bsubconjunctival hemorrhage\b", " conjunctival hemorrhage "),
+    (r"^(?!.*\b(?:foreign|fb)\b)(.*?)\bcorneal abrasion\b", r"\1 injury of conjunctiva and corneal abrasion without foreign body , "),
+    (r"\bdry eyes?(?: syndrome)?\b", " dry eye syndrome of lacrimal gland "),
 ))
 # Defaults the alphabetic index applies when a detail is not written (words added to the statement).
 _DEFAULTS: tuple[tuple[re.Pattern[str], re.Pattern[str], str, str], ...] = tuple(
@@ -134,7 +148,7 @@ _DEFAULTS: tuple[tuple[re.Pattern[str], re.Pattern[str], str, str], ...] = tuple
         (r"\baortic (?:valve )?(?:stenosis|insufficiency)\b|\bmitral (?:valve )?insufficiency\b",
          r"\brheumatic\b|\bmitral stenosis\b|\bcongenital\b", "nonrheumatic ", ""),
         # a side names the ear of an otitis ("L AOM": H66.92)
-        (r"\botitis\b", r"\bear\b|^(?!.*\b(?:left|right|bilateral)\b)", "", "$ear"),
+        (r"\botitis\b|\botalgia\b|\bcerumen\b|\bvertigo\b|\btinnitus\b", r"\bear\b|^(?!.*\b(?:left|right|bilateral)\b)", "", "$ear"),
         # Disorder, depressive, major: single episode (F32.9) unless recurrent
         (r"\bmajor depressive disorder\b|\bmajor depression\b", r"\brecurrent\b|\bsingle\b", "",
          " single episode"),

@@ -202,3 +202,13 @@ def test_history_of_a_procedure_is_its_status(coder, text, code):
 def test_digestive_urinary_and_womens_health_defaults(coder, text, age, sex, code):
     s = coder.code(text, age, sex)
     assert s.code == code and s.confidence >= THRESHOLD, (s.code, s.confidence)
+
+
+@pytest.mark.parametrize("text, code", [
+    ("lung nodule", "R91.1"), ("hypoxia", "R09.02"), ("OSA on CPAP", "G47.33"), ("seasonal allergies", "J30.2"),
+    ("L ear pain", "H92.02"), ("R BPPV", "H81.11"), ("stye", "H00.019"), ("subconjunctival hemorrhage", "H11.30"),
+    ("corneal abrasion OS, initial", "S05.02XA"), ("bilateral dry eyes", "H04.123"), ("L cerumen impaction", "H61.22"),
+])
+def test_lungs_ears_and_eyes(coder, text, code):
+    s = coder.code(text, 40, "F")
+    assert s.code == code and s.confidence >= THRESHOLD, (s.code, s.confidence)
