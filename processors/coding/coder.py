@@ -15,7 +15,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from processors.coding import combination, demographics, history, notes, pregnancy
+from processors.coding import bmi, combination, demographics, history, notes, pregnancy
 from processors.coding.context import UNCERTAINTY_WORDS, Context, read_context
 from processors.coding.episode import as_episode, choose_episode
 from processors.coding.evidence import explain
@@ -31,6 +31,7 @@ UNSTATED_EPISODE_CAP = 0.75  # an injury without its episode of care: a coder co
 UNMAPPED_HISTORY_CAP = 0.75  # a history title found by the index but not by our tables
 UNMAPPED_HISTORY_FLOOR = 0.75  # below this the index's history title is a guess: not suggested
 STATUS_CONFIDENCE = 0.95
+BMI_CONFIDENCE = 0.9
 PREGNANCY_CONFIDENCE = 0.9  # a routine pregnancy with its trimester (from the weeks or in words)
 PREGNANCY_UNSTATED_CAP = 0.7  # pregnant, but the trimester or the encounter's purpose is not written
 SPLIT_BELOW = 0.8  # a ";" list is coded as its parts only when every part is coded this surely
@@ -165,6 +166,10 @@ class Coder:
                 return Suggestion(stated.code, stated.confidence, f"{stated.evidence}; {ctx.cue} -> uncertain",
                                   f"{stated.reason}; the suspected condition after '{ctx.cue}' is not coded "
                                   "(outpatient rules: the symptom is)", stated.also)
+        if ctx.kind == "active" and "bm" in ctx.condition:
+            weight = self._with_bmi(ctx.condition, age, sex)
+            if weight:
+                return weight
         if ctx.kind == "active":
             found = pregnancy.read(ctx.condition)
             pregnant = self._pregnancy(found, age, sex) if found else None
@@ -215,6 +220,25 @@ class Coder:
             return None
         return Suggestion(found.codes[0], found.confidence, found.evidence, found.reason,
                           tuple(dict.fromkeys((*found.codes[1:], *extra))))
+
+    def _with_bmi(self, condition: str, age: int | None, sex: str) -> Suggestion | None:
+        """"morbid obesity, BMI 42": the weight diagnosis, with the BMI's Z68 code beside it."""
+        found = bmi.read(condition, age)
+        if found is None:
+            return None
+        code, rest, words = found
+        if rest:
+            main = self._code_one(rest, age, sex)
+            if main.code is None:
+                return None
+            also = tuple(dict.fromkeys((*main.also, code))) if code else main.also
+            return Suggestion(main.code, main.confidence, f"{main.evidence}; {words} -> body mass index",
+                              main.reason + ("" if code else f"; {words}: no BMI code for this age"), also)
+        if not code:
+            return Suggestion(None, 0.0, words, f"body mass index without a code for age {age} "
+                                                "(children 2-19 are coded by percentile)")
+        return Suggestion(code, BMI_CONFIDENCE, f"{words} -> body mass index",
+                          f"body mass index: {code} '{self.describe(code)}'")
 
     def _pregnancy(self, found: pregnancy.Pregnancy, age: int | None, sex: str) -> Suggestion | None:
         """A pregnancy with its weeks of gestation (Z3A beside the pregnancy code, I.C.15.b.3)."""

@@ -115,6 +115,9 @@ _PHRASINGS: tuple[tuple[re.Pattern[str], object], ...] = tuple((re.compile(p), r
     (r"^\s*(?:post)?menopaus(?:e|al)(?: state)?\s*$", " asymptomatic menopausal state "),
     (r"\baub\b|\babnormal uterine bleeding\b", " abnormal uterine and vaginal bleeding "),
     (r"\bbreast (?:mass|lump|nodule)\b|\b(?:mass|lump|nodule) (?:of|in) (?:the )?breast\b", " lump in breast "),
+    (r"\b(?:morbid|severe) obesity\b(?!.*\b(?:hypoventilation|due to)\b)|\bmorbidly obese\b",
+     " morbid obesity due to excess calories "),
+    (r"\bobese\b", " obesity "),
     (r"\b(?:lung|pulmonary) nodule\b(?!s)", " solitary pulmonary nodule "),
     # eyes: OD right, OS left, OU both (only beside an eye condition; OD is also an overdose)
     *(((rf"^(?=.*\b(?:eyes?|cornea\w*|conjunctiv\w*|cataracts?|glaucoma|retin\w*|macula\w*|stye|chalazion|"

@@ -212,3 +212,18 @@ def test_digestive_urinary_and_womens_health_defaults(coder, text, age, sex, cod
 def test_lungs_ears_and_eyes(coder, text, code):
     s = coder.code(text, 40, "F")
     assert s.code == code and s.confidence >= THRESHOLD, (s.code, s.confidence)
+
+
+@pytest.mark.parametrize("text, age, expected", [
+    ("morbid obesity, BMI 42", 50, ("E66.01", "Z68.41")), ("obesity BMI 35.2", 40, ("E66.9", "Z68.35")),
+    ("obesity, BMI 97th percentile", 10, ("E66.9", "Z68.54")), ("BMI 28", 60, ("Z68.28",)),
+    ("morbid obesity", 50, ("E66.01",)),
+])
+def test_bmi_is_coded_beside_the_weight_diagnosis(coder, text, age, expected):
+    s = coder.code(text, age, "F")
+    assert codes(s) == expected and s.confidence >= THRESHOLD
+    assert all(icd.is_valid_item(c) and icd.is_leaf(c) for c in expected)
+
+
+def test_a_childs_bmi_without_percentile_has_no_adult_code(coder):
+    assert "Z68.31" not in codes(coder.code("obesity, BMI 31", 15, "F"))
