@@ -186,6 +186,12 @@ class Coder:
         expanded = as_episode(expand(ctx.condition))
         code, title, episode = choose_episode(self, code, title, expanded)
         also = ()
+        if ctx.kind == "active" and "bilateral" in expanded and "bilateral" not in title.lower():
+            sides = self._both_sides(ctx.condition, score, age, sex)
+            if sides:
+                score, code, title, also = sides
+                code, title, episode = choose_episode(self, code, title, expanded)
+                also = tuple(choose_episode(self, c, self.describe(c), expanded)[0] for c in also)
         if ctx.extra:
             found = history.status_code(expand(ctx.extra))
             also = (found[0],) if found else ()
@@ -220,6 +226,19 @@ class Coder:
             return None
         return Suggestion(found.codes[0], found.confidence, found.evidence, found.reason,
                           tuple(dict.fromkeys((*found.codes[1:], *extra))))
+
+    def _both_sides(self, condition: str, score: float, age: int | None, sex: str):
+        """"bilateral knee pain" where the code set has no bilateral code: the right and the left
+        codes (M25.561 and M25.562), if each side codes at least as well as the whole did."""
+        plain = re.sub(r"\b(?:bilateral|bilat|both|b/l)\b", " ", condition.lower())
+        found = [self._best(f"{side} {plain}", age, sex) for side in ("right", "left")]
+        if any(isinstance(f, str) for f in found):
+            return None
+        (right_score, right, right_title), (left_score, left, left_title) = found
+        if (right == left or "right" not in right_title.lower() or "left" not in left_title.lower()
+                or min(right_score, left_score) < score):
+            return None
+        return min(right_score, left_score), right, right_title, (left,)
 
     def _with_bmi(self, condition: str, age: int | None, sex: str) -> Suggestion | None:
         """"morbid obesity, BMI 42": the weight diagnosis, with the BMI's Z68 code beside it."""

@@ -19,12 +19,6 @@ from processors.coding.normalise import NEGATORS, STOPWORDS, Tokens, apply_synon
 # Words whose absence in a statement means the default applies, so they cost nothing if missing.
 DEFAULT_WORDS = frozenset(stem(w) for w in (
     "primary", "essential", "closed", "unspecified", "routine", "unidentified", "displaced", "uncomplicated"))
-# Sites a title names after "unspecified" that the statement must still name (the side is what is
-# unspecified); an organ the condition already implies ("otitis media, unspecified ear") is not one.
-_NAMED_SITES = frozenset((
-    "hand", "foot", "knee", "hip", "ankle", "wrist", "elbow", "shoulder", "finger", "toe", "thumb",
-    "forearm", "thigh", "femur", "humerus", "radius", "ulna", "tibia", "fibula", "clavicle", "scapula",
-    "wrist", "heel"))
 _OPEN_CLAUSES = ("unspecified", "site not specified", "not elsewhere classified")
 # Chapters that only apply when the statement says so (a UTI is not a pregnancy UTI by default).
 CONTEXT = {
@@ -105,9 +99,6 @@ def parse_term(code: str, text: str) -> Entry:
             # "..., right arm" after "shaft of humerus": the side is required, the limb is implied
             sets["required"].add(stem(words[0]))
             sets["optional"].update(stem(w) for w in words[1:])
-        elif n > 0 and len(words) == 2 and words[0] == "unspecified" and words[1] in _NAMED_SITES:
-            # "Primary osteoarthritis, unspecified hand": only the side is unspecified
-            sets["required"].add(stem(words[1]))
         elif n > 0 and len(words) > 2 and words[0] == "unspecified" and words[1] in ("with", "without"):
             # "Thyrotoxicosis, unspecified without thyrotoxic crisis": the with/without still counts
             _clause_tokens(words[1:], False, sets)

@@ -118,6 +118,30 @@ _PHRASINGS: tuple[tuple[re.Pattern[str], object], ...] = tuple((re.compile(p), r
     (r"\b(?:morbid|severe) obesity\b(?!.*\b(?:hypoventilation|due to)\b)|\bmorbidly obese\b",
      " morbid obesity due to excess calories "),
     (r"\bobese\b", " obesity "),
+    # skin and soft tissue
+    ((r"^(?!.*\b(?:dental|tooth|peritonsillar|retropharyngeal|liver|hepatic|lung|brain|renal|kidney|perianal|"
+     r"perirectal|anal|rectal|ischiorectal|breast|tubo|ovarian|spinal|epidural|psoas|pelvic|appendiceal|tendon|"
+     r"bartholin)\b)(.*?)\b(?:skin |cutaneous |soft tissue |subcutaneous )?abscess\b"), r"\1 cutaneous abscess "),
+    ((r"\b(?:bilateral |b/l |bilat )?(?:lower extremity|lower extremities|lower leg|leg|ankle|pedal|lle|rle|ble|le|"
+     r"foot|feet) (?:edema|swelling)\b|\bedema of (?:the )?(?:legs?|feet|ankles?|lower extremit\w+)\b"),
+     " localized edema "),
+    (r"\bhives\b", " urticaria "), (r"\bcold sores?\b|\bfever blisters?\b", " herpesviral vesicular dermatitis "),
+    (r"\bplantar warts?\b", " plantar wart "), (r"\b(?:genital|anogenital|venereal) warts?\b", " anogenital warts "),
+    (r"(?<!plantar )(?<!genital )\bwarts?\b", " viral wart "),
+    (r"\bingrown (?:toe ?)?nails?\b|\bingrowing (?:toe ?)?nails?\b", " ingrowing nail "),
+    (r"\bskin tags?\b|\bacrochordons?\b", " other hypertrophic disorders of the skin "),
+    (r"\b(?:decubitus|decub|bed ?sore|pressure) (?:ulcer|injury|sore)\b|\bbed ?sores?\b", " pressure ulcer "),
+    (r"\bsacrum\b|\bsacral\b(?! region)", " sacral region "),
+    # joints and soft tissue
+    (r"\b(?:mid(?:dle)?|thoracic|upper) back pain\b", " pain in thoracic spine "),
+    (r"\btennis elbow\b", " lateral epicondylitis "), (r"\bgolfer'?s elbow\b", " medial epicondylitis "),
+    (r"\bde ?quervain'?s?(?: tenosynovitis| disease| syndrome)?\b", " radial styloid tenosynovitis "),
+    (r"\b(?:acl|anterior cruciate ligament) (?:tear|rupture|sprain|injury)\b|\btear of (?:the )?acl\b",
+     " sprain of anterior cruciate ligament of knee "),
+    (r"\b(?:mcl|medial collateral ligament) (?:tear|rupture|sprain|injury)\b",
+     " sprain of medial collateral ligament of knee "),
+    (r"\bbipolar (?:1|i|type 1|type i)(?: disorder)?\b|\bbipolar disorder (?:type )?(?:1|i)\b", " bipolar disorder "),
+    (r"\bbipolar (?:2|ii|type 2|type ii)(?: disorder)?\b|\bbipolar disorder (?:type )?(?:2|ii)\b", " bipolar ii disorder "),
     (r"\b(?:lung|pulmonary) nodule\b(?!s)", " solitary pulmonary nodule "),
     # eyes: OD right, OS left, OU both (only beside an eye condition; OD is also an overdose)
     *(((rf"^(?=.*\b(?:eyes?|cornea\w*|conjunctiv\w*|cataracts?|glaucoma|retin\w*|macula\w*|stye|chalazion|"

@@ -227,3 +227,24 @@ def test_bmi_is_coded_beside_the_weight_diagnosis(coder, text, age, expected):
 
 def test_a_childs_bmi_without_percentile_has_no_adult_code(coder):
     assert "Z68.31" not in codes(coder.code("obesity, BMI 31", 15, "F"))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("bilateral knee pain", ("M25.561", "M25.562")), ("bilat hip pain", ("M25.551", "M25.552")),
+    ("b/l knee OA", ("M17.0",)), ("bilateral carpal tunnel", ("G56.03",)),
+])
+def test_bilateral_without_a_bilateral_code_codes_each_side(coder, text, expected):
+    s = coder.code(text, 60, "F")
+    assert codes(s) == expected and s.confidence >= THRESHOLD
+
+
+@pytest.mark.parametrize("text, code", [
+    ("abscess", "L02.91"), ("abscess of L axilla", "L02.412"), ("hives", "L50.9"), ("cold sore", "B00.1"),
+    ("warts", "B07.9"), ("ingrown toenail", "L60.0"), ("skin tag", "L91.8"),
+    ("pressure ulcer sacrum stage 2", "L89.152"), ("mid back pain", "M54.6"), ("tennis elbow", "M77.10"),
+    ("de Quervain's", "M65.4"), ("ACL tear L knee, initial", "S83.512A"), ("bipolar 1", "F31.9"),
+    ("bipolar II", "F31.81"), ("pedal edema", "R60.0"),
+])
+def test_skin_joints_and_mood(coder, text, code):
+    s = coder.code(text, 40, "F")
+    assert s.code == code and s.confidence >= THRESHOLD, (s.code, s.confidence)
