@@ -241,3 +241,28 @@ def test_badx12_samples_rewritten_by_the_writer_are_valid_and_keep_every_carried
                 parsed.claim["diagnosis_codes"], path.name
             assert dict(back.claim, diagnosis_codes=[]) == dict(parsed.claim, diagnosis_codes=[]), \
                 path.name
+
+
+def test_the_synthetic_hospitals_claims_all_go_out_valid_and_round_trip(coder, cm):
+    from processors.coding.rules import code_encounter, validate_encounter
+    from producers.synthetic import generate
+    from schemas import codec
+
+    claims = []
+    for out in generate(1200, 5, start=date(2026, 1, 5)).records:
+        if out.topic.name != "encounters" or out.bad:
+            continue
+        enc = codec.decode_for(out.topic, out.value)
+        if not validate_encounter(enc, cm, coder):
+            kind, rec = code_encounter(enc, cm, coder, 0.80)
+            if kind == "coded":
+                claims.append(build_claim(rec, coder, cm))
+    for claim_type in ("PROFESSIONAL", "INSTITUTIONAL"):
+        group = [c for c in claims if c["claim_type"] == claim_type and unsendable(c) is None]
+        assert len(group) > 50
+        text = write_837(group, claim_type, envelope(), DIRECTORY)
+        assert validate(text).errors == []
+        back = parse_837(text).claims
+        assert [p.claim for p in back] == [as_sent(c) for c in group]
+        assert all(p.problems == [] for p in back)
+    assert any(c.get("drg") and c["status"] == "CLEAN" for c in claims)
