@@ -20,6 +20,7 @@ from pathlib import Path
 import psycopg2
 from kafka import KafkaConsumer
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from prometheus_client import Counter, start_http_server
 
 from infra import settings as settings_mod
 from schemas import codec
@@ -33,6 +34,10 @@ from sinks.x12.directory import BillingDirectory, PlaceholderDirectory
 from sinks.x12.validate import validate
 
 log = logging.getLogger("rcm.sink.x12")
+
+FILES = Counter("rcm_x12_files_total", "837 files written", ["claim_type"])
+CLAIMS_OUT = Counter("rcm_x12_claims_total", "Claims records read by the X12 sink, by outcome "
+                     "(sent, already_sent, held_or_unsendable)", ["outcome"])
 
 
 class InvalidFile(RuntimeError):
@@ -81,7 +86,7 @@ def write_batch(conn, settings, group: str, directory: BillingDirectory, out: Pa
                 messages: list, now: datetime | None = None, check: bool = True) -> list[Path]:
     """Write the batch's new claims as at most one 837P and one 837I; return the files written.
     With `check`, pyx12 validates each file first and a rejected file stops the batch (InvalidFile)."""
-    claims, _ = sendable_claims(messages)
+    claims, skipped = sendable_claims(messages)
     done = outbox.sent_already(conn, [c["claim_id"] for c in claims]) if claims else set()
     sender, receiver = settings.x12_sender_id, settings.x12_receiver_id
     pending: list[outbox.PendingFile] = []
@@ -113,19 +118,28 @@ def write_batch(conn, settings, group: str, directory: BillingDirectory, out: Pa
         for f in pending:
             (out / f".{f.name}.tmp").unlink(missing_ok=True)
         raise
-    return [outbox.publish(out, f.name) for f in pending]
+    published = [outbox.publish(out, f.name) for f in pending]
+    for f in pending:
+        FILES.labels(f.claim_type).inc()
+        CLAIMS_OUT.labels("sent").inc(len(f.claims))
+    CLAIMS_OUT.labels("already_sent").inc(len(done))
+    CLAIMS_OUT.labels("held_or_unsendable").inc(skipped)
+    return published
 
 
 def run_sink_x12(settings=None, out: Path | None = None, batch_size: int = 500,
                  max_wait_s: float = 5.0, stop_event: threading.Event | None = None,
                  idle_exit_s: float | None = None,
-                 directory: BillingDirectory | None = None, check: bool = True) -> int:
+                 directory: BillingDirectory | None = None, check: bool = True,
+                 metrics_port: int = 0) -> int:
     """Consume `claims` until stopped (SIGTERM/SIGINT, stop_event, or idle); return files written."""
     settings = settings or settings_mod.load()
     stop = stop_event or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
+    if metrics_port:
+        start_http_server(metrics_port, addr="127.0.0.1")
     out = out or settings.x12_outbox_dir
     directory = directory or PlaceholderDirectory.from_settings(settings)
     apply_migrations(settings.dsn)
@@ -177,6 +191,8 @@ def add_arguments(parser, name: str) -> None:
                         help="write a partial batch after this many seconds")
     parser.add_argument("--no-validate", action="store_true",
                         help="skip the pyx12 check of each file before it is committed")
+    parser.add_argument("--metrics-port", type=int, default=0,
+                        help="Prometheus port on 127.0.0.1 (default 0: off)")
     parser.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS",
                         help="exit after this many seconds without records (for scripts and tests)")
 
@@ -187,6 +203,6 @@ def cmd_sink_x12(args) -> int:
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     files = run_sink_x12(settings, out=args.out, batch_size=args.batch_size,
                          max_wait_s=args.max_wait, idle_exit_s=args.idle_exit,
-                         check=not args.no_validate)
+                         check=not args.no_validate, metrics_port=args.metrics_port)
     log.warning("x12 sink stopped: %d files written", files)
     return 0
