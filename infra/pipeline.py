@@ -23,9 +23,9 @@ from infra.settings import Settings
 from schemas import topics as T
 
 PROCESSOR_INPUTS = (T.ENCOUNTERS, T.REMITTANCES, T.PAYMENTS, T.CODING_DECISIONS, T.ENCOUNTERS_CODED,
-                    T.VISIT_EVENTS)
+                    T.VISIT_EVENTS, T.REMITTANCES_UNMATCHED, T.CLAIMS)
 SINK_INPUTS = (T.CLAIMS, T.CODING_REVIEW, T.ENCOUNTERS_CODED, T.DENIALS, T.LEDGER_ENTRIES,
-               T.DEAD_LETTERS)
+               T.DEAD_LETTERS, T.CLAIM_STATUS)
 
 
 class DrainTimeout(RuntimeError):

@@ -12,12 +12,14 @@ from processors.claims.agent import BUILD_CLAIMS
 from processors.coding.agent import CODE_ENCOUNTERS, RELEASE_CODING
 from processors.denials.agent import FLAG_DENIALS
 from processors.ledger.agent import POST_CHARGES, POST_PAYMENTS, POST_REMITTANCES
+from processors.matching.agent import INDEX_CLAIMS, MATCH_REMITTANCES
 from processors.stage import Stage, run_batch
 from processors.visits.agent import ASSEMBLE_VISITS
 from schemas import topics as T
 
 STAGES: tuple[Stage, ...] = (CODE_ENCOUNTERS, POST_CHARGES, RELEASE_CODING, BUILD_CLAIMS,
-                             POST_REMITTANCES, FLAG_DENIALS, POST_PAYMENTS, ASSEMBLE_VISITS)
+                             POST_REMITTANCES, FLAG_DENIALS, POST_PAYMENTS, ASSEMBLE_VISITS,
+                             MATCH_REMITTANCES, INDEX_CLAIMS)
 
 
 def stages_on(topic: T.Topic) -> tuple[Stage, ...]:
@@ -42,3 +44,5 @@ on_encounters_coded = _agent(T.ENCOUNTERS_CODED)
 on_remittances = _agent(T.REMITTANCES)
 on_payments = _agent(T.PAYMENTS)
 on_visit_events = _agent(T.VISIT_EVENTS)
+on_remittances_unmatched = _agent(T.REMITTANCES_UNMATCHED)
+on_claims = _agent(T.CLAIMS)

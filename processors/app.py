@@ -67,6 +67,21 @@ visits_table = app.Table(
 )
 
 
+# Claim id -> account, and remittances that arrived before their claim (bytes -> ClaimAccount wire
+# bytes), written by processors.matching.agent like coding-pending, each entry on its claim id's
+# partition. Claims come keyed by account, unmatched remittances by claim id, so the two halves of
+# a match sit on different partitions: one worker (today's deployment) holds every partition and
+# sees both. A GlobalTable would serve several workers, but faust 0.15.3 never finishes the
+# partition assignment with one declared (measured: the group stays in "performing assignments").
+claim_accounts_table = app.Table(
+    "claim-accounts", default=None, partitions=T.CLAIM_ACCOUNTS.partitions,
+    key_type=bytes, value_type=bytes,
+    changelog_topic=app.topic(T.CLAIM_ACCOUNTS.name, key_type=bytes, value_type=bytes,
+                              partitions=T.CLAIM_ACCOUNTS.partitions, compacting=True,
+                              internal=False),
+)
+
+
 class TableStore:
     """The coding-pending table as a processors.coding.decisions.PendingStore.
 

@@ -1,6 +1,7 @@
 """Sink the pipeline's output topics into PostgreSQL.
 
-Consumes: claims, coding-review, encounters-coded, denials, ledger-entries, dead-letters
+Consumes: claims, coding-review, encounters-coded, denials, ledger-entries, dead-letters,
+          claim-status
 Produces: account-balances (key: account_id, value: AccountBalanceUpdated), after each commit
 Rule:     sinks.postgres.writer.write_batch (one transaction: rows + balances + offsets)
 
@@ -28,6 +29,7 @@ from schemas import codec
 from schemas.codec import DecodeError
 from schemas.topics import (
     ACCOUNT_BALANCES,
+    CLAIM_STATUS,
     CLAIMS,
     CODING_REVIEW,
     DEAD_LETTERS,
@@ -43,7 +45,7 @@ from sinks.postgres.writer import SinkRecord
 log = logging.getLogger("rcm.sink")
 
 TOPICS: tuple[Topic, ...] = (CLAIMS, CODING_REVIEW, ENCOUNTERS_CODED, DENIALS, LEDGER_ENTRIES,
-                             DEAD_LETTERS)
+                             DEAD_LETTERS, CLAIM_STATUS)
 _BY_NAME = {t.name: t for t in TOPICS}
 STAGE = "sink"
 MAX_RECORDS = 5000

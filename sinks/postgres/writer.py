@@ -114,6 +114,14 @@ _TABLES: dict[str, _Table] = {t.name: t for t in (
                        e["reason"], r["source_event_id"], r["source_emitted_at"])
                       for e in r["entries"]],
            many=True),
+    _Table("claim_status_events", ("event_id", "claim_id", "payer_id", "accepted", "categories",
+                                   "statuses", "total_charge_cents", "payer_claim_control_number",
+                                   "service_start", "service_end", "reported_at", "emitted_at"),
+           "event_id",
+           lambda r: (r["event_id"], r["claim_id"], r["payer_id"], r["accepted"],
+                      [s["category"] for s in r["statuses"]], _json(r["statuses"]),
+                      r["total_charge_cents"], r["payer_claim_control_number"],
+                      r["service_start"], r["service_end"], r["occurred_at"], r["emitted_at"])),
     _Table("dead_letters", ("event_id", "source_topic", "source_partition", "source_offset",
                             "stage", "error", "reason", "payload", "key", "dead_lettered_at"),
            "event_id",
@@ -129,6 +137,7 @@ TABLE_OF_SCHEMA = {
     "DenialFlagged": "denials",
     "LedgerEntriesPosted": "ledger_entries",
     "DeadLetter": "dead_letters",
+    "ClaimStatusReported": "claim_status_events",
 }
 
 # Inserted entries only (RETURNING), aggregated per account, added onto the stored balance. The

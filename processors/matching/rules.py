@@ -1,0 +1,94 @@
+"""Match remittances to accounts by claim id.
+
+An 835 names the claim (CLP01, the claim id the pipeline sent in CLM01), not the account. The
+processor learns claim id -> account from every built claim (`claims`) and keeps it, with the
+remittances that arrived before their claim, in one `ClaimAccount` entry per claim id. A
+remittance whose claim is known leaves for `remittances` with the account filled in; one whose
+claim is not known yet waits in the entry and leaves when the claim is built.
+
+Idempotent: a released remittance keeps its event id (ledger entry and denial ids derive from it),
+so a redelivered remittance or claim re-emits records the sinks already hold; a remittance already
+waiting is not stored twice.
+
+Pure functions over decoded records and a `ClaimStore`; the agent passes the faust table, the
+tests a dict.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from schemas import codec
+from schemas import topics as T
+
+
+class ClaimStore(Protocol):
+    def get(self, claim_id: str) -> dict | None: ...
+
+    def put(self, rec: dict) -> None: ...
+
+
+class DictStore:
+    """A ClaimStore in memory; entries round-trip through Avro like the table's."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, bytes] = {}
+
+    def get(self, claim_id: str) -> dict | None:
+        raw = self.data.get(claim_id)
+        return None if raw is None else codec.decode_for(T.CLAIM_ACCOUNTS, raw)
+
+    def put(self, rec: dict) -> None:
+        self.data[rec["claim_id"]] = codec.encode(T.CLAIM_ACCOUNTS.value_schema, rec)
+
+
+class NotMatchable(ValueError):
+    """A record that decodes but cannot take part in matching (dead letter)."""
+
+
+@dataclass(frozen=True)
+class Match:
+    records: list[tuple[T.Topic, dict]]
+    outcome: str  # matched | waiting | released | indexed | known | duplicate
+
+
+def _remittance(raw: bytes) -> dict:
+    return codec.decode_for(T.REMITTANCES_UNMATCHED, raw)
+
+
+def with_account(remit: dict, account_id: str) -> dict:
+    return {**remit, "account_id": account_id}
+
+
+def on_claim(claim: dict, store: ClaimStore) -> Match:
+    """A claim was built: remember its account and release the remittances waiting for it."""
+    claim_id, account = claim["claim_id"].strip(), claim["account_id"]
+    if not claim_id:
+        raise NotMatchable("claim has no claim id")
+    entry = store.get(claim_id)
+    if entry is not None and entry["account_id"] not in (None, account):
+        raise NotMatchable(f"claim {claim_id} already belongs to another account")
+    if entry is not None and entry["account_id"] == account and not entry["waiting"]:
+        return Match([], "known")  # a rebuilt or redelivered claim
+    waiting = [_remittance(raw) for raw in (entry["waiting"] if entry else [])]
+    store.put({"claim_id": claim_id, "account_id": account, "waiting": []})
+    return Match([(T.REMITTANCES, with_account(r, account)) for r in waiting],
+                 "released" if waiting else "indexed")
+
+
+def on_unmatched(remit: dict, store: ClaimStore) -> Match:
+    """A remittance without its account: send it on with the claim's account, or keep it."""
+    claim_id = remit["claim_id"].strip()
+    if not claim_id:
+        raise NotMatchable("remittance has no claim id (CLP01)")
+    entry = store.get(claim_id)
+    if entry is not None and entry["account_id"]:
+        return Match([(T.REMITTANCES, with_account(remit, entry["account_id"]))], "matched")
+    if remit["account_id"]:  # the sender knew the account: nothing to wait for
+        return Match([(T.REMITTANCES, remit)], "matched")
+    waiting = list(entry["waiting"]) if entry else []
+    if any(_remittance(raw)["event_id"] == remit["event_id"] for raw in waiting):
+        return Match([], "duplicate")
+    waiting.append(codec.encode(T.REMITTANCES_UNMATCHED.value_schema, remit))
+    store.put({"claim_id": claim_id, "account_id": None, "waiting": waiting})
+    return Match([], "waiting")
