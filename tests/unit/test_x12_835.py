@@ -248,3 +248,25 @@ def test_other_transaction_sets_are_refused_not_ignored():
     path = next(iter(x12_samples("X222")))
     result = convert(path.read_bytes(), path.name, NOW)
     assert result.errors and "not one this adapter reads" in result.errors[0].reason
+
+
+def test_dry_run_prints_json_lines_and_exits_1_when_anything_was_bad(tmp_path, capsys):
+    import argparse
+    import json
+
+    from producers.x12.cli import cmd_produce
+
+    good = tmp_path / "good.835"
+    good.write_text(a_check([claim("CLM-E1")]))
+    broken = tmp_path / "broken.835"
+    broken.write_text(a_check([claim("CLM-E2")]).replace("SVC*HC:99213*145*90", "SVC*HC:99213*145"))
+    assert cmd_produce(argparse.Namespace(files=[str(good)], dry_run=True)) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    rec = json.loads(line)
+    assert rec["topic"] == "remittances-unmatched" and rec["value"]["claim_id"] == "CLM-E1"
+    assert rec["value"]["total_paid_cents"] == 9000
+    assert cmd_produce(argparse.Namespace(files=[str(good), str(broken)], dry_run=True)) == 1
+    captured = capsys.readouterr()
+    topics = [json.loads(x)["topic"] for x in captured.out.splitlines()]
+    assert topics == ["remittances-unmatched", "dead-letters"]
+    assert "error: broken.835: segment " in captured.err and "(SVC): SVC03" in captured.err
