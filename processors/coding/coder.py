@@ -72,7 +72,7 @@ class Coder:
         self._ranked = functools.lru_cache(maxsize=cache_size)(self._rank)
         # simple-icd-10-cm normalises the code on every call; the pipeline asks about the same few
         # thousand codes again and again, so remember the answers per instance.
-        for name in ("is_valid", "is_billable", "dotted", "describe", "conflicts", "code",
+        for name in ("is_valid", "is_billable", "dotted", "describe", "conflicts", "code", "_has_sides",
                      "_excludes1", "instruction_notes", "_seven_defs"):
             setattr(self, name, functools.lru_cache(maxsize=cache_size)(getattr(self, name)))
 
@@ -186,7 +186,8 @@ class Coder:
         expanded = as_episode(expand(ctx.condition))
         code, title, episode = choose_episode(self, code, title, expanded)
         also = ()
-        if ctx.kind == "active" and "bilateral" in expanded and "bilateral" not in title.lower():
+        if (ctx.kind == "active" and "bilateral" in expanded and "bilateral" not in title.lower()
+                and self._has_sides(code)):
             sides = self._both_sides(ctx.condition, score, age, sex)
             if sides:
                 score, code, title, also = sides
@@ -226,6 +227,14 @@ class Coder:
             return None
         return Suggestion(found.codes[0], found.confidence, found.evidence, found.reason,
                           tuple(dict.fromkeys((*found.codes[1:], *extra))))
+
+    def _has_sides(self, code: str) -> bool:
+        """Whether the code's siblings include a right-side code (else no side to split into)."""
+        plain = code.replace(".", "")
+        if len(plain) == 7 and self._seven_defs(code):  # the 7th character is the episode, not the site
+            code = self.dotted(plain[:6]) if self.is_valid(plain[:6]) else self.dotted(plain[:5])
+        parent = self._icd.get_parent(code) if self.is_valid(code) else ""
+        return bool(parent) and any("right" in self.describe(c).lower() for c in self._icd.get_children(parent))
 
     def _both_sides(self, condition: str, score: float, age: int | None, sex: str):
         """"bilateral knee pain" where the code set has no bilateral code: the right and the left
