@@ -70,8 +70,9 @@ def x835(claims: Sequence[dict], *, payer_id: str, payer_name: str, trace: str, 
     body = [_seg("BPR", "I", money(total), "C", "ACH", "CCP", "01", "999999999", "DA", "123456",
                  "1512345678", "", "01", "999988880", "DA", "98765", _d8(paid_on)),
             _seg("TRN", "1", trace, "1512345678"), _seg("DTM", "405", _d8(paid_on)),
-            _seg("N1", "PR", payer_name, "XV", payer_id), _seg("N1", "PE", "SYNTHETIC HOSPITAL",
-                                                                "XX", payee_npi)]
+            _seg("N1", "PR", payer_name, "XV", payer_id), _seg("N3", "1 PAYER WAY"),
+            _seg("N4", "ANYTOWN", "PA", "17111"), _seg("PER", "BL", "EDI SUPPORT", "TE", "8005550100"),
+            _seg("N1", "PE", "SYNTHETIC HOSPITAL", "XX", payee_npi)]
     for n, c in enumerate(claims, 1):
         body.append(_seg("LX", n))
         body.append(_seg("CLP", c["claim_id"], c["claim_status"], money(c["total_charge_cents"]),
@@ -106,9 +107,12 @@ def x277ca(claims: Sequence[dict], *, payer_id: str, payer_name: str, on: date, 
             _seg("DTP", "009", "D8", _d8(on)),
             _seg("HL", 2, 1, 21, 1), _seg("NM1", "41", 2, "SYNTHETIC HOSPITAL", "", "", "", "", "46",
                                           "HOSP01"),
-            _seg("TRN", 2, f"BATCH{control}"), _seg("STC", f"A1{C}19", _d8(on), "WQ"),
+            _seg("TRN", 2, f"BATCH{control}"),
+            _seg("STC", f"A1{C}19", _d8(on), "WQ", money(sum(c["total_charge_cents"] for c in claims))),
             _seg("HL", 3, 2, 19, 1), _seg("NM1", "85", 2, "SYNTHETIC HOSPITAL", "", "", "", "",
-                                          "XX", "1234567893")]
+                                          "XX", "1234567893"),
+            _seg("TRN", 1, "0"),
+            _seg("STC", f"A1{C}19", "", "WQ", money(sum(c["total_charge_cents"] for c in claims)))]
     hl = 3
     for c in claims:
         hl += 1
@@ -116,11 +120,12 @@ def x277ca(claims: Sequence[dict], *, payer_id: str, payer_name: str, on: date, 
         stc = ["STC", statuses[0], _d8(on), "WQ" if is_accepted([s[0] for s in c["statuses"]]) else "U",
                money(c["total_charge_cents"]), "", "", "", "", ""]
         stc += statuses[1:3]
-        body += [_seg("HL", hl, 3, "PT"), _seg("NM1", "QC", 1, "PATIENT", "SYNTHETIC"),
+        body += [_seg("HL", hl, 3, "PT"),
+                 _seg("NM1", "QC", 1, "PATIENT", "SYNTHETIC", "", "", "", "MI", f"M{hl:08d}"),
                  _seg("TRN", 2, c["claim_id"]), _seg(*stc)]
         if c.get("payer_claim_control_number"):
             body.append(_seg("REF", "1K", c["payer_claim_control_number"]))
-        if c.get("service_start"):
-            end = c.get("service_end") or c["service_start"]
-            body.append(_seg("DTP", "472", "RD8", f"{_d8(c['service_start'])}-{_d8(end)}"))
+        start = c.get("service_start") or on  # the guide requires a claim service date
+        end = c.get("service_end") or start
+        body.append(_seg("DTP", "472", "RD8", f"{_d8(start)}-{_d8(end)}"))
     return _envelope("HN", "005010X214", body, "277", control, on, sender, receiver)

@@ -87,3 +87,14 @@ def test_a_bad_277ca_is_dead_lettered_on_claim_status_and_the_good_one_goes_thro
     assert [c["claim_id"] for c in by_topic["claim-status"]] == ["CLM-E1"]
     [dead] = by_topic["dead-letters"]
     assert dead["source_topic"] == "claim-status" and b"CLM-E2" in dead["payload"]
+
+
+def test_generated_277ca_files_pass_pyx12():
+    from sinks.x12.validate import validate
+
+    text = ack([{"claim_id": "CLM-E1", "statuses": [("A2", "20", "PR")], "total_charge_cents": 14500,
+                 "payer_claim_control_number": "P1", "service_start": date(2026, 2, 20)},
+                {"claim_id": "CLM-E2", "statuses": [("A7", "21", "IL"), ("A3", "562", "")],
+                 "total_charge_cents": 9050}])
+    result = validate(text)
+    assert result.ok, result.errors

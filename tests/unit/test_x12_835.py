@@ -270,3 +270,16 @@ def test_dry_run_prints_json_lines_and_exits_1_when_anything_was_bad(tmp_path, c
     topics = [json.loads(x)["topic"] for x in captured.out.splitlines()]
     assert topics == ["remittances-unmatched", "dead-letters"]
     assert "error: broken.835: segment " in captured.err and "(SVC): SVC03" in captured.err
+
+
+def test_generated_835_files_and_the_badx12_samples_pass_pyx12():
+    from sinks.x12.validate import validate
+
+    plb = [{"provider_id": "1234567893", "fiscal_period_end": date(2026, 12, 31),
+            "reason_code": "WO", "reference": "PCN-OLD", "amount_cents": 2500}]
+    text = a_check([claim("CLM-E1", claim_adjustments=[adj("CO", "A2", 500)]), claim("CLM-E2")],
+                   provider_adjustments=plb)
+    result = validate(text)
+    assert result.ok, result.errors
+    for path in x12_samples("X221"):
+        assert validate(path.read_text()).ok, path.name
