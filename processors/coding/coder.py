@@ -35,8 +35,17 @@ BMI_CONFIDENCE = 0.9
 PREGNANCY_CONFIDENCE = 0.9  # a routine pregnancy with its trimester (from the weeks or in words)
 PREGNANCY_UNSTATED_CAP = 0.7  # pregnant, but the trimester or the encounter's purpose is not written
 SPLIT_BELOW = 0.8  # a ";" list is coded as its parts only when every part is coded this surely
-_SHORTHAND_LISTS = re.compile(r"\bn/v/d\b", re.IGNORECASE)
-_SHORTHAND_LIST_WORDS = {"n/v/d": "n/v; diarrhea"}
+# Shorthand that names two conditions, rewritten as a ";" list: "N/V/D", "AKI on CKD 3", "AFib on
+# Eliquis" (the drug is a long-term use code beside the condition, Z79.x).
+_LISTS = tuple((re.compile(p, re.IGNORECASE), r) for p, r in (
+    (r"\bn/v/d\b", "n/v; diarrhea"),
+    (r"\b(aki|acute kidney injury|acute renal failure|arf)\s+on\s+(ckd|chronic kidney disease|chronic renal)", r"\1; \2"),
+    ((r"(?:[,;]\s*|\s+)?\b(?:on|takes|taking|maintained on|chronic|long[- ]term|current)?\s*(?:warfarin|coumadin|eliquis|"
+     r"apixaban|xarelto|rivaroxaban|dabigatran|pradaxa|edoxaban|anticoagulation|anticoagulants?|doac|noac)\b"
+     r"(?:\s+(?:therapy|use))?"), "; long term current use of anticoagulants"),
+    ((r"(?:[,;]\s*|\s+)?\b(?:on|takes|taking|chronic|long[- ]term|current)\s+(?:plavix|clopidogrel|ticagrelor|brilinta|"
+     r"prasugrel|antiplatelets?|aspirin|asa)\b(?:\s+(?:therapy|use))?"), "; long term current use of antiplatelet drugs"),
+))
 _HISTORY_TITLES = {"history": ("personal history", "history of"), "status": ("personal history",),
                    "family": ("family history",)}
 _ROLE = {"history": "history", "status": "status", "family": "family history", "uncertain": "uncertain"}
@@ -80,7 +89,9 @@ class Coder:
     def is_valid(self, code: str) -> bool:
         """A code or category of the current ICD-10-CM release, with or without the dot."""
         code = (code or "").strip().upper()
-        return bool(code) and self._icd.is_valid_item(code) and not self._icd.is_chapter_or_block(code)
+        # a block named like its one category (B20, Z66) is that category, and a code
+        return bool(code) and self._icd.is_valid_item(code) and not self._icd.is_chapter(code) and (
+            not self._icd.is_block(code) or self._icd.is_category(code))
 
     def is_billable(self, code: str) -> bool:
         return self.is_valid(code) and self._icd.is_leaf(code.strip().upper())
@@ -136,7 +147,9 @@ class Coder:
         return "too vague to code: no ICD-10-CM title matches"
 
     def code(self, text: str, age: int | None = None, sex: str = "U") -> Suggestion:
-        text = _SHORTHAND_LISTS.sub(lambda m: _SHORTHAND_LIST_WORDS[m.group(0).lower()], (text or "").strip())
+        text = (text or "").strip()
+        for pattern, words in _LISTS:
+            text = pattern.sub(words, text)
         parts = [p for p in (p.strip(" ,") for p in text.split(";")) if p]
         if len(parts) > 1:  # a list the clinician wrote as one statement
             return self._several(text, parts, age, sex) or self._code_one(text.replace(";", ","), age, sex)

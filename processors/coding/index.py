@@ -287,7 +287,8 @@ def build_index(icd) -> Index:
     """Index every billable leaf; `icd` is the simple_icd_10_cm module."""
     entries: list[Entry] = []
     for code in icd.get_all_codes(True):
-        if icd.is_chapter_or_block(code) or not icd.is_leaf(code):
+        # B20, F99, R99, Z66 are single-category blocks as well as billable codes
+        if icd.is_chapter(code) or (icd.is_block(code) and not icd.is_category(code)) or not icd.is_leaf(code):
             continue
         title = icd.get_description(code)
         entries.append(parse_term(code, title))

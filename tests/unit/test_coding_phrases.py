@@ -248,3 +248,20 @@ def test_bilateral_without_a_bilateral_code_codes_each_side(coder, text, expecte
 def test_skin_joints_and_mood(coder, text, code):
     s = coder.code(text, 40, "F")
     assert s.code == code and s.confidence >= THRESHOLD, (s.code, s.confidence)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("pneumonia due to strep pneumo", ("J13",)), ("cellulitis R foot", ("L03.115",)),
+    ("cellulitis of L hand", ("L03.114",)), ("L thigh abscess", ("L02.416",)), ("HIV", ("B20",)),
+    ("HIV positive", ("Z21",)), ("DNR", ("Z66",)), ("chlamydia", ("A74.9",)), ("gonorrhea", ("A54.9",)),
+    ("genital herpes", ("A60.00",)), ("AKI on CKD 3", ("N17.9", "N18.30")),
+    ("anemia of chronic disease", ("D63.8",)), ("coagulopathy", ("D68.9",)), ("on warfarin", ("Z79.01",)),
+    ("Afib on Eliquis", ("I48.91", "Z79.01")), ("CAD on plavix", ("I25.10", "Z79.02")),
+])
+def test_infections_blood_and_long_term_drugs(coder, text, expected):
+    s = coder.code(text, 40, "F")
+    assert codes(s) == expected and s.confidence >= THRESHOLD, (codes(s), s.confidence)
+
+
+def test_single_category_blocks_are_codes(coder):
+    assert coder.is_billable("B20") and coder.is_billable("Z66") and not coder.is_valid("A00-A09")
