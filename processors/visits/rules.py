@@ -16,7 +16,8 @@ Events are kept per visit number (the `visits-pending` table) and folded in even
   `encounters`, and the visit is BILLED. A final visit missing a required field is kept (state
   saved) and dead-lettered naming the fields, so a later UPDATE completes it;
 - after billing, a new charge is refused ("late charge after the encounter was billed"), as is any
-  other change (corrected claims are not supported yet).
+  other change or a cancel (corrected claims are not supported yet); a late event that changes
+  nothing on the billed visit (an A04 arriving after its DFT and A03) is accepted and ignored.
 
 Pure functions over decoded records and a `VisitStore`; the agent passes the faust table, tests a
 DictStore.
@@ -135,6 +136,10 @@ def assemble(ev: dict, store: VisitStore) -> Outcome:
             if all(c["transaction_id"] in billed for c in ev["charges"]):
                 return Outcome([])  # a re-sent DFT: every transaction is already on the claim
             raise Refused(LATE_CHARGE)
+        if kind != "CANCEL":
+            before, after = merge(events), merge([*events, ev])
+            if all(before[k] == after[k] for k in (*SCALARS, "diagnoses", "procedures_pcs")):
+                return Outcome([])  # a late ADT that says nothing new about the billed visit
         raise Refused(f"{kind} after the encounter was billed (corrected claims are not "
                       "supported yet)")
     events.append(ev)

@@ -15,6 +15,12 @@ TRIGGERS = {"ADMIT": "A01", "REGISTER": "A04", "UPDATE": "A08", "DISCHARGE": "A0
             "CANCEL": "A11"}
 
 
+def text(value: str) -> str:
+    """Free text inside a field, with HL7's escapes for the delimiters."""
+    return (value.replace("\\", "\\E\\").replace("|", "\\F\\").replace("^", "\\S\\")
+            .replace("~", "\\R\\").replace("&", "\\T\\"))
+
+
 def segment(sid: str, fields: dict[int, str]) -> str:
     values = [""] * max(fields)
     for n, v in fields.items():
@@ -60,7 +66,7 @@ def in1(enc: dict) -> str:
 
 def dg1s(enc: dict) -> list[str]:
     return [segment("DG1", {1: str(d["sequence"]), 2: "I10",
-                            3: f"{d['code']}^^I10" if d.get("code") else "", 4: d["text"],
+                            3: f"{d['code']}^^I10" if d.get("code") else "", 4: text(d["text"]),
                             6: "F", 15: str(d["sequence"])})
             for d in enc["diagnoses"]]
 

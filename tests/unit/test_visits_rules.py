@@ -103,6 +103,9 @@ def test_a_charge_after_billing_is_a_late_charge():
     assert str(exc.value) == LATE_CHARGE
     with pytest.raises(Refused, match="after the encounter was billed"):
         assemble(event("CANCEL", 9, 70), store)
+    with pytest.raises(Refused, match="UPDATE after the encounter was billed"):
+        assemble(event("UPDATE", 9, 80, payer_id="MEDICARE"), store)
+    assert assemble(admit(9, minutes=-60), store).encounters == []  # late, says nothing new
 
 
 def test_a_final_visit_missing_fields_is_kept_until_an_update_completes_it():
