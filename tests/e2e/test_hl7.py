@@ -130,3 +130,29 @@ def test_visits_over_mllp_become_claims_charges_and_dead_letters(run_settings):
     log = (logs / "listen.log").read_text()
     assert make_account_id(9001) not in log and "essential" not in log  # counts only, no PHI
     assert "AA 11, AE 1, AR 1" in log
+
+
+def test_a_visit_half_assembled_survives_a_processor_crash(run_settings):
+    office = visit(5, "OFFICE", "CM100113", 14500, "essential hypertension")
+    logs = run_settings.home / "logs"
+    port = free_port()
+    listener = pipeline.rcm_service("listen", run_settings, logs, "mllp", "--port", str(port)).start()
+    processor = pipeline.rcm_service("process", run_settings, logs).start()
+    sink = pipeline.rcm_service("sink", run_settings, logs).start()
+    try:
+        with connect(port, listener) as sock:
+            assert exchange(sock, [compose.adt(office, "REGISTER", "K1", AT),
+                                   compose.dft(office, "K2", AT)]) == ["AA", "AA"]
+            pipeline.wait_drained(run_settings, [processor, sink], timeout=300)
+            assert report.query(run_settings.dsn, "select count(*) from claims") == [(0,)]
+            processor.kill()  # SIGKILL: the visit's state must come back from visits-pending
+            processor = pipeline.rcm_service("process", run_settings, logs).start()
+            assert exchange(sock, [compose.adt(office, "DISCHARGE", "K3", AT)]) == ["AA"]
+        pipeline.wait_drained(run_settings, [processor, sink], timeout=300)
+    finally:
+        listener.stop()
+        processor.stop()
+        sink.stop()
+    assert report.query(run_settings.dsn, "select encounter_id, status, total_charge_cents "
+                                          "from claims") == [("V5", "CLEAN", 14500)]
+    assert report.query(run_settings.dsn, "select count(*) from dead_letters") == [(0,)]
