@@ -15,7 +15,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from processors.coding import bmi, combination, demographics, history, notes, pregnancy
+from processors.coding import bmi, combination, demographics, history, infection, notes, pregnancy
 from processors.coding.context import UNCERTAINTY_WORDS, Context, read_context
 from processors.coding.episode import as_episode, choose_episode
 from processors.coding.evidence import explain
@@ -32,6 +32,8 @@ UNMAPPED_HISTORY_CAP = 0.75  # a history title found by the index but not by our
 UNMAPPED_HISTORY_FLOOR = 0.75  # below this the index's history title is a guess: not suggested
 STATUS_CONFIDENCE = 0.95
 BMI_CONFIDENCE = 0.9
+SEPSIS_CONFIDENCE = 0.9
+UNEXPLAINED_CAP = 0.7  # words left over that the code does not explain
 PREGNANCY_CONFIDENCE = 0.9  # a routine pregnancy with its trimester (from the weeks or in words)
 PREGNANCY_UNSTATED_CAP = 0.7  # pregnant, but the trimester or the encounter's purpose is not written
 SPLIT_BELOW = 0.8  # a ";" list is coded as its parts only when every part is coded this surely
@@ -188,6 +190,9 @@ class Coder:
             pregnant = self._pregnancy(found, age, sex) if found else None
             if pregnant:
                 return pregnant
+            infected = self._infection(ctx.condition, age, sex)
+            if infected:
+                return infected
             paired = self._combined(ctx, age, sex)
             if paired:
                 return paired
@@ -240,6 +245,34 @@ class Coder:
             return None
         return Suggestion(found.codes[0], found.confidence, found.evidence, found.reason,
                           tuple(dict.fromkeys((*found.codes[1:], *extra))))
+
+    def _infection(self, condition: str, age: int | None, sex: str) -> Suggestion | None:
+        """Sepsis with its source and severity; an infection with its organism's B95-B96 code."""
+        found = infection.sepsis(condition)
+        if found:
+            also, confidence, evidence = list(found.codes[1:]), SEPSIS_CONFIDENCE, f"{found.words} -> sepsis ({found.name})"
+            if found.rest:
+                source = self._code_one(found.rest, age, sex)
+                if source.code:
+                    also[:0] = [source.code, *source.also]
+                    evidence += f"; {source.evidence}"
+                confidence = min(confidence, source.confidence if source.code else UNEXPLAINED_CAP)
+            named = ", ".join((found.codes[0], *also))
+            return Suggestion(found.codes[0], round(confidence, 4), evidence,
+                              f"sepsis (I.C.1.d): {named}", tuple(dict.fromkeys(also)))
+        found = infection.organism(condition)
+        if not found:
+            return None
+        whole = self._best(condition, age, sex)
+        if not isinstance(whole, str) and whole[0] >= SPLIT_BELOW and infection.NAMED_IN_TITLE.search(whole[2]):
+            return None  # the code names the organism itself ("MRSA pneumonia": J15.212)
+        local = self._code_one(found.rest, age, sex)
+        if not local.code:
+            return None
+        return Suggestion(local.code, min(local.confidence, SEPSIS_CONFIDENCE),
+                          f"{local.evidence}; {found.words} -> organism ({found.name})",
+                          f"{local.reason}; organism {found.codes[0]} beside it",
+                          tuple(dict.fromkeys((*local.also, *found.codes))))
 
     def _has_sides(self, code: str) -> bool:
         """Whether the code's siblings include a right-side code (else no side to split into)."""

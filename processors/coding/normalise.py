@@ -130,6 +130,8 @@ _PHRASINGS: tuple[tuple[re.Pattern[str], object], ...] = tuple((re.compile(p), r
      r"\1 lower limb "),
     (r"^(?=.*\b(?:cellulitis|abscess)\b)(.*?)\b(?:hand|wrist|forearm|upper arm|elbow|arm|upper extremity)\b",
      r"\1 upper limb "),
+    (r"\bpneumococcal pneumonia\b", " pneumonia due to streptococcus pneumoniae "),
+    (r"\bseptic (?:arthritis|joint)\b", " pyogenic arthritis "),
     (r"\bmono\b", " infectious mononucleosis "),
     (r"\bhiv (?:positive|pos|\+)|\basymptomatic hiv\b|\bhiv status\b", " asymptomatic human immunodeficiency virus infection status "),
     (r"^\s*(?:hiv|hiv disease|hiv infection|aids|hiv/aids)\s*$", " human immunodeficiency virus disease "),

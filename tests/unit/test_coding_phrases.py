@@ -265,3 +265,19 @@ def test_infections_blood_and_long_term_drugs(coder, text, expected):
 
 def test_single_category_blocks_are_codes(coder):
     assert coder.is_billable("B20") and coder.is_billable("Z66") and not coder.is_valid("A00-A09")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("sepsis", ("A41.9",)), ("septic shock", ("A41.9", "R65.21")), ("severe sepsis", ("A41.9", "R65.20")),
+    ("sepsis due to UTI", ("A41.9", "N39.0")), ("sepsis due to E coli UTI", ("A41.51", "N39.0")),
+    ("severe sepsis from pneumonia", ("A41.9", "J18.9", "R65.20")), ("MRSA sepsis", ("A41.02",)),
+    ("E coli UTI", ("N39.0", "B96.20")), ("MRSA cellulitis of R leg", ("L03.115", "B95.62")),
+    ("MRSA pneumonia", ("J15.212",)), ("pneumococcal pneumonia", ("J13",)), ("septic arthritis", ("M00.9",)),
+])
+def test_sepsis_and_organisms(coder, text, expected):
+    s = coder.code(text, 60, "F")
+    assert codes(s) == expected and s.confidence >= THRESHOLD, (codes(s), s.confidence)
+
+
+def test_urosepsis_has_no_default_code(coder):
+    assert coder.code("urosepsis", 60, "F").confidence < THRESHOLD
