@@ -41,6 +41,11 @@ SPLIT_BELOW = 0.8  # a ";" list is coded as its parts only when every part is co
 # Eliquis" (the drug is a long-term use code beside the condition, Z79.x).
 _LISTS = tuple((re.compile(p, re.IGNORECASE), r) for p, r in (
     (r"\bn/v/d\b", "n/v; diarrhea"),
+    ((r"\b(esrd|eskd|end stage renal disease)\s+(?:on|requiring|w/|with|,)\s*(?:hd|hemodialysis|dialysis|pd|"
+     r"peritoneal dialysis)\b"), r"\1; on dialysis"),
+    (r"\bmetastatic (.+?) to (?:the )?(bones?|brain|liver|lungs?)\b", r"\1; secondary malignant neoplasm of \2"),
+    ((r"\s*(?:,|\bwith\b|\bw/|\band\b)\s*(bone|brain|liver|lung|pulmonary|hepatic|osseous) (?:mets|metastases|metastasis|"
+     r"metastatic disease)\b"), r"; secondary malignant neoplasm of \1"),
     (r"\b(aki|acute kidney injury|acute renal failure|arf)\s+on\s+(ckd|chronic kidney disease|chronic renal)", r"\1; \2"),
     ((r"(?:[,;]\s*|\s+)?\b(?:on|takes|taking|maintained on|chronic|long[- ]term|current)?\s*(?:warfarin|coumadin|eliquis|"
      r"apixaban|xarelto|rivaroxaban|dabigatran|pradaxa|edoxaban|anticoagulation|anticoagulants?|doac|noac)\b"

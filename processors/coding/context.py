@@ -67,7 +67,11 @@ def read_context(text: str) -> Context:
     for kind, pattern in (("family", _FAMILY_HEAD), ("status", _STATUS_HEAD), ("history", _HISTORY_HEAD)):
         found = pattern.match(lowered)
         if found and lowered[found.end():].strip():
-            return Context(kind, lowered[found.end():], found.group(0).strip(" :-"))
+            condition = lowered[found.end():]
+            if kind == "family":  # "FH breast cancer in mother": the relative is said twice
+                tail = _FAMILY_TAIL.search(condition)
+                condition = condition[:tail.start()] if tail and condition[:tail.start()].strip() else condition
+            return Context(kind, condition, found.group(0).strip(" :-"))
     found = _FAMILY_TAIL.search(lowered)
     if found and lowered[:found.start()].strip():
         return Context("family", lowered[:found.start()], found.group(0).strip(" ,"))

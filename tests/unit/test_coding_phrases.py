@@ -281,3 +281,17 @@ def test_sepsis_and_organisms(coder, text, expected):
 
 def test_urosepsis_has_no_default_code(coder):
     assert coder.code("urosepsis", 60, "F").confidence < THRESHOLD
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("metastatic breast cancer to bone", ("C50.919", "C79.51")), ("lung ca with brain mets", ("C34.90", "C79.31")),
+    ("bone mets", ("C79.51",)), ("adenocarcinoma of the colon", ("C18.9",)), ("BCC of nose", ("C44.311",)),
+    ("CLL", ("C91.10",)), ("AML", ("C92.00",)), ("lymphoma", ("C85.90",)), ("DCIS R breast", ("D05.11",)),
+    ("RCC", ("C64.9",)), ("ovarian cancer", ("C56.9",)), ("endometrial cancer", ("C54.1",)),
+    ("cervical cancer", ("C53.9",)), ("pancreatic cancer", ("C25.9",)), ("GBM", ("C71.9",)),
+    ("FH ovarian cancer", ("Z80.41",)), ("FH breast cancer in mother", ("Z80.3",)),
+    ("s/p hysterectomy", ("Z90.710",)), ("on dialysis", ("Z99.2",)), ("ESRD on HD", ("N18.6", "Z99.2")),
+])
+def test_neoplasms_and_status(coder, text, expected):
+    s = coder.code(text, 60, "F")
+    assert codes(s) == expected and s.confidence >= THRESHOLD, (codes(s), s.confidence)
