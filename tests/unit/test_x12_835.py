@@ -283,3 +283,17 @@ def test_generated_835_files_and_the_badx12_samples_pass_pyx12():
     assert result.ok, result.errors
     for path in x12_samples("X221"):
         assert validate(path.read_text()).ok, path.name
+
+
+CLAIM_FIELDS = ("claim_id", "claim_status", "total_charge_cents", "total_paid_cents",
+                "patient_responsibility_cents", "payer_claim_control_number", "claim_adjustments",
+                "lines", "remarks", "provider_adjustments", "check_amount_cents")
+
+
+@pytest.mark.parametrize("path", x12_samples("X221"), ids=lambda p: p.name)
+def test_every_badx12_835_sample_round_trips_through_our_writer(path):
+    remits = parse(path.read_text(), path.name)
+    again = parse(a_check(remits, trace=remits[0]["trace_number"],
+                          provider_adjustments=remits[0]["provider_adjustments"]))
+    assert [{k: r[k] for k in CLAIM_FIELDS} for r in again] == [
+        {k: r[k] for k in CLAIM_FIELDS} for r in remits]
