@@ -161,6 +161,12 @@ _PHRASINGS: tuple[tuple[re.Pattern[str], object], ...] = tuple((re.compile(p), r
     (r"^\s*(?:herpes|hsv|hsv ?1|herpes simplex)\s*$", " herpesviral infection "),
     (r"\banemia of chronic (?:disease|illness|inflammation)\b|\bacd\b", " anemia in other chronic diseases classified elsewhere "),
     (r"\bcoagulopathy\b", " coagulation defect "),
+    (r"\b(?:unintentional|unintended|unexplained|involuntary) weight loss\b", " abnormal weight loss "),
+    ((r"\bchest (?:tightness|pressure|discomfort)\b|\btightness (?:in|of) (?:the )?chest\b|\batypical chest pain\b|"
+     r"\bchest pain,? atypical\b|\bnon-?cardiac chest pain\b"), " other chest pain "),
+    (r"\bnear[- ]?syncope\b|\bpresyncope\b|\bpre-syncope\b", " syncope "),
+    (r"\b(?:frequent|recurrent|repeated|multiple) falls\b", " repeated falls "),
+    (r"\bnumbness\b", " anesthesia of skin "), (r"\btingling\b", " paresthesia of skin "),
     (r"\bhives\b", " urticaria "), (r"\bcold sores?\b|\bfever blisters?\b", " herpesviral vesicular dermatitis "),
     (r"\bplantar warts?\b", " plantar wart "), (r"\b(?:genital|anogenital|venereal) warts?\b", " anogenital warts "),
     (r"(?<!plantar )(?<!genital )\bwarts?\b", " viral wart "),

@@ -295,3 +295,12 @@ def test_urosepsis_has_no_default_code(coder):
 def test_neoplasms_and_status(coder, text, expected):
     s = coder.code(text, 60, "F")
     assert codes(s) == expected and s.confidence >= THRESHOLD, (codes(s), s.confidence)
+
+
+@pytest.mark.parametrize("text, code", [
+    ("unintentional weight loss", "R63.4"), ("chest tightness", "R07.89"), ("atypical chest pain", "R07.89"),
+    ("near syncope", "R55"), ("frequent falls", "R29.6"), ("numbness", "R20.0"), ("tingling in hands", "R20.2"),
+])
+def test_symptoms_in_the_alphabetic_index_words(coder, text, code):
+    s = coder.code(text, 60, "F")
+    assert s.code == code and s.confidence >= THRESHOLD, (s.code, s.confidence)
