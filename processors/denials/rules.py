@@ -79,8 +79,16 @@ def denial_category(group_code: str, carc: str) -> tuple[str, bool]:
     return category, _PREVENTABLE[category]
 
 
+REVERSAL = "22"
+
+
 def flag_denials(remit: dict) -> list[dict]:
-    """One DenialFlagged per denial adjustment, service lines first, then claim level (line null)."""
+    """One DenialFlagged per denial adjustment, service lines first, then claim level (line null).
+
+    A reversal (CLP02 22) takes back an earlier adjudication: its negative adjustments undo the
+    earlier ones and flag nothing new (the corrected claim that follows is judged on its own)."""
+    if str(remit.get("claim_status")) == REVERSAL:
+        return []
     denied_on = remit["occurred_at"].date()
     deadline = denied_on + timedelta(days=payer(remit["payer_id"]).appeal_window_days)
     claim_remarks = list(remit.get("remarks") or [])

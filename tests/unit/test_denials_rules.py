@@ -106,3 +106,12 @@ def test_denials_encode_as_denial_flagged():
     from schemas import codec
     for denial in flag_denials(remittance([line(1, 100, 0, [adj("PI", "50", 100)])])):
         assert codec.decode(codec.encode("DenialFlagged", denial))[1] == denial
+
+
+def test_a_reversal_of_a_denied_claim_flags_no_new_denial():
+    def line(cents):
+        return {"line": 1, "procedure_code": "99213", "units": 1, "charge_cents": cents,
+                "paid_cents": 0, "adjustments": [adj("CO", "50", cents)], "remarks": []}
+
+    assert flag_denials(remittance([line(-14500)], status="22")) == []
+    assert len(flag_denials(remittance([line(14500)], status="4"))) == 1
