@@ -41,6 +41,8 @@ SPLIT_BELOW = 0.8  # a ";" list is coded as its parts only when every part is co
 # Eliquis" (the drug is a long-term use code beside the condition, Z79.x).
 _LISTS = tuple((re.compile(p, re.IGNORECASE), r) for p, r in (
     (r"\bn/v/d\b", "n/v; diarrhea"),
+    ((r"(?:[,;]\s*|\s+|^)(?:on (?:home |supplemental |continuous |nocturnal |chronic )?(?:o2|oxygen)|"
+     r"(?:o2|oxygen)[- ]dependen\w*|home (?:o2|oxygen))\b(?: therapy)?"), "; dependence on supplemental oxygen"),
     ((r"\b(esrd|eskd|end stage renal disease)\s+(?:on|requiring|w/|with|,)\s*(?:hd|hemodialysis|dialysis|pd|"
      r"peritoneal dialysis)\b"), r"\1; on dialysis"),
     (r"\bmetastatic (.+?) to (?:the )?(bones?|brain|liver|lungs?)\b", r"\1; secondary malignant neoplasm of \2"),

@@ -104,7 +104,8 @@ _NOT_HTN_CODE = _any("pulmonary", "portal", "intracranial", "ocular", "gestation
 _HF = _any("chf", "ccf", "hf", "heart failure", "hfref", "hfpef", "cardiac failure")
 _SYSTOLIC = _any("systolic", "hfref", "reduced ejection fraction", "reduced ef")
 _DIASTOLIC = _any("diastolic", "hfpef", "preserved ejection fraction", "preserved ef")
-_HEART_DISEASE = _any("hypertensive heart", "lvh", "left ventricular hypertrophy", "cardiomegaly")
+_HEART_DISEASE = _any("hypertensive heart", r"(?<!coronary )(?<!ischemic )(?<!valvular )(?<!congenital )"
+                      r"(?<!rheumatic )(?<!atherosclerotic )heart disease", "lvh", "left ventricular hypertrophy", "cardiomegaly")
 
 _COPD = _any("copd", "aecopd", r"chronic obstructive (?:pulmonary|lung|airways?) disease", "coad")
 _NOT_COPD_CODE = _any("emphysema", "asthma", "aspiration", "bronchiectasis")
@@ -326,7 +327,7 @@ def _hypertension(text: str, parts: _Parts) -> None:
     parts.add(code, words, "hypertension (the guidelines presume the link)")
     if hf:
         parts.add(*_heart_failure(text))
-    elif heart and heart != "hypertensive heart":
+    elif heart and heart not in ("hypertensive heart", "heart disease"):
         parts.add("I51.7", heart, "cardiomegaly / ventricular hypertrophy")
     if ckd:
         _add_ckd(parts, *ckd, text)

@@ -304,3 +304,17 @@ def test_neoplasms_and_status(coder, text, expected):
 def test_symptoms_in_the_alphabetic_index_words(coder, text, code):
     s = coder.code(text, 60, "F")
     assert s.code == code and s.confidence >= THRESHOLD, (s.code, s.confidence)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("HTN with heart disease", ("I11.9",)), ("ASCVD", ("I25.10",)), ("COPD on home O2", ("J44.9", "Z99.81")),
+    ("O2 dependent", ("Z99.81",)), ("trach dependent", ("Z93.0",)), ("G-tube dependent", ("Z93.1",)),
+    ("wheelchair bound", ("Z99.3",)), ("L BKA", ("Z89.512",)),
+])
+def test_dependence_and_absence_status(coder, text, expected):
+    s = coder.code(text, 60, "F")
+    assert codes(s) == expected and s.confidence >= THRESHOLD, (codes(s), s.confidence)
+
+
+def test_coronary_heart_disease_is_not_hypertensive_heart_disease(coder):
+    assert coder.code("HTN with coronary heart disease", 60, "F").code != "I11.9"
