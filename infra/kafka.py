@@ -165,7 +165,9 @@ def _java() -> str:
 def _format_storage(settings: Settings, props: Path, log4j: Path) -> None:
     if (home(settings) / "data" / "meta.properties").exists():
         return
-    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    cluster_id = "-"
+    while cluster_id.startswith("-"):  # StorageTool would read a leading '-' as an option
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
     cmd = [_java(), f"-Dlog4j2.configurationFile={log4j}", "-cp", f"{JARS}/*",
            "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props), "--standalone"]
     done = subprocess.run(cmd, check=False, capture_output=True, text=True)
