@@ -318,3 +318,13 @@ def test_dependence_and_absence_status(coder, text, expected):
 
 def test_coronary_heart_disease_is_not_hypertensive_heart_disease(coder):
     assert coder.code("HTN with coronary heart disease", 60, "F").code != "I11.9"
+
+
+@pytest.mark.parametrize("text, code", [
+    ("L knee pain x 2 weeks", "M25.562"), ("headache x 3 days", "R51.9"), ("LBP w/ sciatica", "M54.40"),
+    ("L sided sciatica", "M54.32"), ("recurrent UTIs", "N39.0"), ("UTI in male", "N39.0"),
+    ("transaminitis", "R74.01"), ("hyperbilirubinemia", "E80.7"),
+])
+def test_durations_and_who_has_it_do_not_change_the_code(coder, text, code):
+    s = coder.code(text, 50, "M")
+    assert s.code == code and s.confidence >= THRESHOLD, (s.code, s.confidence)
