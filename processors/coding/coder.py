@@ -37,6 +37,13 @@ UNEXPLAINED_CAP = 0.7  # words left over that the code does not explain
 PREGNANCY_CONFIDENCE = 0.9  # a routine pregnancy with its trimester (from the weeks or in words)
 PREGNANCY_UNSTATED_CAP = 0.7  # pregnant, but the trimester or the encounter's purpose is not written
 SPLIT_BELOW = 0.8  # a ";" list is coded as its parts only when every part is coded this surely
+# A routine examination, however it is written ("2 month well visit", "annual physical", "AWV").
+_WELL_VISIT = re.compile(
+    r"^\s*(?:(?:medicare|routine|annual|yearly|\d+\s*(?:mo|mos|month|months|m|yo|y/o|y\.o\.|yr|year|years|wk|wks|week|"
+    r"weeks)(?: old)?)\s+)*(?:well(?:[- ](?:child|baby|infant|adult))?(?:\s+(?:check|visit|exam|care|"
+    r"checkup|check-up))?|wellness(?:\s+(?:visit|exam|check))?|awv|physical(?: exam)?|exam|check-?up|"
+    r"health maintenance(?: exam| visit)?|preventive (?:visit|exam|care))(?:\s*,?\s*(?:\d+\s*(?:mo|mos|month|months|"
+    r"yo|y/o|yr|year|years)(?: old)?|without abnormal findings|no abnormal findings|normal))*\s*$", re.IGNORECASE)
 # Shorthand that names two conditions, rewritten as a ";" list: "N/V/D", "AKI on CKD 3", "AFib on
 # Eliquis" (the drug is a long-term use code beside the condition, Z79.x).
 _LISTS = tuple((re.compile(p, re.IGNORECASE), r) for p, r in (
@@ -159,6 +166,9 @@ class Coder:
         text = (text or "").strip()
         for pattern, words in _LISTS:
             text = pattern.sub(words, text)
+        if _WELL_VISIT.match(text):  # the patient's age says whose examination it is
+            text = ("routine child health examination" if age is not None and age < 18
+                    else "general adult medical examination")
         parts = [p for p in (p.strip(" ,") for p in text.split(";")) if p]
         if len(parts) > 1:  # a list the clinician wrote as one statement
             return self._several(text, parts, age, sex) or self._code_one(text.replace(";", ","), age, sex)

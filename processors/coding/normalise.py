@@ -22,6 +22,23 @@ _SLASHED = (
 # Multi-word shorthand and clinicians' phrasings, rewritten on the lowercased statement first.
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iiia": "3a", "iiib": "3b", "iv": "4", "v": "5"}
 _PHRASINGS: tuple[tuple[re.Pattern[str], object], ...] = tuple((re.compile(p), r) for p, r in (
+    # a vaccine is an encounter for immunization, not the disease it prevents
+    ((r"\b(?:covid(?:[- ]?19)?|flu|influenza|tdap|td|hpv|mmr|varicella|shingrix|zoster|shingles|pneumococcal|"
+     r"pneumovax|prevnar|hep(?:atitis)? [ab]|dtap|ipv|rsv|tetanus)\s+(?:vaccines?|vaccinations?|shots?|boosters?|"
+     r"immunizations?|vax)\b"), " immunization "),
+    (r"\bscreening mammogram\b|\bmammogram,? screening\b|\bmammo screening\b",
+     " screening mammogram for malignant neoplasm of breast "),
+    (r"\bcolonoscopy,? screening\b|\b(?:colon|colorectal) cancer screening\b|\bcrc screening\b",
+     " screening for malignant neoplasm of colon "),
+    ((r"\bpre-?op(?:erative)? (?:exam|examination|evaluation|eval|clearance|visit|physical|h&p|assessment)\b|"
+     r"\b(?:surgical|medical) clearance\b"), " other preprocedural examination "),
+    (r"\b(?:medication|med|meds|rx|prescription) refills?\b|\brefill (?:of )?(?:meds|medications?)\b",
+     " issue of repeat prescription "),
+    (r"\b(?:ocp|ocps|birth control(?: pills?)?|oral contraceptives?)(?: refill)?\b", " surveillance of contraceptive pills "),
+    (r"\bdepo(?:[- ]provera)?(?: shot| injection)?\b", " surveillance of injectable contraceptive "),
+    (r"\biud (?:check|string check|follow up)\b", " routine checking of intrauterine contraceptive device "),
+    ((r"\bwell[- ]?wom[ae]n(?:'?s)?(?: exam| examination| visit| check)?\b|\b(?:annual|routine) (?:gyn|gyne|gynecologic|"
+     r"gynecological|pelvic) (?:exam|examination|visit)\b"), " gynecological examination "),
     (r"\ba[- ]?fib\b", " atrial fibrillation "), (r"\ba[- ]?flutter\b", " atrial flutter "),
     # rapid ventricular response describes the rhythm; ICD-10-CM has no code for it
     (r"(?:,|\bwith\b|\bw/|\band\b)?\s*(?:\brvr\b|\brapid ventricular response\b|\brate controlled\b)",

@@ -328,3 +328,16 @@ def test_coronary_heart_disease_is_not_hypertensive_heart_disease(coder):
 def test_durations_and_who_has_it_do_not_change_the_code(coder, text, code):
     s = coder.code(text, 50, "M")
     assert s.code == code and s.confidence >= THRESHOLD, (s.code, s.confidence)
+
+
+@pytest.mark.parametrize("text, age, sex, code", [
+    ("2 month well visit", 0, "F", "Z00.129"), ("12 yo well check", 12, "M", "Z00.129"),
+    ("annual physical", 45, "F", "Z00.00"), ("Medicare annual wellness visit", 70, "F", "Z00.00"),
+    ("well woman exam", 40, "F", "Z01.419"), ("screening mammogram", 50, "F", "Z12.31"),
+    ("colonoscopy screening", 50, "M", "Z12.11"), ("COVID vaccine", 50, "M", "Z23"), ("preop exam", 60, "F", "Z01.818"),
+    ("medication refill", 60, "F", "Z76.0"), ("OCP refill", 25, "F", "Z30.41"), ("Depo shot", 25, "F", "Z30.42"),
+    ("IUD check", 25, "F", "Z30.431"),
+])
+def test_encounters_for_examinations_screening_and_prescriptions(coder, text, age, sex, code):
+    s = coder.code(text, age, sex)
+    assert s.code == code and s.confidence >= THRESHOLD, (s.code, s.confidence)
