@@ -234,6 +234,56 @@ _PHRASINGS: tuple[tuple[re.Pattern[str], object], ...] = tuple((re.compile(p), r
     (r"^(?!.*\b(?:foreign|fb)\b)(.*?)\bcorneal abrasion\b", r"\1 injury of conjunctiva and corneal abrasion without foreign body , "),
     (r"\bdry eyes?(?: syndrome)?\b", " dry eye syndrome of lacrimal gland "),
 ))
+def _literals(source: str) -> tuple[str, ...]:
+    """Words of 3+ letters one of which any match of the pattern must contain, or () when the
+    pattern has an alternative without one (then it is always tried). Conservative: an optional
+    letter ends a word, character classes and escapes are not words."""
+    alternatives, depth, start = [], 0, 0
+    for i, ch in enumerate(source):  # split at top-level "|"
+        if ch == "\\":
+            continue
+        if ch == "(" and (i == 0 or source[i - 1] != "\\"):
+            depth += 1
+        elif ch == ")" and source[i - 1] != "\\":
+            depth -= 1
+        elif ch == "|" and depth == 0 and source[i - 1] != "\\":
+            alternatives.append(source[start:i])
+            start = i + 1
+    alternatives.append(source[start:])
+    words: list[str] = []
+    for alternative in alternatives:
+        if "(?!" in alternative or "(?<!" in alternative:
+            alternative = re.sub(r"\(\?<?!(?:[^()]|\([^()]*\))*\)", " ", alternative)
+        # only text outside groups is certain to be in the match
+        outside, depth = [], 0
+        i = 0
+        while i < len(alternative):
+            ch = alternative[i]
+            if ch == "\\":
+                outside.append(" ")
+                i += 2
+                continue
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+                if i + 1 < len(alternative) and alternative[i + 1] in "?*{":
+                    pass
+            elif depth == 0:
+                outside.append(ch)
+            else:
+                outside.append(" ")
+            i += 1
+        flat = re.sub(r"\[[^\]]*\]", " ", "".join(outside))
+        flat = re.sub(r"[a-z](?=[?*{])", " ", flat)
+        found = [w for w in re.findall(r"[a-z]{3,}", flat)]
+        if not found:
+            return ()
+        words.append(max(found, key=len))
+    return tuple(dict.fromkeys(words))
+
+
+_SCREENED_PHRASINGS = tuple((p, r, _literals(p.pattern)) for p, r in _PHRASINGS)
 # Defaults the alphabetic index applies when a detail is not written (words added to the statement).
 _DEFAULTS: tuple[tuple[re.Pattern[str], re.Pattern[str], str, str], ...] = tuple(
     (re.compile(when), re.compile(unless), before, after) for when, unless, before, after in (
@@ -412,8 +462,10 @@ def _split_hyphens(text: str) -> str:
 def expand(text: str) -> str:
     """Lowercase, expand shorthand and synonyms; the result is still readable text."""
     text = f" {text.lower()} "
-    for pattern, replacement in _PHRASINGS:
-        text = pattern.sub(replacement, text)
+    for pattern, replacement, needs in _SCREENED_PHRASINGS:
+        # a rewrite can only match where one of its literal words is: most statements have none
+        if not needs or any(word in text for word in needs):
+            text = pattern.sub(replacement, text)
     for short, long in _SLASHED:
         text = text.replace(short, long)
     text = _split_hyphens(text.replace("'s", "").replace("'", ""))

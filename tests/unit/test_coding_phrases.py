@@ -341,3 +341,16 @@ def test_durations_and_who_has_it_do_not_change_the_code(coder, text, code):
 def test_encounters_for_examinations_screening_and_prescriptions(coder, text, age, sex, code):
     s = coder.code(text, age, sex)
     assert s.code == code and s.confidence >= THRESHOLD, (s.code, s.confidence)
+
+
+def test_screened_rewrites_give_the_same_text_as_trying_every_rewrite(coder):
+    from processors.coding import normalise
+    texts = [text for text, *_ in AUTO + INJURIES + PEDIATRIC] + [t for t, _ in PREGNANCY] + [
+        "cradle cap", "knee cap", "L wrist fx, initial", "COVID vaccine", "pre-op clearance", "OCP refill"]
+    screened = normalise._SCREENED_PHRASINGS
+    fast = [normalise.expand(t) for t in texts]
+    try:
+        normalise._SCREENED_PHRASINGS = tuple((p, r, ()) for p, r, _ in screened)
+        assert [normalise.expand(t) for t in texts] == fast
+    finally:
+        normalise._SCREENED_PHRASINGS = screened
