@@ -44,74 +44,36 @@ def topic(t: T.Topic) -> faust.TopicT:
                      internal=False)
 
 
-# Encounters in coding review and decisions waiting for them, by encounter id (bytes -> PendingCoding
-# wire bytes). faust restores it from its changelog, the compacted `coding-pending` topic, when the
-# worker is assigned the partitions; the stages write that changelog themselves, in order with
-# their other output (processors.coding.agent).
-pending_table = app.Table(
-    "coding-pending", default=None, partitions=T.CODING_PENDING.partitions,
-    key_type=bytes, value_type=bytes,
-    changelog_topic=app.topic(T.CODING_PENDING.name, key_type=bytes, value_type=bytes,
-                              partitions=T.CODING_PENDING.partitions, compacting=True,
-                              internal=False),
-)
-
-# Visits being assembled from visit-events, by visit number (bytes -> PendingVisit wire bytes);
-# written like coding-pending, by the stage itself (processors.visits.agent).
-visits_table = app.Table(
-    "visits-pending", default=None, partitions=T.VISITS_PENDING.partitions,
-    key_type=bytes, value_type=bytes,
-    changelog_topic=app.topic(T.VISITS_PENDING.name, key_type=bytes, value_type=bytes,
-                              partitions=T.VISITS_PENDING.partitions, compacting=True,
-                              internal=False),
-)
+def _state_table(t: T.Topic):
+    """A faust table whose changelog is the registry's compacted state topic `t` (bytes keys and
+    values: the topic's key and Avro record). faust restores it from that topic when the worker is
+    assigned the partitions; the stages write the changelog themselves, in order with their other
+    output (processors.state.TableStore)."""
+    return app.Table(t.name, default=None, partitions=t.partitions, key_type=bytes,
+                     value_type=bytes,
+                     changelog_topic=app.topic(t.name, key_type=bytes, value_type=bytes,
+                                               partitions=t.partitions, compacting=True,
+                                               internal=False))
 
 
-# Claim id -> account, and remittances that arrived before their claim (bytes -> ClaimAccount wire
-# bytes), written by processors.matching.agent like coding-pending, each entry on its claim id's
-# partition. Claims come keyed by account, unmatched remittances by claim id, so the two halves of
-# a match sit on different partitions: one worker (today's deployment) holds every partition and
-# sees both. A GlobalTable would serve several workers, but faust 0.15.3 never finishes the
-# partition assignment with one declared (measured: the group stays in "performing assignments").
-claim_accounts_table = app.Table(
-    "claim-accounts", default=None, partitions=T.CLAIM_ACCOUNTS.partitions,
-    key_type=bytes, value_type=bytes,
-    changelog_topic=app.topic(T.CLAIM_ACCOUNTS.name, key_type=bytes, value_type=bytes,
-                              partitions=T.CLAIM_ACCOUNTS.partitions, compacting=True,
-                              internal=False),
-)
+# Encounters in coding review and decisions waiting for them, by encounter id.
+pending_table = _state_table(T.CODING_PENDING)
+# Visits being assembled from visit-events, by visit number.
+visits_table = _state_table(T.VISITS_PENDING)
+# Claim id -> account, and remittances that arrived before their claim, each entry on its claim
+# id's partition. Claims come keyed by account, unmatched remittances by claim id, so the two
+# halves of a match sit on different partitions: one worker (today's deployment) holds every
+# partition and sees both. A GlobalTable would serve several workers, but faust 0.15.3 never
+# finishes the partition assignment with one declared (measured: the group stays in "performing
+# assignments").
+claim_accounts_table = _state_table(T.CLAIM_ACCOUNTS)
 
 
-class TableStore:
-    """The coding-pending table as a processors.coding.decisions.PendingStore.
+def pending():
+    """The coding-pending table as a store (entries on their account's partition)."""
+    from processors.state import TableStore
 
-    `put` changes the local copy at once and queues the changelog record in `writes`; the stage
-    sends those with its other output, so state and results reach Kafka before the offsets that
-    caused them are committed."""
-
-    def __init__(self, table) -> None:
-        self.table = table
-        self.writes: list = []
-
-    def get(self, encounter_id: str) -> dict | None:
-        from schemas import codec
-
-        raw = self.table.data.get(encounter_id.encode())
-        return None if raw is None else codec.decode_for(T.CODING_PENDING, raw)
-
-    def put(self, rec: dict) -> None:
-        from processors.stage import Outgoing, partition_for
-        from schemas import codec
-
-        key, value = rec["encounter_id"].encode(), codec.encode(T.CODING_PENDING.value_schema, rec)
-        self.table.data[key] = value
-        # The account's partition, so the entry sits with the encounters and decisions it joins.
-        self.writes.append(Outgoing(T.CODING_PENDING, key, value,
-                                    partition_for(rec["account_id"].encode(), T.PARTITIONS)))
-
-
-def pending() -> TableStore:
-    return TableStore(pending_table)
+    return TableStore(pending_table, T.CODING_PENDING, partition_by="account_id")
 
 
 @lru_cache(maxsize=1)

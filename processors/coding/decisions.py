@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
 
+from processors import state
 from processors.coding import drg as msdrg_adapter
 from processors.coding.rules import coded_record
 from schemas import codec
@@ -30,24 +30,13 @@ from schemas.accounts import is_valid_account_id
 MAX_DIAGNOSES = 25
 
 
-class PendingStore(Protocol):
-    def get(self, encounter_id: str) -> dict | None: ...
-
-    def put(self, rec: dict) -> None: ...
+PendingStore = state.Store
 
 
-class DictStore:
-    """A PendingStore in memory (tests, `rcm code`); records round-trip through Avro like the table's."""
+class DictStore(state.DictStore):
+    """A PendingStore in memory; entries round-trip through Avro like the table's."""
 
-    def __init__(self) -> None:
-        self.data: dict[str, bytes] = {}
-
-    def get(self, encounter_id: str) -> dict | None:
-        raw = self.data.get(encounter_id)
-        return None if raw is None else codec.decode_for(T.CODING_PENDING, raw)
-
-    def put(self, rec: dict) -> None:
-        self.data[rec["encounter_id"]] = codec.encode(T.CODING_PENDING.value_schema, rec)
+    topic = T.CODING_PENDING
 
 
 @dataclass(frozen=True)

@@ -16,30 +16,18 @@ tests a dict.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
+from processors import state
 from schemas import codec
 from schemas import topics as T
 
-
-class ClaimStore(Protocol):
-    def get(self, claim_id: str) -> dict | None: ...
-
-    def put(self, rec: dict) -> None: ...
+ClaimStore = state.Store
 
 
-class DictStore:
+class DictStore(state.DictStore):
     """A ClaimStore in memory; entries round-trip through Avro like the table's."""
 
-    def __init__(self) -> None:
-        self.data: dict[str, bytes] = {}
-
-    def get(self, claim_id: str) -> dict | None:
-        raw = self.data.get(claim_id)
-        return None if raw is None else codec.decode_for(T.CLAIM_ACCOUNTS, raw)
-
-    def put(self, rec: dict) -> None:
-        self.data[rec["claim_id"]] = codec.encode(T.CLAIM_ACCOUNTS.value_schema, rec)
+    topic = T.CLAIM_ACCOUNTS
 
 
 class NotMatchable(ValueError):

@@ -13,29 +13,11 @@ import time
 
 from processors import app as A
 from processors.stage import ERRORS, Outgoing, Rejected, Stage, partition_for, record
+from processors.state import TableStore
 from schemas import codec
 from schemas import topics as T
 
 STAGE = "assemble_visits"
-
-
-class TableStore:
-    """The visits-pending table as a processors.visits.rules.VisitStore; `writes` holds the
-    changelog records, sent in order with the stage's other output."""
-
-    def __init__(self, table) -> None:
-        self.table = table
-        self.writes: list[Outgoing] = []
-
-    def get(self, visit_number: str) -> dict | None:
-        raw = self.table.data.get(visit_number.encode())
-        return None if raw is None else codec.decode_for(T.VISITS_PENDING, raw)
-
-    def put(self, rec: dict) -> None:
-        key, value = rec["visit_number"].encode(), codec.encode(T.VISITS_PENDING.value_schema, rec)
-        self.table.data[key] = value
-        self.writes.append(Outgoing(T.VISITS_PENDING, key, value,
-                                    partition_for(rec["account_id"].encode(), T.PARTITIONS)))
 
 
 def kept_dead_letter(ev: dict, reason: str) -> Outgoing:
@@ -56,7 +38,7 @@ def kept_dead_letter(ev: dict, reason: str) -> Outgoing:
 def handle(ev: dict):
     from processors.visits.rules import Refused, assemble
 
-    store = TableStore(A.visits_table)
+    store = TableStore(A.visits_table, T.VISITS_PENDING, partition_by="account_id")
     try:
         outcome = assemble(ev, store)
     except Refused as exc:

@@ -25,8 +25,8 @@ DictStore.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
+from processors import state
 from schemas import codec
 from schemas import topics as T
 from schemas.accounts import is_valid_account_id
@@ -38,24 +38,13 @@ REQUIRED = ("patient_age", "patient_sex", "encounter_class", "payer_id", "plan_t
 LATE_CHARGE = "late charge after the encounter was billed (corrected claims are not supported yet)"
 
 
-class VisitStore(Protocol):
-    def get(self, visit_number: str) -> dict | None: ...
-
-    def put(self, rec: dict) -> None: ...
+VisitStore = state.Store
 
 
-class DictStore:
+class DictStore(state.DictStore):
     """A VisitStore in memory; entries round-trip through Avro like the table's."""
 
-    def __init__(self) -> None:
-        self.data: dict[str, bytes] = {}
-
-    def get(self, visit_number: str) -> dict | None:
-        raw = self.data.get(visit_number)
-        return None if raw is None else codec.decode_for(T.VISITS_PENDING, raw)
-
-    def put(self, rec: dict) -> None:
-        self.data[rec["visit_number"]] = codec.encode(T.VISITS_PENDING.value_schema, rec)
+    topic = T.VISITS_PENDING
 
 
 class Refused(ValueError):

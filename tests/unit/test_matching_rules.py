@@ -94,4 +94,7 @@ def test_matching_rules_import_only_stdlib_and_schemas():
     names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     names |= {n.module.split(".")[0] for n in ast.walk(tree)
               if isinstance(n, ast.ImportFrom) and n.module}
-    assert names <= {"__future__", "dataclasses", "typing", "schemas"}
+    assert names <= {"__future__", "dataclasses", "typing", "schemas", "processors"}
+    internal = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+                and n.module and n.module.startswith("processors")}
+    assert internal <= {"processors"}  # `from processors import state`: stores, no faust

@@ -1,0 +1,64 @@
+"""Processor state kept in faust tables whose changelogs are the registry's compacted state topics
+(`coding-pending`, `visits-pending`, `claim-accounts`).
+
+Each entry is one Avro record of its state topic, keyed by the topic's key field. A stage reads
+and writes it through a store: `TableStore` over the faust table in the worker, `DictStore` in
+memory for the rule tests. It imports only the schemas (the stage helpers when a table is
+written), so the pure rule modules can use it.
+"""
+from __future__ import annotations
+
+from typing import Protocol
+
+from schemas import codec
+from schemas.topics import PARTITIONS, Topic
+
+
+class Store(Protocol):
+    def get(self, key: str) -> dict | None: ...
+
+    def put(self, rec: dict) -> None: ...
+
+
+class DictStore:
+    """A store in memory; entries round-trip through Avro like the table's. Subclasses name the
+    state topic."""
+
+    topic: Topic
+
+    def __init__(self) -> None:
+        self.data: dict[str, bytes] = {}
+
+    def get(self, key: str) -> dict | None:
+        raw = self.data.get(key)
+        return None if raw is None else codec.decode_for(self.topic, raw)
+
+    def put(self, rec: dict) -> None:
+        self.data[rec[self.topic.key]] = codec.encode(self.topic.value_schema, rec)
+
+
+class TableStore:
+    """A faust table as a store.
+
+    `put` changes the local copy at once and queues the changelog record in `writes`; the stage
+    sends those with its other output, so state and results reach Kafka before the offsets that
+    caused them are committed. `partition_by` names the field whose value picks the changelog
+    partition (the account, so the entry sits with the events it joins); None: the key's own.
+    """
+
+    def __init__(self, table, topic: Topic, partition_by: str | None = None) -> None:
+        self.table, self.topic, self.partition_by = table, topic, partition_by
+        self.writes: list = []  # processors.stage.Outgoing
+
+    def get(self, key: str) -> dict | None:
+        raw = self.table.data.get(key.encode())
+        return None if raw is None else codec.decode_for(self.topic, raw)
+
+    def put(self, rec: dict) -> None:
+        from processors.stage import Outgoing, partition_for
+
+        key = str(rec[self.topic.key]).encode()
+        value = codec.encode(self.topic.value_schema, rec)
+        self.table.data[key] = value
+        by = key if self.partition_by is None else str(rec[self.partition_by]).encode()
+        self.writes.append(Outgoing(self.topic, key, value, partition_for(by, PARTITIONS)))
