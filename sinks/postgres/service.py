@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 
 import psycopg2
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 from prometheus_client import Counter, Histogram, start_http_server
@@ -40,6 +39,7 @@ from schemas.topics import (
 )
 from sinks.postgres import writer
 from sinks.postgres.migrate import apply_migrations
+from sinks.postgres.offsets import SeekToStored
 from sinks.postgres.writer import SinkRecord
 
 log = logging.getLogger("rcm.sink")
@@ -56,27 +56,6 @@ ERRORS = Counter("rcm_sink_errors_total", "Records the sink could not decode or 
 BATCH_SECONDS = Histogram("rcm_sink_batch_seconds", "Time to write and commit one batch")
 LATENCY = Histogram("rcm_sink_latency_seconds", "Commit time minus the source event's emit time",
                     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800))
-
-
-class _SeekToStored(ConsumerRebalanceListener):
-    """On assignment, resume every partition from the offset PostgreSQL committed with the data."""
-
-    def __init__(self, consumer: KafkaConsumer, conn, group: str):
-        self.consumer, self.conn, self.group = consumer, conn, group
-
-    def on_partitions_revoked(self, revoked):
-        pass  # nothing to flush: every batch is committed before the next poll
-
-    def on_partitions_assigned(self, assigned):
-        stored = writer.stored_offsets(self.conn, self.group)
-        for tp in assigned:
-            offset = stored.get((tp.topic, tp.partition))
-            if offset is None:
-                self.consumer.seek_to_beginning(tp)
-            else:
-                self.consumer.seek(tp, offset)
-        log.info("assigned %d partitions, %d with stored offsets", len(assigned),
-                 sum((tp.topic, tp.partition) in stored for tp in assigned))
 
 
 def to_sink_record(msg) -> SinkRecord:
@@ -167,7 +146,7 @@ def run_sink(settings=None, stop_event: threading.Event | None = None,
         bootstrap_servers=settings.bootstrap, group_id=group, enable_auto_commit=False,
         auto_offset_reset="earliest", max_poll_records=MAX_RECORDS,
         client_id=f"{settings.app_id}-sink")
-    consumer.subscribe([t.name for t in TOPICS], listener=_SeekToStored(consumer, conn, group))
+    consumer.subscribe([t.name for t in TOPICS], listener=SeekToStored(consumer, conn, group))
     producer = KafkaProducer(bootstrap_servers=settings.bootstrap, acks="all", linger_ms=5,
                              client_id=f"{settings.app_id}-sink-balances")
     republished = drain_outbox(conn, producer)

@@ -19,15 +19,14 @@ from pathlib import Path
 
 import psycopg2
 from kafka import KafkaConsumer
-from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from prometheus_client import Counter, start_http_server
 
 from infra import settings as settings_mod
 from schemas import codec
 from schemas.codec import DecodeError
 from schemas.topics import CLAIMS
-from sinks.postgres import writer
 from sinks.postgres.migrate import apply_migrations
+from sinks.postgres.offsets import SeekToStored
 from sinks.x12 import outbox
 from sinks.x12.build837 import INSTITUTIONAL, PROFESSIONAL, Envelope, unsendable, write_837
 from sinks.x12.directory import BillingDirectory, PlaceholderDirectory
@@ -42,23 +41,6 @@ CLAIMS_OUT = Counter("rcm_x12_claims_total", "Claims records read by the X12 sin
 
 class InvalidFile(RuntimeError):
     """pyx12 rejected a file the sink built: nothing of the batch is written or committed."""
-
-
-class _SeekToStored(ConsumerRebalanceListener):
-    def __init__(self, consumer: KafkaConsumer, conn, group: str):
-        self.consumer, self.conn, self.group = consumer, conn, group
-
-    def on_partitions_revoked(self, revoked):
-        pass  # every batch commits before the next poll
-
-    def on_partitions_assigned(self, assigned):
-        stored = writer.stored_offsets(self.conn, self.group)
-        for tp in assigned:
-            offset = stored.get((tp.topic, tp.partition))
-            if offset is None:
-                self.consumer.seek_to_beginning(tp)
-            else:
-                self.consumer.seek(tp, offset)
 
 
 def group_of(settings) -> str:
@@ -152,7 +134,7 @@ def run_sink_x12(settings=None, out: Path | None = None, batch_size: int = 500,
     consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap, group_id=group,
                              enable_auto_commit=False, auto_offset_reset="earliest",
                              client_id=f"{settings.app_id}-sink-x12")
-    consumer.subscribe([CLAIMS.name], listener=_SeekToStored(consumer, conn, group))
+    consumer.subscribe([CLAIMS.name], listener=SeekToStored(consumer, conn, group))
     written, batch, first_at, idle_since = 0, [], 0.0, time.monotonic()
     try:
         while not stop.is_set():
