@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import socket
 import time
-import uuid
-from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import hl7
@@ -20,14 +18,6 @@ from schemas.accounts import make_account_id
 pytestmark = pytest.mark.e2e
 DOS = date(2025, 11, 3)
 AT = datetime(2025, 11, 3, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def run_settings(services, fresh_topics, database_url, tmp_path):
-    tag = uuid.uuid4().hex[:8]
-    return replace(services.settings, kafka_bootstrap_servers=fresh_topics, database_url=database_url,
-                   app_id=f"rcm-e2e-{tag}", sink_group=f"rcm-sink-e2e-{tag}",
-                   processor_metrics_port=0, sink_metrics_port=0, home=tmp_path)
 
 
 def visit(n: int, cls: str, charge_code: str, cents: int, text: str) -> dict:

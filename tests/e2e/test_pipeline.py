@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
-from dataclasses import replace
 
 import pytest
 
@@ -13,14 +11,6 @@ from producers.publish import publish
 from producers.synthetic import generate
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def run_settings(services, fresh_topics, database_url, tmp_path):
-    tag = uuid.uuid4().hex[:8]
-    return replace(services.settings, kafka_bootstrap_servers=fresh_topics, database_url=database_url,
-                   app_id=f"rcm-e2e-{tag}", sink_group=f"rcm-sink-e2e-{tag}",
-                   processor_metrics_port=0, sink_metrics_port=0, home=tmp_path)
 
 
 def start(settings):

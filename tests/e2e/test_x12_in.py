@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
-from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -25,14 +23,6 @@ pytestmark = pytest.mark.e2e
 NOW = datetime.now(UTC)
 DOS = date(2025, 11, 3)
 PAID_ON = date(2025, 12, 1)
-
-
-@pytest.fixture
-def run_settings(services, fresh_topics, database_url, tmp_path):
-    tag = uuid.uuid4().hex[:8]
-    return replace(services.settings, kafka_bootstrap_servers=fresh_topics, database_url=database_url,
-                   app_id=f"rcm-e2e-{tag}", sink_group=f"rcm-sink-e2e-{tag}",
-                   processor_metrics_port=0, sink_metrics_port=0, home=tmp_path)
 
 
 def encounter(n: int) -> Outgoing:
