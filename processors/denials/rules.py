@@ -57,6 +57,23 @@ _PREVENTABLE = {
 }
 
 
+# The team that works each category first: front-end registration fixes coverage; utilization
+# management holds authorizations and clinical appeals; coders fix codes and bundling; billing
+# handles the claim itself; patient financial services bills a benefit the plan does not cover.
+OWNER_QUEUE: dict[str, str] = {
+    "ELIGIBILITY": "REGISTRATION",
+    "AUTHORIZATION": "UTILIZATION_MANAGEMENT",
+    "MEDICAL_NECESSITY": "UTILIZATION_MANAGEMENT",
+    "CODING": "CODING",
+    "BUNDLING": "CODING",
+    "MISSING_INFORMATION": "BILLING",
+    "DUPLICATE": "BILLING",
+    "TIMELY_FILING": "BILLING",
+    "NON_COVERED": "PATIENT_FINANCIAL_SERVICES",
+    "OTHER": "BILLING",
+}
+
+
 def _norm(carc: object) -> str:
     return str(carc).strip().lstrip("0") or "0"
 
@@ -122,6 +139,7 @@ def _flag(remit, line, i, adj, denied_on, deadline, remarks) -> list[dict]:
         "reason_code": carc,
         "category": category,
         "preventable": preventable,
+        "owner_queue": OWNER_QUEUE[category],
         "amount_cents": int(adj["amount_cents"]),
         "denied_on": denied_on,
         "appeal_deadline": deadline,

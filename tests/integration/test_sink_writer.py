@@ -266,3 +266,14 @@ def test_a_released_encounter_leaves_the_queue_and_feeds_the_coding_kpis(conn, d
     # E1, E2 automatic; E3, E5 released; E4 waiting: 2/5 automatic, 1 of 2 decisions exact, 2/3 codes
     assert row[:4] == (5, 2, 1, 2)
     assert [float(x) for x in row[4:]] == [0.4, 0.5, round(2 / 3, 4)]
+
+
+def test_denials_land_in_their_owner_queue(conn, database_url):
+    write_batch(conn, GROUP, mixed_batch())
+    [(queue, category, days_left)] = query(
+        database_url, "SELECT owner_queue, category, days_left FROM denial_work_queue")
+    assert (queue, category) == ("UTILIZATION_MANAGEMENT", "AUTHORIZATION") and days_left is not None
+    [(queue, n, cents, preventable)] = query(
+        database_url, "SELECT owner_queue, open_denials, open_cents, preventable "
+                      "FROM denial_queue_summary")
+    assert (queue, n, cents, preventable) == ("UTILIZATION_MANAGEMENT", 1, 14500, 1)

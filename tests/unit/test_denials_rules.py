@@ -115,3 +115,14 @@ def test_a_reversal_of_a_denied_claim_flags_no_new_denial():
 
     assert flag_denials(remittance([line(-14500)], status="22")) == []
     assert len(flag_denials(remittance([line(14500)], status="4"))) == 1
+
+
+def test_every_category_has_an_owner_queue_and_denials_carry_it():
+    from processors.denials.rules import _PREVENTABLE, OWNER_QUEUE
+
+    assert set(OWNER_QUEUE) == set(_PREVENTABLE)
+    [auth] = flag_denials(remittance([{"line": 1, "procedure_code": "99213", "units": 1,
+                                       "charge_cents": 14500, "paid_cents": 0,
+                                       "adjustments": [adj("CO", "197", 14500)], "remarks": []}],
+                                     status="4"))
+    assert (auth["category"], auth["owner_queue"]) == ("AUTHORIZATION", "UTILIZATION_MANAGEMENT")
