@@ -277,3 +277,27 @@ def test_denials_land_in_their_owner_queue(conn, database_url):
         database_url, "SELECT owner_queue, open_denials, open_cents, preventable "
                       "FROM denial_queue_summary")
     assert (queue, n, cents, preventable) == ("UTILIZATION_MANAGEMENT", 1, 14500, 1)
+
+
+def test_claim_status_history_follows_the_claims_life(conn, database_url):
+    write_batch(conn, GROUP, mixed_batch())
+    later = f.remittance(1, lines=[{"line": 1, "procedure_code": "99213", "units": 1,
+                                    "charge_cents": 14500, "paid_cents": 9000,
+                                    "adjustments": [f.adjustment("CO", "45", 3500),
+                                                    f.adjustment("CO", "197", 2000)],
+                                    "remarks": []}])
+    later["event_id"], later["occurred_at"] = "rem-evt-1b", datetime(2026, 3, 20, tzinfo=UTC)
+    write_batch(conn, GROUP, as_records("ledger-entries", "LedgerEntriesPosted",
+                                        journals(entries_for_remittance(later)), start=50)
+                + as_records("denials", "DenialFlagged", flag_denials(later), start=50))
+    history = query(database_url, "SELECT claim_id, status FROM claim_status_history "
+                                  "WHERE claim_id IN ('CLM-E0000001', 'CLM-E0000002', 'CLM-E0000007')"
+                                  " ORDER BY claim_id, at, step")
+    # CLM-E1: built clean, paid in full (mixed batch), then paid in part with a denial;
+    # CLM-E2: held at build, paid; CLM-E7: never built here, only denied.
+    assert history == [("CLM-E0000001", "CREATED"), ("CLM-E0000001", "PAID"),
+                       ("CLM-E0000001", "PARTIALLY_PAID"),
+                       ("CLM-E0000002", "HELD"), ("CLM-E0000002", "PAID"),
+                       ("CLM-E0000007", "DENIED")]
+    assert query(database_url, "SELECT claim_id, status FROM claim_current_status ORDER BY 1") == [
+        ("CLM-E0000001", "PARTIALLY_PAID"), ("CLM-E0000002", "PAID"), ("CLM-E0000007", "DENIED")]
