@@ -1,0 +1,248 @@
+"""A/R aging and KPI views against a small scenario whose every number is worked out by hand below.
+
+As of 2026-06-30. Five accounts, three payers (P1, P2, SELF):
+
+  A1 (P1)  E1 served 06-10, charge $100.00 to insurance; claim CLEAN built 06-12, 837 sent 06-13,
+           277CA accepted. Remittance 06-25: paid $60.00, contractual $30.00, $10.00 to the patient.
+           Patient paid $4.00 on 06-28.        -> insurance 0, patient $6.00 aged from 06-10 (20 d)
+  A2 (P1)  E3 served 03-01 $50.00 (claim CLEAN built 03-11, 277CA rejected 03-12, accepted 03-15),
+           E2 served 04-01 $200.00 (claim HELD built 04-05). Remittance on E3 04-10: paid $50.00.
+           FIFO: the $50.00 pays E3 off, so the oldest open charge is E2 -> $200.00 aged 90 days.
+  A3 (P2)  E4 served 02-15 $80.00 (claim CLEAN built 02-16, accepted), denied in full 03-20 (no
+           ledger entry) -> insurance $80.00 aged 135 days (Feb 15 -> Mar 15 = 28, -> Jun 15 = 92,
+           + 15).
+  A4 (SELF) E5 served 03-20 $30.00 self-pay, no claim: service date falls back to the posting date
+           -> patient $30.00 aged 102 days (Mar 20 -> Jun 20 = 92, + 10).
+  A5 (P2)  E6 served 05-15 $40.00 (claim CLEAN built 05-20, 837 sent 05-22, accepted). Remittance
+           06-20: paid $15.00, contractual $5.00, $10.00 denied -> insurance $20.00 aged 46 days.
+"""
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import psycopg2
+import pytest
+
+from infra import kpis
+
+pytestmark = pytest.mark.integration
+AS_OF = date(2026, 6, 30)
+
+
+def at(month: int, day: int) -> datetime:
+    return datetime(2026, month, day, 12, 0, tzinfo=UTC)
+
+
+# (entry_id, account, kind, insurance delta, patient delta, posted (month, day), reference, payer)
+LEDGER = [
+    ("a1-c", "A1", "CHARGE", 10000, 0, (6, 10), "E1", "P1"),
+    ("a1-p", "A1", "PAYER_PAYMENT", -6000, 0, (6, 25), "CLM-E1", "P1"),
+    ("a1-co", "A1", "CONTRACTUAL_ADJUSTMENT", -3000, 0, (6, 25), "CLM-E1", "P1"),
+    ("a1-pr", "A1", "TRANSFER_TO_PATIENT", -1000, 1000, (6, 25), "CLM-E1", "P1"),
+    ("a1-pp", "A1", "PATIENT_PAYMENT", 0, -400, (6, 28), "PAY-1", None),
+    ("a2-c3", "A2", "CHARGE", 5000, 0, (3, 1), "E3", "P1"),
+    ("a2-c2", "A2", "CHARGE", 20000, 0, (4, 1), "E2", "P1"),
+    ("a2-p", "A2", "PAYER_PAYMENT", -5000, 0, (4, 10), "CLM-E3", "P1"),
+    ("a3-c", "A3", "CHARGE", 8000, 0, (2, 15), "E4", "P2"),
+    ("a4-c", "A4", "CHARGE", 0, 3000, (3, 20), "E5", "SELF"),
+    ("a5-c", "A5", "CHARGE", 4000, 0, (5, 15), "E6", "P2"),
+    ("a5-p", "A5", "PAYER_PAYMENT", -1500, 0, (6, 20), "CLM-E6", "P2"),
+    ("a5-co", "A5", "CONTRACTUAL_ADJUSTMENT", -500, 0, (6, 20), "CLM-E6", "P2"),
+]
+# (encounter, account, payer, status, charge cents, service date, built)
+CLAIMS = [
+    ("E1", "A1", "P1", "CLEAN", 10000, (6, 10), (6, 12)),
+    ("E2", "A2", "P1", "HELD", 20000, (4, 1), (4, 5)),
+    ("E3", "A2", "P1", "CLEAN", 5000, (3, 1), (3, 11)),
+    ("E4", "A3", "P2", "CLEAN", 8000, (2, 15), (2, 16)),
+    ("E6", "A5", "P2", "CLEAN", 4000, (5, 15), (5, 20)),
+]
+# (claim, account, payer, amount, denied on)
+DENIALS = [("CLM-E4", "A3", "P2", 8000, (3, 20)), ("CLM-E6", "A5", "P2", 1000, (6, 20))]
+# (claim, accepted, reported)
+ACKS = [("CLM-E1", True, (6, 13)), ("CLM-E3", False, (3, 12)), ("CLM-E3", True, (3, 15)),
+        ("CLM-E4", True, (2, 17)), ("CLM-E6", True, (5, 21))]
+SENT = [("CLM-E1", "A1", 10000, (6, 13)), ("CLM-E6", "A5", 4000, (5, 22))]
+
+
+@pytest.fixture
+def scenario(database_url):
+    conn = psycopg2.connect(database_url)
+    with conn, conn.cursor() as cur:
+        for eid, acct, kind, ins, pat, (m, d), ref, payer in LEDGER:
+            cur.execute("""INSERT INTO ledger_entries (entry_id, account_id, kind,
+                               insurance_delta_cents, patient_delta_cents, posted_at, reference,
+                               payer_id, source_event_id, source_emitted_at)
+                           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+                        (eid, acct, kind, ins, pat, at(m, d), ref, payer, eid, at(m, d)))
+        for enc, acct, payer, status, cents, (m, d), (bm, bd) in CLAIMS:
+            cur.execute("""INSERT INTO claims (claim_id, account_id, encounter_id, payer_id,
+                               plan_type, claim_type, status, total_charge_cents, service_start,
+                               service_end, built_at, source_event_id, source_emitted_at)
+                           VALUES (%s, %s, %s, %s, 'COMMERCIAL', 'PROFESSIONAL', %s, %s, %s, %s,
+                                   %s, %s, %s)""",
+                        (f"CLM-{enc}", acct, enc, payer, status, cents, date(2026, m, d),
+                         date(2026, m, d), at(bm, bd), enc, at(bm, bd)))
+        for claim, acct, payer, cents, (m, d) in DENIALS:
+            cur.execute("""INSERT INTO denials (denial_id, remittance_id, claim_id, account_id,
+                               payer_id, group_code, reason_code, category, preventable,
+                               amount_cents, denied_on, appeal_deadline, source_event_id,
+                               source_emitted_at)
+                           VALUES (%s, %s, %s, %s, %s, 'CO', '197', 'AUTHORIZATION', true, %s,
+                                   %s, %s, %s, %s)""",
+                        (f"den-{claim}", f"rem-{claim}", claim, acct, payer, cents,
+                         date(2026, m, d), date(2026, 9, 1), f"rem-{claim}", at(m, d)))
+        for i, (claim, accepted, (m, d)) in enumerate(ACKS):
+            cur.execute("""INSERT INTO claim_status_events (event_id, claim_id, payer_id, accepted,
+                               categories, statuses, reported_at, emitted_at)
+                           VALUES (%s, %s, 'P1', %s, '{A1}', '[]', %s, %s)""",
+                        (f"ack-{i}", claim, accepted, at(m, d), at(m, d)))
+        cur.execute("""INSERT INTO x12_files (file_name, claim_type, version, sender_id,
+                           receiver_id, isa13, gs06, st02, claim_ids, claim_count,
+                           total_charge_cents)
+                       VALUES ('f1.x12', 'PROFESSIONAL', '005010X222A1', 'S', 'R', 1, 1, 1,
+                               '{CLM-E1,CLM-E6}', 2, 14000)""")
+        for claim, acct, cents, (m, d) in SENT:
+            cur.execute("""INSERT INTO x12_claims_sent (claim_id, file_name, account_id, claim_type,
+                               total_charge_cents, sent_at)
+                           VALUES (%s, 'f1.x12', %s, 'PROFESSIONAL', %s, %s)""",
+                        (claim, acct, cents, at(m, d)))
+    conn.close()
+    return database_url
+
+
+def rows(dsn: str, sql: str, args: tuple = ()) -> list[tuple]:
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, args)
+            return cur.fetchall()
+    finally:
+        conn.close()
+
+
+def test_aging_from_service_date_is_fifo_and_bucketed(scenario):
+    got = rows(scenario, """SELECT account_id, payer_id, responsibility, open_cents, aged_from,
+                                   age_days, bucket
+                              FROM ar_aging_as_of(%s) ORDER BY account_id, responsibility""",
+               (AS_OF,))
+    assert got == [
+        # A1: insurance 10000 - 6000 - 3000 - 1000 = 0 (no row); patient 1000 - 400 = 600, aged
+        # from the claim CLM-E1's service date (the transfer references the claim): 06-10 = 20 d.
+        ("A1", "P1", "patient", 600, date(2026, 6, 10), 20, "0-30"),
+        # A2: credits 5000 cover E3 (03-01) exactly; E2 (04-01) is the oldest open: 90 days.
+        ("A2", "P1", "insurance", 20000, date(2026, 4, 1), 90, "61-90"),
+        ("A3", "P2", "insurance", 8000, date(2026, 2, 15), 135, ">120"),
+        # A4: no encounter or claim row for E5: aged from the posting date.
+        ("A4", "SELF", "patient", 3000, date(2026, 3, 20), 102, "91-120"),
+        # A5: 4000 - 1500 - 500 = 2000 (the 1000 denied stays open), 05-15 -> 46 days.
+        ("A5", "P2", "insurance", 2000, date(2026, 5, 15), 46, "31-60"),
+    ]
+    # As of 04-05 the A2 payment (04-10) and everything later has not happened: E3 is open.
+    early = rows(scenario, """SELECT open_cents, aged_from, age_days, bucket
+                                FROM ar_aging_as_of(%s) WHERE account_id = 'A2'""",
+                 (date(2026, 4, 5),))
+    assert early == [(25000, date(2026, 3, 1), 35, "31-60")]
+
+
+def test_aging_from_last_activity(scenario):
+    got = rows(scenario, """SELECT account_id, responsibility, last_activity, age_days, bucket
+                              FROM ar_aging_by_activity_as_of(%s) ORDER BY account_id""", (AS_OF,))
+    assert got == [
+        ("A1", "patient", date(2026, 6, 28), 2, "0-30"),      # patient payment 06-28
+        ("A2", "insurance", date(2026, 4, 10), 81, "61-90"),  # payment 04-10: 21 + 31 + 29
+        ("A3", "insurance", date(2026, 2, 15), 135, ">120"),  # nothing since the charge
+        ("A4", "patient", date(2026, 3, 20), 102, "91-120"),
+        ("A5", "insurance", date(2026, 6, 20), 10, "0-30"),   # remittance 06-20
+    ]
+
+
+def test_aging_summary_by_payer_and_by_responsibility(scenario):
+    got = rows(scenario, """SELECT payer_id, responsibility, bucket, accounts, open_cents
+                              FROM ar_aging_summary_as_of(%s)
+                             ORDER BY payer_id NULLS LAST, responsibility, bucket""", (AS_OF,))
+    assert got == [
+        ("P1", None, "0-30", 1, 600), ("P1", None, "61-90", 1, 20000),
+        ("P2", None, "31-60", 1, 2000), ("P2", None, ">120", 1, 8000),
+        ("SELF", None, "91-120", 1, 3000),
+        (None, "insurance", "31-60", 1, 2000), (None, "insurance", "61-90", 1, 20000),
+        (None, "insurance", ">120", 1, 8000),
+        (None, "patient", "0-30", 1, 600), (None, "patient", "91-120", 1, 3000),
+    ]
+
+
+def test_today_views_match_the_functions_on_current_date(scenario):
+    for view, func in (("ar_aging", "ar_aging_as_of"),
+                       ("ar_aging_by_activity", "ar_aging_by_activity_as_of"),
+                       ("ar_aging_summary", "ar_aging_summary_as_of"),
+                       ("kpi_days_in_ar", "kpi_days_in_ar_as_of"),
+                       ("kpi_ar_over_90", "kpi_ar_over_90_as_of")):
+        assert sorted(rows(scenario, f"SELECT * FROM {view}"), key=repr) == sorted(
+            rows(scenario, f"SELECT * FROM {func}(current_date)"), key=repr)
+
+
+def test_kpi_views(scenario):
+    one = lambda sql, args=(): rows(scenario, sql, args)[0]
+    # Claims E1, E3, E4, E6 CLEAN, E2 HELD: 4 / 5.
+    assert one("SELECT * FROM kpi_clean_claim_rate") == (5, 4, Decimal("0.8000"))
+    # First acknowledgements: E1 yes, E3 no (accepted only after), E4 yes, E6 yes: 3 / 4.
+    assert one("SELECT * FROM kpi_first_pass_acceptance") == (4, 3, 1, Decimal("0.7500"))
+    # Remitted: E1, E3, E6 (ledger entries reference them), E4 (denial only) = 4 claims,
+    # charges 10000 + 5000 + 8000 + 4000 = 27000. Denied: E4, E6 = 2 claims, 8000 + 1000 = 9000.
+    # 2 / 4 = 0.5; 9000 / 27000 = 0.3333.
+    assert one("SELECT * FROM kpi_denial_rate") == (4, 2, Decimal("0.5000"), 9000, 27000,
+                                                    Decimal("0.3333"))
+    # Charges 10000 + 5000 + 20000 + 8000 + 3000 + 4000 = 50000; contractual 3000 + 500 = 3500;
+    # payments 6000 + 400 + 5000 + 1500 = 12900. 12900 / 46500 = 0.27742 -> 0.2774.
+    assert one("SELECT * FROM kpi_net_collection_rate") == (50000, 3500, 12900, Decimal("0.2774"))
+    # Open A/R: 50000 - 3500 - 12900 = 33600 (= 600 + 20000 + 8000 + 3000 + 2000 in the aging).
+    # Last 90 days = posted after 04-01: charges E1 10000 + E6 4000, contractual 3000 + 500:
+    # net 10500, 116.67 a day; 33600 / (10500 / 90) = 288.0 days.
+    assert one("SELECT * FROM kpi_days_in_ar_as_of(%s)", (AS_OF,)) == (33600, 10500,
+                                                                       Decimal("288.0"))
+    # Over 90 days from service: A3 8000 (135 d) + A4 3000 (102 d); A2 is exactly 90, not over.
+    # 11000 / 33600 = 0.32738 -> 0.3274.
+    assert one("SELECT * FROM kpi_ar_over_90_as_of(%s)", (AS_OF,)) == (33600, 11000,
+                                                                       Decimal("0.3274"))
+    # Days to build: E1 2, E2 4, E3 10, E4 1, E6 5 -> 22 / 5 = 4.4. To 837: E1 3, E6 7 -> 5.0.
+    assert one("SELECT * FROM kpi_time_to_bill") == (5, Decimal("4.4"), 2, Decimal("5.0"))
+
+
+def test_empty_database_gives_no_rates_and_no_aging(database_url):
+    report = kpis.collect(database_url, AS_OF)
+    assert report["kpis"]["clean_claim_rate"]["rate"] is None
+    assert report["kpis"]["days_in_ar"]["days_in_ar"] is None
+    assert report["aging"]["by_payer"] == {} and report["aging"]["by_responsibility"] == {}
+    assert "no open A/R" in kpis.render(report)
+
+
+def test_rcm_report_json_and_text(scenario, monkeypatch, capsys):
+    monkeypatch.setenv("RCM_DATABASE_URL", scenario)
+    assert kpis.cmd_report(type("Args", (), {"json": True, "as_of": AS_OF})()) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["as_of"] == "2026-06-30"
+    k = report["kpis"]
+    assert k["clean_claim_rate"]["rate"] == 0.8
+    assert k["first_pass_acceptance"]["rate"] == 0.75
+    assert (k["denial_rate"]["rate_by_count"], k["denial_rate"]["rate_by_dollars"]) == (0.5, 0.3333)
+    assert k["net_collection_rate"]["rate"] == 0.2774
+    assert (k["days_in_ar"]["open_ar_cents"], k["days_in_ar"]["days_in_ar"]) == (33600, 288.0)
+    assert k["ar_over_90"]["share"] == 0.3274
+    assert (k["time_to_bill"]["avg_days_to_build"], k["time_to_bill"]["avg_days_to_send"]) == (4.4, 5.0)
+    assert all(v["definition"] for v in k.values())
+    zero = dict.fromkeys(kpis.BUCKETS, 0)
+    assert report["aging"]["by_responsibility"] == {
+        "insurance": {**zero, "31-60": 2000, "61-90": 20000, ">120": 8000},
+        "patient": {**zero, "0-30": 600, "91-120": 3000}}
+    assert report["aging"]["by_payer"] == {
+        "P1": {**zero, "0-30": 600, "61-90": 20000}, "P2": {**zero, "31-60": 2000, ">120": 8000},
+        "SELF": {**zero, "91-120": 3000}}
+
+    assert kpis.cmd_report(type("Args", (), {"json": False, "as_of": AS_OF})()) == 0
+    text = capsys.readouterr().out
+    assert "clean claim rate" in text and "80.0%" in text and "288.0 days" in text
+    assert "$336.00" in text and "$200.00" in text and "DNFB" in text
+    insurance = next(line for line in text.splitlines() if line.strip().startswith("insurance"))
+    assert insurance.split()[1:] == ["$0.00", "$20.00", "$200.00", "$0.00", "$80.00", "$300.00"]
