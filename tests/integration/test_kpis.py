@@ -246,3 +246,25 @@ def test_rcm_report_json_and_text(scenario, monkeypatch, capsys):
     assert "$336.00" in text and "$200.00" in text and "DNFB" in text
     insurance = next(line for line in text.splitlines() if line.strip().startswith("insurance"))
     assert insurance.split()[1:] == ["$0.00", "$20.00", "$200.00", "$0.00", "$80.00", "$300.00"]
+
+
+def test_daily_and_rolling_30_day_claim_rates(scenario):
+    got = {r[0]: r[1:] for r in rows(scenario, "SELECT * FROM kpi_daily_claim_rates")}
+    # Built: 02-16 E4, 03-11 E3, 04-05 E2 (HELD), 05-20 E6, 06-12 E1. First remittance: E4 03-20
+    # (denial only), E3 04-10, E6 06-20 (payment and denial), E1 06-25. Every day from 02-16 to
+    # 06-25: 13 + 31 + 30 + 31 + 25 = 130 rows.
+    assert len(got) == 130 and min(got) == date(2026, 2, 16) and max(got) == date(2026, 6, 25)
+    assert got[date(2026, 3, 1)] == (0, 0, None, 1, 1, Decimal("1.0000"), 0, 0, None,
+                                     0, 0, None, 0, 0, None)
+    # 04-05: E2 HELD that day (0 / 1); 30 days 03-07..04-05 built E3 and E2: 1 / 2. First remitted
+    # in the window: E4 (03-20), denied: 1 / 1; $80.00 of $80.00.
+    assert got[date(2026, 4, 5)] == (1, 0, Decimal("0.0000"), 2, 1, Decimal("0.5000"), 0, 0, None,
+                                     1, 1, Decimal("1.0000"), 8000, 8000, Decimal("1.0000"))
+    # 04-10: E3 first remitted, not denied (0 / 1); window 03-12..04-10: E4 and E3, 1 / 2;
+    # dollars 8000 / (8000 + 5000) = 0.61538 -> 0.6154.
+    assert got[date(2026, 4, 10)][6:] == (1, 0, Decimal("0.0000"), 2, 1, Decimal("0.5000"),
+                                          13000, 8000, Decimal("0.6154"))
+    # 06-25: E1 first remitted (0 / 1); window 05-27..06-25: built E1 (clean, 1 / 1); remitted E6
+    # (denied $10.00) and E1: 1 / 2; dollars 1000 / (4000 + 10000) = 0.07142 -> 0.0714.
+    assert got[date(2026, 6, 25)] == (0, 0, None, 1, 1, Decimal("1.0000"), 1, 0, Decimal("0.0000"),
+                                      2, 1, Decimal("0.5000"), 14000, 1000, Decimal("0.0714"))
