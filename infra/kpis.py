@@ -40,9 +40,20 @@ def _plain(value):
     return value
 
 
-def collect(dsn: str, as_of: date | None = None) -> dict:
+# Aging totals by payer and by responsibility, from date of service or from last activity.
+AGING_SQL = {
+    "service": "SELECT * FROM ar_aging_summary_as_of(%(as_of)s)",
+    "activity": """SELECT payer_id, responsibility, bucket, count(DISTINCT account_id),
+                         sum(open_cents)::bigint AS open_cents
+                    FROM ar_aging_by_activity_as_of(%(as_of)s)
+                   GROUP BY GROUPING SETS ((payer_id, bucket), (responsibility, bucket))""",
+}
+
+
+def collect(dsn: str, as_of: date | None = None, aged_from: str = "service") -> dict:
     """Every KPI row and the aging tables as of a date (today by default), as plain JSON values.
-    Money stays integer cents; rates and days are numbers."""
+    Money stays integer cents; rates and days are numbers. A/R is aged from the date of service,
+    or from the account's last activity with aged_from="activity"."""
     as_of = as_of or date.today()
     conn = psycopg2.connect(dsn)
     try:
@@ -54,7 +65,7 @@ def collect(dsn: str, as_of: date | None = None) -> dict:
 
             kpis = {name: {"definition": definition, **rows(sql)[0]}
                     for name, (sql, definition) in KPIS.items()}
-            summary = rows("SELECT * FROM ar_aging_summary_as_of(%(as_of)s)")
+            summary = rows(AGING_SQL[aged_from])
     finally:
         conn.close()
     by_resp: dict[str, dict[str, int]] = {}
@@ -64,7 +75,7 @@ def collect(dsn: str, as_of: date | None = None) -> dict:
             else (by_resp, r["responsibility"])
         table.setdefault(key, dict.fromkeys(BUCKETS, 0))[r["bucket"]] = int(r["open_cents"])
     return {"as_of": as_of.isoformat(), "kpis": kpis,
-            "aging": {"buckets": list(BUCKETS),
+            "aging": {"aged_from": aged_from, "buckets": list(BUCKETS),
                       "by_responsibility": dict(sorted(by_resp.items())),
                       "by_payer": dict(sorted(by_payer.items()))}}
 
@@ -101,7 +112,8 @@ def render(report: dict) -> str:
         f"({t['claims_built']} claims), {_days(t['avg_days_to_send'])} to 837 "
         f"({t['claims_sent']} sent); {t['definition']}"),
         "  DNFB days              not measured: discharge times are not stored yet",
-        "", "A/R aging (days from date of service)",
+        "", "A/R aging (days from " + ("last activity" if report["aging"]["aged_from"] == "activity"
+                                      else "date of service") + ")",
     ]
     head = f"  {'':<20}" + "".join(f"{b:>14}" for b in BUCKETS) + f"{'total':>14}"
     aging = report["aging"]
@@ -120,6 +132,8 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--as-of", type=date.fromisoformat, default=None,
                         help="age A/R and compute days in A/R as of YYYY-MM-DD (default today)")
+    parser.add_argument("--by-activity", action="store_true",
+                        help="age A/R from each account's last ledger entry, not the date of service")
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -127,7 +141,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     dsn = load().dsn
     try:
-        report = collect(dsn, args.as_of)
+        report = collect(dsn, args.as_of, "activity" if getattr(args, "by_activity", False)
+                         else "service")
     except psycopg2.Error as failure:
         print(f"rcm report: cannot read PostgreSQL ({failure}); is it running (rcm up)?",
               file=sys.stderr)

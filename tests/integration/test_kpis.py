@@ -268,3 +268,23 @@ def test_daily_and_rolling_30_day_claim_rates(scenario):
     # (denied $10.00) and E1: 1 / 2; dollars 1000 / (4000 + 10000) = 0.07142 -> 0.0714.
     assert got[date(2026, 6, 25)] == (0, 0, None, 1, 1, Decimal("1.0000"), 1, 0, Decimal("0.0000"),
                                       2, 1, Decimal("0.5000"), 14000, 1000, Decimal("0.0714"))
+
+
+def test_rcm_report_aged_from_last_activity(scenario, monkeypatch, capsys):
+    monkeypatch.setenv("RCM_DATABASE_URL", scenario)
+    args = type("Args", (), {"json": True, "as_of": AS_OF, "by_activity": True})()
+    assert kpis.cmd_report(args) == 0
+    aging = json.loads(capsys.readouterr().out)["aging"]
+    zero = dict.fromkeys(kpis.BUCKETS, 0)
+    # From test_aging_from_last_activity: A1 600 (2 d) and A5 2000 (10 d) in 0-30, A2 20000 (81 d),
+    # A4 3000 (102 d), A3 8000 (135 d).
+    assert aging["aged_from"] == "activity"
+    assert aging["by_responsibility"] == {
+        "insurance": {**zero, "0-30": 2000, "61-90": 20000, ">120": 8000},
+        "patient": {**zero, "0-30": 600, "91-120": 3000}}
+    assert aging["by_payer"] == {
+        "P1": {**zero, "0-30": 600, "61-90": 20000}, "P2": {**zero, "0-30": 2000, ">120": 8000},
+        "SELF": {**zero, "91-120": 3000}}
+    args.json = False
+    assert kpis.cmd_report(args) == 0
+    assert "A/R aging (days from last activity)" in capsys.readouterr().out
