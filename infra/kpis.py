@@ -21,6 +21,8 @@ KPIS: dict[str, tuple[str, str]] = {
                               "claims whose first 277CA accepted them / acknowledged claims"),
     "denial_rate": ("SELECT * FROM kpi_denial_rate",
                     "claims with a denial / remitted claims; denied $ / charges of remitted claims"),
+    "first_pass_resolution": ("SELECT * FROM kpi_first_pass_resolution",
+                              "claims settled by their first remittance / remitted claims"),
     "net_collection_rate": ("SELECT * FROM kpi_net_collection_rate",
                             "payments net of refunds / (charges - contractual adjustments)"),
     "days_in_ar": ("SELECT * FROM kpi_days_in_ar_as_of(%(as_of)s)",
@@ -93,6 +95,7 @@ def render(report: dict) -> str:
     c, f, d, n = k["clean_claim_rate"], k["first_pass_acceptance"], k["denial_rate"], \
         k["net_collection_rate"]
     a, o, t = k["days_in_ar"], k["ar_over_90"], k["time_to_bill"]
+    r = k["first_pass_resolution"]
     lines = [
         f"Revenue cycle as of {report['as_of']}", "",
         (f"  clean claim rate       {_rate(c['rate']):>10}  {c['clean']}/{c['claims_built']}; "
@@ -102,6 +105,8 @@ def render(report: dict) -> str:
         (f"  initial denial rate    {_rate(d['rate_by_count']):>10}  {d['denied_claims']}/"
         f"{d['remitted_claims']} claims, {_rate(d['rate_by_dollars'])} of "
         f"{money(d['remitted_charge_cents'])}; {d['definition']}"),
+        (f"  first-pass resolution  {_rate(r['rate']):>10}  {r['resolved_first_pass']}/"
+         f"{r['remitted_claims']}; {r['definition']}"),
         (f"  net collection rate    {_rate(n['rate']):>10}  {money(n['payments_cents'])} / "
         f"({money(n['charges_cents'])} - {money(n['contractual_cents'])}); {n['definition']}"),
         (f"  net days in A/R        {_days(a['days_in_ar']):>10}  {money(a['open_ar_cents'])} open, "

@@ -76,7 +76,7 @@ def scenario(database_url):
                                insurance_delta_cents, patient_delta_cents, posted_at, reference,
                                payer_id, source_event_id, source_emitted_at)
                            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-                        (eid, acct, kind, ins, pat, at(m, d), ref, payer, eid, at(m, d)))
+                        (eid, acct, kind, ins, pat, at(m, d), ref, payer, f"{ref}@{m}-{d}", at(m, d)))
         for enc, acct, payer, status, cents, (m, d), (bm, bd) in CLAIMS:
             cur.execute("""INSERT INTO claims (claim_id, account_id, encounter_id, payer_id,
                                plan_type, claim_type, status, total_charge_cents, service_start,
@@ -93,7 +93,7 @@ def scenario(database_url):
                            VALUES (%s, %s, %s, %s, %s, 'CO', '197', 'AUTHORIZATION', true, %s,
                                    %s, %s, %s, %s)""",
                         (f"den-{claim}", f"rem-{claim}", claim, acct, payer, cents,
-                         date(2026, m, d), date(2026, 9, 1), f"rem-{claim}", at(m, d)))
+                         date(2026, m, d), date(2026, 9, 1), f"{claim}@{m}-{d}", at(m, d)))
         for i, (claim, accepted, (m, d)) in enumerate(ACKS):
             cur.execute("""INSERT INTO claim_status_events (event_id, claim_id, payer_id, accepted,
                                categories, statuses, reported_at, emitted_at)
@@ -206,6 +206,9 @@ def test_kpi_views(scenario):
     # 11000 / 33600 = 0.32738 -> 0.3274.
     assert one("SELECT * FROM kpi_ar_over_90_as_of(%s)", (AS_OF,)) == (33600, 11000,
                                                                        Decimal("0.3274"))
+    # Remitted E1, E3, E4, E6; E4 and E6 denied. E1: one remittance (06-25), insurance
+    # 10000 - 6000 - 3000 - 1000 = 0; E3: one remittance (04-10), 5000 - 5000 = 0. 2 / 4.
+    assert one("SELECT * FROM kpi_first_pass_resolution") == (4, 2, Decimal("0.5000"))
     # Days to build: E1 2, E2 4, E3 10, E4 1, E6 5 -> 22 / 5 = 4.4. To 837: E1 3, E6 7 -> 5.0.
     assert one("SELECT * FROM kpi_time_to_bill") == (5, Decimal("4.4"), 2, Decimal("5.0"))
 
@@ -230,6 +233,7 @@ def test_rcm_report_json_and_text(scenario, monkeypatch, capsys):
     assert k["net_collection_rate"]["rate"] == 0.2774
     assert (k["days_in_ar"]["open_ar_cents"], k["days_in_ar"]["days_in_ar"]) == (33600, 288.0)
     assert k["ar_over_90"]["share"] == 0.3274
+    assert k["first_pass_resolution"]["rate"] == 0.5
     assert (k["time_to_bill"]["avg_days_to_build"], k["time_to_bill"]["avg_days_to_send"]) == (4.4, 5.0)
     assert all(v["definition"] for v in k.values())
     zero = dict.fromkeys(kpis.BUCKETS, 0)
