@@ -11,8 +11,9 @@ As of 2026-06-30. Five accounts, three payers (P1, P2, SELF):
   A3 (P2)  E4 served 02-15 $80.00 (claim CLEAN built 02-16, accepted), denied in full 03-20 (no
            ledger entry) -> insurance $80.00 aged 135 days (Feb 15 -> Mar 15 = 28, -> Jun 15 = 92,
            + 15).
-  A4 (SELF) E5 served 03-20 $30.00 self-pay, no claim: service date falls back to the posting date
-           -> patient $30.00 aged 102 days (Mar 20 -> Jun 20 = 92, + 10).
+  A4 (SELF) E5 served 03-18 (encounters_coded), charge posted 03-20, $30.00 self-pay, no claim
+           -> patient $30.00 aged from 03-18: 104 days (Mar 18 -> Jun 18 = 92, + 12).
+           As of 03-19 the charge is not posted yet: no A4 row.
   A5 (P2)  E6 served 05-15 $40.00 (claim CLEAN built 05-20, 837 sent 05-22, accepted). Remittance
            06-20: paid $15.00, contractual $5.00, $10.00 denied -> insurance $20.00 aged 46 days.
 """
@@ -85,6 +86,13 @@ def scenario(database_url):
                                    %s, %s, %s)""",
                         (f"CLM-{enc}", acct, enc, payer, status, cents, date(2026, m, d),
                          date(2026, m, d), at(bm, bd), enc, at(bm, bd)))
+        cur.execute("""INSERT INTO encounters_coded (event_id, encounter_id, account_id, payer_id,
+                           plan_type, encounter_class, patient_age, patient_sex, service_start,
+                           service_end, total_charge_cents, coded_at, source_event_id,
+                           source_emitted_at)
+                       VALUES ('coded-E5', 'E5', 'A4', 'SELF', 'SELF_PAY', 'OFFICE', 40, 'F',
+                               '2026-03-18', '2026-03-18', 3000, %s, 'E5', %s)""",
+                    (at(3, 20), at(3, 20)))
         for claim, acct, payer, cents, (m, d) in DENIALS:
             cur.execute("""INSERT INTO denials (denial_id, remittance_id, claim_id, account_id,
                                payer_id, group_code, reason_code, category, preventable,
@@ -135,8 +143,8 @@ def test_aging_from_service_date_is_fifo_and_bucketed(scenario):
         # A2: credits 5000 cover E3 (03-01) exactly; E2 (04-01) is the oldest open: 90 days.
         ("A2", "P1", "insurance", 20000, date(2026, 4, 1), 90, "61-90"),
         ("A3", "P2", "insurance", 8000, date(2026, 2, 15), 135, ">120"),
-        # A4: no encounter or claim row for E5: aged from the posting date.
-        ("A4", "SELF", "patient", 3000, date(2026, 3, 20), 102, "91-120"),
+        # A4: no claim for E5; its encounters_coded service date (03-18) beats the posting date.
+        ("A4", "SELF", "patient", 3000, date(2026, 3, 18), 104, "91-120"),
         # A5: 4000 - 1500 - 500 = 2000 (the 1000 denied stays open), 05-15 -> 46 days.
         ("A5", "P2", "insurance", 2000, date(2026, 5, 15), 46, "31-60"),
     ]
@@ -145,6 +153,8 @@ def test_aging_from_service_date_is_fifo_and_bucketed(scenario):
                                 FROM ar_aging_as_of(%s) WHERE account_id = 'A2'""",
                  (date(2026, 4, 5),))
     assert early == [(25000, date(2026, 3, 1), 35, "31-60")]
+    assert rows(scenario, "SELECT count(*) FROM ar_aging_as_of(%s) WHERE account_id = 'A4'",
+                (date(2026, 3, 19),)) == [(0,)]
 
 
 def test_aging_from_last_activity(scenario):
@@ -202,7 +212,7 @@ def test_kpi_views(scenario):
     # net 10500, 116.67 a day; 33600 / (10500 / 90) = 288.0 days.
     assert one("SELECT * FROM kpi_days_in_ar_as_of(%s)", (AS_OF,)) == (33600, 10500,
                                                                        Decimal("288.0"))
-    # Over 90 days from service: A3 8000 (135 d) + A4 3000 (102 d); A2 is exactly 90, not over.
+    # Over 90 days from service: A3 8000 (135 d) + A4 3000 (104 d); A2 is exactly 90, not over.
     # 11000 / 33600 = 0.32738 -> 0.3274.
     assert one("SELECT * FROM kpi_ar_over_90_as_of(%s)", (AS_OF,)) == (33600, 11000,
                                                                        Decimal("0.3274"))
