@@ -29,6 +29,17 @@ KPIS: dict[str, tuple[str, str]] = {
                    "open A/R / average daily net charges of the last 90 days"),
     "ar_over_90": ("SELECT * FROM kpi_ar_over_90_as_of(%(as_of)s)",
                    "open A/R aged > 90 days from service / open A/R"),
+    "last_30_days": ("""SELECT coalesce(sum(claims_built), 0)::bigint AS claims_built,
+                              coalesce(sum(clean), 0)::bigint AS clean,
+                              round(sum(clean)::numeric / nullif(sum(claims_built), 0), 4)
+                                  AS clean_claim_rate,
+                              coalesce(sum(remitted_claims), 0)::bigint AS remitted_claims,
+                              coalesce(sum(denied_claims), 0)::bigint AS denied_claims,
+                              round(sum(denied_claims)::numeric / nullif(sum(remitted_claims), 0),
+                                    4) AS denial_rate
+                         FROM kpi_daily_claim_rates
+                        WHERE day > %(as_of)s::date - 30 AND day <= %(as_of)s""",
+                     "clean claim rate and initial denial rate of the 30 days ending on the date"),
     "time_to_bill": ("SELECT * FROM kpi_time_to_bill",
                      "average days from last service date to claim built / to 837 sent"),
 }
@@ -95,7 +106,7 @@ def render(report: dict) -> str:
     c, f, d, n = k["clean_claim_rate"], k["first_pass_acceptance"], k["denial_rate"], \
         k["net_collection_rate"]
     a, o, t = k["days_in_ar"], k["ar_over_90"], k["time_to_bill"]
-    r = k["first_pass_resolution"]
+    r, m = k["first_pass_resolution"], k["last_30_days"]
     lines = [
         f"Revenue cycle as of {report['as_of']}", "",
         (f"  clean claim rate       {_rate(c['rate']):>10}  {c['clean']}/{c['claims_built']}; "
@@ -107,6 +118,9 @@ def render(report: dict) -> str:
         f"{money(d['remitted_charge_cents'])}; {d['definition']}"),
         (f"  first-pass resolution  {_rate(r['rate']):>10}  {r['resolved_first_pass']}/"
          f"{r['remitted_claims']}; {r['definition']}"),
+        (f"  last 30 days           {_rate(m['clean_claim_rate']):>10}  clean ({m['clean']}/"
+         f"{m['claims_built']}), {_rate(m['denial_rate'])} denied ({m['denied_claims']}/"
+         f"{m['remitted_claims']}); {m['definition']}"),
         (f"  net collection rate    {_rate(n['rate']):>10}  {money(n['payments_cents'])} / "
         f"({money(n['charges_cents'])} - {money(n['contractual_cents'])}); {n['definition']}"),
         (f"  net days in A/R        {_days(a['days_in_ar']):>10}  {money(a['open_ar_cents'])} open, "

@@ -244,6 +244,11 @@ def test_rcm_report_json_and_text(scenario, monkeypatch, capsys):
     assert (k["days_in_ar"]["open_ar_cents"], k["days_in_ar"]["days_in_ar"]) == (33600, 288.0)
     assert k["ar_over_90"]["share"] == 0.3274
     assert k["first_pass_resolution"]["rate"] == 0.5
+    # 06-01..06-30: built E1 (CLEAN) = 1 / 1; first remitted E6 (denied) and E1 = 1 / 2.
+    assert {n: k["last_30_days"][n] for n in ("claims_built", "clean", "clean_claim_rate",
+                                              "remitted_claims", "denied_claims", "denial_rate")} \
+        == {"claims_built": 1, "clean": 1, "clean_claim_rate": 1.0, "remitted_claims": 2,
+            "denied_claims": 1, "denial_rate": 0.5}
     assert (k["time_to_bill"]["avg_days_to_build"], k["time_to_bill"]["avg_days_to_send"]) == (4.4, 5.0)
     assert all(v["definition"] for v in k.values())
     zero = dict.fromkeys(kpis.BUCKETS, 0)
