@@ -2,19 +2,6 @@
 -- Money stays integer cents; rates are numeric rounded to 4 places, days to 1 place.
 -- Aging is "as of" a date: the functions take it, the views call them with current_date.
 
--- Date of service of a ledger entry: the encounter's service_start when the entry references an
--- encounter (CHARGE rows), the claim's service_start when it references a claim (remittance rows,
--- transfers to the patient), else the day it was posted (patient payments, unknown references).
-CREATE FUNCTION ledger_service_date(reference text, posted_at timestamptz) RETURNS date
-LANGUAGE sql STABLE AS $$
-    SELECT coalesce(
-        (SELECT min(service_start) FROM encounters_coded WHERE encounter_id = reference),
-        (SELECT min(service_start) FROM claims WHERE encounter_id = reference),
-        (SELECT service_start FROM claims WHERE claim_id = reference),
-        (posted_at AT TIME ZONE 'UTC')::date)
-$$;
-COMMENT ON FUNCTION ledger_service_date(text, timestamptz) IS 'Date of service of a ledger entry: encounters_coded or claims service_start by reference (encounter id or claim id), else the UTC date it was posted.';
-
 CREATE FUNCTION ar_bucket(age_days integer) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN age_days <= 30 THEN '0-30' WHEN age_days <= 60 THEN '31-60'
@@ -30,6 +17,9 @@ COMMENT ON FUNCTION ar_bucket(integer) IS 'Aging bucket of an age in days: 0-30,
 -- Aged from: the service date of the oldest open debit, first in first out: credits (payments,
 -- adjustments) pay off the oldest debits (charges, transfers to the patient) first, and the first
 -- debit the credits do not cover in full is the oldest money still open.
+-- The date of service of a debit is its encounter's service_start (encounters_coded, else claims,
+-- by the encounter id a CHARGE references), the claim's service_start (by claim id), else the UTC
+-- date the entry was posted; one hash join per source (not a lookup per ledger row).
 CREATE FUNCTION ar_aging_as_of(as_of date)
 RETURNS TABLE (account_id text, payer_id text, responsibility text, open_cents bigint,
                aged_from date, age_days integer, bucket text)
@@ -55,16 +45,26 @@ LANGUAGE sql STABLE AS $$
                -sum(least(s.delta, 0)) OVER k AS credits
           FROM split s
         WINDOW k AS (PARTITION BY s.account_id, s.payer_id, s.responsibility)
+    ), coded AS (
+        SELECT encounter_id, min(service_start) AS d FROM encounters_coded GROUP BY encounter_id
+    ), claimed AS (
+        SELECT encounter_id, min(service_start) AS d FROM claims GROUP BY encounter_id
+    ), dated AS (
+        SELECT k.*, coalesce(co.d, ce.d, cc.service_start,
+                             (k.posted_at AT TIME ZONE 'UTC')::date) AS service_date
+          FROM keyed k
+          LEFT JOIN coded co ON co.encounter_id = k.reference
+          LEFT JOIN claimed ce ON ce.encounter_id = k.reference
+          LEFT JOIN claims cc ON cc.claim_id = k.reference
+         WHERE k.delta > 0 AND k.open_cents > 0
     ), debits AS (
-        SELECT k.*, ledger_service_date(k.reference, k.posted_at) AS service_date,
-               sum(k.delta) OVER (PARTITION BY k.account_id, k.payer_id, k.responsibility
-                                  ORDER BY ledger_service_date(k.reference, k.posted_at),
-                                           k.posted_at, k.entry_id) AS running
-          FROM keyed k WHERE k.delta > 0
+        SELECT d.*, sum(d.delta) OVER (PARTITION BY d.account_id, d.payer_id, d.responsibility
+                                       ORDER BY d.service_date, d.posted_at, d.entry_id) AS running
+          FROM dated d
     ), oldest AS (
         SELECT DISTINCT ON (account_id, payer_id, responsibility)
                account_id, payer_id, responsibility, open_cents, service_date
-          FROM debits WHERE running > credits AND open_cents > 0
+          FROM debits WHERE running > credits
          ORDER BY account_id, payer_id, responsibility, service_date, posted_at, entry_id
     )
     SELECT account_id, payer_id, responsibility, open_cents, service_date,
