@@ -27,6 +27,7 @@ import psycopg2
 import pytest
 
 from infra import kpis
+from infra.report import query
 
 pytestmark = pytest.mark.integration
 AS_OF = date(2026, 6, 30)
@@ -121,18 +122,8 @@ def scenario(database_url):
     return database_url
 
 
-def rows(dsn: str, sql: str, args: tuple = ()) -> list[tuple]:
-    conn = psycopg2.connect(dsn)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql, args)
-            return cur.fetchall()
-    finally:
-        conn.close()
-
-
 def test_aging_from_service_date_is_fifo_and_bucketed(scenario):
-    got = rows(scenario, """SELECT account_id, payer_id, responsibility, open_cents, aged_from,
+    got = query(scenario, """SELECT account_id, payer_id, responsibility, open_cents, aged_from,
                                    age_days, bucket
                               FROM ar_aging_as_of(%s) ORDER BY account_id, responsibility""",
                (AS_OF,))
@@ -149,16 +140,16 @@ def test_aging_from_service_date_is_fifo_and_bucketed(scenario):
         ("A5", "P2", "insurance", 2000, date(2026, 5, 15), 46, "31-60"),
     ]
     # As of 04-05 the A2 payment (04-10) and everything later has not happened: E3 is open.
-    early = rows(scenario, """SELECT open_cents, aged_from, age_days, bucket
+    early = query(scenario, """SELECT open_cents, aged_from, age_days, bucket
                                 FROM ar_aging_as_of(%s) WHERE account_id = 'A2'""",
                  (date(2026, 4, 5),))
     assert early == [(25000, date(2026, 3, 1), 35, "31-60")]
-    assert rows(scenario, "SELECT count(*) FROM ar_aging_as_of(%s) WHERE account_id = 'A4'",
+    assert query(scenario, "SELECT count(*) FROM ar_aging_as_of(%s) WHERE account_id = 'A4'",
                 (date(2026, 3, 19),)) == [(0,)]
 
 
 def test_aging_from_last_activity(scenario):
-    got = rows(scenario, """SELECT account_id, responsibility, last_activity, age_days, bucket
+    got = query(scenario, """SELECT account_id, responsibility, last_activity, age_days, bucket
                               FROM ar_aging_by_activity_as_of(%s) ORDER BY account_id""", (AS_OF,))
     assert got == [
         ("A1", "patient", date(2026, 6, 28), 2, "0-30"),      # patient payment 06-28
@@ -170,7 +161,7 @@ def test_aging_from_last_activity(scenario):
 
 
 def test_aging_summary_by_payer_and_by_responsibility(scenario):
-    got = rows(scenario, """SELECT payer_id, responsibility, bucket, accounts, open_cents
+    got = query(scenario, """SELECT payer_id, responsibility, bucket, accounts, open_cents
                               FROM ar_aging_summary_as_of(%s)
                              ORDER BY payer_id NULLS LAST, responsibility, bucket""", (AS_OF,))
     assert got == [
@@ -189,12 +180,12 @@ def test_today_views_match_the_functions_on_current_date(scenario):
                        ("ar_aging_summary", "ar_aging_summary_as_of"),
                        ("kpi_days_in_ar", "kpi_days_in_ar_as_of"),
                        ("kpi_ar_over_90", "kpi_ar_over_90_as_of")):
-        assert sorted(rows(scenario, f"SELECT * FROM {view}"), key=repr) == sorted(
-            rows(scenario, f"SELECT * FROM {func}(current_date)"), key=repr)
+        assert sorted(query(scenario, f"SELECT * FROM {view}"), key=repr) == sorted(
+            query(scenario, f"SELECT * FROM {func}(current_date)"), key=repr)
 
 
 def test_kpi_views(scenario):
-    one = lambda sql, args=(): rows(scenario, sql, args)[0]
+    one = lambda sql, args=(): query(scenario, sql, args)[0]
     # Claims E1, E3, E4, E6 CLEAN, E2 HELD: 4 / 5.
     assert one("SELECT * FROM kpi_clean_claim_rate") == (5, 4, Decimal("0.8000"))
     # First acknowledgements: E1 yes, E3 no (accepted only after), E4 yes, E6 yes: 3 / 4.
@@ -268,7 +259,7 @@ def test_rcm_report_json_and_text(scenario, monkeypatch, capsys):
 
 
 def test_daily_and_rolling_30_day_claim_rates(scenario):
-    got = {r[0]: r[1:] for r in rows(scenario, "SELECT * FROM kpi_daily_claim_rates")}
+    got = {r[0]: r[1:] for r in query(scenario, "SELECT * FROM kpi_daily_claim_rates")}
     # Built: 02-16 E4, 03-11 E3, 04-05 E2 (HELD), 05-20 E6, 06-12 E1. First remittance: E4 03-20
     # (denial only), E3 04-10, E6 06-20 (payment and denial), E1 06-25. Every day from 02-16 to
     # 06-25: 13 + 31 + 30 + 31 + 25 = 130 rows.
