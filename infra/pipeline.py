@@ -159,6 +159,7 @@ class Lag:
     processor: int
     sink: int
     ends: dict[tuple[str, int], int] = field(default_factory=dict)
+    behind: dict[str, int] = field(default_factory=dict)  # "group topic/partition" -> records
 
     @property
     def total(self) -> int:
@@ -169,11 +170,16 @@ def lag(settings: Settings) -> Lag:
     ends = end_offsets(settings.bootstrap, tuple({*PROCESSOR_INPUTS, *SINK_INPUTS}))
     done_p = group_offsets(settings.bootstrap, settings.app_id)
     done_s = sink_offsets(settings.dsn, settings.sink_group)
-    lag_p = sum(ends[(t.name, p)] - done_p.get((t.name, p), 0)
-                for t in PROCESSOR_INPUTS for p in range(t.partitions))
-    lag_s = sum(ends[(t.name, p)] - done_s.get((t.name, p), 0)
-                for t in SINK_INPUTS for p in range(t.partitions))
-    return Lag(lag_p, lag_s, ends)
+    behind: dict[str, int] = {}
+    for who, inputs, done in (("processor", PROCESSOR_INPUTS, done_p), ("sink", SINK_INPUTS, done_s)):
+        for t in inputs:
+            for p in range(t.partitions):
+                n = ends[(t.name, p)] - done.get((t.name, p), 0)
+                if n:
+                    behind[f"{who} {t.name}/{p}"] = n
+    lag_p = sum(n for k, n in behind.items() if k.startswith("processor "))
+    lag_s = sum(n for k, n in behind.items() if k.startswith("sink "))
+    return Lag(lag_p, lag_s, ends, behind)
 
 
 def wait_drained(settings: Settings, services: list[Service], timeout: float = 600.0,
@@ -192,8 +198,10 @@ def wait_drained(settings: Settings, services: list[Service], timeout: float = 6
             return now
         previous = now
         if time.monotonic() > deadline:
+            where = ", ".join(f"{k}: {n}" for k, n in sorted(now.behind.items()))
+            tails = "\n".join(f"--- {s.name} log ---\n{s.tail()}" for s in services)
             raise DrainTimeout(f"not drained after {timeout:.0f}s: processor lag {now.processor}, "
-                               f"sink lag {now.sink}")
+                               f"sink lag {now.sink} ({where})\n{tails}")
         time.sleep(poll)
 
 
