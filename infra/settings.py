@@ -28,6 +28,8 @@ class Settings:
     sink_metrics_port: int = field(default_factory=lambda: int(_env("RCM_SINK_METRICS_PORT", "9102")))
     coding_threshold: float = field(default_factory=lambda: float(_env("RCM_CODING_THRESHOLD", "0.80")))
     log_level: str = field(default_factory=lambda: _env("RCM_LOG_LEVEL", "WARNING"))
+    # The processor warns when an input partition's committed offset holds still this long.
+    stall_after_s: float = field(default_factory=lambda: float(_env("RCM_STALL_AFTER_S", "120")))
     charge_master: str = field(default_factory=lambda: _env("RCM_CHARGE_MASTER", ""))
     # CMS NCCI tables; several PTP files (CMS splits them) are separated by os.pathsep.
     ncci_ptp: str = field(default_factory=lambda: _env("RCM_NCCI_PTP", ""))

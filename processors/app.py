@@ -119,6 +119,23 @@ async def quiet_client_logs() -> None:
         logging.getLogger(name).setLevel(level)
 
 
+_WATCH = None
+
+
+@app.timer(interval=15.0)
+async def watch_commits() -> None:
+    """Warn (offsets only) when an input partition's committed offset stops moving."""
+    global _WATCH
+    from processors import watchdog
+
+    if _WATCH is None:
+        _WATCH = watchdog.Watch(SETTINGS.stall_after_s)
+    try:
+        watchdog.check(app, _WATCH, {t.name for t in T.ALL if not t.compacted})
+    except Exception:  # a diagnostic must never take the worker down
+        logging.getLogger(__name__).exception("commit watchdog failed")
+
+
 def _import_agents() -> None:
     # Importing the module registers the agents on `app`.
     import processors.agents  # noqa: F401
