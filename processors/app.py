@@ -68,6 +68,11 @@ visits_table = _state_table(T.VISITS_PENDING)
 # assignments").
 claim_accounts_table = _state_table(T.CLAIM_ACCOUNTS)
 
+# Restores position stream partitions before they fetch (see processors/recovery.py).
+from processors.recovery import install as _install_recovery
+
+_install_recovery(app)
+
 
 def pending():
     """The coding-pending table as a store (entries on their account's partition)."""
