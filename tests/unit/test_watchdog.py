@@ -46,13 +46,20 @@ def test_check_warns_once_per_stall_with_offsets_only_and_ignores_changelogs():
     consumer = FakeConsumer({ENC0: 12, ENC1: 30, PENDING: 0}, {ENC0: 40, ENC1: 30, PENDING: 9})
     app = SimpleNamespace(consumer=consumer)
     w = watchdog.Watch(stall_after_s=60)
-    assert watchdog.check(app, w, {"encounters"}, now=0) == []
-    [msg] = watchdog.check(app, w, {"encounters"}, now=70)
+    healed = []
+    heal = healed.append
+    assert watchdog.check(app, w, {"encounters"}, now=0, heal=heal) == []
+    assert healed == []
+    [msg] = watchdog.check(app, w, {"encounters"}, now=70, heal=heal)
+    assert healed == [app]  # a stall asks for a rebalance
     assert msg.startswith("encounters/0: committed offset 12 has not moved for 70s with 28 records behind")
     assert "acked but not committed 3 (lowest 14)" in msg and "gaps [(20, 22)]" in msg
     assert "unacked in flight 1" in msg
     assert watchdog.STALLED._value.get() == 1
-    assert watchdog.check(app, w, {"encounters"}, now=100) == []  # reported already
+    assert watchdog.check(app, w, {"encounters"}, now=100, heal=heal) == []  # reported already
+    assert healed == [app]  # and at most one rebalance per stall window
+    assert watchdog.check(app, w, {"encounters"}, now=131, heal=heal) == []
+    assert healed == [app, app]  # still stalled a window later: ask again
     consumer._committed_offset[ENC0] = 40
-    assert watchdog.check(app, w, {"encounters"}, now=130) == []
-    assert watchdog.STALLED._value.get() == 0
+    assert watchdog.check(app, w, {"encounters"}, now=200, heal=heal) == []
+    assert watchdog.STALLED._value.get() == 0 and healed == [app, app]
