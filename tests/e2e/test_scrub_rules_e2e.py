@@ -31,8 +31,9 @@ def denied(n: int, payer_id: str = "COMM-ACME", carc: str = "50") -> Outgoing:
 
 
 def rcm(settings, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "infra.cli", *args], check=False, capture_output=True,
-                          text=True, env=pipeline.child_env(settings), timeout=120)
+    return subprocess.run([sys.executable, "-m", "infra.cli", *args], check=False,
+                          capture_output=True, text=True, env=pipeline.child_env(settings),
+                          timeout=120)
 
 
 def test_recurring_denials_propose_a_rule_a_person_accepts_and_it_holds_the_next_claim(run_settings):
