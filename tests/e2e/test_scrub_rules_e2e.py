@@ -86,3 +86,28 @@ def test_recurring_denials_propose_a_rule_a_person_accepts_and_it_holds_the_next
     assert RULE in edits[0]["message"]
     assert report.query(dsn, "select count(*) from proposed_scrub_rules") == [(1,)]
     assert report.query(dsn, "select count(*) from dead_letters") == [(0,)]
+
+
+def test_counts_survive_a_sigkill_and_redelivered_denials_never_propose_twice(run_settings):
+    settings = replace(run_settings, scrub_rule_threshold=3)
+    dsn, logs = settings.dsn, settings.home / "logs"
+    processor = pipeline.rcm_service("process", settings, logs).start()
+    sink = pipeline.rcm_service("sink", settings, logs).start()
+    try:
+        publish([denied(1), denied(2)], settings.bootstrap)
+        pipeline.wait_drained(settings, [processor, sink], timeout=300)
+        processor.kill()  # the two counted denials live only in the table's changelog now
+        processor = pipeline.rcm_service("process", settings, logs).start()
+        publish([denied(1), denied(2)], settings.bootstrap)  # redelivered: nothing new
+        pipeline.wait_drained(settings, [processor, sink], timeout=300)
+        assert report.query(dsn, "select count(*) from proposed_scrub_rules") == [(0,)]
+        publish([denied(3), denied(3), denied(4)], settings.bootstrap)
+        pipeline.wait_drained(settings, [processor, sink], timeout=300)
+    finally:
+        processor.stop()
+        sink.stop()
+    [(rule_id, count, claims)] = report.query(
+        dsn, "select rule_id, denial_count, example_claim_ids from proposed_scrub_rules")
+    assert (rule_id, count, len(claims)) == (RULE, 3, 3)
+    # 1 and 2 were counted before the kill; 3 or 4 (other partitions of remittances) came third
+    assert {"CLM-E0000001", "CLM-E0000002"} < set(claims) < {f"CLM-E000000{n}" for n in range(1, 5)}
