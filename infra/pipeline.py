@@ -23,9 +23,11 @@ from infra.settings import Settings
 from schemas import topics as T
 
 PROCESSOR_INPUTS = (T.ENCOUNTERS, T.REMITTANCES, T.PAYMENTS, T.CODING_DECISIONS, T.ENCOUNTERS_CODED,
-                    T.VISIT_EVENTS, T.REMITTANCES_UNMATCHED, T.CLAIMS)
+                    T.VISIT_EVENTS, T.REMITTANCES_UNMATCHED, T.CLAIMS, T.DENIAL_PATTERNS,
+                    T.SCRUB_RULE_DECISIONS)
 SINK_INPUTS = (T.CLAIMS, T.CODING_REVIEW, T.ENCOUNTERS_CODED, T.DENIALS, T.LEDGER_ENTRIES,
-               T.DEAD_LETTERS, T.CLAIM_STATUS)
+               T.DEAD_LETTERS, T.CLAIM_STATUS, T.DENIAL_PATTERNS, T.SCRUB_RULE_PROPOSALS,
+               T.SCRUB_RULES)
 
 
 class DrainTimeout(RuntimeError):
@@ -44,6 +46,7 @@ def child_env(settings: Settings, **extra: str) -> dict[str, str]:
         "RCM_SINK_METRICS_PORT": str(settings.sink_metrics_port),
         "RCM_CODING_THRESHOLD": str(settings.coding_threshold),
         "RCM_LOG_LEVEL": settings.log_level,
+        "RCM_SCRUB_RULE_THRESHOLD": str(settings.scrub_rule_threshold),
         "PYTHONUNBUFFERED": "1",
     })
     env.update(extra)

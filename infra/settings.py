@@ -27,6 +27,9 @@ class Settings:
     processor_metrics_port: int = field(default_factory=lambda: int(_env("RCM_PROCESSOR_METRICS_PORT", "9101")))
     sink_metrics_port: int = field(default_factory=lambda: int(_env("RCM_SINK_METRICS_PORT", "9102")))
     coding_threshold: float = field(default_factory=lambda: float(_env("RCM_CODING_THRESHOLD", "0.80")))
+    # Distinct denials of one payer + CARC + procedure pattern that make the pipeline propose a
+    # scrub rule (processors.patterns).
+    scrub_rule_threshold: int = field(default_factory=lambda: int(_env("RCM_SCRUB_RULE_THRESHOLD", "5")))
     log_level: str = field(default_factory=lambda: _env("RCM_LOG_LEVEL", "WARNING"))
     # The processor warns when an input partition's committed offset holds still this long.
     stall_after_s: float = field(default_factory=lambda: float(_env("RCM_STALL_AFTER_S", "120")))

@@ -13,13 +13,19 @@ from processors.coding.agent import CODE_ENCOUNTERS, RELEASE_CODING
 from processors.denials.agent import FLAG_DENIALS
 from processors.ledger.agent import POST_CHARGES, POST_PAYMENTS, POST_REMITTANCES
 from processors.matching.agent import INDEX_CLAIMS, MATCH_REMITTANCES
+from processors.patterns.agent import (
+    APPLY_RULE_DECISIONS,
+    COUNT_DENIAL_PATTERNS,
+    DETECT_DENIAL_PATTERNS,
+)
 from processors.stage import Stage, run_batch
 from processors.visits.agent import ASSEMBLE_VISITS
 from schemas import topics as T
 
 STAGES: tuple[Stage, ...] = (CODE_ENCOUNTERS, POST_CHARGES, RELEASE_CODING, BUILD_CLAIMS,
                              POST_REMITTANCES, FLAG_DENIALS, POST_PAYMENTS, ASSEMBLE_VISITS,
-                             MATCH_REMITTANCES, INDEX_CLAIMS)
+                             MATCH_REMITTANCES, INDEX_CLAIMS, DETECT_DENIAL_PATTERNS,
+                             COUNT_DENIAL_PATTERNS, APPLY_RULE_DECISIONS)
 
 
 def stages_on(topic: T.Topic) -> tuple[Stage, ...]:
@@ -46,3 +52,5 @@ on_payments = _agent(T.PAYMENTS)
 on_visit_events = _agent(T.VISIT_EVENTS)
 on_remittances_unmatched = _agent(T.REMITTANCES_UNMATCHED)
 on_claims = _agent(T.CLAIMS)
+on_denial_patterns = _agent(T.DENIAL_PATTERNS)
+on_scrub_rule_decisions = _agent(T.SCRUB_RULE_DECISIONS)

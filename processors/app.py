@@ -67,6 +67,26 @@ visits_table = _state_table(T.VISITS_PENDING)
 # finishes the partition assignment with one declared (measured: the group stays in "performing
 # assignments").
 claim_accounts_table = _state_table(T.CLAIM_ACCOUNTS)
+# Distinct denials counted per denial pattern, by rule id (co-partitioned with denial-patterns and
+# scrub-rule-decisions, which are keyed by rule id too).
+denial_patterns_table = _state_table(T.DENIAL_PATTERN_COUNTS)
+# Scrub rules a person decided, by rule id. The claim builder reads every entry whatever partition
+# it sits on: like claim_accounts_table, that holds while one worker holds every partition.
+scrub_rules_table = _state_table(T.SCRUB_RULES)
+
+
+@lru_cache(maxsize=4096)
+def _scrub_rule(raw: bytes) -> dict:
+    from schemas import codec
+
+    return codec.decode_for(T.SCRUB_RULES, raw)
+
+
+def scrub_rules(payer_id: str) -> list[dict]:
+    """The decided scrub rules of one payer (a handful: people decide them one by one); each
+    stored value is decoded once."""
+    rules = (_scrub_rule(raw) for raw in scrub_rules_table.data.values() if raw is not None)
+    return [r for r in rules if r["payer_id"] == payer_id]
 
 # Restores position stream partitions before they fetch (see processors/recovery.py).
 from processors.recovery import install as _install_recovery

@@ -24,6 +24,10 @@ SCHEMA_IDS: dict[str, int] = {
     "ClaimStatusReported": 14,
     "PendingVisit": 15,
     "ClaimAccount": 16,
+    "ScrubRuleProposed": 20,
+    "ScrubRuleDecision": 21,
+    "ScrubRule": 22,
+    "DenialPattern": 28,
 }
 
 
@@ -81,6 +85,21 @@ LEDGER_ENTRIES = Topic("ledger-entries", "LedgerEntriesPosted", "account_id", PA
                        doc="Signed ledger entries, one record per source event.")
 ACCOUNT_BALANCES = Topic("account-balances", "AccountBalanceUpdated", "account_id", PARTITIONS,
                          compacted=True, doc="Committed balance per account (compacted).")
+DENIAL_PATTERNS = Topic("denial-patterns", "DenialPattern", "rule_id", PARTITIONS,
+                        doc="Repartition: one record per denied service line, keyed by its pattern "
+                            "(payer/CARC/procedure; internal).")
+DENIAL_PATTERN_COUNTS = Topic("denial-pattern-counts", "DenialPattern", "rule_id", PARTITIONS,
+                              compacted=True,
+                              doc="Processor state: distinct denials counted per pattern, proposed "
+                                  "or not (compacted; internal).")
+SCRUB_RULE_PROPOSALS = Topic("scrub-rule-proposals", "ScrubRuleProposed", "rule_id", PARTITIONS,
+                             doc="Scrub rules proposed from recurring denial patterns, for a person "
+                                 "to accept or reject.")
+SCRUB_RULE_DECISIONS = Topic("scrub-rule-decisions", "ScrubRuleDecision", "rule_id", PARTITIONS,
+                             doc="People's decisions on proposed scrub rules (input).")
+SCRUB_RULES = Topic("scrub-rules", "ScrubRule", "rule_id", PARTITIONS, compacted=True,
+                    doc="Decided scrub rules, ACTIVE or REJECTED (compacted); the claim scrubber "
+                        "holds claims matching an ACTIVE one.")
 DEAD_LETTERS = Topic("dead-letters", "DeadLetter", "source_topic", 1,
                      retention_ms=30 * 24 * 3600 * 1000,
                      doc="Records a stage could not process, with the reason.")
@@ -89,6 +108,7 @@ ALL: tuple[Topic, ...] = (
     ENCOUNTERS, REMITTANCES, PAYMENTS, CODING_DECISIONS, VISIT_EVENTS, REMITTANCES_UNMATCHED,
     CLAIM_STATUS, ENCOUNTERS_CODED, CODING_REVIEW, CODING_PENDING, VISITS_PENDING, CLAIM_ACCOUNTS,
     CLAIMS, DENIALS, LEDGER_ENTRIES, ACCOUNT_BALANCES, DEAD_LETTERS,
+    DENIAL_PATTERNS, DENIAL_PATTERN_COUNTS, SCRUB_RULE_PROPOSALS, SCRUB_RULE_DECISIONS, SCRUB_RULES,
 )
 INPUTS: tuple[Topic, ...] = (ENCOUNTERS, REMITTANCES, PAYMENTS)  # what hospital systems emit
 BY_NAME: dict[str, Topic] = {t.name: t for t in ALL}

@@ -8,6 +8,7 @@ ICD-10-CM release in force on the date of service.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -169,11 +170,24 @@ def _code_set_days(coded: dict, lines: list[dict]) -> set[date]:
     return {line["service_date"] for line in lines} or {coded["service_start"]}
 
 
+def payer_rule_edits(payer_id: str, lines: list[dict], rules: Iterable[dict]) -> list[dict]:
+    """PAYER_RULE for each line whose procedure an ACTIVE scrub rule of the claim's payer names:
+    the payer has denied that procedure often enough that a person chose to check it first
+    (processors.patterns)."""
+    active = [r for r in rules if r["status"] == "ACTIVE" and r["payer_id"] == payer_id]
+    return [_edit("PAYER_RULE", f"line {line['line']}: {payer_id} denied {line['procedure_code']} "
+                  f"with CARC {r['reason_code']} {r['denial_count']} times; scrub rule "
+                  f"{r['rule_id']} (accepted by {r['role']}) holds it for review", line["line"])
+            for line in lines for r in active
+            if line["procedure_code"] and line["procedure_code"] == r["procedure_code"]]
+
+
 def build_claim(coded: dict, coder, charge_master: dict[str, ChargeItem] | None = None,
                 ptp: ncci.PtpEdits | None = None, mue: ncci.Mue | None = None,
-                releases: Releases | None = None) -> dict:
+                releases: Releases | None = None, payer_rules: Iterable[dict] = ()) -> dict:
     """ClaimBuilt for an EncounterCoded record. NCCI tables default to the packaged synthetic
-    samples, and the code-set releases to the one simple-icd-10-cm carries."""
+    samples, and the code-set releases to the one simple-icd-10-cm carries; `payer_rules` are the
+    decided scrub rules (only ACTIVE ones of the claim's payer hold it)."""
     codes: list[str] = []
     for dx in sorted(coded["diagnoses"], key=lambda d: d["sequence"]):
         if dx["code"] not in codes:
@@ -193,6 +207,7 @@ def build_claim(coded: dict, coder, charge_master: dict[str, ChargeItem] | None 
     billed = [line for line in lines if line["procedure_code"] and line["line"] not in repeats]
     edits += _ncci_edits(billed, ncci.sample_ptp() if ptp is None else ptp,
                          ncci.sample_mue() if mue is None else mue)
+    edits += payer_rule_edits(coded["payer_id"], lines, payer_rules)
     return {
         "event_id": f"{coded['source_event_id']}:claim",
         "source_event_id": coded["source_event_id"],

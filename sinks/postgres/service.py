@@ -1,7 +1,7 @@
 """Sink the pipeline's output topics into PostgreSQL.
 
 Consumes: claims, coding-review, encounters-coded, denials, ledger-entries, dead-letters,
-          claim-status
+          claim-status, denial-patterns, scrub-rule-proposals, scrub-rules
 Produces: account-balances (key: account_id, value: AccountBalanceUpdated), after each commit
 Rule:     sinks.postgres.writer.write_batch (one transaction: rows + balances + offsets)
 
@@ -32,9 +32,12 @@ from schemas.topics import (
     CLAIMS,
     CODING_REVIEW,
     DEAD_LETTERS,
+    DENIAL_PATTERNS,
     DENIALS,
     ENCOUNTERS_CODED,
     LEDGER_ENTRIES,
+    SCRUB_RULE_PROPOSALS,
+    SCRUB_RULES,
     Topic,
 )
 from sinks.postgres import writer
@@ -45,7 +48,8 @@ from sinks.postgres.writer import SinkRecord
 log = logging.getLogger("rcm.sink")
 
 TOPICS: tuple[Topic, ...] = (CLAIMS, CODING_REVIEW, ENCOUNTERS_CODED, DENIALS, LEDGER_ENTRIES,
-                             DEAD_LETTERS, CLAIM_STATUS)
+                             DEAD_LETTERS, CLAIM_STATUS, DENIAL_PATTERNS, SCRUB_RULE_PROPOSALS,
+                             SCRUB_RULES)
 _BY_NAME = {t.name: t for t in TOPICS}
 STAGE = "sink"
 MAX_RECORDS = 5000

@@ -107,11 +107,33 @@ def samples() -> dict[str, dict]:
             "visit_number": "V1", "account_id": "A0000000018", "events": [b"\x00"],
             "status": "DISCHARGED", "encounter_event_id": None},
         "ClaimAccount": {"claim_id": "CLM-E1", "account_id": None, "waiting": [b"\x00\x01"]},
+        **rule_samples(),
         "DeadLetter": {
             "event_id": "payments:0:7:post_payments", "source_topic": "payments",
             "source_partition": 0, "source_offset": 7, "stage": "post_payments",
             "error": "INVALID", "reason": "amount 0 is not positive", "key": b"k",
             "payload": b"\x00\x01", "dead_lettered_at": T0},
+    }
+
+
+def rule_samples() -> dict[str, dict]:
+    from processors.patterns.rules import observe, proposal
+
+    line = {"line": 1, "procedure_code": "97110", "units": 1, "charge_cents": 9000,
+            "paid_cents": 0, "adjustments": [F.adjustment("CO", "50", 9000)], "remarks": []}
+    [pattern] = observe(F.remittance(lines=[line], status="4"))
+    decision = {"event_id": "d1", "rule_id": pattern["rule_id"], "decision": "ACCEPT",
+                "decided_by": "U042", "role": "BILLING_MANAGER", "decided_at": T0,
+                "emitted_at": T0, "note": "payer policy 12"}
+    return {
+        "DenialPattern": pattern | {"proposed": True, "waiting_decision": b"\x00"},
+        "ScrubRuleProposed": proposal(pattern, 5),
+        "ScrubRuleDecision": decision,
+        "ScrubRule": {"event_id": "d1", "rule_id": pattern["rule_id"], "payer_id": "COMM-ACME",
+                      "reason_code": "50", "procedure_code": "97110",
+                      "category": "MEDICAL_NECESSITY", "status": "ACTIVE", "denial_count": 5,
+                      "denied_cents": 45000, "decided_by": "U042", "role": "BILLING_MANAGER",
+                      "decided_at": T0, "source_emitted_at": T0},
     }
 
 
