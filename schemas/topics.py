@@ -24,6 +24,8 @@ SCHEMA_IDS: dict[str, int] = {
     "ClaimStatusReported": 14,
     "PendingVisit": 15,
     "ClaimAccount": 16,
+    "ClaimState": 32,
+    "EncounterCharges": 33,
 }
 
 
@@ -73,6 +75,15 @@ CODING_DECISIONS = Topic("coding-decisions", "CodingDecision", "account_id", PAR
 CODING_PENDING = Topic("coding-pending", "PendingCoding", "encounter_id", PARTITIONS, compacted=True,
                        doc="Processor state: encounters in review and early decisions (compacted; "
                            "keyed by encounter, partitioned by account; internal).")
+CLAIM_STATE = Topic("claim-state", "ClaimState", "claim_id", PARTITIONS, compacted=True,
+                    doc="Processor state: each claim's last version, content, payer claim number "
+                        "and secondary billing (compacted; keyed by claim, partitioned by account; "
+                        "internal).")
+ENCOUNTER_CHARGES = Topic("encounter-charges", "EncounterCharges", "encounter_id", PARTITIONS,
+                          compacted=True,
+                          doc="Processor state: the charges posted per encounter, so a corrected "
+                              "re-send posts the difference (compacted; keyed by encounter, "
+                              "partitioned by account; internal).")
 CLAIMS = Topic("claims", "ClaimBuilt", "account_id", PARTITIONS,
                doc="Claims built and scrubbed: CLEAN or HELD.")
 DENIALS = Topic("denials", "DenialFlagged", "account_id", PARTITIONS,
@@ -88,7 +99,7 @@ DEAD_LETTERS = Topic("dead-letters", "DeadLetter", "source_topic", 1,
 ALL: tuple[Topic, ...] = (
     ENCOUNTERS, REMITTANCES, PAYMENTS, CODING_DECISIONS, VISIT_EVENTS, REMITTANCES_UNMATCHED,
     CLAIM_STATUS, ENCOUNTERS_CODED, CODING_REVIEW, CODING_PENDING, VISITS_PENDING, CLAIM_ACCOUNTS,
-    CLAIMS, DENIALS, LEDGER_ENTRIES, ACCOUNT_BALANCES, DEAD_LETTERS,
+    CLAIM_STATE, ENCOUNTER_CHARGES, CLAIMS, DENIALS, LEDGER_ENTRIES, ACCOUNT_BALANCES, DEAD_LETTERS,
 )
 INPUTS: tuple[Topic, ...] = (ENCOUNTERS, REMITTANCES, PAYMENTS)  # what hospital systems emit
 BY_NAME: dict[str, Topic] = {t.name: t for t in ALL}
