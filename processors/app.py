@@ -67,6 +67,11 @@ visits_table = _state_table(T.VISITS_PENDING)
 # finishes the partition assignment with one declared (measured: the group stays in "performing
 # assignments").
 claim_accounts_table = _state_table(T.CLAIM_ACCOUNTS)
+# Each claim's last version and content, by claim id on its account's partition: the builder
+# (encounters-coded) and the secondary biller (remittances) both read and write it.
+claim_state_table = _state_table(T.CLAIM_STATE)
+# The charges posted per encounter, by encounter id on its account's partition (post_charges).
+encounter_charges_table = _state_table(T.ENCOUNTER_CHARGES)
 
 
 def pending():
@@ -74,6 +79,19 @@ def pending():
     from processors.state import TableStore
 
     return TableStore(pending_table, T.CODING_PENDING, partition_by="account_id")
+
+
+def claim_state():
+    """The claim-state table as a store (entries on their account's partition)."""
+    from processors.state import TableStore
+
+    return TableStore(claim_state_table, T.CLAIM_STATE, partition_by="account_id")
+
+
+def encounter_charges():
+    from processors.state import TableStore
+
+    return TableStore(encounter_charges_table, T.ENCOUNTER_CHARGES, partition_by="account_id")
 
 
 @lru_cache(maxsize=1)
