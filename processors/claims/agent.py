@@ -18,11 +18,13 @@ from schemas import topics as T
 
 SECONDARY = Counter("rcm_secondary_claims_total",
                     "Remittances seen by the secondary biller, by outcome: billed (a secondary "
-                    "claim), rebilled (a redelivery), noted, unknown_claim", ["outcome"])
+                    "claim), rebilled (a redelivery), noted, waiting (claim not built yet), "
+                    "unknown_claim", ["outcome"])
 
 
 def handle(coded: dict):
     from processors.claims.rules import build_claim
+    from processors.claims.secondary import release_waiting
     from processors.claims.versions import version_claim
 
     coder, charge_master = A.reference()
@@ -30,7 +32,9 @@ def handle(coded: dict):
     built["secondary_payer_id"] = coded.get("secondary_payer_id")
     store = A.claim_state()
     claim = version_claim(built, store, cancelled=bool(coded.get("cancelled")))
-    return [*store.writes, *([record(T.CLAIMS, claim)] if claim else [])]
+    waited = release_waiting(built["claim_id"], store) if claim else []
+    return [*store.writes, *([record(T.CLAIMS, claim)] if claim else []),
+            *(record(topic, rec) for topic, rec in waited)]
 
 
 def handle_remittance(remit: dict):

@@ -12,7 +12,10 @@ Runs on each remittance (its account's partition), against the claim's `claim-st
   amount from the patient part back to insurance: the secondary payer owes it now, and its own
   remittance pays, adjusts or leaves it to the patient as any remittance does;
 - nothing else triggers it: no secondary payer, no PR, a reversal (22), a denial (4), a payment
-  as secondary or tertiary (2, 3), a remittance for a claim the builder has not seen, or a void.
+  as secondary or tertiary (2, 3), a void, or a secondary claim's own remittance;
+- a primary remittance with PR for a claim not built yet (remittances and coded encounters come
+  through different agents, so it can overtake its claim) waits in the entry, and is judged when
+  the builder builds the claim (`release_waiting`).
 
 Once per claim: the entry keeps the remittance that billed the secondary. That remittance
 redelivered re-emits the same records (same ids: the sinks change nothing); any later primary
@@ -26,6 +29,7 @@ from datetime import UTC, datetime
 from processors import state
 from processors.claims.versions import PRIMARY, SECONDARY, VOID, decode_claim
 from processors.payers import payer
+from schemas import codec
 from schemas import topics as T
 
 PRIMARY_PAID = "1"  # 835 CLP02: processed as primary
@@ -92,11 +96,41 @@ def _should_bill(claim: dict, remit: dict, pr: int) -> bool:
             and payer(claim["secondary_payer_id"]).plan_type != "SELF_PAY")
 
 
+def _wait(remit: dict, entry: dict | None, store: state.Store) -> str:
+    """Keep what a remittance for a claim not built yet tells (its payer claim control number,
+    and itself when it could bill a secondary) in a stub entry."""
+    if remit["claim_id"].strip().endswith(SUFFIX):
+        return "unknown_claim"  # a secondary claim's own remittance: nothing to follow up
+    stub = dict(entry) if entry else {
+        "claim_id": remit["claim_id"].strip(), "account_id": remit["account_id"], "version": 0,
+        "content_hash": "", "claim": None, "sent_clean": False,
+        "payer_claim_control_number": None, "secondary_billed_by": None,
+        "waiting_remittance": None, "sources": []}
+    if remit["payer_claim_control_number"] and remit["claim_status"] != "22":
+        stub["payer_claim_control_number"] = remit["payer_claim_control_number"]
+    could_bill = remit["claim_status"] == PRIMARY_PAID and patient_responsibility(remit) > 0
+    if could_bill and stub["waiting_remittance"] is None:
+        stub["waiting_remittance"] = codec.encode(T.REMITTANCES.value_schema, remit)
+    if stub != entry:
+        store.put(stub)
+    return "waiting"
+
+
+def release_waiting(claim_id: str, store: state.Store) -> list[tuple[T.Topic, dict]]:
+    """After a build: judge the primary remittance that waited for the claim (if any)."""
+    entry = store.get(claim_id)
+    if entry is None or entry["claim"] is None or entry["waiting_remittance"] is None:
+        return []
+    remit = codec.decode_for(T.REMITTANCES, entry["waiting_remittance"])
+    store.put({**entry, "waiting_remittance": None})
+    return on_remittance(remit, store)[0]
+
+
 def on_remittance(remit: dict, store: state.Store) -> tuple[list[tuple[T.Topic, dict]], str]:
-    """(records to emit, outcome): outcome is unknown_claim, noted, billed or rebilled."""
+    """(records to emit, outcome): outcome is unknown_claim, waiting, noted, billed or rebilled."""
     entry = store.get(remit["claim_id"].strip())
-    if entry is None:
-        return [], "unknown_claim"
+    if entry is None or entry["claim"] is None:
+        return [], _wait(remit, entry, store)
     claim = decode_claim(entry["claim"])
     pr = patient_responsibility(remit)
     if entry["secondary_billed_by"] == remit["event_id"]:  # a redelivery: the same records again

@@ -72,11 +72,11 @@ def version_claim(built: dict, store: state.Store, cancelled: bool = False) -> d
     secondary payer), recording it in `store`; None when there is nothing to emit (a cancel of a
     claim never built, or a stale redelivery)."""
     entry = store.get(built["claim_id"])
-    if entry is None:
+    if entry is None or entry["claim"] is None:  # never built (a remittance may have come first)
         if cancelled:
             return None
         claim = _lifecycle(built, 1, ORIGINAL, None)
-        _remember(store, claim, None, [built["source_event_id"]])
+        _remember(store, claim, entry, [built["source_event_id"]])
         return claim
     last = decode_claim(entry["claim"])
     source = built["source_event_id"]
@@ -112,5 +112,6 @@ def _remember(store: state.Store, claim: dict, entry: dict | None, sources: list
             claim["status"] == "CLEAN" and claim["frequency_code"] != VOID),
         "payer_claim_control_number": entry.get("payer_claim_control_number"),
         "secondary_billed_by": entry.get("secondary_billed_by"),
+        "waiting_remittance": entry.get("waiting_remittance"),
         "sources": sources[-20:],
     })

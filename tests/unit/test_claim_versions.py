@@ -159,18 +159,38 @@ def test_a_redelivered_primary_remittance_re_emits_the_same_secondary_and_a_late
 
 
 @pytest.mark.parametrize("case", ["no_secondary_payer", "no_pr", "reversal", "denied",
-                                  "secondary_remittance", "unknown_claim", "self_pay_secondary"])
+                                  "secondary_remittance", "self_pay_secondary"])
 def test_nothing_else_bills_a_secondary(coder, case):
     store = versions.DictStore()
     primary = _primary(coder, store, secondary_payer=None if case == "no_secondary_payer"
                        else "SELFPAY" if case == "self_pay_secondary" else "MEDICAID")
     remit = remit_for(primary, pr=0 if case == "no_pr" else 2000,
                       status={"reversal": "22", "denied": "4", "secondary_remittance": "2"}.get(case, "1"))
-    if case == "unknown_claim":
-        remit["claim_id"] = "CLM-E0000404"
     records, outcome = secondary.on_remittance(remit, store)
-    assert records == []
-    assert outcome == ("unknown_claim" if case == "unknown_claim" else "noted")
+    assert (records, outcome) == ([], "noted")
+
+
+def test_a_primary_remittance_before_its_claim_waits_and_bills_the_secondary_when_it_is_built(coder):
+    store = versions.DictStore()
+    claim = built(coder, secondary_payer="MEDICAID")
+    remit = remit_for(claim)
+    assert secondary.on_remittance(remit, store) == ([], "waiting")
+    assert secondary.on_remittance(remit, store) == ([], "waiting")  # redelivered: kept once
+    primary = versions.version_claim(claim, store)
+    assert primary["version"] == 1 and primary["frequency_code"] == "1"
+    [(_, sec), (_, ledger)] = secondary.release_waiting(primary["claim_id"], store)
+    assert sec["claim_id"] == primary["claim_id"] + "-S"
+    assert ledger["entries"][0]["insurance_delta_cents"] == 2000
+    assert secondary.release_waiting(primary["claim_id"], store) == []
+    assert store.get(primary["claim_id"])["payer_claim_control_number"] == "PCN77"
+
+
+def test_a_remittance_before_a_claim_without_a_secondary_payer_bills_nothing_when_built(coder):
+    store = versions.DictStore()
+    claim = built(coder)
+    secondary.on_remittance(remit_for(claim), store)
+    versions.version_claim(claim, store)
+    assert secondary.release_waiting(claim["claim_id"], store) == []
 
 
 def test_a_secondary_claims_own_remittance_bills_nothing_more(coder):

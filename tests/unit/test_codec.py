@@ -83,7 +83,7 @@ def samples() -> dict[str, dict]:
         "ClaimState": {
             "claim_id": "CLM-E1", "account_id": "A0000000018", "version": 2, "content_hash": "ab",
             "claim": b"\x00\x01", "sent_clean": True, "payer_claim_control_number": "PCN1",
-            "sources": ["e", "e2"], "secondary_billed_by": None},
+            "sources": ["e", "e2"], "secondary_billed_by": None, "waiting_remittance": None},
         "EncounterCharges": {
             "encounter_id": "E1", "account_id": "A0000000018", "event_id": "e2",
             "applied": ["e", "e2"],
