@@ -28,12 +28,13 @@ from datetime import UTC, datetime
 
 from processors import state
 from processors.claims.versions import PRIMARY, SECONDARY, VOID, decode_claim
+from processors.ledger.rules import SECONDARY_CLAIM_SUFFIX
 from processors.payers import payer
 from schemas import codec
 from schemas import topics as T
 
 PRIMARY_PAID = "1"  # 835 CLP02: processed as primary
-SUFFIX = "-S"
+SUFFIX = SECONDARY_CLAIM_SUFFIX
 
 
 def _adjustments(remit: dict) -> list[dict]:

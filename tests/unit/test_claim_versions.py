@@ -296,3 +296,19 @@ def test_a_date_adjudicated_comes_from_the_primary_remittance(coder):
     primary = _primary(coder, store)
     [(_, sec), _] = secondary.on_remittance(remit_for(primary), store)[0]
     assert sec["other_payer"]["adjudicated_on"] == date(2026, 3, 2)
+
+
+def test_on_the_835_of_a_secondary_claim_the_pipeline_billed_carc_23_posts_nothing():
+    from processors.ledger.rules import entries_for_remittance
+
+    line = {"line": 1, "procedure_code": "99213", "units": 1, "charge_cents": 14500,
+            "paid_cents": 1600, "remarks": [],
+            "adjustments": [F.adjustment("OA", "23", 12500), F.adjustment("PR", "2", 400)]}
+    remit = {**F.remittance(lines=[line], status="2", payer_id="MEDICAID"),
+             "claim_id": "CLM-E0000001-S"}
+    entries = entries_for_remittance(remit)
+    assert sorted((e["kind"], e["insurance_delta_cents"], e["patient_delta_cents"]) for e in entries) == [
+        ("PAYER_PAYMENT", -1600, 0), ("TRANSFER_TO_PATIENT", -400, 400)]
+    # the same 835 for a claim the pipeline did not bill as secondary closes the whole charge
+    other = entries_for_remittance({**remit, "claim_id": "CLM-E0000001"})
+    assert sum(e["insurance_delta_cents"] for e in other) == -14500
