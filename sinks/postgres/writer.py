@@ -72,6 +72,7 @@ class _Table:
     row: object  # callable(dict) -> tuple, or -> list[tuple] when `many`
     many: bool = False
     newer: str | None = None  # a column: a row with a higher value replaces the stored one
+    companion: bool = False  # a second table fed by the same records: not counted as inserted
 
 
 _TABLES: dict[str, _Table] = {t.name: t for t in (
@@ -97,7 +98,7 @@ _TABLES: dict[str, _Table] = {t.name: t for t in (
            lambda r: (f"{r['claim_id']}:v{r.get('version') or 1}", r["claim_id"],
                       *_lifecycle(r)[:4], r["account_id"], r["payer_id"], r["status"],
                       r["total_charge_cents"], r.get("original_reference"), r["occurred_at"],
-                      r["event_id"], r["source_event_id"])),
+                      r["event_id"], r["source_event_id"]), companion=True),
     _Table("coding_review", ("review_id", "encounter_id", "account_id", "payer_id",
                              "encounter_class", "total_charge_cents", "reasons", "suggestions",
                              "requested_at", "source_event_id", "source_emitted_at"), "review_id",
@@ -242,6 +243,8 @@ def write_batch(conn, group: str, records: Sequence[SinkRecord]) -> BatchResult:
             for name, rows in by_table.items():
                 if name == "ledger_entries":
                     inserted[name], touched = _insert_ledger(cur, list(rows.values()))
+                elif _TABLES[name].companion:
+                    _insert(cur, _TABLES[name], list(rows.values()))
                 else:
                     inserted[name] = _insert(cur, _TABLES[name], list(rows.values()))
             if offsets:
