@@ -2,11 +2,11 @@
 correction, a secondary claim from the primary remittance, and the corrected encounter's charges."""
 from __future__ import annotations
 
+from schemas import topics as T
+from schemas.accounts import make_account_id
 from tests import factories as F
 from tests.stream.test_agents import collector, enc, feed, run  # noqa: F401 - the fixture
 from tests.unit.test_x12_837 import coded, proc
-from schemas import topics as T
-from schemas.accounts import make_account_id
 
 ACCOUNT = make_account_id(4242)
 

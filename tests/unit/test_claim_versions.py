@@ -268,8 +268,8 @@ def test_replacement_and_void_837s_carry_the_frequency_and_ref_f8_and_pyx12_acce
 
 def test_institutional_replacement_goes_out_valid(coder):
     store = versions.DictStore()
-    emergency = dict(encounter_class="EMERGENCY", facility_id="HOSP-01",
-                     procedures=[proc(1, "CM-ED4", "99284", 90000, modifiers=["25"], rev="0450")])
+    emergency = {"encounter_class": "EMERGENCY", "facility_id": "HOSP-01",
+                 "procedures": [proc(1, "CM-ED4", "99284", 90000, modifiers=["25"], rev="0450")]}
     first = versions.version_claim(built(coder, **emergency), store)
     secondary.on_remittance(remit_for(first, pr=0), store)
     v2 = versions.version_claim(again(built(coder, codes=("I10",), **emergency), "ev-9b"), store)
@@ -280,15 +280,15 @@ def test_institutional_replacement_goes_out_valid(coder):
 @pytest.mark.parametrize("claim_type", ["PROFESSIONAL", "INSTITUTIONAL"])
 def test_a_secondary_claim_goes_out_with_sbr01_s_and_the_primarys_adjudication_in_2320(coder, claim_type):
     store = versions.DictStore()
-    over = {} if claim_type == "PROFESSIONAL" else dict(
-        encounter_class="EMERGENCY", facility_id="HOSP-01",
-        procedures=[proc(1, "CM-ED4", "99284", 90000, modifiers=["25"], rev="0450")])
+    over = {} if claim_type == "PROFESSIONAL" else {
+        "encounter_class": "EMERGENCY", "facility_id": "HOSP-01",
+        "procedures": [proc(1, "CM-ED4", "99284", 90000, modifiers=["25"], rev="0450")]}
     primary = versions.version_claim(built(coder, secondary_payer="MEDICAID", **over), store)
     [(_, sec), _] = secondary.on_remittance(remit_for(primary), store)[0]
     text = _round_trip([sec], claim_type)
     ids = ["*".join(s.split("*")[:2]) for s in text.split("~")]
     assert "SBR*S" in ids and "SBR*P" in ids and "AMT*D" in ids and "NM1*PR" in ids
-    assert f"AMT*EAF*20~" in text and "CAS*PR*2*20~" in text and "CAS*CO*45*30~" in text
+    assert "AMT*EAF*20~" in text and "CAS*PR*2*20~" in text and "CAS*CO*45*30~" in text
 
 
 def test_a_date_adjudicated_comes_from_the_primary_remittance(coder):
