@@ -118,7 +118,10 @@ class _Hospital:
         start = self.start + timedelta(days=day)
         stay = rng.randint(1, 6) if cls == "INPATIENT" else int(cls == "EMERGENCY" and rng.random() < 0.2)
         end = start + timedelta(days=stay)
-        diagnoses, vague = self.catalog.diagnoses(rng, patient, cls)
+        # Accounts with a secondary payer come pre-coded (as from a registration system that codes),
+        # so their claims build without a coder and the truth can count on the secondary billing.
+        secondary = self.secondary_payer(patient)
+        diagnoses, vague = self.catalog.diagnoses(rng, patient, cls, precoded=secondary is not None)
         encounter_id = f"E{self.seed}-{self.next('encounter'):07d}"
         occurred = _ms(end) + rng.randint(16 * HOUR_MS, 24 * HOUR_MS - 1)
         stay_extras = (inpatient_extras(encounter_id, diagnoses) if cls == "INPATIENT"
@@ -134,7 +137,7 @@ class _Hospital:
         }
         visit = self.catalog.charge_master[rec["charges"][0]["charge_code"]].procedure_code
         rec["em"], em_review = em_documentation(self.em_rng, visit, vague)
-        if (secondary := self.secondary_payer(patient)) is not None:
+        if secondary is not None:
             rec["secondary_payer_id"] = secondary
         return rec, vague, em_review
 
