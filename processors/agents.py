@@ -8,7 +8,7 @@ per-message dispatch.
 from __future__ import annotations
 
 from processors import app as A
-from processors.claims.agent import BUILD_CLAIMS
+from processors.claims.agent import BILL_SECONDARY, BUILD_CLAIMS
 from processors.coding.agent import CODE_ENCOUNTERS, RELEASE_CODING
 from processors.denials.agent import FLAG_DENIALS
 from processors.ledger.agent import POST_CHARGES, POST_PAYMENTS, POST_REMITTANCES
@@ -25,7 +25,7 @@ from schemas import topics as T
 STAGES: tuple[Stage, ...] = (CODE_ENCOUNTERS, POST_CHARGES, RELEASE_CODING, BUILD_CLAIMS,
                              POST_REMITTANCES, FLAG_DENIALS, POST_PAYMENTS, ASSEMBLE_VISITS,
                              MATCH_REMITTANCES, INDEX_CLAIMS, DETECT_DENIAL_PATTERNS,
-                             COUNT_DENIAL_PATTERNS, APPLY_RULE_DECISIONS)
+                             COUNT_DENIAL_PATTERNS, APPLY_RULE_DECISIONS, BILL_SECONDARY)
 
 
 def stages_on(topic: T.Topic) -> tuple[Stage, ...]:

@@ -88,6 +88,13 @@ def scrub_rules(payer_id: str) -> list[dict]:
     rules = (_scrub_rule(raw) for raw in scrub_rules_table.data.values() if raw is not None)
     return [r for r in rules if r["payer_id"] == payer_id]
 
+
+# Each claim's last version and content, by claim id on its account's partition: the builder
+# (encounters-coded) and the secondary biller (remittances) both read and write it.
+claim_state_table = _state_table(T.CLAIM_STATE)
+# The charges posted per encounter, by encounter id on its account's partition (post_charges).
+encounter_charges_table = _state_table(T.ENCOUNTER_CHARGES)
+
 # Restores position stream partitions before they fetch (see processors/recovery.py).
 from processors.recovery import install as _install_recovery
 
@@ -99,6 +106,19 @@ def pending():
     from processors.state import TableStore
 
     return TableStore(pending_table, T.CODING_PENDING, partition_by="account_id")
+
+
+def claim_state():
+    """The claim-state table as a store (entries on their account's partition)."""
+    from processors.state import TableStore
+
+    return TableStore(claim_state_table, T.CLAIM_STATE, partition_by="account_id")
+
+
+def encounter_charges():
+    from processors.state import TableStore
+
+    return TableStore(encounter_charges_table, T.ENCOUNTER_CHARGES, partition_by="account_id")
 
 
 @lru_cache(maxsize=1)

@@ -83,7 +83,10 @@ class Catalog:
             self._fitting[key] = (fitting, [p for p in fitting if cls in _classes(p)] or fitting)
         return self._fitting[key]
 
-    def diagnoses(self, rng: random.Random, patient: Patient, cls: str) -> tuple[list[dict], bool]:
+    def diagnoses(self, rng: random.Random, patient: Patient, cls: str,
+                  precoded: bool = False) -> tuple[list[dict], bool]:
+        """Statements (each pre-coded by the source at PRECODED_SHARE, or all when `precoded`)
+        and whether one is too vague to code."""
         fitting, typical = self._phrases_for(patient, cls)
         chosen = [rng.choice(typical)]
         for _ in range(pick(rng, DIAGNOSIS_COUNT) - 1):
@@ -91,7 +94,7 @@ class Catalog:
             if all(p.code != c.code for c in chosen):
                 chosen.append(p)
         stmts = [{"sequence": i + 1, "text": p.text,
-                  "code": p.code if rng.random() < PRECODED_SHARE else None}
+                  "code": p.code if rng.random() < PRECODED_SHARE or precoded else None}
                  for i, p in enumerate(chosen)]
         vague = rng.random() < VAGUE_SHARE
         if vague:

@@ -41,6 +41,13 @@ BAD_SHARE = 0.01
 HELD_SHARE = 0.03  # encounters charged the same item twice: the scrubber holds the claim
 OUT_OF_ORDER_SHARE = 0.03  # remittances that reach the stream before their encounter
 ENCOUNTERS_PER_ACCOUNT = ((1, 75), (2, 18), (3, 7))
+# Coordination of benefits: share of accounts with a secondary payer, by primary plan (dual
+# eligibles: Medicare with Medicaid; commercial plans with a spouse's plan), and what it pays of
+# the patient responsibility the primary left (the rest stays the patient's).
+SECONDARY_SHARE = {"MEDICARE": 0.25, "COMMERCIAL": 0.08}
+SECONDARY_PAYS_PERCENT = {"MEDICAID": 100, "COMMERCIAL": 80}
+CORRECTED_SHARE = 0.03  # encounters re-sent with an extra charge line (a corrected claim)
+CORRECTION_ITEMS = ("CM100301", "CM100302")  # lab lines no scrub edit pairs with a visit
 METHODS = (("CARD", 50), ("ONLINE", 25), ("CHECK", 15), ("CASH", 10))
 
 
@@ -86,6 +93,8 @@ class _Hospital:
     def __init__(self, rng: random.Random, seed: int, start: date, charge_master):
         self.rng, self.seed, self.start = rng, seed, start
         self.em_rng = random.Random(f"em-{seed}")  # E/M fields: the rest of the stream as without them
+        self.cob_rng = random.Random(f"cob-{seed}")  # secondary payers and corrections, likewise
+        self.secondary: dict[str, str | None] = {}
         self.t0, self.t_end = _ms(start), _ms(start) + WINDOW_DAYS * DAY_MS
         self.catalog = Catalog(charge_master)
         self.n = {"account": 0, "encounter": 0, "remittance": 0, "payment": 0, "event": 0}
@@ -109,7 +118,10 @@ class _Hospital:
         start = self.start + timedelta(days=day)
         stay = rng.randint(1, 6) if cls == "INPATIENT" else int(cls == "EMERGENCY" and rng.random() < 0.2)
         end = start + timedelta(days=stay)
-        diagnoses, vague = self.catalog.diagnoses(rng, patient, cls)
+        # Accounts with a secondary payer come pre-coded (as from a registration system that codes),
+        # so their claims build without a coder and the truth can count on the secondary billing.
+        secondary = self.secondary_payer(patient)
+        diagnoses, vague = self.catalog.diagnoses(rng, patient, cls, precoded=secondary is not None)
         encounter_id = f"E{self.seed}-{self.next('encounter'):07d}"
         occurred = _ms(end) + rng.randint(16 * HOUR_MS, 24 * HOUR_MS - 1)
         stay_extras = (inpatient_extras(encounter_id, diagnoses) if cls == "INPATIENT"
@@ -125,7 +137,61 @@ class _Hospital:
         }
         visit = self.catalog.charge_master[rec["charges"][0]["charge_code"]].procedure_code
         rec["em"], em_review = em_documentation(self.em_rng, visit, vague)
+        if secondary is not None:
+            rec["secondary_payer_id"] = secondary
         return rec, vague, em_review
+
+    def secondary_payer(self, patient) -> str | None:
+        """The account's secondary payer, the same for all its encounters."""
+        if patient.account_id not in self.secondary:
+            chosen = None
+            if self.cob_rng.random() < SECONDARY_SHARE.get(patient.plan_type, 0):
+                chosen = ("MEDICAID" if patient.plan_type == "MEDICARE" else
+                          next(p for p in ("COMM-BLUE", "COMM-NORTH") if p != patient.payer_id))
+            self.secondary[patient.account_id] = chosen
+        return self.secondary[patient.account_id]
+
+    def corrected(self, enc: dict, cm) -> dict | None:
+        """The encounter re-sent a day or three later with an extra lab line (a new event id, the
+        same encounter id), or None when it is not corrected."""
+        have = {c["charge_code"] for c in enc["charges"]}
+        missing = [c for c in CORRECTION_ITEMS if c not in have]
+        if self.cob_rng.random() >= CORRECTED_SHARE or not missing:
+            return None
+        item = cm[missing[0]]
+        at = enc["occurred_at"] + self.cob_rng.randint(1, 3) * DAY_MS
+        line = {"line": len(enc["charges"]) + 1, "charge_code": item.charge_code, "units": 1,
+                "unit_price_cents": item.unit_price_cents, "service_date": enc["service_start"]}
+        return {**enc, "event_id": self.event_id("enc"), "occurred_at": at, "emitted_at": at,
+                "charges": [*enc["charges"], line]}
+
+    def secondary_remittance(self, primary: dict, payer_id: str, at: int) -> tuple[_Event, int]:
+        """The secondary's 835 for the claim the pipeline bills it (claim id + -S): OA-23 repeats
+        what the primary settled, the secondary pays its share of the primary's PR, and what it
+        does not pay stays the patient's (PR-2) or, for Medicaid, is written off (CO-45)."""
+        pays = SECONDARY_PAYS_PERCENT["MEDICAID" if payer_id == "MEDICAID" else "COMMERCIAL"]
+        lines = []
+        for ln in primary["lines"]:
+            pr = sum(a["amount_cents"] for a in ln["adjustments"] if a["group_code"] == "PR")
+            paid = pr * pays // 100
+            adjustments = [{"group_code": "OA", "reason_code": "23",
+                            "amount_cents": ln["charge_cents"] - pr}] if ln["charge_cents"] > pr else []
+            if pr > paid:
+                adjustments.append({"group_code": "PR", "reason_code": "2", "amount_cents": pr - paid})
+            lines.append({**ln, "paid_cents": paid, "adjustments": adjustments, "remarks": []})
+        paid = sum(ln["paid_cents"] for ln in lines)
+        left = sum(a["amount_cents"] for ln in lines for a in ln["adjustments"] if a["group_code"] == "PR")
+        rec = {**primary, "event_id": self.event_id("rem"),
+               "remittance_id": f"R{self.seed}-{self.next('remittance'):07d}",
+               "claim_id": primary["claim_id"] + "-S", "occurred_at": at, "emitted_at": at,
+               "payer_id": payer_id, "claim_status": "2",
+               "payer_claim_control_number": f"{self.cob_rng.randrange(10**13, 10**14)}",
+               "trace_number": f"EFT{payer_id[-4:]}{(at - self.t0) // DAY_MS:03d}{self.seed % 1000:03d}",
+               "total_paid_cents": paid, "patient_responsibility_cents": left,
+               "claim_adjustments": [], "lines": lines, "remarks": []}
+        # the secondary holds the transferred PR: it pays part, the rest moves to the patient
+        return _Event(at, REMITTANCES, rec, insurance=-(paid + left), patient=left, denials=[],
+                      denied=False, whole_denial=False, out_of_order=False, secondary=True), left
 
     def payment(self, account_id: str, at: int, amount: int, kind: str = "PAYMENT",
                 method: str | None = None) -> _Event:
@@ -173,6 +239,13 @@ class _Hospital:
                          held=held, em_review=em_review)]
         if vague or em_review or held:  # in coding review or a held claim: nothing follows yet
             return events
+        fixed = self.corrected(enc, self.catalog.charge_master)
+        if fixed is not None:  # the claim is rebuilt as version 2; the ledger adds the extra line
+            extra = fixed["charges"][-1]["unit_price_cents"]
+            events.append(_Event(fixed["occurred_at"], ENCOUNTERS, fixed,
+                                 insurance=0 if self_pay else extra,
+                                 patient=extra if self_pay else 0, charges=extra, corrected=True))
+            enc, charges = fixed, charges + extra
         day0 = _ms(enc["service_start"])
         owed, prepaid = charges, 0
         if not self_pay:
@@ -185,8 +258,16 @@ class _Hospital:
             remit, owed = self.remittance(enc, patient, at, terms)
             remit.info["out_of_order"] = rng.random() < OUT_OF_ORDER_SHARE
             if remit.info["out_of_order"]:
-                remit.order = enc["occurred_at"] - rng.randint(1, HOUR_MS)
+                remit.order = events[0].rec["occurred_at"] - rng.randint(1, HOUR_MS)
             events.append(remit)
+            secondary = enc.get("secondary_payer_id")
+            if secondary and remit.rec["claim_status"] == "1" and owed > 0:
+                # the pipeline bills the secondary and moves the PR back to insurance
+                remit.insurance, remit.patient = remit.insurance + owed, remit.patient - owed
+                remit.info["bills_secondary"] = True
+                at2 = at + self.cob_rng.randint(10, 25) * DAY_MS
+                second, owed = self.secondary_remittance(remit.rec, secondary, at2)
+                events.append(second)
         billed = (events[-1].rec["occurred_at"] if not self_pay else enc["occurred_at"]) + 7 * DAY_MS
         events += self.patient_payments(patient.account_id, billed, owed - prepaid)
         return [e for e in events if e.rec["occurred_at"] < self.t_end]
@@ -307,6 +388,9 @@ def summarise(seed: int, events: int, start: date, good: list[_Event], bad: list
         "encounters": good_by_topic[ENCOUNTERS.name],
         "vague_encounters": sum(1 for e in good if e.info.get("vague")),
         "held_encounters": sum(1 for e in good if e.info.get("held")),
+        "corrected_encounters": sum(1 for e in good if e.info.get("corrected")),
+        "secondary_claims": sum(1 for e in good if e.info.get("bills_secondary")),
+        "secondary_remittances": sum(1 for e in good if e.info.get("secondary")),
         "em_review_encounters": sum(1 for e in good if e.info.get("em_review")),
         "remittances": len(remits),
         "denied_claims": sum(1 for e in remits if e.info["denied"]),

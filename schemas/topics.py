@@ -28,6 +28,8 @@ SCHEMA_IDS: dict[str, int] = {
     "ScrubRuleDecision": 21,
     "ScrubRule": 22,
     "DenialPattern": 28,
+    "ClaimState": 32,
+    "EncounterCharges": 33,
 }
 
 
@@ -77,6 +79,15 @@ CODING_DECISIONS = Topic("coding-decisions", "CodingDecision", "account_id", PAR
 CODING_PENDING = Topic("coding-pending", "PendingCoding", "encounter_id", PARTITIONS, compacted=True,
                        doc="Processor state: encounters in review and early decisions (compacted; "
                            "keyed by encounter, partitioned by account; internal).")
+CLAIM_STATE = Topic("claim-state", "ClaimState", "claim_id", PARTITIONS, compacted=True,
+                    doc="Processor state: each claim's last version, content, payer claim number "
+                        "and secondary billing (compacted; keyed by claim, partitioned by account; "
+                        "internal).")
+ENCOUNTER_CHARGES = Topic("encounter-charges", "EncounterCharges", "encounter_id", PARTITIONS,
+                          compacted=True,
+                          doc="Processor state: the charges posted per encounter, so a corrected "
+                              "re-send posts the difference (compacted; keyed by encounter, "
+                              "partitioned by account; internal).")
 CLAIMS = Topic("claims", "ClaimBuilt", "account_id", PARTITIONS,
                doc="Claims built and scrubbed: CLEAN or HELD.")
 DENIALS = Topic("denials", "DenialFlagged", "account_id", PARTITIONS,
@@ -107,7 +118,7 @@ DEAD_LETTERS = Topic("dead-letters", "DeadLetter", "source_topic", 1,
 ALL: tuple[Topic, ...] = (
     ENCOUNTERS, REMITTANCES, PAYMENTS, CODING_DECISIONS, VISIT_EVENTS, REMITTANCES_UNMATCHED,
     CLAIM_STATUS, ENCOUNTERS_CODED, CODING_REVIEW, CODING_PENDING, VISITS_PENDING, CLAIM_ACCOUNTS,
-    CLAIMS, DENIALS, LEDGER_ENTRIES, ACCOUNT_BALANCES, DEAD_LETTERS,
+    CLAIM_STATE, ENCOUNTER_CHARGES, CLAIMS, DENIALS, LEDGER_ENTRIES, ACCOUNT_BALANCES, DEAD_LETTERS,
     DENIAL_PATTERNS, DENIAL_PATTERN_COUNTS, SCRUB_RULE_PROPOSALS, SCRUB_RULE_DECISIONS, SCRUB_RULES,
 )
 INPUTS: tuple[Topic, ...] = (ENCOUNTERS, REMITTANCES, PAYMENTS)  # what hospital systems emit

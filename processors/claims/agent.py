@@ -1,23 +1,55 @@
-"""Build and scrub claims.
+"""Build and scrub claims, version them, and bill secondary payers.
 
 Consumes: encounters-coded  (key: account_id, value: EncounterCoded)
+          remittances       (key: account_id, value: RemittanceReceived)
 Reads:    scrub-rules table (decided scrub rules, every partition: one worker holds them all)
-Produces: claims            (ClaimBuilt: CLEAN, or HELD with its edits)
-Rule:     processors.claims.rules.build_claim
+Produces: claims            (ClaimBuilt: CLEAN, or HELD with its edits; versions 1/7/8; SECONDARY)
+          ledger-entries    (TRANSFER_TO_SECONDARY when a secondary claim is billed)
+          claim-state       (ClaimState: each claim's last version, content, payer claim number)
+Rule:     processors.claims.rules.build_claim, processors.claims.versions.version_claim,
+          processors.claims.secondary.on_remittance
 """
 from __future__ import annotations
 
+from prometheus_client import Counter
+
 from processors import app as A
-from processors.stage import Stage, record
+from processors.stage import Rejected, Stage, record
 from schemas import topics as T
+
+SECONDARY = Counter("rcm_secondary_claims_total",
+                    "Remittances seen by the secondary biller, by outcome: billed (a secondary "
+                    "claim), rebilled (a redelivery), noted, waiting (claim not built yet), "
+                    "unknown_claim", ["outcome"])
 
 
 def handle(coded: dict):
     from processors.claims.rules import build_claim
+    from processors.claims.secondary import release_waiting
+    from processors.claims.versions import version_claim
 
     coder, charge_master = A.reference()
-    return [record(T.CLAIMS, build_claim(coded, coder, charge_master, **A.claim_tables(),
-                                         payer_rules=A.scrub_rules(coded["payer_id"])))]
+    built = build_claim(coded, coder, charge_master, **A.claim_tables(),
+                        payer_rules=A.scrub_rules(coded["payer_id"]))
+    built["secondary_payer_id"] = coded.get("secondary_payer_id")
+    store = A.claim_state()
+    claim = version_claim(built, store, cancelled=bool(coded.get("cancelled")))
+    waited = release_waiting(built["claim_id"], store) if claim else []
+    return [*store.writes, *([record(T.CLAIMS, claim)] if claim else []),
+            *(record(topic, rec) for topic, rec in waited)]
+
+
+def handle_remittance(remit: dict):
+    from processors.claims.secondary import on_remittance
+    from processors.ledger.rules import validate_remittance
+
+    if validate_remittance(remit):
+        raise Rejected("remittance rejected by ledger validation", owner=False)
+    store = A.claim_state()
+    records, outcome = on_remittance(remit, store)
+    SECONDARY.labels(outcome).inc()
+    return [*store.writes, *(record(topic, rec) for topic, rec in records)]
 
 
 BUILD_CLAIMS = Stage("build_claims", T.ENCOUNTERS_CODED, handle, owner=True)
+BILL_SECONDARY = Stage("bill_secondary", T.REMITTANCES, handle_remittance, owner=False)

@@ -185,5 +185,6 @@ def coded_record(enc: dict, coded: list[dict], charge_master: dict, drg: dict | 
                                        "facility_id", "service_start", "service_end")})
     result.update(diagnoses=coded, procedures=_procedures(enc, charge_master),
                   procedures_pcs=_pcs(enc) if enc["encounter_class"] == "INPATIENT" else [],
-                  drg=drg)
+                  drg=drg, secondary_payer_id=enc.get("secondary_payer_id"),
+                  cancelled=bool(enc.get("cancelled")))
     return result

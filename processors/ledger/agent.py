@@ -3,7 +3,9 @@
 Consumes: encounters, remittances, payments  (key: account_id)
 Produces: ledger-entries (LedgerEntriesPosted: one record per source event, signed cents,
           deterministic entry ids) | dead-letters
-Rule:     processors.ledger.rules.entries_for_encounter / _remittance / _payment
+Rule:     processors.ledger.rules.entries_for_encounter / _remittance / _payment;
+          processors.ledger.corrections (a corrected or cancelled re-send posts the difference,
+          state in `encounter-charges`)
 The sink applies each entry id once, in the transaction that records its progress, and publishes
 the committed balance to `account-balances`: that is what keeps balances exact after redelivery.
 Owns the dead letters of `remittances` and `payments`; skips encounters the coding stage rejects.
@@ -17,12 +19,15 @@ from schemas import topics as T
 
 def on_encounter(enc: dict):
     from processors.coding.rules import validate_encounter
-    from processors.ledger.rules import entries_for_encounter, journals
+    from processors.ledger.corrections import entries_for_encounter_version
+    from processors.ledger.rules import journals
 
     coder, charge_master = A.reference()
     if validate_encounter(enc, charge_master, coder):
         raise Rejected("encounter rejected by coding validation", owner=False)
-    return [record(T.LEDGER_ENTRIES, j) for j in journals(entries_for_encounter(enc))]
+    store = A.encounter_charges()
+    entries = entries_for_encounter_version(enc, store)
+    return [*store.writes, *(record(T.LEDGER_ENTRIES, j) for j in journals(entries))]
 
 
 def on_remittance(remit: dict):

@@ -14,6 +14,8 @@ from schemas.accounts import is_valid_account_id
 
 SELF_PAY = "SELF_PAY"
 REVERSAL = "22"  # 835 CLP02: the payer reverses an earlier claim payment
+PRIOR_PAYER = "23"  # CARC 23: the impact of earlier payers' adjudication
+SECONDARY_CLAIM_SUFFIX = "-S"  # claim id of a secondary claim the pipeline billed: primary id + -S
 _ADJUSTMENT_KIND = {
     CONTRACTUAL: "CONTRACTUAL_ADJUSTMENT",
     PATIENT: "TRANSFER_TO_PATIENT",
@@ -126,11 +128,15 @@ def entries_for_remittance(r: dict) -> list[dict]:
 
 def _adjustment_entries(r: dict, line: int, adjustments: list[dict]) -> list[dict]:
     entries = []
+    secondary = r["claim_id"].strip().endswith(SECONDARY_CLAIM_SUFFIX)
     for i, adj in enumerate(adjustments):
         group, carc, amount = str(adj["group_code"]), str(adj["reason_code"]), adj["amount_cents"]
         cls = classify_adjustment(group, carc)
-        if cls == DENIAL or amount == 0:
-            continue  # a denied amount stays open in insurance until appealed or written off
+        if cls == DENIAL or amount == 0 or (carc.lstrip("0") == PRIOR_PAYER and secondary):
+            # A denied amount stays open in insurance until appealed or written off. On the 835 of
+            # a secondary claim the pipeline billed, CARC 23 repeats what the primary paid and
+            # adjusted: its own 835 posted that, and the secondary holds only the transferred PR.
+            continue
         kind = _ADJUSTMENT_KIND.get(cls, "OTHER_ADJUSTMENT")
         entries.append(_entry(r, f"adj:{line}:{i}", kind, -amount, amount if cls == PATIENT else 0,
                               r["claim_id"], r["payer_id"], f"{group}-{carc}"))

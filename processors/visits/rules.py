@@ -15,9 +15,12 @@ Events are kept per visit number (the `visits-pending` table) and folded in even
   EncounterReceived (event id `visit:<visit number>`, encounter id = visit number) goes to
   `encounters`, and the visit is BILLED. A final visit missing a required field is kept (state
   saved) and dead-lettered naming the fields, so a later UPDATE completes it;
-- after billing, a new charge is refused ("late charge after the encounter was billed"), as is any
-  other change or a cancel (corrected claims are not supported yet); a late event that changes
-  nothing on the billed visit (an A04 arriving after its DFT and A03) is accepted and ignored.
+- after billing, a new charge or any other change sends the encounter again with the visit as it
+  now is (event id `visit:<visit number>:<n>`, n the number of events applied): the ledger posts
+  the difference and the claim becomes its next version (a corrected claim, frequency 7); a cancel
+  (A11) sends it with `cancelled` set (the charges come off, the claim is voided, frequency 8)
+  and later events are refused; a late event that changes nothing on the billed visit (an A04
+  arriving after its DFT and A03, a re-sent DFT) is accepted and ignored.
 
 Pure functions over decoded records and a `VisitStore`; the agent passes the faust table, tests a
 DictStore.
@@ -35,7 +38,6 @@ SCALARS = ("patient_age", "patient_sex", "encounter_class", "payer_id", "plan_ty
            "provider_npi", "facility_id", "service_start", "service_end", "discharge_status")
 REQUIRED = ("patient_age", "patient_sex", "encounter_class", "payer_id", "plan_type",
             "provider_npi", "facility_id", "service_start", "service_end", "diagnoses")
-LATE_CHARGE = "late charge after the encounter was billed (corrected claims are not supported yet)"
 
 
 VisitStore = state.Store
@@ -104,6 +106,21 @@ def encounter_of(visit_number: str, account_id: str, visit: dict, emitted_at) ->
     }
 
 
+def _correct(entry: dict, events: list[dict], ev: dict, store: VisitStore) -> Outcome:
+    """A change to a billed visit: the encounter again as the visit now is (a corrected claim
+    follows), or cancelled (its claim is voided)."""
+    events = [*events, ev]
+    entry = {**entry, "events": [*entry["events"], codec.encode(T.VISIT_EVENTS.value_schema, ev)]}
+    number = entry["visit_number"]
+    enc = encounter_of(number, ev["account_id"], merge(events), ev["emitted_at"])
+    enc["event_id"] = f"visit:{number}:{len(events)}"
+    if ev["kind"] == "CANCEL":
+        enc["cancelled"] = True
+    store.put({**entry, "status": "CANCELLED" if ev["kind"] == "CANCEL" else "BILLED",
+               "encounter_event_id": enc["event_id"]})
+    return Outcome([enc])
+
+
 def assemble(ev: dict, store: VisitStore) -> Outcome:
     """Apply one VisitEvent to its visit. Raises Refused when it cannot apply."""
     if not is_valid_account_id(ev["account_id"]):
@@ -124,13 +141,11 @@ def assemble(ev: dict, store: VisitStore) -> Outcome:
             billed = {c["transaction_id"] for e in events for c in e.get("charges") or []}
             if all(c["transaction_id"] in billed for c in ev["charges"]):
                 return Outcome([])  # a re-sent DFT: every transaction is already on the claim
-            raise Refused(LATE_CHARGE)
-        if kind != "CANCEL":
+        elif kind != "CANCEL":
             before, after = merge(events), merge([*events, ev])
             if all(before[k] == after[k] for k in (*SCALARS, "diagnoses", "procedures_pcs")):
                 return Outcome([])  # a late ADT that says nothing new about the billed visit
-        raise Refused(f"{kind} after the encounter was billed (corrected claims are not "
-                      "supported yet)")
+        return _correct(entry, events, ev, store)
     events.append(ev)
     entry = {**entry, "events": [*entry["events"], codec.encode(T.VISIT_EVENTS.value_schema, ev)]}
     if kind == "CANCEL":

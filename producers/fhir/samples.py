@@ -193,15 +193,16 @@ def synthetic_bundles(events: int = 200, seed: int = 7, start: date = date(2026,
     from schemas.topics import ENCOUNTERS, REMITTANCES
 
     scenario = generate(events, seed, start=start, bad_share=0)
-    encounters, remittances = [], {}
+    encounters, remittances = {}, {}
     for rec in scenario.records:
-        if rec.topic is ENCOUNTERS:
-            encounters.append(codec.decode_for(ENCOUNTERS, rec.value))
+        if rec.topic is ENCOUNTERS:  # a corrected re-send replaces the earlier version
+            enc = codec.decode_for(ENCOUNTERS, rec.value)
+            encounters[enc["encounter_id"]] = enc
         elif rec.topic is REMITTANCES:
             rem = codec.decode_for(REMITTANCES, rec.value)
             remittances[rem["claim_id"]] = rem
     out = []
-    for enc in encounters:
+    for enc in encounters.values():
         rem = remittances.get("CLM-" + enc["encounter_id"])
         resources = encounter_resources(enc) + ([claim_response(rem)] if rem else [])
         out.append((enc, rem, bundle(resources, f"bundle-{enc['encounter_id']}")))

@@ -56,6 +56,14 @@ def _coded_by(ref: dict | None) -> tuple:
     return (ref["decision_id"], ref["coder_id"], ref["decided_at"], list(ref["suggested"]))
 
 
+def _lifecycle(r: dict) -> tuple:
+    """version, frequency_code, payer_sequence, primary_claim_id, original_reference,
+    secondary_payer_id (defaults for claims built before versions existed)."""
+    return (r.get("version") or 1, r.get("frequency_code") or "1",
+            r.get("payer_sequence") or "PRIMARY", r.get("primary_claim_id"),
+            r.get("original_reference"), r.get("secondary_payer_id"))
+
+
 @dataclass(frozen=True)
 class _Table:
     name: str
@@ -63,20 +71,34 @@ class _Table:
     key: str
     row: object  # callable(dict) -> tuple, or -> list[tuple] when `many`
     many: bool = False
+    newer: str | None = None  # a column: a row with a higher value replaces the stored one
+    companion: bool = False  # a second table fed by the same records: not counted as inserted
 
 
 _TABLES: dict[str, _Table] = {t.name: t for t in (
     _Table("claims", ("claim_id", "account_id", "encounter_id", "payer_id", "plan_type", "claim_type",
                       "status", "total_charge_cents", "edits", "warnings", "lines", "diagnosis_codes",
                       "service_start", "service_end", "built_at", "source_event_id",
-                      "source_emitted_at", "drg", "drg_mdc", "pcs_codes"), "claim_id",
+                      "source_emitted_at", "drg", "drg_mdc", "pcs_codes", "version",
+                      "frequency_code", "payer_sequence", "primary_claim_id",
+                      "original_reference", "secondary_payer_id", "other_payer"), "claim_id",
            lambda r: (r["claim_id"], r["account_id"], r["encounter_id"], r["payer_id"],
                       r["plan_type"], r["claim_type"], r["status"], r["total_charge_cents"],
                       _json(r["edits"]), _json(r.get("warnings") or []), _json(r["lines"]),
                       list(r["diagnosis_codes"]),
                       r["service_start"], r["service_end"], r["occurred_at"],
                       r["source_event_id"], r["source_emitted_at"], *_drg(r.get("drg")),
-                      list(r.get("pcs_codes") or []))),
+                      list(r.get("pcs_codes") or []), *_lifecycle(r),
+                      _json(r["other_payer"]) if r.get("other_payer") else None),
+           newer="version"),
+    _Table("claim_versions", ("version_id", "claim_id", "version", "frequency_code",
+                              "payer_sequence", "primary_claim_id", "account_id", "payer_id",
+                              "status", "total_charge_cents", "original_reference", "built_at",
+                              "event_id", "source_event_id"), "version_id",
+           lambda r: (f"{r['claim_id']}:v{r.get('version') or 1}", r["claim_id"],
+                      *_lifecycle(r)[:4], r["account_id"], r["payer_id"], r["status"],
+                      r["total_charge_cents"], r.get("original_reference"), r["occurred_at"],
+                      r["event_id"], r["source_event_id"]), companion=True),
     _Table("coding_review", ("review_id", "encounter_id", "account_id", "payer_id",
                              "encounter_class", "total_charge_cents", "reasons", "suggestions",
                              "requested_at", "source_event_id", "source_emitted_at"), "review_id",
@@ -153,7 +175,7 @@ _TABLES: dict[str, _Table] = {t.name: t for t in (
 )}
 
 TABLE_OF_SCHEMA = {
-    "ClaimBuilt": "claims",
+    "ClaimBuilt": ("claims", "claim_versions"),
     "CodingReviewRequested": "coding_review",
     "EncounterCoded": "encounters_coded",
     "DenialFlagged": "denials",
@@ -227,10 +249,16 @@ def write_batch(conn, group: str, records: Sequence[SinkRecord]) -> BatchResult:
     """Apply `records` and store their next offsets for `group` in one transaction; commit it."""
     by_table: dict[str, dict[str, tuple]] = {}
     for rec in records:
-        table = _TABLES[TABLE_OF_SCHEMA[rec.schema]]
-        rows = by_table.setdefault(table.name, {})
-        for row in (table.row(rec.value) if table.many else (table.row(rec.value),)):
-            rows.setdefault(row[0], row)  # a key twice in one batch: the first wins, as on redelivery
+        names = TABLE_OF_SCHEMA[rec.schema]
+        for table in (_TABLES[n] for n in ((names,) if isinstance(names, str) else names)):
+            rows = by_table.setdefault(table.name, {})
+            for row in (table.row(rec.value) if table.many else (table.row(rec.value),)):
+                if table.newer and row[0] in rows:  # a later version in the same batch wins
+                    at = table.columns.index(table.newer)
+                    if row[at] > rows[row[0]][at]:
+                        rows[row[0]] = row
+                    continue
+                rows.setdefault(row[0], row)  # a key twice in one batch: the first wins, as on redelivery
     offsets = next_offsets(records)
     inserted: dict[str, int] = {}
     try:
@@ -239,6 +267,8 @@ def write_batch(conn, group: str, records: Sequence[SinkRecord]) -> BatchResult:
             for name, rows in by_table.items():
                 if name == "ledger_entries":
                     inserted[name], touched = _insert_ledger(cur, list(rows.values()))
+                elif _TABLES[name].companion:
+                    _insert(cur, _TABLES[name], list(rows.values()))
                 else:
                     inserted[name] = _insert(cur, _TABLES[name], list(rows.values()))
             if offsets:
@@ -257,8 +287,13 @@ def write_batch(conn, group: str, records: Sequence[SinkRecord]) -> BatchResult:
 
 
 def _insert(cur, table: _Table, rows: list[tuple]) -> int:
+    conflict = "DO NOTHING"
+    if table.newer:  # the stored row gives way to a higher version (claims keep their latest)
+        sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in table.columns if c != table.key)
+        conflict = (f"DO UPDATE SET {sets}, applied_at = clock_timestamp() "
+                    f"WHERE {table.name}.{table.newer} < EXCLUDED.{table.newer}")
     sql = (f"INSERT INTO {table.name} ({', '.join(table.columns)}) VALUES %s "
-           f"ON CONFLICT ({table.key}) DO NOTHING RETURNING 1")
+           f"ON CONFLICT ({table.key}) {conflict} RETURNING 1")
     return len(execute_values(cur, sql, rows, page_size=max(1, len(rows)), fetch=True))
 
 

@@ -131,14 +131,57 @@ def _practitioner(segs: _Segments, qualifier: str, claim: dict, directory: Billi
                  "XX", npi)
 
 
+def frequency(claim: dict) -> str:
+    return claim.get("frequency_code") or FREQUENCY_ORIGINAL
+
+
+def _original_reference(segs: _Segments, claim: dict) -> None:
+    # 2300 REF*F8: the payer's control number of the claim a replacement (7) or void (8) replaces.
+    if frequency(claim) != FREQUENCY_ORIGINAL and claim.get("original_reference"):
+        segs.add("REF", "F8", _text(claim["original_reference"], 50))
+
+
+def _other_payer(segs: _Segments, claim: dict, directory: BillingDirectory,
+                 professional: bool) -> None:
+    """2320 / 2330A / 2330B: what the primary payer did, on a secondary claim (SBR01 S)."""
+    other = claim.get("other_payer")
+    if not other:
+        return
+    segs.add("SBR", "P", "18", "", "", "", "", "", "", filing_indicator(
+        {"plan_type": other["plan_type"], "claim_type": claim["claim_type"]}))
+    by_group: dict[str, list[dict]] = {}
+    for adj in other["adjustments"]:
+        by_group.setdefault(adj["group_code"], []).append(adj)
+    for group, adjs in by_group.items():
+        for start in range(0, len(adjs), 6):  # CAS carries at most six reason/amount/quantity triplets
+            triplets = [(a["reason_code"], money(a["amount_cents"]), "") for a in adjs[start:start + 6]]
+            segs.add("CAS", group, *(x for t in triplets for x in t))
+    segs.add("AMT", "D", money(other["paid_cents"]))
+    segs.add("AMT", "EAF", money(other["patient_responsibility_cents"]))
+    if professional:
+        segs.add("OI", "", "", "Y", "P", "", "Y")
+    else:
+        segs.add("OI", "", "", "Y", "", "", "Y")
+    who = directory.subscriber(claim["account_id"], other["payer_id"])
+    segs.add("NM1", "IL", "1", _text(who.last_name), _text(who.first_name, 35), "", "", "", "MI",
+             _text(who.member_id, 80))
+    segs.add("NM1", "PR", "2", _text(payer_of(other["payer_id"]).name), "", "", "", "", "PI",
+             _text(other["payer_id"], 80))
+    segs.add("DTP", "573", "D8", _d8(other["adjudicated_on"]))
+    if other.get("payer_claim_control_number"):
+        segs.add("REF", "F8", _text(other["payer_claim_control_number"], 50))
+
+
 def _claim_837p(segs: _Segments, claim: dict, directory: BillingDirectory) -> None:
     segs.add("CLM", claim["claim_id"], money(claim["total_charge_cents"]), "", "",
-             _composite(PLACE_OF_SERVICE, "B", FREQUENCY_ORIGINAL), "Y", "A", "Y", "Y")
+             _composite(PLACE_OF_SERVICE, "B", frequency(claim)), "Y", "A", "Y", "Y")
+    _original_reference(segs, claim)
     if claim.get("account_id"):
         segs.add("REF", "EA", _text(claim["account_id"], 50))
     codes = claim["diagnosis_codes"]
     _hi(segs, [("ABK" if n == 0 else "ABF", _dx(c)) for n, c in enumerate(codes)])
     _practitioner(segs, "82", claim, directory)  # 2310B rendering provider
+    _other_payer(segs, claim, directory, professional=True)
     for n, line in enumerate(claim["lines"], start=1):
         segs.add("LX", n)
         segs.add("SV1", _composite("HC", line["procedure_code"], *line["modifiers"]),
@@ -152,11 +195,12 @@ def _claim_837i(segs: _Segments, claim: dict, directory: BillingDirectory) -> No
     inpatient = is_inpatient(claim)
     facility = FACILITY_INPATIENT if inpatient else FACILITY_OUTPATIENT
     segs.add("CLM", claim["claim_id"], money(claim["total_charge_cents"]), "", "",
-             _composite(facility, "A", FREQUENCY_ORIGINAL), "", "A", "Y", "Y")
+             _composite(facility, "A", frequency(claim)), "", "A", "Y", "Y")
     segs.add("DTP", "434", "RD8", f"{_d8(claim['service_start'])}-{_d8(claim['service_end'])}")
     if inpatient:
         segs.add("DTP", "435", "D8", _d8(claim["service_start"]))
     segs.add("CL1", *(CL1_INPATIENT if inpatient else CL1_OUTPATIENT))
+    _original_reference(segs, claim)
     if claim.get("account_id"):
         segs.add("REF", "EA", _text(claim["account_id"], 50))
     codes = claim["diagnosis_codes"]
@@ -171,6 +215,7 @@ def _claim_837i(segs: _Segments, claim: dict, directory: BillingDirectory) -> No
         segs.add("HI", _composite("BBR", pcs[0], "D8", when))
     _hi(segs, [("BBQ", p, "D8", when) for p in pcs[1:]])
     _practitioner(segs, "71", claim, directory)  # 2310A attending provider
+    _other_payer(segs, claim, directory, professional=False)
     for n, line in enumerate(claim["lines"], start=1):
         segs.add("LX", n)
         procedure = (_composite("HC", line["procedure_code"], *line["modifiers"])
@@ -212,7 +257,7 @@ def write_837(claims: Iterable[dict], claim_type: str, envelope: Envelope,
     for hl, claim in enumerate(claims, start=2):
         who = directory.subscriber(claim["account_id"], claim["payer_id"])
         body.add("HL", hl, "1", "22", "0")
-        body.add("SBR", "P", "18", "", "", "", "", "", "", filing_indicator(claim))
+        body.add("SBR", "S" if claim.get("payer_sequence") == "SECONDARY" else "P", "18", "", "", "", "", "", "", filing_indicator(claim))
         body.add("NM1", "IL", "1", _text(who.last_name), _text(who.first_name, 35), "", "", "",
                  "MI", _text(who.member_id, 80))
         body.add("N3", _text(who.address.line1, 55))

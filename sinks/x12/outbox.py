@@ -86,10 +86,12 @@ def publish(outbox: Path, name: str) -> Path:
     return final
 
 
-def sent_already(conn, claim_ids: list[str]) -> set[str]:
+def sent_already(conn, claim_ids: list[str]) -> set[tuple[str, int]]:
+    """(claim id, version) of each version of these claims already sent."""
     with conn.cursor() as cur:
-        cur.execute("SELECT claim_id FROM x12_claims_sent WHERE claim_id = ANY(%s)", (claim_ids,))
-        return {row[0] for row in cur.fetchall()}
+        cur.execute("SELECT claim_id, version FROM x12_claims_sent WHERE claim_id = ANY(%s)",
+                    (claim_ids,))
+        return {(row[0], row[1]) for row in cur.fetchall()}
 
 
 def record(conn, group: str, files: list[PendingFile],
@@ -105,10 +107,10 @@ def record(conn, group: str, files: list[PendingFile],
                     (f.name, f.claim_type, VERSION[f.claim_type], f.sender_id, f.receiver_id,
                      f.isa13, f.gs06, f.st02, [c["claim_id"] for c in f.claims], len(f.claims),
                      sum(c["total_charge_cents"] for c in f.claims)))
-                execute_values(cur, "INSERT INTO x12_claims_sent (claim_id, file_name, account_id,"
-                               " claim_type, total_charge_cents) VALUES %s",
-                               [(c["claim_id"], f.name, c["account_id"], c["claim_type"],
-                                 c["total_charge_cents"]) for c in f.claims])
+                execute_values(cur, "INSERT INTO x12_claims_sent (claim_id, version, file_name,"
+                               " account_id, claim_type, total_charge_cents) VALUES %s",
+                               [(c["claim_id"], c.get("version") or 1, f.name, c["account_id"],
+                                 c["claim_type"], c["total_charge_cents"]) for c in f.claims])
             if offsets:
                 execute_values(cur, _OFFSETS, [(group, t, p, o) for (t, p), o in offsets.items()])
         conn.commit()

@@ -87,7 +87,29 @@ def as_sent(claim: dict) -> dict:
         "total_charge_cents": claim["total_charge_cents"],
         "pcs_codes": list(claim.get("pcs_codes") or []),
         "drg": claim["drg"]["drg"] if claim.get("drg") else None,
+        "frequency_code": claim.get("frequency_code") or "1",
+        "original_reference": (claim.get("original_reference")
+                               if (claim.get("frequency_code") or "1") != "1" else None),
+        "payer_sequence": claim.get("payer_sequence") or "PRIMARY",
+        "other_payer": _other_sent(claim.get("other_payer")),
     }
+
+
+def _other_sent(other: dict | None) -> dict | None:
+    """The part of ClaimBuilt.other_payer an 837 carries (the primary claim id is not sent)."""
+    if not other:
+        return None
+    return {"payer_id": other["payer_id"], "plan_type": other["plan_type"],
+            "payer_claim_control_number": other.get("payer_claim_control_number") or None,
+            "adjudicated_on": other["adjudicated_on"], "paid_cents": other["paid_cents"],
+            "patient_responsibility_cents": other["patient_responsibility_cents"],
+            "adjustments": sorted(({"group_code": a["group_code"], "reason_code": a["reason_code"],
+                                    "amount_cents": a["amount_cents"]}
+                                   for a in other["adjustments"]),
+                                  key=lambda a: (a["group_code"], a["reason_code"]))}
+
+
+_COB_CARRIED = {"CAS", "AMT*D", "AMT*EAF", "OI", "NM1*IL", "NM1*PR", "DTP*573", "REF*F8"}
 
 
 class _Reader:
@@ -99,6 +121,9 @@ class _Reader:
         self.current: ParsedClaim | None = None
         self.line: dict | None = None
         self.pending_dependent = False
+        self.sequence = "PRIMARY"
+        self.cob: dict | None = None  # the 2320/2330 loop being read
+        self.cob_lossy = False  # the loop holds what other_payer cannot
 
     def parts(self, value: str) -> list[str]:
         return value.split(self.component)
@@ -114,16 +139,21 @@ class _Reader:
                  "plan_type": self.plan_type, "billing_provider_npi": self.npi,
                  "account_id": None, "service_start": None, "service_end": None,
                  "diagnosis_codes": [], "lines": [], "total_charge_cents": _cents(seg[2]),
-                 "pcs_codes": [], "drg": None}
-        self.current, self.line = ParsedClaim(claim), None
+                 "pcs_codes": [], "drg": None, "frequency_code": "1",
+                 "original_reference": None, "payer_sequence": self.sequence,
+                 "other_payer": None}
+        self.current, self.line, self.cob = ParsedClaim(claim), None, None
         if self.claim_type == PROFESSIONAL and clm05[0] != PLACE_OF_SERVICE:
             self.problem(f"place of service {clm05[0]} (ClaimBuilt professional claims are {PLACE_OF_SERVICE})")
-        if len(clm05) > 2 and clm05[2] != "1":
-            self.problem(f"claim frequency {clm05[2]} (ClaimBuilt claims are originals, 1)")
+        if len(clm05) > 2 and clm05[2]:
+            claim["frequency_code"] = clm05[2]
+            if clm05[2] not in ("1", "7", "8"):
+                self.problem(f"claim frequency {clm05[2]} (ClaimBuilt claims are 1, 7 or 8)")
 
     def finish_claim(self) -> None:
         if self.current is None:
             return
+        self.finish_cob()
         claim = self.current.claim
         days = [line["service_date"] for line in claim["lines"] if line["service_date"]]
         if claim["service_start"] is None and days:
@@ -201,6 +231,7 @@ class _Reader:
         elif sid == "NM1" and seg[1] == "85" and self.current is None:
             self.npi = seg[9] if len(seg) > 9 else ""
         elif sid == "SBR" and self.current is None:
+            self.sequence = {"P": "PRIMARY", "S": "SECONDARY"}.get(seg[1], seg[1])
             self.plan_type = PLAN_OF_FILING.get(seg[9] if len(seg) > 9 else "", "COMMERCIAL")
         elif sid == "NM1" and seg[1] == "PR" and self.current is None:
             self.payer_id = seg[9] if len(seg) > 9 else ""
@@ -217,28 +248,76 @@ class _Reader:
     def claim_segment(self, seg: list[str]) -> None:
         sid = seg[0]
         key = f"{sid}*{seg[1]}" if sid in ("DTP", "REF", "NM1") and len(seg) > 1 else sid
-        if sid == "HI":
+        if self.cob is not None and sid != "LX":
+            self.cob_segment(seg)
+        elif sid == "HI":
             self.hi(seg)
         elif sid in ("SV1", "SV2"):
             self.service(seg)
         elif sid == "LX":
+            self.finish_cob()
             self.line = None
         elif sid == "DTP":
             self.dtp(seg)
         elif key in ("NM1*82", "NM1*71") and self.line is None and len(seg) > 9:
             # the rendering (837P) / attending (837I) provider: ClaimBuilt's practitioner NPI
             self.current.claim["billing_provider_npi"] = seg[9]
+        elif key == "REF*F8" and self.line is None:
+            self.current.claim["original_reference"] = seg[2]
         elif key == "REF*EA" and self.line is None:
             self.current.claim["account_id"] = seg[2]
         elif key == "REF*6R" and self.line is not None and seg[2].isdigit():
             self.line["line"] = int(seg[2])
         elif sid == "CL1":
             pass  # admission type, source, discharge status: not on ClaimBuilt
+        elif sid == "SBR" and self.line is None and self.current.claim["other_payer"] is None:
+            self.start_cob(seg)
         elif sid == "SBR":
             self.problem("other payer (COB loop 2320)")
         elif key not in _MAPPED:
             where = "line" if self.line is not None else "claim"
             self.problem(f"{where} segment {key} not carried")
+
+    def start_cob(self, seg: list[str]) -> None:
+        """2320: the one other payer a secondary claim reports (what the writer sends)."""
+        self.cob = {"payer_id": "", "plan_type": PLAN_OF_FILING.get(seg[9] if len(seg) > 9 else "",
+                                                                    "COMMERCIAL"),
+                    "payer_claim_control_number": None, "adjudicated_on": None, "paid_cents": 0,
+                    "patient_responsibility_cents": 0, "adjustments": []}
+        self.cob_lossy = seg[1] != "P" or self.current.claim["payer_sequence"] != "SECONDARY"
+
+    def cob_segment(self, seg: list[str]) -> None:
+        cob = self.cob
+        key = f"{seg[0]}*{seg[1]}" if seg[0] in ("AMT", "DTP", "REF", "NM1") and len(seg) > 1 else seg[0]
+        if seg[0] == "CAS":
+            for i in range(2, len(seg), 3):
+                if seg[i]:
+                    cob["adjustments"].append({"group_code": seg[1], "reason_code": seg[i],
+                                               "amount_cents": _cents(seg[i + 1])})
+        elif key == "AMT*D":
+            cob["paid_cents"] = _cents(seg[2])
+        elif key == "AMT*EAF":
+            cob["patient_responsibility_cents"] = _cents(seg[2])
+        elif key == "NM1*PR" and len(seg) > 9:
+            cob["payer_id"] = seg[9]
+        elif key == "DTP*573":
+            cob["adjudicated_on"] = _day(seg[3])
+        elif key == "REF*F8":
+            cob["payer_claim_control_number"] = seg[2]
+        elif key not in _COB_CARRIED:
+            self.cob_lossy = True
+        if seg[0] == "SBR":
+            self.cob_lossy = True  # a second other payer
+
+    def finish_cob(self) -> None:
+        if self.cob is None or self.current is None:
+            return
+        if self.cob_lossy or not self.cob["payer_id"] or self.cob["adjudicated_on"] is None:
+            self.problem("other payer (COB loop 2320)")
+        else:
+            self.cob["adjustments"].sort(key=lambda a: (a["group_code"], a["reason_code"]))
+            self.current.claim["other_payer"] = self.cob
+        self.cob = None
 
 
 def parse_837(text: str) -> Parsed837:

@@ -48,8 +48,8 @@ def group_of(settings) -> str:
 
 
 def sendable_claims(messages: list) -> tuple[list[dict], int]:
-    """(claims to send, in order, first of each claim id; records read past)."""
-    claims: dict[str, dict] = {}
+    """(claims to send, in order, first of each claim version; records read past)."""
+    claims: dict[tuple[str, int], dict] = {}
     skipped = 0
     for msg in messages:
         try:
@@ -60,7 +60,7 @@ def sendable_claims(messages: list) -> tuple[list[dict], int]:
         if unsendable(claim) is not None:
             skipped += 1
             continue
-        claims.setdefault(claim["claim_id"], claim)
+        claims.setdefault((claim["claim_id"], claim["version"]), claim)
     return list(claims.values()), skipped
 
 
@@ -76,7 +76,8 @@ def write_batch(conn, settings, group: str, directory: BillingDirectory, out: Pa
     try:
         for claim_type in (PROFESSIONAL, INSTITUTIONAL):
             group_claims = [c for c in claims
-                            if c["claim_type"] == claim_type and c["claim_id"] not in done]
+                            if c["claim_type"] == claim_type
+                            and (c["claim_id"], c["version"]) not in done]
             if not group_claims:
                 continue
             isa13, gs06, st02 = outbox.allocate(conn, sender, receiver)

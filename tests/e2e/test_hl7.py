@@ -81,7 +81,7 @@ def test_visits_over_mllp_become_claims_charges_and_dead_letters(run_settings):
         compose.adt(cancelled, "REGISTER", "M7", AT),
         compose.adt(cancelled, "CANCEL", "M8", AT),
         compose.dft(cancelled, "M9", AT),                # after the cancel: dead letter
-        compose.dft(late, "M10", AT, prefix="L"),        # after billing: late charge
+        compose.dft(late, "M10", AT, prefix="L"),        # after billing: a corrected claim
         bad_account,                                     # AE
         "MSH|^~\\&|ADT1|GENHOSP|RCM|RCM|20251103||ADT^A02|M11|P|2.5\rEVN|A02\r",  # AR
     ]
@@ -102,18 +102,18 @@ def test_visits_over_mllp_become_claims_charges_and_dead_letters(run_settings):
 
     assert codes == ["AA"] * 11 + ["AE", "AR"]
     dsn = run_settings.dsn
-    assert report.query(dsn, "select encounter_id, status, total_charge_cents, diagnosis_codes "
-                             "from claims order by 1") == [
-        ("V1", "CLEAN", 14500, ["I10"]), ("V2", "CLEAN", 68000, ["I10"])]
+    # the late charge re-sends V1: its claim is version 2, a replacement, held for the repeated
+    # line (the same code twice on one day), and the ledger adds only the new line
+    assert report.query(dsn, "select encounter_id, status, total_charge_cents, diagnosis_codes, "
+                             "version, frequency_code from claims order by 1") == [
+        ("V1", "HELD", 29000, ["I10"], 2, "7"), ("V2", "CLEAN", 68000, ["I10"], 1, "1")]
     assert report.query(dsn, "select account_id, sum(insurance_delta_cents)::bigint from "
                              "ledger_entries where kind = 'CHARGE' group by 1 order by 1") == [
-        (make_account_id(9001), 14500), (make_account_id(9002), 68000)]
+        (make_account_id(9001), 29000), (make_account_id(9002), 68000)]
     dead = report.query(dsn, "select stage, error, reason from dead_letters order by reason")
     assert sorted((s, e) for s, e, _ in dead) == [
-        ("assemble_visits", "INVALID"), ("assemble_visits", "INVALID"),
-        ("hl7_adapter", "INVALID"), ("hl7_adapter", "MALFORMED")]
+        ("assemble_visits", "INVALID"), ("hl7_adapter", "INVALID"), ("hl7_adapter", "MALFORMED")]
     reasons = " | ".join(r for _, _, r in dead)
-    assert "late charge after the encounter was billed" in reasons
     assert "the visit was cancelled (A11)" in reasons
     assert "PID-18: patient account number fails its check digit (ACK AE)" in reasons
     assert "MSH-9: unsupported message type ADT^A02" in reasons

@@ -50,7 +50,16 @@ def test_every_balance_matches_the_ground_truth_to_the_cent(run_settings):
     coded = count(dsn, "select count(*) from encounters_coded")
     review = count(dsn, "select count(*) from coding_review")
     assert coded + review == counts["encounters"]
-    assert count(dsn, "select count(*) from claims") == coded
+    # one claim per coded encounter, whatever its versions, plus one per secondary billed
+    assert count(dsn, "select count(*) from claims where payer_sequence = 'PRIMARY'") == count(
+        dsn, "select count(distinct encounter_id) from encounters_coded")
+    assert count(dsn, "select count(*) from claims where payer_sequence = 'SECONDARY'") == \
+        counts["secondary_claims"] > 0
+    # a re-sent (corrected) encounter is version 2 of its claim, when coding let it through
+    resent = count(dsn, """select count(*) from (select encounter_id from encounters_coded
+                                                 group by 1 having count(*) = 2) twice""")
+    assert count(dsn, "select count(*) from claims where version = 2") == resent
+    assert 0.8 * counts["corrected_encounters"] <= resent <= counts["corrected_encounters"]
     assert review >= counts["vague_encounters"] + counts["em_review_encounters"]
     # The only scrub failure the hospital injects is a double-keyed charge; some of those
     # encounters stop earlier, in coding review.

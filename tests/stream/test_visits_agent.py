@@ -22,7 +22,7 @@ def test_visit_events_become_one_encounter_with_the_state_written_beside_it(coll
     assert names.index(T.VISITS_PENDING.name) < names.index(T.ENCOUNTERS.name)
 
 
-def test_late_charges_bad_bytes_and_incomplete_visits_are_dead_lettered(collector):  # noqa: F811
+def test_bad_bytes_and_incomplete_visits_are_dead_lettered_and_a_late_charge_re_sends(collector):  # noqa: F811
     from processors.agents import on_visit_events
 
     A.visits_table.data.clear()
@@ -32,9 +32,11 @@ def test_late_charges_bad_bytes_and_incomplete_visits_are_dead_lettered(collecto
         incomplete, charges(3) | {"visit_number": "V8"}, discharge(3) | {"visit_number": "V8"}))]
     run(feed(on_visit_events, values, collector, 12))
     dead = collector.on(T.DEAD_LETTERS)
-    assert [d["stage"] for d in dead] == ["assemble_visits"] * 3
+    assert [d["stage"] for d in dead] == ["assemble_visits"] * 2
     assert dead[0]["error"] == "MALFORMED"
-    assert "late charge after the encounter was billed" in dead[1]["reason"]
-    assert "lacks payer_id, plan_type" in dead[2]["reason"]
-    assert [e["encounter_id"] for e in collector.on(T.ENCOUNTERS)] == ["V7"]
+    assert "lacks payer_id, plan_type" in dead[1]["reason"]
+    # the late charge sends V7 again (a corrected claim follows), with both charge lines
+    first, fixed = collector.on(T.ENCOUNTERS)
+    assert (first["encounter_id"], fixed["encounter_id"]) == ("V7", "V7")
+    assert (len(first["charges"]), len(fixed["charges"])) == (1, 2)
     assert A.visits_table.data[b"V8"] is not None  # kept for an update

@@ -29,7 +29,7 @@ def samples() -> dict[str, dict]:
         "EncounterReceived": F.encounter(diagnoses=[
             {"sequence": 1, "text": "HTN", "code": None}, {"sequence": 2, "text": "DM2", "code": "E11.9"}])
         | {"procedures_pcs": [{"sequence": 1, "code": "0DTJ4ZZ"}], "discharge_status": "01",
-           "discharged_at": T0},
+           "discharged_at": T0, "secondary_payer_id": "MEDICAID", "cancelled": None},
         "RemittanceReceived": F.remittance() | {
             "payer_name": "ACME HEALTH PLAN", "check_amount_cents": 8873,
             "provider_adjustments": [{"provider_id": "1234567893", "fiscal_period_end": F.DOS,
@@ -49,7 +49,8 @@ def samples() -> dict[str, dict]:
             "drg": {"drg": "399", "mdc": "06", "description": "Appendix Procedures without CC/MCC",
                     "grouper_version": "421"},
             "coded_by": {"decision_id": "dec-1", "coder_id": "CODER-07", "decided_at": T0,
-                         "suggested": ["I10", "E11.9"]}},
+                         "suggested": ["I10", "E11.9"]},
+            "secondary_payer_id": None, "cancelled": True},
         "CodingReviewRequested": {
             "event_id": "e:review", "source_event_id": "e", "source_emitted_at": T0,
             "encounter_id": "E1", "account_id": "A0000000018", "occurred_at": T0,
@@ -71,7 +72,23 @@ def samples() -> dict[str, dict]:
                       {"edit": "MISSING_DIAGNOSIS", "message": "none", "line": None}],
             "warnings": [{"edit": "CODE_SET_STALE", "message": "past FY2026", "line": None}],
             "pcs_codes": ["0DTJ4ZZ"],
-            "drg": {"drg": "399", "mdc": None, "description": None, "grouper_version": "421"}},
+            "drg": {"drg": "399", "mdc": None, "description": None, "grouper_version": "421"},
+            "frequency_code": "7", "version": 2, "original_reference": "PCN1",
+            "payer_sequence": "SECONDARY", "primary_claim_id": "CLM-E0", "secondary_payer_id": None,
+            "other_payer": {"payer_id": "COMM-ACME", "plan_type": "COMMERCIAL", "claim_id": "CLM-E0",
+                            "payer_claim_control_number": "PCN0", "adjudicated_on": F.DOS,
+                            "paid_cents": 9000, "patient_responsibility_cents": 2000,
+                            "adjustments": [{"group_code": "PR", "reason_code": "2",
+                                             "amount_cents": 2000}]}},
+        "ClaimState": {
+            "claim_id": "CLM-E1", "account_id": "A0000000018", "version": 2, "content_hash": "ab",
+            "claim": b"\x00\x01", "sent_clean": True, "payer_claim_control_number": "PCN1",
+            "sources": ["e", "e2"], "secondary_billed_by": None, "waiting_remittance": None},
+        "EncounterCharges": {
+            "encounter_id": "E1", "account_id": "A0000000018", "event_id": "e2",
+            "applied": ["e", "e2"],
+            "lines": [{"line": 1, "amount_cents": 14500, "self_pay": False, "payer_id": "MEDICARE"}],
+            "previous": []},
         "DenialFlagged": flag_denials(denied)[0],
         "LedgerEntriesPosted": journals(entries_for_remittance(F.remittance()))[0],
         "AccountBalanceUpdated": {

@@ -176,7 +176,8 @@ def test_impossible_em_documentation_makes_the_encounter_invalid(coder, cm, cls,
 
 def test_em_fields_round_trip_and_records_written_before_them_still_decode():
     enc = visit([line(1, "CM100114")], em("ESTABLISHED", "MODERATE", 25)) \
-        | {"procedures_pcs": [], "discharge_status": None, "discharged_at": None}
+        | {"procedures_pcs": [], "discharge_status": None, "discharged_at": None,
+           "secondary_payer_id": None, "cancelled": None}
     assert codec.decode(codec.encode("EncounterReceived", enc)) == ("EncounterReceived", enc)
     schema = codec.schema_json("EncounterReceived")
     old = dict(schema, fields=[f for f in schema["fields"] if f["name"] != "em"])

@@ -209,20 +209,32 @@ def test_denial_rate_of_claims_is_between_8_and_14_percent(scenario, good):
 
 
 def _recompute(good) -> tuple[dict, int, int]:
-    """The balance semantics of the spec, summed from the decoded good records."""
+    """The balance semantics of the spec, summed from the decoded good records: a re-sent
+    (corrected) encounter charges the difference; a primary remittance leaving PR on an account
+    with a secondary payer moves it back to insurance (the secondary claim); on the secondary's
+    835, OA-23 (the primary's effect) posts nothing."""
     acc: dict[str, list[int]] = {}
     denials = denial_cents = 0
+    charged: dict[str, int] = {}
+    secondary = {r["encounter_id"]: r.get("secondary_payer_id") for t, r in good if t is ENCOUNTERS}
     for topic, r in good:
         b = acc.setdefault(r["account_id"], [0, 0, 0])  # insurance, patient, charges
         if topic is ENCOUNTERS:
-            amount = sum(c["units"] * c["unit_price_cents"] for c in r["charges"])
+            total = sum(c["units"] * c["unit_price_cents"] for c in r["charges"])
+            amount, charged[r["encounter_id"]] = total - charged.get(r["encounter_id"], 0), total
             b[1 if r["plan_type"] == "SELF_PAY" else 0] += amount
             b[2] += amount
         elif topic is REMITTANCES:
             b[0] -= sum(ln["paid_cents"] for ln in r["lines"])
             adjustments = [a for ln in r["lines"] for a in ln["adjustments"]] + r["claim_adjustments"]
+            pr = sum(a["amount_cents"] for a in adjustments if a["group_code"] == "PR")
+            if r["claim_status"] == "1" and pr and secondary.get(r["claim_id"][4:]):
+                b[0] += pr  # billed to the secondary: TRANSFER_TO_SECONDARY
+                b[1] -= pr
             for a in adjustments:
                 group, carc, amount = a["group_code"], a["reason_code"], a["amount_cents"]
+                if carc == "23" and r["claim_id"].endswith("-S"):
+                    continue
                 if group == "PR":
                     b[0] -= amount
                     b[1] += amount
@@ -257,7 +269,7 @@ def test_some_remittances_reach_the_stream_before_their_encounter(scenario, good
     for topic, r in good:
         if topic is ENCOUNTERS:
             seen_encounters.add(r["encounter_id"])
-        elif topic is REMITTANCES and r["claim_id"][4:] not in seen_encounters:
+        elif topic is REMITTANCES and r["claim_id"][4:].removesuffix("-S") not in seen_encounters:
             early += 1
     assert early == scenario.truth["counts"]["out_of_order_remittances"] > 0
     assert early / scenario.truth["counts"]["remittances"] < 0.06

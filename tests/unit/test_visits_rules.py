@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from processors.visits.rules import LATE_CHARGE, DictStore, Refused, assemble
+from processors.visits.rules import DictStore, Refused, assemble
 from tests import factories as F
 
 ACCOUNT = F.encounter(7)["account_id"]
@@ -96,16 +96,19 @@ def test_a_cancelled_visit_emits_nothing_and_refuses_later_events():
         assemble(charges(), store)
 
 
-def test_a_charge_after_billing_is_a_late_charge():
+def test_a_change_after_billing_sends_the_encounter_again_and_a_cancel_voids_it():
     _, _, store = run([admit(), charges(), discharge()])
-    with pytest.raises(Refused) as exc:
-        assemble(charges(9, 60, txns=("T9",)), store)
-    assert str(exc.value) == LATE_CHARGE
-    with pytest.raises(Refused, match="after the encounter was billed"):
-        assemble(event("CANCEL", 9, 70), store)
-    with pytest.raises(Refused, match="UPDATE after the encounter was billed"):
-        assemble(event("UPDATE", 9, 80, payer_id="MEDICARE"), store)
+    [fixed] = assemble(charges(9, 60, txns=("T9",)), store).encounters
+    assert (fixed["event_id"], fixed["encounter_id"]) == ("visit:V7:4", "V7")
+    assert [c["line"] for c in fixed["charges"]] == [1, 2] and not fixed.get("cancelled")
+    assert assemble(charges(9, 60, txns=("T9",)), store).encounters == []  # redelivered
     assert assemble(admit(9, minutes=-60), store).encounters == []  # late, says nothing new
+    [moved] = assemble(event("UPDATE", 9, 80, payer_id="MEDICARE"), store).encounters
+    assert moved["payer_id"] == "MEDICARE" and moved["event_id"] == "visit:V7:5"
+    [void] = assemble(event("CANCEL", 9, 90), store).encounters
+    assert void["cancelled"] is True and store.get("V7")["status"] == "CANCELLED"
+    with pytest.raises(Refused, match="cancelled"):
+        assemble(charges(10, 100, txns=("T10",)), store)
 
 
 def test_a_final_visit_missing_fields_is_kept_until_an_update_completes_it():
