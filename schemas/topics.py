@@ -24,6 +24,8 @@ SCHEMA_IDS: dict[str, int] = {
     "ClaimStatusReported": 14,
     "PendingVisit": 15,
     "ClaimAccount": 16,
+    "KpiValue": 23,
+    "ArAgingSnapshot": 24,
 }
 
 
@@ -81,6 +83,13 @@ LEDGER_ENTRIES = Topic("ledger-entries", "LedgerEntriesPosted", "account_id", PA
                        doc="Signed ledger entries, one record per source event.")
 ACCOUNT_BALANCES = Topic("account-balances", "AccountBalanceUpdated", "account_id", PARTITIONS,
                          compacted=True, doc="Committed balance per account (compacted).")
+KPIS = Topic("kpis", "KpiValue", "kpi", 1, compacted=True,
+            doc="Revenue-cycle KPIs per event-time day, DAILY and ROLLING_30D (compacted; key "
+                "kpi|window|day, see kpi_key).")
+AR_AGING_SNAPSHOTS = Topic("ar-aging-snapshots", "ArAgingSnapshot", "day", 1, compacted=True,
+                           doc="Open A/R per event-time day, payer, responsibility and aging bucket "
+                               "(compacted; key day|payer|responsibility|bucket, see "
+                               "aging_snapshot_key).")
 DEAD_LETTERS = Topic("dead-letters", "DeadLetter", "source_topic", 1,
                      retention_ms=30 * 24 * 3600 * 1000,
                      doc="Records a stage could not process, with the reason.")
@@ -88,7 +97,18 @@ DEAD_LETTERS = Topic("dead-letters", "DeadLetter", "source_topic", 1,
 ALL: tuple[Topic, ...] = (
     ENCOUNTERS, REMITTANCES, PAYMENTS, CODING_DECISIONS, VISIT_EVENTS, REMITTANCES_UNMATCHED,
     CLAIM_STATUS, ENCOUNTERS_CODED, CODING_REVIEW, CODING_PENDING, VISITS_PENDING, CLAIM_ACCOUNTS,
-    CLAIMS, DENIALS, LEDGER_ENTRIES, ACCOUNT_BALANCES, DEAD_LETTERS,
+    CLAIMS, DENIALS, LEDGER_ENTRIES, ACCOUNT_BALANCES, DEAD_LETTERS, KPIS, AR_AGING_SNAPSHOTS,
 )
 INPUTS: tuple[Topic, ...] = (ENCOUNTERS, REMITTANCES, PAYMENTS)  # what hospital systems emit
 BY_NAME: dict[str, Topic] = {t.name: t for t in ALL}
+
+
+def kpi_key(record: dict) -> bytes:
+    """Key of a KpiValue on `kpis`: one compacted value per KPI, window and day."""
+    return f"{record['kpi']}|{record['window']}|{record['day'].isoformat()}".encode()
+
+
+def aging_snapshot_key(record: dict) -> bytes:
+    """Key of an ArAgingSnapshot on `ar-aging-snapshots`: one value per day and cell."""
+    return (f"{record['day'].isoformat()}|{record['payer_id']}|{record['responsibility']}|"
+            f"{record['bucket']}").encode()
