@@ -123,6 +123,19 @@ _TABLES: dict[str, _Table] = {t.name: t for t in (
                       [s["category"] for s in r["statuses"]], _json(r["statuses"]),
                       r["total_charge_cents"], r["payer_claim_control_number"],
                       r["service_start"], r["service_end"], r["occurred_at"], r["emitted_at"])),
+    _Table("claim_builds", ("event_id", "claim_id", "encounter_id", "account_id", "payer_id",
+                            "status", "total_charge_cents", "edits", "service_end", "built_at",
+                            "source_event_id"), "event_id",
+           lambda r: (r["event_id"], r["claim_id"], r["encounter_id"], r["account_id"],
+                      r["payer_id"], r["status"], r["total_charge_cents"], _json(r["edits"]),
+                      r["service_end"], r["occurred_at"], r["source_event_id"])),
+    _Table("encounter_discharges", ("event_id", "encounter_id", "account_id", "payer_id",
+                                    "encounter_class", "service_end", "discharged_at",
+                                    "total_charge_cents", "received_at", "emitted_at"), "event_id",
+           lambda r: (r["event_id"], r["encounter_id"], r["account_id"], r["payer_id"],
+                      r["encounter_class"], r["service_end"], r.get("discharged_at"),
+                      sum(c["units"] * c["unit_price_cents"] for c in r["charges"]),
+                      r["occurred_at"], r["emitted_at"])),
     _Table("dead_letters", ("event_id", "source_topic", "source_partition", "source_offset",
                             "stage", "error", "reason", "payload", "key", "dead_lettered_at"),
            "event_id",
@@ -139,7 +152,11 @@ TABLE_OF_SCHEMA = {
     "LedgerEntriesPosted": "ledger_entries",
     "DeadLetter": "dead_letters",
     "ClaimStatusReported": "claim_status_events",
+    "EncounterReceived": "encounter_discharges",
 }
+# Tables a schema also fills: claims keeps one row per claim, claim_builds every build of it.
+ALSO_TABLES: dict[str, tuple[str, ...]] = {"ClaimBuilt": ("claim_builds",)}
+SKIP = "Skip"  # a record the sink only passes over (its offset still moves): see service.py
 
 # Inserted entries only (RETURNING), aggregated per account, added onto the stored balance. The
 # upsert is a data-modifying CTE: PostgreSQL runs it once whether or not the SELECT reads it.
@@ -203,10 +220,13 @@ def write_batch(conn, group: str, records: Sequence[SinkRecord]) -> BatchResult:
     """Apply `records` and store their next offsets for `group` in one transaction; commit it."""
     by_table: dict[str, dict[str, tuple]] = {}
     for rec in records:
-        table = _TABLES[TABLE_OF_SCHEMA[rec.schema]]
-        rows = by_table.setdefault(table.name, {})
-        for row in (table.row(rec.value) if table.many else (table.row(rec.value),)):
-            rows.setdefault(row[0], row)  # a key twice in one batch: the first wins, as on redelivery
+        if rec.schema == SKIP:
+            continue
+        for name in (TABLE_OF_SCHEMA[rec.schema], *ALSO_TABLES.get(rec.schema, ())):
+            table = _TABLES[name]
+            rows = by_table.setdefault(table.name, {})
+            for row in (table.row(rec.value) if table.many else (table.row(rec.value),)):
+                rows.setdefault(row[0], row)  # a key twice in one batch: the first wins
     offsets = next_offsets(records)
     inserted: dict[str, int] = {}
     try:
