@@ -94,6 +94,7 @@ def publish(conn, producer, as_of: date | None = None, days: int = DEFAULT_DAYS,
                 cur.execute("SELECT kpi_event_day()")
                 as_of = cur.fetchone()[0]
             if as_of is None:
+                conn.rollback()
                 return Published(None, 0, 0)
             out: dict[Topic, dict[str, dict]] = {KPIS: {}, AR_AGING_SNAPSHOTS: {}}
             for n in range(days - 1, -1, -1):

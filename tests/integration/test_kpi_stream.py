@@ -307,3 +307,56 @@ def test_kpis_and_aging_snapshots_are_published_once_per_change(scenario, fresh_
     assert {name: topics[name]["cleanup.policy"]["value"]
             for name in (KPIS.name, AR_AGING_SNAPSHOTS.name)} == {
         KPIS.name: "compact", AR_AGING_SNAPSHOTS.name: "compact"}
+
+
+def built(event: str, status: str) -> dict:
+    return {
+        "event_id": event, "source_event_id": "enc-evt-1", "source_emitted_at": at(3, 2),
+        "claim_id": "CLM-E0000001", "encounter_id": "E0000001", "account_id": "A0000000018",
+        "occurred_at": at(3, 2), "claim_type": "PROFESSIONAL", "payer_id": "COMM-ACME",
+        "plan_type": "COMMERCIAL", "billing_provider_npi": "1234567893", "facility_id": "FAC01",
+        "service_start": date(2026, 3, 2), "service_end": date(2026, 3, 2),
+        "diagnosis_codes": ["I10"],
+        "lines": [{"line": 1, "procedure_code": "99213", "modifiers": [], "revenue_code": "0510",
+                   "units": 1, "charge_cents": 14500, "service_date": date(2026, 3, 2),
+                   "diagnosis_pointers": [1]}],
+        "total_charge_cents": 14500, "status": status,
+        "edits": [{"edit": "DX_POINTER", "message": "line 1 points nowhere", "line": 1}]
+        if status == "HELD" else [],
+    }
+
+
+def test_the_sink_keeps_discharges_and_every_build_and_publishes_kpis(fresh_topics, database_url):
+    import dataclasses
+
+    from infra.settings import Settings
+    from schemas.topics import CLAIMS, ENCOUNTERS
+    from sinks.postgres.service import run_sink
+    from tests import factories as f
+
+    producer = KafkaProducer(bootstrap_servers=fresh_topics, acks="all")
+    discharged = f.encounter(1) | {"discharged_at": at(3, 2, 18)}
+    for enc in (discharged, f.encounter(2)):
+        producer.send(ENCOUNTERS.name, key=codec.key_of(ENCOUNTERS, enc),
+                      value=codec.encode(ENCOUNTERS.value_schema, enc))
+    producer.send(ENCOUNTERS.name, key=b"k", value=b"garbage")  # the coding stage's to dead-letter
+    for claim in (built("b1", "HELD"), built("b2", "CLEAN")):
+        producer.send(CLAIMS.name, key=codec.key_of(CLAIMS, claim),
+                      value=codec.encode(CLAIMS.value_schema, claim))
+    producer.flush()
+    producer.close()
+    settings = dataclasses.replace(Settings(), kafka_bootstrap_servers=fresh_topics,
+                                   database_url=database_url, sink_group="kpi-sink-test",
+                                   sink_metrics_port=0, kpi_interval_s=0.001)
+    assert run_sink(settings, idle_exit_s=3) == 5  # 3 on encounters (1 skipped), 2 on claims
+
+    assert query(database_url, """SELECT encounter_id, discharged_at, total_charge_cents
+                                    FROM encounter_discharges ORDER BY 1""") == [
+        ("E0000001", at(3, 2, 18), 14500), ("E0000002", None, 14500)]
+    assert query(database_url, "SELECT count(*) FROM dead_letters") == [(0,)]
+    assert query(database_url, "SELECT event_id, status FROM claim_builds ORDER BY 1") == [
+        ("b1", "HELD"), ("b2", "CLEAN")]
+    assert query(database_url, "SELECT count(*) FROM claims") == [(1,)]
+    latest = dict(read_topic(fresh_topics, KPIS))
+    first_build = latest["clean_claim_rate|DAILY|2026-03-02"]  # event day, not today
+    assert (first_build["numerator"], first_build["denominator"]) == (0, 1)
