@@ -32,6 +32,7 @@ from infra.report import query
 from schemas import codec
 from schemas.topics import AR_AGING_SNAPSHOTS, KPIS
 from sinks.postgres import kpi_publish
+from sinks.postgres.kpi_catalog import CATALOG
 
 pytestmark = pytest.mark.integration
 D = date(2026, 6, 30)
@@ -204,8 +205,8 @@ def test_kpi_values_of_a_day_and_its_30_days(scenario):
     # First 277CA in the window: E6 rejected (06-03), E5 accepted (06-13): 1 / 2.
     assert v[("first_pass_acceptance_rate", "ROLLING_30D")] == (1, 2, Decimal("0.5"))
     # First remitted in the window: E7 (06-15), denied $20.00 of $100.00, so not resolved.
-    assert v[("initial_denial_rate", "ROLLING_30D")] == (1, 1, Decimal("1"))
-    assert v[("initial_denial_rate_dollars", "ROLLING_30D")] == (2000, 10000, Decimal("0.2"))
+    assert v[("remittance_denial_rate", "ROLLING_30D")] == (1, 1, Decimal("1"))
+    assert v[("remittance_denial_rate_dollars", "ROLLING_30D")] == (2000, 10000, Decimal("0.2"))
     assert v[("first_pass_resolution_rate", "ROLLING_30D")] == (0, 1, Decimal("0"))
     # Payments 5000 / (charges posted 06-01..06-30: 165000 - E6 5000 - E7 10000 = 150000, minus
     # contractual 2000): 5000 / 148000 = 0.0338.
@@ -216,6 +217,9 @@ def test_kpi_values_of_a_day_and_its_30_days(scenario):
     assert v[("dnfb_days", "DAILY")] == (80000, 165000, Decimal("43.6"))
     assert v[("stage_dollars.claim_held", "DAILY")] == (10000, 1, 10000)
     assert ("dnfb_days", "ROLLING_30D") not in v  # a balance has no 30-day sum
+    units = {k: u for k, _, _, _, _, u in query(scenario, "SELECT * FROM kpi_values(%s)", (D,))}
+    assert set(v) == {(k.name, w) for k in CATALOG for w in k.windows}  # what the README defines
+    assert units == {k.name: k.unit for k in CATALOG}
     on_0613 = values(scenario, date(2026, 6, 13))
     assert on_0613[("first_pass_acceptance_rate", "DAILY")] == (1, 1, Decimal("1"))
 

@@ -365,10 +365,10 @@ LANGUAGE sql STABLE AS $$
         SELECT 'first_pass_acceptance_rate', count(*) FILTER (WHERE accepted), count(*), 'RATIO', 4
           FROM acks
         UNION ALL
-        SELECT 'initial_denial_rate', count(*) FILTER (WHERE denials > 0), count(*), 'RATIO', 4
+        SELECT 'remittance_denial_rate', count(*) FILTER (WHERE denials > 0), count(*), 'RATIO', 4
           FROM remitted
         UNION ALL
-        SELECT 'initial_denial_rate_dollars', coalesce(sum(denied_cents), 0),
+        SELECT 'remittance_denial_rate_dollars', coalesce(sum(denied_cents), 0),
                coalesce(sum(total_charge_cents), 0), 'RATIO', 4
           FROM remitted
         UNION ALL
@@ -386,7 +386,7 @@ LANGUAGE sql STABLE AS $$
            round(numerator::numeric / nullif(denominator, 0), places), unit
       FROM k
 $$;
-COMMENT ON FUNCTION kpi_flow_window(date, date) IS 'Flow KPIs over the UTC days from_day..to_day: clean_claim_rate, first_pass_acceptance_rate, initial_denial_rate (count and _dollars), first_pass_resolution_rate, net_collection_rate, time_to_bill_days; value = numerator / denominator (NULL when 0). Definitions: README, A/R and KPIs.';
+COMMENT ON FUNCTION kpi_flow_window(date, date) IS 'Flow KPIs over the UTC days from_day..to_day: clean_claim_rate, first_pass_acceptance_rate, remittance_denial_rate (count and _dollars), first_pass_resolution_rate, net_collection_rate, time_to_bill_days; value = numerator / denominator (NULL when 0). Definitions: README, A/R and KPIs.';
 
 -- Every KPI of one event-time day: flow KPIs for the day (DAILY) and the 30 days ending on it
 -- (ROLLING_30D); balance KPIs at the end of the day (DAILY only: a balance has no 30-day sum).
