@@ -43,8 +43,8 @@ KPIS: dict[str, tuple[str, str]] = {
     "time_to_bill": ("SELECT * FROM kpi_time_to_bill",
                      "average days from last service date to claim built / to 837 sent"),
     "dnfb": ("SELECT * FROM kpi_dnfb_as_of(%(as_of)s)",
-             "gross $ discharged with no claim built (DNFB), built not submitted (FBNS) / "
-             "average daily gross charges of the last 90 days"),
+             ("gross $ discharged with no claim built (DNFB), built not submitted (FBNS) / "
+              "average daily gross charges of the last 90 days")),
 }
 STAGES_SQL = "SELECT stage, items, cents FROM kpi_stage_dollars_as_of(%(as_of)s)"
 

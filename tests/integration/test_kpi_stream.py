@@ -173,8 +173,8 @@ def test_dollars_wait_in_the_stage_each_encounter_or_claim_has_reached(scenario)
         ("patient_responsibility", 1, 1000),   # A7's transfer to the patient
     ]
     # On 06-21 E3's HELD build is its latest, E1 and E2 were not in coding, E4 was coded, unbilled.
-    early = dict((s, (n, c)) for s, n, c in query(
-        scenario, "SELECT stage, items, cents FROM kpi_stage_dollars_as_of(%s)", (date(2026, 6, 21),)))
+    early = {s: (n, c) for s, n, c in query(
+        scenario, "SELECT stage, items, cents FROM kpi_stage_dollars_as_of(%s)", (date(2026, 6, 21),))}
     assert early["in_coding_review"] == (0, 0) and early["coded_not_claimed"] == (1, 10000)
     assert early["claim_held"] == (1, 20000)
 
@@ -182,8 +182,8 @@ def test_dollars_wait_in_the_stage_each_encounter_or_claim_has_reached(scenario)
 def test_clean_claim_rate_counts_each_claim_at_its_first_build(scenario):
     # First builds: E3 HELD, E4 HELD, E5, E6, E7 CLEAN -> 3 / 5 (the claims table alone says 4 / 5).
     assert query(scenario, "SELECT * FROM kpi_clean_claim_rate")[0] == (5, 3, Decimal("0.6"))
-    daily = dict((d, (b, c)) for d, b, c in query(
-        scenario, "SELECT day, claims_built, clean FROM kpi_daily_claim_rates"))
+    daily = {d: (b, c) for d, b, c in query(
+        scenario, "SELECT day, claims_built, clean FROM kpi_daily_claim_rates")}
     assert daily[date(2026, 6, 21)] == (1, 0)  # E3, held at its first build
     assert date(2026, 6, 29) not in daily  # E3's rebuild is not a new claim: no day of its own
     assert sum(b for b, _ in daily.values()) == 5 and sum(c for _, c in daily.values()) == 3
@@ -205,15 +205,15 @@ def test_kpi_values_of_a_day_and_its_30_days(scenario):
     # First 277CA in the window: E6 rejected (06-03), E5 accepted (06-13): 1 / 2.
     assert v[("first_pass_acceptance_rate", "ROLLING_30D")] == (1, 2, Decimal("0.5"))
     # First remitted in the window: E7 (06-15), denied $20.00 of $100.00, so not resolved.
-    assert v[("remittance_denial_rate", "ROLLING_30D")] == (1, 1, Decimal("1"))
+    assert v[("remittance_denial_rate", "ROLLING_30D")] == (1, 1, Decimal(1))
     assert v[("remittance_denial_rate_dollars", "ROLLING_30D")] == (2000, 10000, Decimal("0.2"))
-    assert v[("first_pass_resolution_rate", "ROLLING_30D")] == (0, 1, Decimal("0"))
+    assert v[("first_pass_resolution_rate", "ROLLING_30D")] == (0, 1, Decimal(0))
     # Payments 5000 / (charges posted 06-01..06-30: 165000 - E6 5000 - E7 10000 = 150000, minus
     # contractual 2000): 5000 / 148000 = 0.0338.
     assert v[("net_collection_rate", "ROLLING_30D")] == (5000, 148000, Decimal("0.0338"))
     # Open A/R 165000 - 5000 - 2000 = 158000; net charges 163000: 158000 * 90 / 163000 = 87.24.
     assert v[("net_days_in_ar", "DAILY")] == (158000, 163000, Decimal("87.2"))
-    assert v[("aged_ar_over_90_rate", "DAILY")] == (0, 158000, Decimal("0"))
+    assert v[("aged_ar_over_90_rate", "DAILY")] == (0, 158000, Decimal(0))
     assert v[("dnfb_days", "DAILY")] == (80000, 165000, Decimal("43.6"))
     assert v[("stage_dollars.claim_held", "DAILY")] == (10000, 1, 10000)
     assert ("dnfb_days", "ROLLING_30D") not in v  # a balance has no 30-day sum
@@ -221,7 +221,7 @@ def test_kpi_values_of_a_day_and_its_30_days(scenario):
     assert set(v) == {(k.name, w) for k in CATALOG for w in k.windows}  # what the README defines
     assert units == {k.name: k.unit for k in CATALOG}
     on_0613 = values(scenario, date(2026, 6, 13))
-    assert on_0613[("first_pass_acceptance_rate", "DAILY")] == (1, 1, Decimal("1"))
+    assert on_0613[("first_pass_acceptance_rate", "DAILY")] == (1, 1, Decimal(1))
 
 
 def test_report_shows_dnfb_and_stage_dollars(scenario):

@@ -48,7 +48,7 @@ def test_names_windows_and_units_are_what_the_topic_carries():
 
 def test_the_readme_defines_every_kpi_with_its_map_key():
     section = README.read_text().split("## A/R and KPIs", 1)[1].split("\n## ", 1)[0]
-    rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| `([a-z0-9_.]+)` \|.*$", section, re.M)}
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| `([a-z0-9_.]+)` \|.*$", section, re.MULTILINE)}
     for kpi in CATALOG:
         if kpi.name.startswith("stage_dollars."):
             assert f"`{kpi.name.split('.', 1)[1]}`" in section, kpi.name
