@@ -43,6 +43,7 @@ def child_env(settings: Settings, **extra: str) -> dict[str, str]:
         "RCM_PROCESSOR_METRICS_PORT": str(settings.processor_metrics_port),
         "RCM_SINK_METRICS_PORT": str(settings.sink_metrics_port),
         "RCM_CODING_THRESHOLD": str(settings.coding_threshold),
+        "RCM_KPI_INTERVAL_S": str(settings.kpi_interval_s),
         "PYTHONUNBUFFERED": "1",
     })
     env.update(extra)

@@ -342,12 +342,16 @@ LANGUAGE sql STABLE AS $$
           FROM remits r JOIN claims c ON c.claim_id = r.claim_id
          GROUP BY r.claim_id, c.encounter_id, c.total_charge_cents
         HAVING min(r.d) BETWEEN from_day AND to_day
+    ), charged AS (  -- one pass over the ledger (hash joins), not one scan per remitted claim
+        SELECT l.reference AS encounter_id, sum(l.insurance_delta_cents) AS insurance
+          FROM ledger_entries l
+         WHERE l.reference IN (SELECT encounter_id FROM remitted)
+           AND (l.posted_at AT TIME ZONE 'UTC')::date <= to_day
+         GROUP BY l.reference
     ), resolved AS (
-        SELECT count(*) AS n FROM remitted r
+        SELECT count(*) AS n FROM remitted r LEFT JOIN charged e ON e.encounter_id = r.encounter_id
          WHERE r.remittances = 1 AND r.denials = 0
-           AND r.insurance + (SELECT coalesce(sum(l.insurance_delta_cents), 0) FROM ledger_entries l
-                               WHERE l.reference = r.encounter_id
-                                 AND (l.posted_at AT TIME ZONE 'UTC')::date <= to_day) = 0
+           AND r.insurance + coalesce(e.insurance, 0) = 0
     ), money AS (
         SELECT coalesce(sum(insurance_delta_cents + patient_delta_cents)
                         FILTER (WHERE kind = 'CHARGE'), 0)::bigint AS charges,
@@ -429,7 +433,9 @@ LANGUAGE sql STABLE AS $$
 $$;
 COMMENT ON FUNCTION kpi_event_day() IS 'The latest UTC event day in the data (ledger, claims, denials, acknowledgements, coding): "today" in event time.';
 
-CREATE VIEW kpi_latest AS SELECT kpi_event_day() AS day, v.* FROM kpi_values(kpi_event_day()) v;
+-- OFFSET 0 keeps the latest day a value computed once, not an expression repeated in every row.
+CREATE VIEW kpi_latest AS
+SELECT d.day, v.* FROM (SELECT kpi_event_day() AS day OFFSET 0) d, LATERAL kpi_values(d.day) v;
 COMMENT ON VIEW kpi_latest IS 'Every KPI for the latest event-time day (kpi_event_day()), as published on the kpis topic.';
 COMMENT ON COLUMN kpi_latest.day IS 'Latest UTC event day.';
 COMMENT ON COLUMN kpi_latest.kpi IS 'KPI name (README, A/R and KPIs).';
