@@ -100,6 +100,8 @@ COMMENT ON COLUMN kpi_clean_claim_rate.claims_built IS 'Claims built (each count
 COMMENT ON COLUMN kpi_clean_claim_rate.clean IS 'Claims CLEAN at their first build.';
 COMMENT ON COLUMN kpi_clean_claim_rate.rate IS 'clean / claims_built.';
 
+COMMENT ON VIEW kpi_denial_rate IS 'Denial rate, all time (HFMA MAP Key "Remittance Denial Rate"; the issue''s "initial denial rate"): by count, claims with at least one denial / claims with a remittance; by dollars, denied cents / total charge cents of the remitted claims. HFMA counts remittances; here each claim counts once.';
+
 -- Same columns as 0010; only `built` changes: a claim counts on the day of its first build, with
 -- the status of that build.
 CREATE OR REPLACE VIEW kpi_daily_claim_rates AS
