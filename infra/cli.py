@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
               "proposed scrub rules from denial patterns: list, accept, reject"),
     "sink-x12": ("sinks.x12.service", "cmd_sink_x12", "write CLEAN claims as X12 837P/837I files"),
     "report": ("infra.kpis", "cmd_report", "A/R aging and revenue-cycle KPIs from PostgreSQL ([--json] [--as-of D])"),
+    "kpis": ("sinks.postgres.kpi_publish", "cmd_kpis", "publish KPIs and A/R aging snapshots to Kafka now (publish [--as-of D] [--days N])"),
     "demo": ("infra.demo", "cmd_demo", "run the whole pipeline on synthetic data and summarise"),
     "bench": ("infra.bench", "cmd_bench", "measure throughput and latency against a raw baseline"),
     "code": ("processors.coding.cli", "cmd_code", "code clinician statements to ICD-10-CM"),

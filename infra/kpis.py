@@ -16,7 +16,7 @@ BUCKETS = ("0-30", "31-60", "61-90", "91-120", ">120")
 # name -> (SQL returning one row, one-line definition). %(as_of)s is the report date.
 KPIS: dict[str, tuple[str, str]] = {
     "clean_claim_rate": ("SELECT * FROM kpi_clean_claim_rate",
-                         "claims CLEAN when built / claims built"),
+                         "claims CLEAN at their first build / claims built"),
     "first_pass_acceptance": ("SELECT * FROM kpi_first_pass_acceptance",
                               "claims whose first 277CA accepted them / acknowledged claims"),
     "denial_rate": ("SELECT * FROM kpi_denial_rate",
@@ -42,7 +42,11 @@ KPIS: dict[str, tuple[str, str]] = {
                      "clean claim rate and initial denial rate of the 30 days ending on the date"),
     "time_to_bill": ("SELECT * FROM kpi_time_to_bill",
                      "average days from last service date to claim built / to 837 sent"),
+    "dnfb": ("SELECT * FROM kpi_dnfb_as_of(%(as_of)s)",
+             ("gross $ discharged with no claim built (DNFB), built not submitted (FBNS) / "
+              "average daily gross charges of the last 90 days")),
 }
+STAGES_SQL = "SELECT stage, items, cents FROM kpi_stage_dollars_as_of(%(as_of)s)"
 
 
 def _plain(value):
@@ -79,6 +83,7 @@ def collect(dsn: str, as_of: date | None = None, aged_from: str = "service") -> 
             kpis = {name: {"definition": definition, **rows(sql)[0]}
                     for name, (sql, definition) in KPIS.items()}
             summary = rows(AGING_SQL[aged_from])
+            stages = rows(STAGES_SQL)
     finally:
         conn.close()
     by_resp: dict[str, dict[str, int]] = {}
@@ -87,7 +92,7 @@ def collect(dsn: str, as_of: date | None = None, aged_from: str = "service") -> 
         table, key = (by_payer, r["payer_id"]) if r["responsibility"] is None \
             else (by_resp, r["responsibility"])
         table.setdefault(key, dict.fromkeys(BUCKETS, 0))[r["bucket"]] = int(r["open_cents"])
-    return {"as_of": as_of.isoformat(), "kpis": kpis,
+    return {"as_of": as_of.isoformat(), "kpis": kpis, "stage_dollars": stages,
             "aging": {"aged_from": aged_from, "buckets": list(BUCKETS),
                       "by_responsibility": dict(sorted(by_resp.items())),
                       "by_payer": dict(sorted(by_payer.items()))}}
@@ -106,7 +111,7 @@ def render(report: dict) -> str:
     c, f, d, n = k["clean_claim_rate"], k["first_pass_acceptance"], k["denial_rate"], \
         k["net_collection_rate"]
     a, o, t = k["days_in_ar"], k["ar_over_90"], k["time_to_bill"]
-    r, m = k["first_pass_resolution"], k["last_30_days"]
+    r, m, b = k["first_pass_resolution"], k["last_30_days"], k["dnfb"]
     lines = [
         f"Revenue cycle as of {report['as_of']}", "",
         (f"  clean claim rate       {_rate(c['rate']):>10}  {c['clean']}/{c['claims_built']}; "
@@ -130,7 +135,12 @@ def render(report: dict) -> str:
         (f"  time to bill           {_days(t['avg_days_to_build']):>10}  to build "
         f"({t['claims_built']} claims), {_days(t['avg_days_to_send'])} to 837 "
         f"({t['claims_sent']} sent); {t['definition']}"),
-        "  DNFB days              not measured: discharge times are not stored yet",
+        (f"  DNFB days              {_days(b['dnfb_days']):>10}  {money(b['dnfb_cents'])} in "
+         f"{b['dnfb_encounters']} encounters; FBNS {_days(b['fbns_days'])} ({money(b['fbns_cents'])}"
+         f" in {b['fbns_claims']} claims); DNSP {_days(b['dnsp_days'])}; {b['definition']}"),
+        "", "Dollars waiting in each stage",
+        *(f"  {s['stage']:<24}{money(s['cents']):>14}  {s['items']}"
+          for s in report.get("stage_dollars", [])),
         "", "A/R aging (days from " + ("last activity" if report["aging"]["aged_from"] == "activity"
                                       else "date of service") + ")",
     ]

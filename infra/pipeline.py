@@ -27,7 +27,7 @@ PROCESSOR_INPUTS = (T.ENCOUNTERS, T.REMITTANCES, T.PAYMENTS, T.CODING_DECISIONS,
                     T.SCRUB_RULE_DECISIONS)
 SINK_INPUTS = (T.CLAIMS, T.CODING_REVIEW, T.ENCOUNTERS_CODED, T.DENIALS, T.LEDGER_ENTRIES,
                T.DEAD_LETTERS, T.CLAIM_STATUS, T.DENIAL_PATTERNS, T.SCRUB_RULE_PROPOSALS,
-               T.SCRUB_RULES)
+               T.SCRUB_RULES, T.ENCOUNTERS)
 
 
 class DrainTimeout(RuntimeError):
@@ -47,6 +47,7 @@ def child_env(settings: Settings, **extra: str) -> dict[str, str]:
         "RCM_CODING_THRESHOLD": str(settings.coding_threshold),
         "RCM_LOG_LEVEL": settings.log_level,
         "RCM_SCRUB_RULE_THRESHOLD": str(settings.scrub_rule_threshold),
+        "RCM_KPI_INTERVAL_S": str(settings.kpi_interval_s),
         "PYTHONUNBUFFERED": "1",
     })
     env.update(extra)

@@ -30,6 +30,8 @@ SCHEMA_IDS: dict[str, int] = {
     "DenialPattern": 28,
     "ClaimState": 32,
     "EncounterCharges": 33,
+    "KpiValue": 23,
+    "ArAgingSnapshot": 24,
 }
 
 
@@ -111,6 +113,13 @@ SCRUB_RULE_DECISIONS = Topic("scrub-rule-decisions", "ScrubRuleDecision", "rule_
 SCRUB_RULES = Topic("scrub-rules", "ScrubRule", "rule_id", PARTITIONS, compacted=True,
                     doc="Decided scrub rules, ACTIVE or REJECTED (compacted); the claim scrubber "
                         "holds claims matching an ACTIVE one.")
+KPIS = Topic("kpis", "KpiValue", "kpi", 1, compacted=True,
+            doc="Revenue-cycle KPIs per event-time day, DAILY and ROLLING_30D (compacted; key "
+                "kpi|window|day, see kpi_key).")
+AR_AGING_SNAPSHOTS = Topic("ar-aging-snapshots", "ArAgingSnapshot", "day", 1, compacted=True,
+                           doc="Open A/R per event-time day, payer, responsibility and aging bucket "
+                               "(compacted; key day|payer|responsibility|bucket, see "
+                               "aging_snapshot_key).")
 DEAD_LETTERS = Topic("dead-letters", "DeadLetter", "source_topic", 1,
                      retention_ms=30 * 24 * 3600 * 1000,
                      doc="Records a stage could not process, with the reason.")
@@ -120,6 +129,18 @@ ALL: tuple[Topic, ...] = (
     CLAIM_STATUS, ENCOUNTERS_CODED, CODING_REVIEW, CODING_PENDING, VISITS_PENDING, CLAIM_ACCOUNTS,
     CLAIM_STATE, ENCOUNTER_CHARGES, CLAIMS, DENIALS, LEDGER_ENTRIES, ACCOUNT_BALANCES, DEAD_LETTERS,
     DENIAL_PATTERNS, DENIAL_PATTERN_COUNTS, SCRUB_RULE_PROPOSALS, SCRUB_RULE_DECISIONS, SCRUB_RULES,
+    KPIS, AR_AGING_SNAPSHOTS,
 )
 INPUTS: tuple[Topic, ...] = (ENCOUNTERS, REMITTANCES, PAYMENTS)  # what hospital systems emit
 BY_NAME: dict[str, Topic] = {t.name: t for t in ALL}
+
+
+def kpi_key(record: dict) -> bytes:
+    """Key of a KpiValue on `kpis`: one compacted value per KPI, window and day."""
+    return f"{record['kpi']}|{record['window']}|{record['day'].isoformat()}".encode()
+
+
+def aging_snapshot_key(record: dict) -> bytes:
+    """Key of an ArAgingSnapshot on `ar-aging-snapshots`: one value per day and cell."""
+    return (f"{record['day'].isoformat()}|{record['payer_id']}|{record['responsibility']}|"
+            f"{record['bucket']}").encode()

@@ -1,8 +1,10 @@
 """Sink the pipeline's output topics into PostgreSQL.
 
 Consumes: claims, coding-review, encounters-coded, denials, ledger-entries, dead-letters,
-          claim-status, denial-patterns, scrub-rule-proposals, scrub-rules
-Produces: account-balances (key: account_id, value: AccountBalanceUpdated), after each commit
+          claim-status, denial-patterns, scrub-rule-proposals, scrub-rules,
+          encounters (discharge times only; the coding stage owns its bad records)
+Produces: account-balances (key: account_id, value: AccountBalanceUpdated), after each commit;
+          kpis and ar-aging-snapshots every RCM_KPI_INTERVAL_S (sinks.postgres.kpi_publish)
 Rule:     sinks.postgres.writer.write_batch (one transaction: rows + balances + offsets)
 
 PostgreSQL is the source of truth for where to resume: on every assignment the consumer seeks to
@@ -34,13 +36,14 @@ from schemas.topics import (
     DEAD_LETTERS,
     DENIAL_PATTERNS,
     DENIALS,
+    ENCOUNTERS,
     ENCOUNTERS_CODED,
     LEDGER_ENTRIES,
     SCRUB_RULE_PROPOSALS,
     SCRUB_RULES,
     Topic,
 )
-from sinks.postgres import writer
+from sinks.postgres import kpi_publish, writer
 from sinks.postgres.migrate import apply_migrations
 from sinks.postgres.offsets import SeekToStored
 from sinks.postgres.writer import SinkRecord
@@ -49,7 +52,10 @@ log = logging.getLogger("rcm.sink")
 
 TOPICS: tuple[Topic, ...] = (CLAIMS, CODING_REVIEW, ENCOUNTERS_CODED, DENIALS, LEDGER_ENTRIES,
                              DEAD_LETTERS, CLAIM_STATUS, DENIAL_PATTERNS, SCRUB_RULE_PROPOSALS,
-                             SCRUB_RULES)
+                             SCRUB_RULES, ENCOUNTERS)
+# Input topics whose bad records a processor stage already dead-letters: the sink passes over
+# what it cannot decode or store there, so one bad record still gives exactly one dead letter.
+NOT_OWNED = frozenset({ENCOUNTERS.name})
 _BY_NAME = {t.name: t for t in TOPICS}
 STAGE = "sink"
 MAX_RECORDS = 5000
@@ -70,6 +76,8 @@ def to_sink_record(msg) -> SinkRecord:
                           codec.decode_for(topic, msg.value))
     except DecodeError as exc:
         ERRORS.labels(msg.topic).inc()
+        if msg.topic in NOT_OWNED:
+            return SinkRecord(msg.topic, msg.partition, msg.offset, writer.SKIP, {})
         return SinkRecord(msg.topic, msg.partition, msg.offset, "DeadLetter",
                           dead_letter(msg, exc.kind, exc.reason))
 
@@ -97,6 +105,10 @@ def write_isolating_poison(conn, group: str, records: list[SinkRecord], messages
             results.append(writer.write_batch(conn, group, [rec]))
         except (psycopg2.DataError, psycopg2.IntegrityError, KeyError, TypeError, ValueError) as exc:
             ERRORS.labels(rec.topic).inc()
+            if rec.topic in NOT_OWNED:
+                results.append(writer.write_batch(conn, group, [SinkRecord(
+                    rec.topic, rec.partition, rec.offset, writer.SKIP, {})]))
+                continue
             reason = f"PostgreSQL refused the row: {type(exc).__name__}"
             results.append(writer.write_batch(conn, group, [SinkRecord(
                 rec.topic, rec.partition, rec.offset, "DeadLetter",
@@ -157,8 +169,12 @@ def run_sink(settings=None, stop_event: threading.Event | None = None,
     if republished:
         log.warning("published %d balances a previous run committed but did not publish", republished)
     applied, idle_since = 0, time.monotonic()
+    kpis_due = time.monotonic() + settings.kpi_interval_s
     try:
         while not stop.is_set():
+            if settings.kpi_interval_s > 0 and time.monotonic() >= kpis_due:
+                kpi_publish.publish_safely(conn, producer)
+                kpis_due = time.monotonic() + settings.kpi_interval_s
             polled = consumer.poll(timeout_ms=500, max_records=MAX_RECORDS)
             messages = [m for batch in polled.values() for m in batch]
             if not messages:

@@ -166,6 +166,19 @@ _TABLES: dict[str, _Table] = {t.name: t for t in (
            lambda r: (r["event_id"], r["rule_id"], r["status"], r["payer_id"], r["reason_code"],
                       r["procedure_code"], r["denial_count"], r["denied_cents"], r["decided_by"],
                       r["role"], r["decided_at"], r["source_emitted_at"])),
+    _Table("claim_builds", ("event_id", "claim_id", "encounter_id", "account_id", "payer_id",
+                            "status", "total_charge_cents", "edits", "service_end", "built_at",
+                            "source_event_id"), "event_id",
+           lambda r: (r["event_id"], r["claim_id"], r["encounter_id"], r["account_id"],
+                      r["payer_id"], r["status"], r["total_charge_cents"], _json(r["edits"]),
+                      r["service_end"], r["occurred_at"], r["source_event_id"])),
+    _Table("encounter_discharges", ("event_id", "encounter_id", "account_id", "payer_id",
+                                    "encounter_class", "service_end", "discharged_at",
+                                    "total_charge_cents", "received_at", "emitted_at"), "event_id",
+           lambda r: (r["event_id"], r["encounter_id"], r["account_id"], r["payer_id"],
+                      r["encounter_class"], r["service_end"], r.get("discharged_at"),
+                      sum(c["units"] * c["unit_price_cents"] for c in r["charges"]),
+                      r["occurred_at"], r["emitted_at"])),
     _Table("dead_letters", ("event_id", "source_topic", "source_partition", "source_offset",
                             "stage", "error", "reason", "payload", "key", "dead_lettered_at"),
            "event_id",
@@ -175,7 +188,7 @@ _TABLES: dict[str, _Table] = {t.name: t for t in (
 )}
 
 TABLE_OF_SCHEMA = {
-    "ClaimBuilt": ("claims", "claim_versions"),
+    "ClaimBuilt": ("claims", "claim_versions", "claim_builds"),
     "CodingReviewRequested": "coding_review",
     "EncounterCoded": "encounters_coded",
     "DenialFlagged": "denials",
@@ -185,7 +198,9 @@ TABLE_OF_SCHEMA = {
     "DenialPattern": "denial_procedures",
     "ScrubRuleProposed": "proposed_scrub_rules",
     "ScrubRule": "scrub_rule_decisions",
+    "EncounterReceived": "encounter_discharges",
 }
+SKIP = "Skip"  # a record the sink only passes over (its offset still moves): see service.py
 
 # Inserted entries only (RETURNING), aggregated per account, added onto the stored balance. The
 # upsert is a data-modifying CTE: PostgreSQL runs it once whether or not the SELECT reads it.
@@ -249,6 +264,8 @@ def write_batch(conn, group: str, records: Sequence[SinkRecord]) -> BatchResult:
     """Apply `records` and store their next offsets for `group` in one transaction; commit it."""
     by_table: dict[str, dict[str, tuple]] = {}
     for rec in records:
+        if rec.schema == SKIP:
+            continue
         names = TABLE_OF_SCHEMA[rec.schema]
         for table in (_TABLES[n] for n in ((names,) if isinstance(names, str) else names)):
             rows = by_table.setdefault(table.name, {})

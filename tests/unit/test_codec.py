@@ -130,6 +130,12 @@ def samples() -> dict[str, dict]:
             "source_partition": 0, "source_offset": 7, "stage": "post_payments",
             "error": "INVALID", "reason": "amount 0 is not positive", "key": b"k",
             "payload": b"\x00\x01", "dead_lettered_at": T0},
+        "KpiValue": {"kpi": "clean_claim_rate", "window": "ROLLING_30D", "day": F.DOS,
+                     "numerator": 17, "denominator": 20, "value": "0.8500", "unit": "RATIO",
+                     "computed_at": T0},
+        "ArAgingSnapshot": {"day": F.DOS, "payer_id": "MEDICARE", "responsibility": "PATIENT",
+                            "bucket": "91-120", "open_cents": 12345, "accounts": 3,
+                            "computed_at": T0},
     }
 
 
