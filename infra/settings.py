@@ -27,6 +27,8 @@ class Settings:
     processor_metrics_port: int = field(default_factory=lambda: int(_env("RCM_PROCESSOR_METRICS_PORT", "9101")))
     sink_metrics_port: int = field(default_factory=lambda: int(_env("RCM_SINK_METRICS_PORT", "9102")))
     coding_threshold: float = field(default_factory=lambda: float(_env("RCM_CODING_THRESHOLD", "0.80")))
+    # Days before an appeal deadline when denial-deadline-approaching fires (event time).
+    appeal_warning_days: int = field(default_factory=lambda: int(_env("RCM_APPEAL_WARNING_DAYS", "14")))
     log_level: str = field(default_factory=lambda: _env("RCM_LOG_LEVEL", "WARNING"))
     charge_master: str = field(default_factory=lambda: _env("RCM_CHARGE_MASTER", ""))
     # CMS NCCI tables; several PTP files (CMS splits them) are separated by os.pathsep.
