@@ -10,7 +10,7 @@ from __future__ import annotations
 from processors import app as A
 from processors.claims.agent import BUILD_CLAIMS
 from processors.coding.agent import CODE_ENCOUNTERS, RELEASE_CODING
-from processors.denials.agent import FLAG_DENIALS
+from processors.denials.agent import APPLY_APPEALS, FLAG_DENIALS, WORK_DENIALS
 from processors.ledger.agent import POST_CHARGES, POST_PAYMENTS, POST_REMITTANCES
 from processors.matching.agent import INDEX_CLAIMS, MATCH_REMITTANCES
 from processors.stage import Stage, run_batch
@@ -19,7 +19,7 @@ from schemas import topics as T
 
 STAGES: tuple[Stage, ...] = (CODE_ENCOUNTERS, POST_CHARGES, RELEASE_CODING, BUILD_CLAIMS,
                              POST_REMITTANCES, FLAG_DENIALS, POST_PAYMENTS, ASSEMBLE_VISITS,
-                             MATCH_REMITTANCES, INDEX_CLAIMS)
+                             MATCH_REMITTANCES, INDEX_CLAIMS, WORK_DENIALS, APPLY_APPEALS)
 
 
 def stages_on(topic: T.Topic) -> tuple[Stage, ...]:
@@ -46,3 +46,5 @@ on_payments = _agent(T.PAYMENTS)
 on_visit_events = _agent(T.VISIT_EVENTS)
 on_remittances_unmatched = _agent(T.REMITTANCES_UNMATCHED)
 on_claims = _agent(T.CLAIMS)
+on_denials = _agent(T.DENIALS)
+on_appeals = _agent(T.APPEALS)

@@ -67,6 +67,8 @@ visits_table = _state_table(T.VISITS_PENDING)
 # finishes the partition assignment with one declared (measured: the group stays in "performing
 # assignments").
 claim_accounts_table = _state_table(T.CLAIM_ACCOUNTS)
+# Each denial's appeal lifecycle, alert flags and appeal events waiting for it, by denial id.
+denials_open_table = _state_table(T.DENIALS_OPEN)
 
 
 def pending():
@@ -74,6 +76,29 @@ def pending():
     from processors.state import TableStore
 
     return TableStore(pending_table, T.CODING_PENDING, partition_by="account_id")
+
+
+def denials_open():
+    """The denials-open table as a store (entries on their account's partition)."""
+    from processors.state import TableStore
+
+    return TableStore(denials_open_table, T.DENIALS_OPEN, partition_by="account_id")
+
+
+@lru_cache(maxsize=1)
+def denial_clocks():
+    """The appeal stage's event-time clocks and timers, rebuilt once per process from the table
+    (faust restores the table before the agents read)."""
+    from processors.denials.appeals import Clocks
+    from processors.stage import partition_for
+    from schemas import codec
+
+    clocks = Clocks()
+    clocks.rebuild((codec.decode_for(T.DENIALS_OPEN, raw)
+                    for raw in list(denials_open_table.data.values())),
+                   lambda account: partition_for(account.encode(), T.DENIALS.partitions),
+                   SETTINGS.appeal_warning_days)
+    return clocks
 
 
 @lru_cache(maxsize=1)
