@@ -32,6 +32,9 @@ from schemas.topics import (
     CLAIMS,
     CODING_REVIEW,
     DEAD_LETTERS,
+    DEADLINE_APPROACHING,
+    DENIAL_EXPIRED,
+    DENIAL_LIFECYCLE,
     DENIALS,
     ENCOUNTERS_CODED,
     LEDGER_ENTRIES,
@@ -45,7 +48,8 @@ from sinks.postgres.writer import SinkRecord
 log = logging.getLogger("rcm.sink")
 
 TOPICS: tuple[Topic, ...] = (CLAIMS, CODING_REVIEW, ENCOUNTERS_CODED, DENIALS, LEDGER_ENTRIES,
-                             DEAD_LETTERS, CLAIM_STATUS)
+                             DEAD_LETTERS, CLAIM_STATUS, DENIAL_LIFECYCLE, DEADLINE_APPROACHING,
+                             DENIAL_EXPIRED)
 _BY_NAME = {t.name: t for t in TOPICS}
 STAGE = "sink"
 MAX_RECORDS = 5000
