@@ -108,5 +108,5 @@ ALL: tuple[Topic, ...] = (
     CLAIMS, DENIALS, LEDGER_ENTRIES, ACCOUNT_BALANCES, DEAD_LETTERS,
     APPEALS, DENIALS_OPEN, DENIAL_LIFECYCLE, DEADLINE_APPROACHING, DENIAL_EXPIRED,
 )
-INPUTS: tuple[Topic, ...] = (ENCOUNTERS, REMITTANCES, PAYMENTS)  # what hospital systems emit
+INPUTS: tuple[Topic, ...] = (ENCOUNTERS, REMITTANCES, PAYMENTS, APPEALS)  # what hospital systems emit
 BY_NAME: dict[str, Topic] = {t.name: t for t in ALL}

@@ -231,3 +231,23 @@ def test_clocks_are_per_partition():
     other = on_appeal(F.tick(P + 1, DEADLINE + timedelta(days=5)), desk.store, desk.clocks,
                       P + 1, WARN)
     assert other.records == [] and desk.status(den) == "OPEN"
+
+
+def test_rcm_tick_sends_one_valid_tick_to_each_partition_of_appeals():
+    from producers.tick import send_ticks
+    from schemas import codec
+
+    class Fake:
+        sent: list = []
+
+        def send(self, topic, key, value, partition):
+            self.sent.append((topic, partition, codec.decode_for(T.APPEALS, value)))
+
+        def flush(self):
+            pass
+
+    fake = Fake()
+    assert send_ticks("unused:1", DEADLINE, producer=fake) == T.APPEALS.partitions
+    assert [(t, p) for t, p, _ in fake.sent] == [("appeals", p) for p in range(4)]
+    assert all(validate_appeal(ev) == [] and ev["partition"] == p and ev["occurred_at"] == DEADLINE
+               for _t, p, ev in fake.sent)
