@@ -90,8 +90,8 @@ def test_upheld_appeal_can_then_be_written_off():
     (["OVERTURNED"], "OVERTURNED needs a filed appeal; the denial is OPEN"),
     (["UPHELD"], "UPHELD needs a filed appeal; the denial is OPEN"),
     (["FILED", "FILED2"], "an appeal can only be filed on an open denial; it is APPEALED"),
-    (["FILED", "WRITTEN_OFF"], "only an open, expired or upheld denial can be written off; "
-                               "it is APPEALED"),
+    (["FILED", "WRITTEN_OFF"], ("only an open, expired or upheld denial can be written off; "
+                                "it is APPEALED")),
     (["WRITTEN_OFF", "FILED"], "an appeal can only be filed on an open denial; it is WRITTEN_OFF"),
 ])
 def test_lifecycle_steps_out_of_turn_are_refused_with_the_reason(steps, reason):
@@ -238,7 +238,8 @@ def test_rcm_tick_sends_one_valid_tick_to_each_partition_of_appeals():
     from schemas import codec
 
     class Fake:
-        sent: list = []
+        def __init__(self):
+            self.sent = []
 
         def send(self, topic, key, value, partition):
             self.sent.append((topic, partition, codec.decode_for(T.APPEALS, value)))
