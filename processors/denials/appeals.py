@@ -7,8 +7,8 @@ A write-off posts a DENIAL_WRITE_OFF ledger entry that takes the amount out of o
 an overturn changes no balance (the payer pays on a later remittance).
 
 An appeal event that arrives before its denial is held in the entry and applied, in event order,
-when the denial arrives. A redelivered event (same event_id) re-emits the records it produced
-(the same ids, which the sinks keep once) and changes nothing.
+when the denial arrives. A redelivered event (same event_id), or a redelivered denial, re-emits the
+records it produced (the same ids, which the sinks keep once) and changes nothing.
 
 Timers run on event time. Each partition's clock is the highest event time the stage has seen on
 it (denials at their denial date, appeal events and ticks at occurred_at). When it passes
@@ -227,6 +227,9 @@ def on_denial(den: dict, store, clocks: Clocks, partition: int, warning_days: in
         store.put(entry)
         if entry["status"] == "OPEN":
             clocks._schedule_entry(entry, partition, warning_days)
+    else:  # a redelivery: what it released may not have reached Kafka before a crash
+        for raw in entry["history"]:
+            out.records += _records_of(codec.decode_for(T.DENIAL_LIFECYCLE, raw), den)
     out.records += _due(store, clocks, partition, midnight_ms(den["denied_on"]),
                         den["source_emitted_at"], warning_days)
     return out

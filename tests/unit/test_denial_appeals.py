@@ -135,8 +135,9 @@ def test_a_redelivered_event_re_emits_the_same_records_and_changes_nothing():
     desk.appeal(ev)
     assert desk.out[len(first):] == first  # same ids: the sinks keep them once
     assert desk.store.get(den["denial_id"])["open_cents"] == 6000
-    desk.denial(den)  # a redelivered denial does not reopen it
+    desk.denial(den)  # a redelivered denial does not reopen it, and re-emits what it released
     assert desk.store.get(den["denial_id"])["open_cents"] == 6000
+    assert desk.out[2 * len(first):] == first
 
 
 def test_appeal_events_before_their_denial_wait_and_apply_in_event_time_order():
