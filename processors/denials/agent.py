@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import time
 
+from prometheus_client import Counter
+
 from processors import app as A
 from processors.stage import ERRORS, Outgoing, Rejected, Stage, partition_for, record
 from schemas import codec
 from schemas import topics as T
 
 APPLY = "apply_appeals"
+HOLDS = Counter("rcm_appeal_holds_total", "Appeal events that arrived before their denial (held) "
+                "and were applied when it came (released)", ["event"])
 
 
 def handle(remit: dict):
@@ -48,6 +52,10 @@ def refused(ev: dict, reason: str) -> Outgoing:
 
 
 def _send(outcome, store) -> list[Outgoing]:
+    if outcome.held > 0:
+        HOLDS.labels("held").inc(outcome.held)
+    elif outcome.held < 0:
+        HOLDS.labels("released").inc(-outcome.held)
     return [*store.writes, *(record(topic, rec) for topic, rec in outcome.records),
             *(refused(ev, reason) for ev, reason in outcome.rejected)]
 

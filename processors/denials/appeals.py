@@ -46,6 +46,7 @@ class NotApplicable(ValueError):
 class Outcome:
     records: list[tuple[T.Topic, dict]] = field(default_factory=list)
     rejected: list[tuple[dict, str]] = field(default_factory=list)  # (event, reason): dead letters
+    held: int = 0  # appeal events newly held (> 0) or released by their denial (< 0)
 
 
 def midnight_ms(d: date) -> int:
@@ -84,9 +85,9 @@ class Clocks:
     def rebuild(self, entries, partition_of, warning_days: int) -> None:
         for entry in entries:
             if entry["status"] == "OPEN":
-                self._schedule_entry(entry, partition_of(entry["account_id"]), warning_days)
+                self.schedule_denial(entry, partition_of(entry["account_id"]), warning_days)
 
-    def _schedule_entry(self, entry: dict, partition: int, warning_days: int) -> None:
+    def schedule_denial(self, entry: dict, partition: int, warning_days: int) -> None:
         den = codec.decode_for(T.DENIALS, entry["denial"])
         self.schedule(partition, warn_at(den["appeal_deadline"], warning_days), entry["denial_id"])
         self.schedule(partition, expire_at(den["appeal_deadline"]), entry["denial_id"])
@@ -215,6 +216,7 @@ def on_denial(den: dict, store, clocks: Clocks, partition: int, warning_days: in
     out = Outcome()
     if entry is None or entry["denial"] is None:
         held = [codec.decode_for(T.APPEALS, raw) for raw in (entry or {}).get("held", [])]
+        out.held = -len(held)
         entry = {"denial_id": den["denial_id"], "account_id": den["account_id"],
                  "denial": codec.encode(T.DENIALS.value_schema, den), "status": "OPEN",
                  "open_cents": den["amount_cents"], "warned": False, "expired": False,
@@ -226,7 +228,7 @@ def on_denial(den: dict, store, clocks: Clocks, partition: int, warning_days: in
                 out.rejected.append((ev, str(exc)))
         store.put(entry)
         if entry["status"] == "OPEN":
-            clocks._schedule_entry(entry, partition, warning_days)
+            clocks.schedule_denial(entry, partition, warning_days)
     else:  # a redelivery: what it released may not have reached Kafka before a crash
         for raw in entry["history"]:
             out.records += _records_of(codec.decode_for(T.DENIAL_LIFECYCLE, raw), den)
@@ -249,6 +251,7 @@ def on_appeal(ev: dict, store, clocks: Clocks, partition: int, warning_days: int
             if ev["event_id"] not in ids:
                 entry["held"] = [*entry["held"], codec.encode(T.APPEALS.value_schema, ev)]
                 store.put(entry)
+                out.held = 1
         else:
             den = codec.decode_for(T.DENIALS, entry["denial"])
             before = len(entry["history"])

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from processors.denials.appeals import Clocks, DictStore, on_appeal, on_denial
+from infra import report
 from processors.ledger.rules import entries_for_encounter, journals
 from sinks.postgres.writer import SinkRecord, write_batch
 from tests import factories as F
@@ -85,6 +86,8 @@ def test_a_write_off_moves_exactly_its_amount_out_of_insurance_and_closes_the_cl
     assert sorted(statuses[:2]) == ["CREATED", "DENIED"] and statuses[2:] == ["APPEALED", "CLOSED"]
     assert query(database_url, "SELECT status FROM claim_current_status WHERE claim_id = %s",
                  den["claim_id"]) == [("CLOSED",)]
+    summary = report.summary(database_url)  # what `rcm demo` prints
+    assert summary["denial_status"] == [("written_off", 1, 0)]
 
 
 def test_a_step_before_its_denial_row_still_sets_the_status_and_alerts_are_stored_once(

@@ -147,7 +147,10 @@ def test_appeal_events_before_their_denial_wait_and_apply_in_event_time_order():
     desk.appeal(F.appeal("FILED", den, at=F.T0 + timedelta(days=3)))
     desk.appeal(F.appeal("FILED", den, at=F.T0 + timedelta(days=3)))  # redelivered while held
     assert desk.status(den) == "WAITING" and desk.out == []
-    desk.denial(den)
+    assert on_denial(den, DictStore(), Clocks(), P, WARN).held == 0
+    released = on_denial(den, desk.store, desk.clocks, P, WARN)
+    assert released.held == -2
+    desk._take(released)
     assert [s["action"] for s in desk.on(T.DENIAL_LIFECYCLE)] == ["FILED", "OVERTURNED"]
     assert desk.rejected == [] and desk.status(den) == "OVERTURNED"
 
