@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from processors.denials.appeals import Clocks, DictStore, on_appeal, on_denial
 from infra import report
+from processors.denials.appeals import Clocks, DictStore, on_appeal, on_denial
 from processors.ledger.rules import entries_for_encounter, journals
 from sinks.postgres.writer import SinkRecord, write_batch
 from tests import factories as F
