@@ -6,28 +6,21 @@ and never stops the partition.
 """
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from aiokafka.errors import KafkaError
 from aiokafka.partitioner import murmur2
 from prometheus_client import Counter, Histogram
 
 from schemas import codec
 from schemas.topics import DEAD_LETTERS, Topic
 
-log = logging.getLogger("rcm.stage")
-
 EVENTS_IN = Counter("rcm_stage_events_in_total", "Records read by a stage", ["stage"])
 EVENTS_OUT = Counter("rcm_stage_events_out_total", "Records written, per input topic and output topic",
                      ["source", "topic"])
 ERRORS = Counter("rcm_stage_errors_total", "Records a stage dead-lettered or skipped", ["stage", "error"])
-RESENT = Counter("rcm_stage_batches_resent_total",
-                 "Partition batches the broker did not take (sent again)")
 LATENCY = Histogram(
     "rcm_stage_latency_seconds", "Source emit to stage output, per record", ["stage"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
@@ -62,64 +55,29 @@ def partition_for(key: bytes, partitions: int) -> int:
 
 
 class ProducerEmitter:
-    """Hands records to the app's aiokafka producer one batch per partition, and returns only
-    once the broker has every batch.
+    """Hands records to the app's aiokafka producer one batch per partition.
 
     A batch resolves one future instead of one per record, which was a tenth of the worker's time.
-    A batch can fail after it was handed over (a request that times out on a loaded broker expires
-    the batch), and the producer's flush before faust commits offsets does not raise for it: the
-    offsets would pass records whose output never arrived. So each batch's future is awaited here,
-    before the events are acked, and a failed partition is sent again (the same records: their ids
-    make the repeat harmless) until the broker takes it.
+    faust flushes the producer before it commits offsets, so at-least-once holds as with send().
     """
-
-    RETRY_S = (0.5, 1, 2, 5)
 
     def __init__(self, app):
         self.app = app
 
     async def send_many(self, out: Sequence[Outgoing]) -> None:
         producer = self.app.producer._ensure_producer()  # faust-streaming 0.15's aiokafka producer
-        pending: dict[tuple[str, int], list[Outgoing]] = {}
+        by_tp: dict[tuple[str, int], list[Outgoing]] = {}
         for o in out:
             partition = o.partition if o.partition is not None else partition_for(o.key, o.topic.partitions)
-            pending.setdefault((o.topic.name, partition), []).append(o)
-        attempt = 0
-        while pending:
-            sent = [(tp, items, await _send_partition(producer, tp, items))
-                    for tp, items in pending.items()]
-            failed: dict[tuple[str, int], list[Outgoing]] = {}
-            for tp, items, futures in sent:
-                results = await asyncio.gather(*futures, return_exceptions=True)
-                if any(isinstance(r, BaseException) for r in results):
-                    failed[tp] = items
-            if failed:
-                RESENT.inc(len(failed))
-                log.warning("%d partition batches not delivered; sending them again",
-                            len(failed))
-                await asyncio.sleep(self.RETRY_S[min(attempt, len(self.RETRY_S) - 1)])
-                attempt += 1
-            pending = failed
-
-
-async def _send_partition(producer, tp: tuple[str, int], items: list[Outgoing]) -> list:
-    """The delivery futures of `items` sent to one partition; a failure to enqueue is one failed
-    future, so the caller sends the partition again."""
-    topic, partition = tp
-    futures = []
-    try:
-        batch = producer.create_batch()
-        for o in items:
-            if batch.append(key=o.key, value=o.value, timestamp=None) is None:
-                futures.append(await producer.send_batch(batch, topic, partition=partition))
-                batch = producer.create_batch()
-                batch.append(key=o.key, value=o.value, timestamp=None)
-        futures.append(await producer.send_batch(batch, topic, partition=partition))
-    except KafkaError as exc:  # e.g. KafkaTimeoutError: no room in the accumulator in time
-        failed = asyncio.get_running_loop().create_future()
-        failed.set_exception(exc)
-        futures.append(failed)
-    return futures
+            by_tp.setdefault((o.topic.name, partition), []).append(o)
+        for (topic, partition), items in by_tp.items():
+            batch = producer.create_batch()
+            for o in items:
+                if batch.append(key=o.key, value=o.value, timestamp=None) is None:
+                    await producer.send_batch(batch, topic, partition=partition)
+                    batch = producer.create_batch()
+                    batch.append(key=o.key, value=o.value, timestamp=None)
+            await producer.send_batch(batch, topic, partition=partition)
 
 
 def record(topic: Topic, rec: dict) -> Outgoing:
