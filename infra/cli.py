@@ -12,6 +12,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "env": ("infra.services", "cmd_env", "print export lines for the running services"),
     "status": ("infra.status", "cmd_status", "topics, consumer lag, throughput, dead letters"),
     "produce": ("producers.cli", "cmd_produce", "publish events (synthetic hospital, coding decisions, hospital formats)"),
+    "tick": ("producers.tick", "cmd_tick", "advance the appeal deadline clock of every partition (event time)"),
     "listen": ("producers.hl7.mllp", "cmd_listen", "listen for hospital messages (HL7 v2 over MLLP)"),
     "process": ("processors.app", "cmd_process", "run the stream processors (faust worker)"),
     "sink": ("sinks.postgres.service", "cmd_sink", "run the PostgreSQL sink"),

@@ -140,6 +140,11 @@ def print_summary(r: dict) -> None:
     print("  denials by category")
     for category, n, cents in r["denials"]:
         print(f"    {category:<20} {n:>6,}  {m(cents):>14}")
+    alerts = r["deadline_alerts"]
+    print(f"  denials by status     (deadline alerts: {alerts.get('APPROACHING', 0):,} approaching, "
+          f"{alerts.get('EXPIRED', 0):,} expired)")
+    for status, n, cents in r["denial_status"]:
+        print(f"    {status:<20} {n:>6,}  {m(cents):>14} open")
     print(f"  charges               {m(r['charges']):>16}")
     print(f"  payments              {m(r['payments']):>16}")
     print(f"  adjustments           {m(r['adjustments']):>16}")

@@ -77,6 +77,9 @@ def summary(dsn: str) -> dict:
         "encounters_coded": one("select count(*) from encounters_coded")[0][0],
         "denials": one("""select category, count(*), sum(amount_cents) from denials
                           group by 1 order by 2 desc"""),
+        "denial_status": one("""select status, count(*), sum(amount_cents - written_off_cents)
+                                from denials group by 1 order by 2 desc"""),
+        "deadline_alerts": dict(one("select kind, count(*) from denial_deadline_alerts group by 1")),
         "dead_letters": one("""select source_topic, error, count(*) from dead_letters
                                group by 1, 2 order by 1, 2"""),
         "charges": totals[0], "payments": totals[1], "adjustments": totals[2],

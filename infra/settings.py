@@ -32,6 +32,8 @@ class Settings:
     scrub_rule_threshold: int = field(default_factory=lambda: int(_env("RCM_SCRUB_RULE_THRESHOLD", "5")))
     # Seconds between KPI publications from the sink (topics kpis, ar-aging-snapshots); 0: off.
     kpi_interval_s: float = field(default_factory=lambda: float(_env("RCM_KPI_INTERVAL_S", "60")))
+    # Days before an appeal deadline when denial-deadline-approaching fires (event time).
+    appeal_warning_days: int = field(default_factory=lambda: int(_env("RCM_APPEAL_WARNING_DAYS", "14")))
     log_level: str = field(default_factory=lambda: _env("RCM_LOG_LEVEL", "WARNING"))
     # The processor warns when an input partition's committed offset holds still this long.
     stall_after_s: float = field(default_factory=lambda: float(_env("RCM_STALL_AFTER_S", "120")))

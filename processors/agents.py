@@ -10,7 +10,7 @@ from __future__ import annotations
 from processors import app as A
 from processors.claims.agent import BILL_SECONDARY, BUILD_CLAIMS
 from processors.coding.agent import CODE_ENCOUNTERS, RELEASE_CODING
-from processors.denials.agent import FLAG_DENIALS
+from processors.denials.agent import APPLY_APPEALS, FLAG_DENIALS, WORK_DENIALS
 from processors.ledger.agent import POST_CHARGES, POST_PAYMENTS, POST_REMITTANCES
 from processors.matching.agent import INDEX_CLAIMS, MATCH_REMITTANCES
 from processors.patterns.agent import (
@@ -25,7 +25,8 @@ from schemas import topics as T
 STAGES: tuple[Stage, ...] = (CODE_ENCOUNTERS, POST_CHARGES, RELEASE_CODING, BUILD_CLAIMS,
                              POST_REMITTANCES, FLAG_DENIALS, POST_PAYMENTS, ASSEMBLE_VISITS,
                              MATCH_REMITTANCES, INDEX_CLAIMS, DETECT_DENIAL_PATTERNS,
-                             COUNT_DENIAL_PATTERNS, APPLY_RULE_DECISIONS, BILL_SECONDARY)
+                             COUNT_DENIAL_PATTERNS, APPLY_RULE_DECISIONS, BILL_SECONDARY,
+                             WORK_DENIALS, APPLY_APPEALS)
 
 
 def stages_on(topic: T.Topic) -> tuple[Stage, ...]:
@@ -54,3 +55,5 @@ on_remittances_unmatched = _agent(T.REMITTANCES_UNMATCHED)
 on_claims = _agent(T.CLAIMS)
 on_denial_patterns = _agent(T.DENIAL_PATTERNS)
 on_scrub_rule_decisions = _agent(T.SCRUB_RULE_DECISIONS)
+on_denials = _agent(T.DENIALS)
+on_appeals = _agent(T.APPEALS)

@@ -94,6 +94,8 @@ def scrub_rules(payer_id: str) -> list[dict]:
 claim_state_table = _state_table(T.CLAIM_STATE)
 # The charges posted per encounter, by encounter id on its account's partition (post_charges).
 encounter_charges_table = _state_table(T.ENCOUNTER_CHARGES)
+# Each denial's appeal lifecycle, alert flags and appeal events waiting for it, by denial id.
+denials_open_table = _state_table(T.DENIALS_OPEN)
 
 # Restores position stream partitions before they fetch (see processors/recovery.py).
 from processors.recovery import install as _install_recovery
@@ -119,6 +121,29 @@ def encounter_charges():
     from processors.state import TableStore
 
     return TableStore(encounter_charges_table, T.ENCOUNTER_CHARGES, partition_by="account_id")
+
+
+def denials_open():
+    """The denials-open table as a store (entries on their account's partition)."""
+    from processors.state import TableStore
+
+    return TableStore(denials_open_table, T.DENIALS_OPEN, partition_by="account_id")
+
+
+@lru_cache(maxsize=1)
+def denial_clocks():
+    """The appeal stage's event-time clocks and timers, rebuilt once per process from the table
+    (faust restores the table before the agents read)."""
+    from processors.denials.appeals import Clocks
+    from processors.stage import partition_for
+    from schemas import codec
+
+    clocks = Clocks()
+    clocks.rebuild((codec.decode_for(T.DENIALS_OPEN, raw)
+                    for raw in list(denials_open_table.data.values())),
+                   lambda account: partition_for(account.encode(), T.DENIALS.partitions),
+                   SETTINGS.appeal_warning_days)
+    return clocks
 
 
 @lru_cache(maxsize=1)

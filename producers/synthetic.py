@@ -28,11 +28,11 @@ from producers.encounters import (
     make_patient,
     pick,
 )
-from producers.remits import adjudicate, terms_for
+from producers.remits import ALLOWED_BP, adjudicate, terms_for
 from producers.stamp import emitted_at_offset
 from schemas import codec
 from schemas.accounts import make_account_id
-from schemas.topics import ENCOUNTERS, INPUTS, PAYMENTS, REMITTANCES, Topic
+from schemas.topics import APPEALS, ENCOUNTERS, INPUTS, PAYMENTS, REMITTANCES, Topic
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -49,6 +49,9 @@ SECONDARY_PAYS_PERCENT = {"MEDICAID": 100, "COMMERCIAL": 80}
 CORRECTED_SHARE = 0.03  # encounters re-sent with an extra charge line (a corrected claim)
 CORRECTION_ITEMS = ("CM100301", "CM100302")  # lab lines no scrub edit pairs with a visit
 METHODS = (("CARD", 50), ("ONLINE", 25), ("CHECK", 15), ("CASH", 10))
+# What the billing team does with a denied claim: appeal and win (the payer pays on a later
+# remittance), appeal and lose (then write off), write off at once, or nothing yet.
+DENIAL_WORK = (("overturned", 30), ("upheld", 15), ("written_off", 25), ("none", 30))
 
 
 @dataclass(frozen=True)
@@ -270,7 +273,65 @@ class _Hospital:
                 events.append(second)
         billed = (events[-1].rec["occurred_at"] if not self_pay else enc["occurred_at"]) + 7 * DAY_MS
         events += self.patient_payments(patient.account_id, billed, owed - prepaid)
+        if not self_pay and remit.info["denied"]:
+            events += self.work_denials(remit.rec)
         return [e for e in events if e.rec["occurred_at"] < self.t_end]
+
+    def appeal(self, remit: dict, denial_id: str, action: str, at: int, amount=None) -> _Event:
+        rec = {"event_id": self.event_id("apl"), "account_id": remit["account_id"],
+               "occurred_at": at, "emitted_at": at, "action": action,
+               "claim_id": remit["claim_id"], "denial_id": denial_id, "partition": None,
+               "amount_cents": amount, "reason_code": None,
+               "reference": f"APL-{remit['remittance_id']}" if action != "WRITTEN_OFF" else None}
+        return _Event(at, APPEALS, rec, insurance=-(amount or 0), action=action,
+                      written_off=amount or 0)
+
+    def work_denials(self, remit: dict) -> list[_Event]:
+        """Appeal events for each denial of a remittance (ids as the denial stage derives them),
+        filed well inside every payer's appeal window; an overturned appeal is paid on a later
+        remittance of the denied lines (allowed amount, the rest contractual)."""
+        rng, out = self.rng, []
+        denied = [(ln, i, adj) for ln in remit["lines"] for i, adj in enumerate(ln["adjustments"])
+                  if adj["group_code"] != "PR" and adj["reason_code"] != "45"]
+        work = pick(rng, DENIAL_WORK)
+        at = remit["occurred_at"] + rng.randint(5, 25) * DAY_MS + rng.randint(8, 17) * HOUR_MS
+        decided = at + rng.randint(15, 40) * DAY_MS
+        for ln, i, adj in denied:
+            denial_id = f"{remit['event_id']}:denial:{ln['line']}:{i}"
+            if work in ("overturned", "upheld"):
+                out.append(self.appeal(remit, denial_id, "FILED", at))
+                out.append(self.appeal(remit, denial_id, work.upper(), decided))
+            if work == "upheld":
+                out.append(self.appeal(remit, denial_id, "WRITTEN_OFF",
+                                       decided + rng.randint(3, 10) * DAY_MS, adj["amount_cents"]))
+            elif work == "written_off":
+                out.append(self.appeal(remit, denial_id, "WRITTEN_OFF", at, adj["amount_cents"]))
+        if work == "overturned":
+            out.append(self.repayment(remit, [ln for ln, _i, _a in denied],
+                                      decided + rng.randint(7, 20) * DAY_MS))
+        return out
+
+    def repayment(self, remit: dict, lines: list[dict], at: int) -> _Event:
+        low, high = ALLOWED_BP[remit["payer_id"]]
+        bp = self.rng.randint(low, high)
+        rlines = []
+        for ln in lines:
+            allowed = ln["charge_cents"] * bp // 10_000
+            adjustments = ([{"group_code": "CO", "reason_code": "45",
+                             "amount_cents": ln["charge_cents"] - allowed}]
+                           if ln["charge_cents"] > allowed else [])
+            rlines.append({**ln, "paid_cents": allowed, "adjustments": adjustments, "remarks": []})
+        paid = sum(ln["paid_cents"] for ln in rlines)
+        charge = sum(ln["charge_cents"] for ln in rlines)
+        rec = {**remit, "event_id": self.event_id("rem"),
+               "remittance_id": f"R{self.seed}-{self.next('remittance'):07d}",
+               "occurred_at": at, "emitted_at": at, "claim_status": "1",
+               "payer_claim_control_number": f"{self.rng.randrange(10**13, 10**14)}",
+               "total_charge_cents": charge, "total_paid_cents": paid,
+               "patient_responsibility_cents": 0, "claim_adjustments": [], "lines": rlines,
+               "remarks": []}
+        return _Event(at, REMITTANCES, rec, insurance=-charge, denials=[], denied=False,
+                      whole_denial=False, out_of_order=False, repayment=True)
 
     def patient_payments(self, account_id: str, billed: int, balance: int) -> list[_Event]:
         rng, out = self.rng, []
@@ -398,6 +459,11 @@ def summarise(seed: int, events: int, start: date, good: list[_Event], bad: list
         "denial_adjustments": len(denials),
         "denial_cents": sum(denials),
         "out_of_order_remittances": sum(1 for e in remits if e.info["out_of_order"]),
+        "appeal_events": good_by_topic[APPEALS.name],
+        "appeals_filed": sum(1 for e in good if e.topic is APPEALS and e.info["action"] == "FILED"),
+        "denial_write_offs": sum(1 for e in good if e.topic is APPEALS and e.info["written_off"]),
+        "denial_write_off_cents": sum(e.info["written_off"] for e in good if e.topic is APPEALS),
+        "repayment_remittances": sum(1 for e in remits if e.info.get("repayment")),
         "payments": sum(1 for e in good if e.topic is PAYMENTS and not e.info["refund"]),
         "refunds": sum(1 for e in good if e.topic is PAYMENTS and e.info["refund"]),
     }

@@ -32,6 +32,10 @@ SCHEMA_IDS: dict[str, int] = {
     "EncounterCharges": 33,
     "KpiValue": 23,
     "ArAgingSnapshot": 24,
+    "AppealEvent": 17,
+    "DenialDeadline": 18,
+    "OpenDenial": 19,
+    "DenialStatusChanged": 26,
 }
 
 
@@ -94,6 +98,19 @@ CLAIMS = Topic("claims", "ClaimBuilt", "account_id", PARTITIONS,
                doc="Claims built and scrubbed: CLEAN or HELD.")
 DENIALS = Topic("denials", "DenialFlagged", "account_id", PARTITIONS,
                 doc="Denied amounts with category and appeal deadline.")
+APPEALS = Topic("appeals", "AppealEvent", "account_id", PARTITIONS,
+                doc="Denial appeal lifecycle from the billing system: filed, overturned, upheld, "
+                    "written off; and clock ticks (input).")
+DENIALS_OPEN = Topic("denials-open", "OpenDenial", "denial_id", PARTITIONS, compacted=True,
+                     doc="Processor state: each denial's appeal lifecycle, deadline alert flags and "
+                         "appeal events waiting for their denial (compacted; keyed by denial, "
+                         "partitioned by account; internal).")
+DENIAL_LIFECYCLE = Topic("denial-lifecycle", "DenialStatusChanged", "account_id", PARTITIONS,
+                         doc="Accepted appeal steps and expiries, with the denial's new status.")
+DEADLINE_APPROACHING = Topic("denial-deadline-approaching", "DenialDeadline", "account_id",
+                             PARTITIONS, doc="Denials whose appeal deadline is near, no appeal filed.")
+DENIAL_EXPIRED = Topic("denial-expired", "DenialDeadline", "account_id", PARTITIONS,
+                       doc="Denials whose appeal deadline passed with no appeal filed.")
 LEDGER_ENTRIES = Topic("ledger-entries", "LedgerEntriesPosted", "account_id", PARTITIONS,
                        doc="Signed ledger entries, one record per source event.")
 ACCOUNT_BALANCES = Topic("account-balances", "AccountBalanceUpdated", "account_id", PARTITIONS,
@@ -130,8 +147,9 @@ ALL: tuple[Topic, ...] = (
     CLAIM_STATE, ENCOUNTER_CHARGES, CLAIMS, DENIALS, LEDGER_ENTRIES, ACCOUNT_BALANCES, DEAD_LETTERS,
     DENIAL_PATTERNS, DENIAL_PATTERN_COUNTS, SCRUB_RULE_PROPOSALS, SCRUB_RULE_DECISIONS, SCRUB_RULES,
     KPIS, AR_AGING_SNAPSHOTS,
+    APPEALS, DENIALS_OPEN, DENIAL_LIFECYCLE, DEADLINE_APPROACHING, DENIAL_EXPIRED,
 )
-INPUTS: tuple[Topic, ...] = (ENCOUNTERS, REMITTANCES, PAYMENTS)  # what hospital systems emit
+INPUTS: tuple[Topic, ...] = (ENCOUNTERS, REMITTANCES, PAYMENTS, APPEALS)  # what hospital systems emit
 BY_NAME: dict[str, Topic] = {t.name: t for t in ALL}
 
 

@@ -80,3 +80,29 @@ def payment(n: int = 1, *, cents: int = 2000, kind: str = "PAYMENT", account_id:
         "method": "CARD",
         "amount_cents": cents,
     }
+
+
+def denial(n: int = 1, *, cents: int = 14500, payer_id: str = "COMM-NORTH") -> dict:
+    """The DenialFlagged a fully denied one-line remittance yields (COMM-NORTH: 60-day window,
+    so denied 2026-03-02 -> last day to appeal 2026-05-01)."""
+    from processors.denials.rules import flag_denials
+
+    line = {"line": 1, "procedure_code": "99213", "units": 1, "charge_cents": cents,
+            "paid_cents": 0, "adjustments": [adjustment("CO", "50", cents)], "remarks": ["N115"]}
+    [d] = flag_denials(remittance(n, lines=[line], status="4", payer_id=payer_id))
+    return d
+
+
+def appeal(action: str, den: dict, *, n: int = 1, at: datetime = T0, cents: int | None = None,
+           reference: str | None = "APL-1") -> dict:
+    return {"event_id": f"apl-evt-{action.lower()}-{n}", "action": action,
+            "account_id": den["account_id"], "claim_id": den["claim_id"],
+            "denial_id": den["denial_id"], "partition": None, "occurred_at": at, "emitted_at": at,
+            "amount_cents": cents, "reference": reference, "reason_code": None}
+
+
+def tick(partition: int, at: datetime) -> dict:
+    return {"event_id": f"tick-{partition}-{int(at.timestamp())}", "action": "TICK",
+            "account_id": "", "claim_id": None, "denial_id": None, "partition": partition,
+            "occurred_at": at, "emitted_at": at, "amount_cents": None, "reference": None,
+            "reason_code": None}

@@ -1,14 +1,31 @@
-"""Flag denials.
+"""Flag denials, and work them: the appeal lifecycle and the deadline timers.
 
 Consumes: remittances  (key: account_id, value: RemittanceReceived)
+          denials      (key: account_id, value: DenialFlagged)
+          appeals      (key: account_id, value: AppealEvent)
 Produces: denials      (DenialFlagged, one per denied adjustment)
-Rule:     processors.denials.rules.flag_denials
-The ledger stage owns the dead letters of `remittances`; this stage skips what it rejects.
+          denial-lifecycle (DenialStatusChanged) | ledger-entries (a write-off)
+          denial-deadline-approaching | denial-expired (DenialDeadline) | dead-letters
+          denials-open (OpenDenial: each denial's state, the table's changelog)
+Rule:     processors.denials.rules.flag_denials;
+          processors.denials.appeals.validate_appeal, on_denial, on_appeal
+The ledger stage owns the dead letters of `remittances` (flagging skips what it rejects); the
+appeal stages own those of `denials` and `appeals`.
 """
 from __future__ import annotations
 
-from processors.stage import Rejected, Stage, record
+import time
+
+from prometheus_client import Counter
+
+from processors import app as A
+from processors.stage import ERRORS, Outgoing, Rejected, Stage, partition_for, record
+from schemas import codec
 from schemas import topics as T
+
+APPLY = "apply_appeals"
+HOLDS = Counter("rcm_appeal_holds_total", "Appeal events that arrived before their denial (held) "
+                "and were applied when it came (released)", ["event"])
 
 
 def handle(remit: dict):
@@ -20,4 +37,51 @@ def handle(remit: dict):
     return [record(T.DENIALS, d) for d in flag_denials(remit)]
 
 
+def refused(ev: dict, reason: str) -> Outgoing:
+    """A dead letter for an appeal event the lifecycle refused while the stage kept other state
+    (so it cannot raise Rejected). Its id is the event's, so a redelivery writes the same one; the
+    offset is unknown here (-1)."""
+    key = ev["account_id"].encode()
+    ERRORS.labels(APPLY, "INVALID").inc()
+    return record(T.DEAD_LETTERS, {
+        "event_id": f"{T.APPEALS.name}:{ev['event_id']}:{APPLY}",
+        "source_topic": T.APPEALS.name, "source_partition": partition_for(key, T.APPEALS.partitions),
+        "source_offset": -1, "stage": APPLY, "error": "INVALID", "reason": reason, "key": key,
+        "payload": codec.encode(T.APPEALS.value_schema, ev),
+        "dead_lettered_at": int(time.time() * 1000)})
+
+
+def _send(outcome, store) -> list[Outgoing]:
+    if outcome.held > 0:
+        HOLDS.labels("held").inc(outcome.held)
+    elif outcome.held < 0:
+        HOLDS.labels("released").inc(-outcome.held)
+    return [*store.writes, *(record(topic, rec) for topic, rec in outcome.records),
+            *(refused(ev, reason) for ev, reason in outcome.rejected)]
+
+
+def on_denial(den: dict):
+    from processors.denials import appeals
+
+    store, clocks = A.denials_open(), A.denial_clocks()
+    partition = partition_for(den["account_id"].encode(), T.DENIALS.partitions)
+    return _send(appeals.on_denial(den, store, clocks, partition, A.SETTINGS.appeal_warning_days),
+                 store)
+
+
+def on_appeal(ev: dict):
+    from processors.denials import appeals
+
+    problems = appeals.validate_appeal(ev)
+    if problems:
+        raise Rejected("; ".join(problems))
+    store, clocks = A.denials_open(), A.denial_clocks()
+    partition = (ev["partition"] if ev["action"] == appeals.TICK
+                 else partition_for(ev["account_id"].encode(), T.APPEALS.partitions))
+    return _send(appeals.on_appeal(ev, store, clocks, partition, A.SETTINGS.appeal_warning_days),
+                 store)
+
+
 FLAG_DENIALS = Stage("flag_denials", T.REMITTANCES, handle, owner=False)
+WORK_DENIALS = Stage("work_denials", T.DENIALS, on_denial, owner=True)
+APPLY_APPEALS = Stage(APPLY, T.APPEALS, on_appeal, owner=True)

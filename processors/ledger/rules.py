@@ -151,6 +151,15 @@ def entries_for_payment(p: dict) -> list[dict]:
     return [_entry(p, "payment", "PATIENT_PAYMENT", 0, -amount, p["payment_id"])]
 
 
+def entries_for_write_off(step: dict, payer_id: str, reason: str) -> list[dict]:
+    """A denied amount the hospital gives up (an accepted WRITTEN_OFF step of the appeal stage)
+    leaves open insurance; the patient owes none of it."""
+    source = {"event_id": step["event_id"], "emitted_at": step["source_emitted_at"],
+              "account_id": step["account_id"], "occurred_at": step["occurred_at"]}
+    return [_entry(source, "writeoff", "DENIAL_WRITE_OFF", -step["amount_cents"], 0,
+                   step["claim_id"], payer_id, reason)]
+
+
 def journals(entries: list[dict]) -> list[dict]:
     """Pack flat entries into one LedgerEntriesPosted record per source event, in order.
 

@@ -34,6 +34,9 @@ from schemas.topics import (
     CLAIMS,
     CODING_REVIEW,
     DEAD_LETTERS,
+    DEADLINE_APPROACHING,
+    DENIAL_EXPIRED,
+    DENIAL_LIFECYCLE,
     DENIAL_PATTERNS,
     DENIALS,
     ENCOUNTERS,
@@ -52,7 +55,8 @@ log = logging.getLogger("rcm.sink")
 
 TOPICS: tuple[Topic, ...] = (CLAIMS, CODING_REVIEW, ENCOUNTERS_CODED, DENIALS, LEDGER_ENTRIES,
                              DEAD_LETTERS, CLAIM_STATUS, DENIAL_PATTERNS, SCRUB_RULE_PROPOSALS,
-                             SCRUB_RULES, ENCOUNTERS)
+                             SCRUB_RULES, ENCOUNTERS, DENIAL_LIFECYCLE,
+                             DEADLINE_APPROACHING, DENIAL_EXPIRED)
 # Input topics whose bad records a processor stage already dead-letters: the sink passes over
 # what it cannot decode or store there, so one bad record still gives exactly one dead letter.
 NOT_OWNED = frozenset({ENCOUNTERS.name})

@@ -179,6 +179,18 @@ _TABLES: dict[str, _Table] = {t.name: t for t in (
                       r["encounter_class"], r["service_end"], r.get("discharged_at"),
                       sum(c["units"] * c["unit_price_cents"] for c in r["charges"]),
                       r["occurred_at"], r["emitted_at"])),
+    _Table("denial_events", ("event_id", "denial_id", "claim_id", "account_id", "version", "action",
+                             "status", "amount_cents", "open_cents", "occurred_at", "reference",
+                             "reason_code", "source_emitted_at"), "event_id",
+           lambda r: (r["event_id"], r["denial_id"], r["claim_id"], r["account_id"], r["version"],
+                      r["action"], r["status"], r["amount_cents"], r["open_cents"],
+                      r["occurred_at"], r["reference"], r["reason_code"], r["source_emitted_at"])),
+    _Table("denial_deadline_alerts", ("alert_id", "kind", "denial_id", "claim_id", "account_id",
+                                      "payer_id", "owner_queue", "open_cents", "appeal_deadline",
+                                      "clock_at", "source_emitted_at"), "alert_id",
+           lambda r: (r["event_id"], r["kind"], r["denial_id"], r["claim_id"], r["account_id"],
+                      r["payer_id"], r["owner_queue"], r["open_cents"], r["appeal_deadline"],
+                      r["clock_at"], r["source_emitted_at"])),
     _Table("dead_letters", ("event_id", "source_topic", "source_partition", "source_offset",
                             "stage", "error", "reason", "payload", "key", "dead_lettered_at"),
            "event_id",
@@ -199,8 +211,20 @@ TABLE_OF_SCHEMA = {
     "ScrubRuleProposed": "proposed_scrub_rules",
     "ScrubRule": "scrub_rule_decisions",
     "EncounterReceived": "encounter_discharges",
+    "DenialStatusChanged": "denial_events",
+    "DenialDeadline": "denial_deadline_alerts",
 }
 SKIP = "Skip"  # a record the sink only passes over (its offset still moves): see service.py
+
+# A denial's status and written-off amount follow its latest accepted step. Run for every denial
+# a batch touched (its row or a step may come first, in separate batches), after both inserts.
+_FOLLOW_DENIALS_SQL = """
+UPDATE denials d SET status = lower(s.status), written_off_cents = d.amount_cents - s.open_cents
+FROM (SELECT DISTINCT ON (denial_id) denial_id, status, open_cents FROM denial_events
+      WHERE denial_id = ANY(%s) ORDER BY denial_id, version DESC) s
+WHERE d.denial_id = s.denial_id
+  AND (d.status, d.written_off_cents) IS DISTINCT FROM (lower(s.status), d.amount_cents - s.open_cents)
+"""
 
 # Inserted entries only (RETURNING), aggregated per account, added onto the stored balance. The
 # upsert is a data-modifying CTE: PostgreSQL runs it once whether or not the SELECT reads it.
@@ -216,7 +240,8 @@ WITH ins AS (
            sum(delta) FILTER (WHERE kind = 'CHARGE') AS charges,
            -sum(delta) FILTER (WHERE kind IN ('PAYER_PAYMENT', 'PATIENT_PAYMENT', 'PATIENT_REFUND'))
                AS payments,
-           -sum(delta) FILTER (WHERE kind IN ('CONTRACTUAL_ADJUSTMENT', 'OTHER_ADJUSTMENT'))
+           -sum(delta) FILTER (WHERE kind IN ('CONTRACTUAL_ADJUSTMENT', 'OTHER_ADJUSTMENT',
+                                              'DENIAL_WRITE_OFF'))
                AS adjustments,
            count(*) AS n
     FROM ins GROUP BY account_id
@@ -288,6 +313,10 @@ def write_batch(conn, group: str, records: Sequence[SinkRecord]) -> BatchResult:
                     _insert(cur, _TABLES[name], list(rows.values()))
                 else:
                     inserted[name] = _insert(cur, _TABLES[name], list(rows.values()))
+            denial_ids = sorted({*by_table.get("denials", {}),
+                                 *(row[1] for row in by_table.get("denial_events", {}).values())})
+            if denial_ids:
+                cur.execute(_FOLLOW_DENIALS_SQL, (denial_ids,))
             if offsets:
                 execute_values(cur, _OFFSETS_SQL,
                                [(group, t, p, o) for (t, p), o in sorted(offsets.items())],

@@ -68,6 +68,13 @@ def test_every_balance_matches_the_ground_truth_to_the_cent(run_settings):
     assert [edit for edit, _n in held_edits] == ["DUPLICATE_LINE"]
     held = count(dsn, "select count(*) from claims where status = 'HELD'")
     assert 0 < held <= counts["held_encounters"] and held == held_edits[0][1]
+    # Every appeal step the billing system sent was accepted, write-offs left insurance exactly.
+    assert count(dsn, "select count(*) from denial_events where action <> 'EXPIRED'") == \
+        counts["appeal_events"]
+    assert count(dsn, """select coalesce(-sum(insurance_delta_cents), 0) from ledger_entries
+                         where kind = 'DENIAL_WRITE_OFF'""") == counts["denial_write_off_cents"]
+    statuses = dict(report.query(dsn, "select status, count(*) from claim_current_status group by 1"))
+    assert statuses.get("CLOSED", 0) > 0 and statuses.get("APPEALED", 0) > 0
 
 
 def test_balances_stay_exact_after_sigkill_of_processor_and_sink(run_settings):

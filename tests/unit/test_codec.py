@@ -125,6 +125,25 @@ def samples() -> dict[str, dict]:
             "status": "DISCHARGED", "encounter_event_id": None},
         "ClaimAccount": {"claim_id": "CLM-E1", "account_id": None, "waiting": [b"\x00\x01"]},
         **rule_samples(),
+        "AppealEvent": {
+            "event_id": "apl-1", "action": "WRITTEN_OFF", "account_id": "A0000000018",
+            "claim_id": "CLM-E1", "denial_id": "rem-1:denial:1:0", "partition": None,
+            "occurred_at": T0, "emitted_at": T0, "amount_cents": 1200, "reference": "APL-7",
+            "reason_code": "SMALL_BALANCE"},
+        "DenialDeadline": {
+            "event_id": "rem-1:denial:1:0:APPROACHING", "kind": "APPROACHING",
+            "denial_id": "rem-1:denial:1:0", "claim_id": "CLM-E1", "account_id": "A0000000018",
+            "payer_id": "MEDICARE", "owner_queue": "BILLING", "open_cents": 14500,
+            "appeal_deadline": F.DOS, "clock_at": T0, "source_emitted_at": T0},
+        "OpenDenial": {
+            "denial_id": "rem-1:denial:1:0", "account_id": "A0000000018", "denial": b"\x00",
+            "status": "APPEALED", "open_cents": 14500, "warned": True, "expired": False,
+            "held": [], "history": [b"\x00\x02"]},
+        "DenialStatusChanged": {
+            "event_id": "apl-1", "denial_id": "rem-1:denial:1:0", "claim_id": "CLM-E1",
+            "account_id": "A0000000018", "version": 1, "action": "FILED", "status": "APPEALED",
+            "amount_cents": 0, "open_cents": 14500, "occurred_at": T0, "reference": "APL-7",
+            "reason_code": None, "source_emitted_at": T0},
         "DeadLetter": {
             "event_id": "payments:0:7:post_payments", "source_topic": "payments",
             "source_partition": 0, "source_offset": 7, "stage": "post_payments",

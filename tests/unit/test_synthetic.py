@@ -9,12 +9,13 @@ import pytest
 
 from processors.chargemaster import load_charge_master
 from processors.coding.em import em_problems, review_reasons
+from processors.denials.appeals import validate_appeal
 from producers import bad as badrec
 from producers.phrases import PHRASES, VAGUE
 from producers.synthetic import generate
 from schemas import codec
 from schemas.accounts import is_valid_account_id
-from schemas.topics import ENCOUNTERS, INPUTS, PAYMENTS, REMITTANCES
+from schemas.topics import APPEALS, ENCOUNTERS, INPUTS, PAYMENTS, REMITTANCES
 
 START = date(2026, 1, 5)
 # The spec's balance semantics, restated here on purpose instead of importing the ledger rules.
@@ -117,6 +118,8 @@ def test_good_records_are_valid(good):
                 assert ln["charge_cents"] == ln["paid_cents"] + sum(a["amount_cents"] for a in ln["adjustments"])
             assert r["total_paid_cents"] == sum(ln["paid_cents"] for ln in r["lines"])
             assert r["claim_id"].startswith("CLM-E")
+        elif topic is APPEALS:
+            assert validate_appeal(r) == []
         else:
             assert r["amount_cents"] > 0
 
@@ -243,6 +246,8 @@ def _recompute(good) -> tuple[dict, int, int]:
                     denial_cents += amount
                 else:  # contractual or other: both leave the insurance part
                     b[0] -= amount
+        elif topic is APPEALS:  # a denial written off leaves open insurance
+            b[0] -= r["amount_cents"] or 0 if r["action"] == "WRITTEN_OFF" else 0
         else:
             b[1] += -r["amount_cents"] if r["kind"] == "PAYMENT" else r["amount_cents"]
     return acc, denials, denial_cents
@@ -262,6 +267,30 @@ def test_ground_truth_equals_a_recount_of_the_emitted_good_records(scenario, goo
     assert truth["counts"]["records_by_topic"] == {t.name: per_topic[t.name] for t in INPUTS}
     assert truth["counts"]["payments"] + truth["counts"]["refunds"] == sum(1 for t, _ in good if t is PAYMENTS)
     assert truth["counts"]["refunds"] > 0
+
+
+def test_denials_are_appealed_or_written_off_in_time_and_overturned_ones_are_paid(scenario, good):
+    from processors.denials.rules import flag_denials
+
+    denials = {d["denial_id"]: d for t, r in good if t is REMITTANCES for d in flag_denials(r)}
+    steps: dict[str, list[str]] = {}
+    for topic, r in good:
+        if topic is APPEALS:
+            den = denials[r["denial_id"]]  # every appeal names a denial the stage will flag
+            assert (r["account_id"], r["claim_id"]) == (den["account_id"], den["claim_id"])
+            if r["action"] == "FILED":
+                assert r["occurred_at"].date() <= den["appeal_deadline"]
+            if r["action"] == "WRITTEN_OFF":
+                assert r["amount_cents"] == den["amount_cents"]
+            steps.setdefault(r["denial_id"], []).append(r["action"])
+    kinds = Counter(tuple(s) for s in steps.values())
+    assert set(kinds) <= {("FILED", "OVERTURNED"), ("FILED", "UPHELD", "WRITTEN_OFF"),
+                          ("WRITTEN_OFF",), ("FILED",), ("FILED", "UPHELD")}
+    assert kinds[("FILED", "OVERTURNED")] and kinds[("FILED", "UPHELD", "WRITTEN_OFF")]
+    assert kinds[("WRITTEN_OFF",)] and len(steps) < len(denials)  # some are left to the timers
+    counts = scenario.truth["counts"]
+    assert counts["appeal_events"] == sum(map(len, steps.values()))
+    assert counts["repayment_remittances"] > 0 and counts["denial_write_off_cents"] > 0
 
 
 def test_some_remittances_reach_the_stream_before_their_encounter(scenario, good):

@@ -1,0 +1,50 @@
+"""`rcm tick`: advance the appeal stage's event-time clock on every partition of `appeals`.
+
+The deadline timers run on event time: each partition's clock is the highest event time the stage
+has read there. When no denial or appeal arrives (a quiet night, a weekend), a scheduler runs
+`rcm tick` (e.g. hourly) so approaching and expired deadlines still fire. A tick carries only a
+time and the partition it is for; ticking an older time changes nothing.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from schemas import codec
+from schemas.topics import APPEALS
+
+
+def ticks(at: datetime) -> list[tuple[int, bytes]]:
+    """(partition, AppealEvent TICK bytes) for every partition of `appeals`."""
+    ms = int(at.timestamp() * 1000)
+    return [(p, codec.encode(APPEALS.value_schema, {
+        "event_id": f"tick:{p}:{ms}", "account_id": "", "occurred_at": at, "emitted_at": at,
+        "action": "TICK", "claim_id": None, "denial_id": None, "partition": p,
+        "amount_cents": None, "reference": None, "reason_code": None}))
+        for p in range(APPEALS.partitions)]
+
+
+def send_ticks(bootstrap: str, at: datetime, producer=None) -> int:
+    from producers.publish import make_producer
+
+    own = producer is None
+    producer = producer or make_producer(bootstrap)
+    for partition, value in ticks(at):
+        producer.send(APPEALS.name, key=b"", value=value, partition=partition)
+    producer.flush()
+    if own:
+        producer.close()
+    return APPEALS.partitions
+
+
+def add_arguments(parser, name: str) -> None:
+    parser.add_argument("--at", help="event time to set, ISO 8601 (default: now, UTC)")
+
+
+def cmd_tick(args) -> int:
+    from infra import settings
+
+    at = datetime.fromisoformat(args.at) if args.at else datetime.now(UTC)
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    n = send_ticks(settings.load().bootstrap, at)
+    print(f"ticked {n} partitions of {APPEALS.name} to {at.isoformat()}")
+    return 0
