@@ -36,7 +36,7 @@ class Settings:
     appeal_warning_days: int = field(default_factory=lambda: int(_env("RCM_APPEAL_WARNING_DAYS", "14")))
     log_level: str = field(default_factory=lambda: _env("RCM_LOG_LEVEL", "WARNING"))
     # The processor warns when an input partition's committed offset holds still this long.
-    stall_after_s: float = field(default_factory=lambda: float(_env("RCM_STALL_AFTER_S", "120")))
+    stall_after_s: float = field(default_factory=lambda: float(_env("RCM_STALL_AFTER_S", "60")))
     charge_master: str = field(default_factory=lambda: _env("RCM_CHARGE_MASTER", ""))
     # CMS NCCI tables; several PTP files (CMS splits them) are separated by os.pathsep.
     ncci_ptp: str = field(default_factory=lambda: _env("RCM_NCCI_PTP", ""))
