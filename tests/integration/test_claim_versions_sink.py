@@ -51,6 +51,11 @@ def test_claims_keep_the_latest_version_and_versions_every_build_once(conn, data
         ("CLM-E0000501", "CORRECTED", 2, "enc-evt-501-2"),
         ("CLM-E0000501", "VOIDED", 3, "enc-evt-501-3"),
         ("CLM-E0000502", "SECONDARY_BILLED", 1, "rem-9")]
+    # ... and they are steps of the claim's one status history, not new claims
+    assert query(database_url, "select claim_id, status from claim_status_history where claim_id"
+                               " like 'CLM-E000050%%' order by 1, 2") == [
+        ("CLM-E0000501", "CORRECTED"), ("CLM-E0000501", "CREATED"), ("CLM-E0000501", "VOIDED"),
+        ("CLM-E0000502", "SECONDARY_BILLED"), ("CLM-E0000502-S", "CREATED")]
 
 
 def test_an_old_claim_record_without_version_fields_is_version_1(conn, database_url):
