@@ -85,14 +85,18 @@ class Catalog:
 
     def diagnoses(self, rng: random.Random, patient: Patient, cls: str,
                   precoded: bool = False) -> tuple[list[dict], bool]:
-        """Statements (each pre-coded by the source at PRECODED_SHARE, or all when `precoded`)
-        and whether one is too vague to code."""
+        """Statements (each pre-coded by the source at PRECODED_SHARE; when `precoded`, only the
+        principal one, pre-coded) and whether one is too vague to code."""
         fitting, typical = self._phrases_for(patient, cls)
         chosen = [rng.choice(typical)]
         for _ in range(pick(rng, DIAGNOSIS_COUNT) - 1):
             p = rng.choice(fitting)
             if all(p.code != c.code for c in chosen):
                 chosen.append(p)
+        if precoded:
+            # one pre-coded principal diagnosis: no pair of codes the tabular list excludes together
+            # (an excludes1 pair sends the encounter to coding review, and its claim is not built)
+            chosen = chosen[:1]
         stmts = [{"sequence": i + 1, "text": p.text,
                   "code": p.code if rng.random() < PRECODED_SHARE or precoded else None}
                  for i, p in enumerate(chosen)]
