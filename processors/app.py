@@ -97,12 +97,10 @@ encounter_charges_table = _state_table(T.ENCOUNTER_CHARGES)
 # Each denial's appeal lifecycle, alert flags and appeal events waiting for it, by denial id.
 denials_open_table = _state_table(T.DENIALS_OPEN)
 
-# Restores position stream partitions before they fetch (see processors/recovery.py), and commits
-# never pass an unacknowledged record (processors/acks.py).
+# Commits never pass an unacknowledged record (processors/acks.py); a partition held that way is
+# unstuck by the commit watchdog below.
 from processors.acks import install as _install_acks
-from processors.recovery import install as _install_recovery
 
-_install_recovery(app)
 _install_acks()
 
 

@@ -13,8 +13,10 @@ rebalance is faust's own reset: every partition is revoked (its read offset, ack
 gaps forgotten), assigned again and sought to its committed offset, so the records behind the
 frozen offset are delivered again. Stages are idempotent under redelivery (the SIGKILL exactness
 tests), so the records after it that were already processed change nothing the second time.
-Seen in tests with faust 0.15.3: a batch fetched around a table restore never acknowledged, and a
-partition left out of the fetcher's active set after a restart.
+Seen in tests with faust 0.15.3: after a SIGKILL and restart, the batch fetched while a table
+restore ended was never acknowledged (faust resumes stream partitions before it seeks them to their
+committed offsets). Reordering that restore step (seek, then resume) was tried and made things
+worse: partitions without a committed offset were then never fetched.
 """
 from __future__ import annotations
 
