@@ -6,7 +6,7 @@ The `encounter-charges` entry remembers what the ledger holds per line, so a re-
 each line that changed, a CHARGE taking the old amount off (`uncharge:<line>`) and one putting the
 new amount on (`charge:<line>`); a cancel takes every line off. The first version posts exactly
 what it always posted (same entry ids). A redelivered event posts the same entries again (the
-sink applies each id once); an older event arriving after a newer one posts nothing.
+sink applies each id once), the first version too when it comes after a newer one.
 Pure: standard library, schemas and the ledger rules.
 """
 from __future__ import annotations
@@ -64,7 +64,13 @@ def entries_for_encounter_version(enc: dict, store: state.Store) -> list[dict]:
             return [] if enc.get("cancelled") else entries_for_encounter(enc)
         return _delta(enc, entry["previous"], entry["lines"])
     if enc["event_id"] in entry["applied"]:
-        return []  # an older version redelivered after a newer one
+        # An older version redelivered after a newer one. Its output may have been lost in a crash
+        # after the newer version's state was written (a SIGKILL between partition batches): the
+        # first version posts its charges again under the same ids (the sink applies each id once),
+        # so they cannot go missing. A middle version's delta is not kept: it posts nothing.
+        if enc["event_id"] == entry["applied"][0] and not enc.get("cancelled"):
+            return entries_for_encounter(enc)
+        return []
     store.put({**entry, "event_id": enc["event_id"],
                "applied": [*entry["applied"], enc["event_id"]][-20:],
                "lines": lines, "previous": entry["lines"]})
