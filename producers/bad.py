@@ -22,15 +22,11 @@ KINDS: dict[str, tuple[str, tuple[Topic, ...]]] = {
     "unbalanced_remittance_line": ("IMPOSSIBLE_AMOUNT", (REMITTANCES,)),
     "negative_paid": ("IMPOSSIBLE_AMOUNT", (REMITTANCES,)),
     "nonpositive_payment": ("IMPOSSIBLE_AMOUNT", (PAYMENTS,)),
-    "bad_check_digit": ("BAD_ACCOUNT_ID", (ENCOUNTERS, REMITTANCES, PAYMENTS)),
+    "blank_account_id": ("BAD_ACCOUNT_ID", (ENCOUNTERS, REMITTANCES, PAYMENTS)),
 }
 UNKNOWN_SCHEMA_ID = 999
 INVALID_DIAGNOSIS = "ZZZ.99"
 UNKNOWN_CHARGE = "CM-NOSUCH"
-
-
-def break_account(account_id: str) -> str:
-    return account_id[:-1] + str((int(account_id[-1]) + 1) % 10)  # one wrong digit always fails Luhn
 
 
 def corrupt(rng: random.Random, kind: str, rec: dict) -> dict | None:
@@ -56,8 +52,8 @@ def corrupt(rng: random.Random, kind: str, rec: dict) -> dict | None:
         rec["total_paid_cents"] = sum(ln["paid_cents"] for ln in rec["lines"])
     elif kind == "nonpositive_payment":
         rec["amount_cents"] = -rng.randint(0, 5000)
-    elif kind == "bad_check_digit":
-        rec["account_id"] = break_account(rec["account_id"])
+    elif kind == "blank_account_id":  # a fixed-width feed that left the field as spaces
+        rec["account_id"] = " " * len(rec["account_id"])
     else:
         return None
     return rec

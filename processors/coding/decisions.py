@@ -25,7 +25,7 @@ from processors.coding import drg as msdrg_adapter
 from processors.coding.rules import coded_record
 from schemas import codec
 from schemas import topics as T
-from schemas.accounts import is_valid_account_id
+from schemas.accounts import account_id_fault
 
 MAX_DIAGNOSES = 25
 
@@ -77,8 +77,8 @@ def _plain(code: str) -> str:
 def validate_decision(dec: dict, coder) -> list[str]:
     """Why this decision cannot be applied at all (dead letter); empty when it is valid."""
     problems: list[str] = []
-    if not is_valid_account_id(dec["account_id"]):
-        problems.append("account id fails the check digit")
+    if fault := account_id_fault(dec["account_id"]):
+        problems.append(fault)
     if not dec["coder_id"].strip():
         problems.append("coder_id is empty")
     dxs = dec["diagnoses"]

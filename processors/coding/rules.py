@@ -9,7 +9,7 @@ from __future__ import annotations
 from processors.coding import drg as msdrg_adapter
 from processors.coding import em as em_levels
 from processors.coding.coder import Coder, Suggestion
-from schemas.accounts import is_valid_account_id
+from schemas.accounts import account_id_fault
 
 __all__ = ["Coder", "Suggestion", "charge_cents", "code_encounter", "coded_record",
            "validate_encounter"]
@@ -24,8 +24,8 @@ def charge_cents(line: dict) -> int:
 def validate_encounter(enc: dict, charge_master: dict, coder: Coder) -> list[str]:
     """Why this encounter cannot be accepted at all (dead letter); empty when it is valid."""
     problems: list[str] = []
-    if not is_valid_account_id(enc["account_id"]):
-        problems.append("account id fails the check digit")  # the id itself is PHI: not in reasons
+    if fault := account_id_fault(enc["account_id"]):
+        problems.append(fault)  # the id itself is PHI: never in reasons
     if not 0 <= enc["patient_age"] <= MAX_AGE:
         problems.append(f"patient age {enc['patient_age']} is outside 0..{MAX_AGE}")
     if enc["service_end"] < enc["service_start"]:

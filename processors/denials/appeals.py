@@ -28,7 +28,7 @@ from processors import state
 from processors.ledger.rules import entries_for_write_off, journals
 from schemas import codec
 from schemas import topics as T
-from schemas.accounts import is_valid_account_id
+from schemas.accounts import account_id_fault
 
 DAY_MS = 86_400_000
 TICK = "TICK"
@@ -100,8 +100,8 @@ def validate_appeal(ev: dict) -> list[str]:
         return [] if p is not None and 0 <= p < T.APPEALS.partitions else [
             f"a TICK needs a partition in 0..{T.APPEALS.partitions - 1}"]
     problems = []
-    if not is_valid_account_id(ev["account_id"]):
-        problems.append("account id fails the check digit")
+    if fault := account_id_fault(ev["account_id"]):
+        problems.append(fault)
     if not ev.get("denial_id"):
         problems.append(f"{ev['action']} names no denial")
     if not ev.get("claim_id"):

@@ -10,7 +10,7 @@ Pure: standard library, schemas, the payer table and the denial rules only.
 from __future__ import annotations
 
 from processors.denials.rules import CONTRACTUAL, DENIAL, PATIENT, classify_adjustment
-from schemas.accounts import is_valid_account_id
+from schemas.accounts import account_id_fault
 
 SELF_PAY = "SELF_PAY"
 REVERSAL = "22"  # 835 CLP02: the payer reverses an earlier claim payment
@@ -24,7 +24,8 @@ _ADJUSTMENT_KIND = {
 
 def _account_reasons(account_id: str) -> list[str]:
     # The account id itself stays out of the reason: reasons reach logs and dashboards.
-    return [] if is_valid_account_id(account_id) else ["account id fails the check digit"]
+    fault = account_id_fault(account_id)
+    return [fault] if fault else []
 
 
 def validate_remittance(r: dict) -> list[str]:

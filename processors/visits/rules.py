@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from processors import state
 from schemas import codec
 from schemas import topics as T
-from schemas.accounts import is_valid_account_id
+from schemas.accounts import account_id_fault
 
 SCALARS = ("patient_age", "patient_sex", "encounter_class", "payer_id", "plan_type",
            "provider_npi", "facility_id", "service_start", "service_end", "discharge_status")
@@ -123,8 +123,8 @@ def _correct(entry: dict, events: list[dict], ev: dict, store: VisitStore) -> Ou
 
 def assemble(ev: dict, store: VisitStore) -> Outcome:
     """Apply one VisitEvent to its visit. Raises Refused when it cannot apply."""
-    if not is_valid_account_id(ev["account_id"]):
-        raise Refused("account id fails the check digit")
+    if fault := account_id_fault(ev["account_id"]):
+        raise Refused(fault)
     number = ev["visit_number"]
     entry = store.get(number) or {"visit_number": number, "account_id": ev["account_id"],
                                   "events": [], "status": "OPEN", "encounter_event_id": None}

@@ -12,7 +12,7 @@ from producers.fhir.common import (
     first_code,
     has_type,
 )
-from schemas.accounts import check_digit, is_valid_account_id
+from schemas.accounts import account_id_fault, check_digit
 
 SEX = {"female": "F", "male": "M", "other": "U", "unknown": "U"}
 # Source of Payment Typology (PHDSC): the first digit is the payer family.
@@ -53,8 +53,8 @@ def account_id(encounter, index, also=()) -> str:
     if not found:
         raise MappingError("no account number (Encounter.account -> Account.identifier, or an "
                            "identifier of type AN)")
-    if not is_valid_account_id(found.strip()):
-        raise MappingError("account number fails its check digit")
+    if fault := account_id_fault(found.strip()):
+        raise MappingError(fault)
     return found.strip()
 
 

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 import hl7
 
 from processors.payers import payer
-from schemas.accounts import is_valid_account_id
+from schemas.accounts import account_id_fault
 
 KINDS: dict[tuple[str, str], str] = {
     ("ADT", "A01"): "ADMIT", ("ADT", "A04"): "REGISTER", ("ADT", "A08"): "UPDATE",
@@ -150,8 +150,8 @@ def visit_events(raw: str | bytes, emitted_at: datetime) -> list[dict]:
     account_id = field(pid, 18)
     if not account_id:
         raise _ae(h, "PID-18", "patient account number is empty")
-    if not is_valid_account_id(account_id):
-        raise _ae(h, "PID-18", "patient account number fails its check digit")
+    if fault := account_id_fault(account_id):
+        raise _ae(h, "PID-18", fault)
     visit_number = field(pv1, 19)
     if not visit_number:
         raise _ae(h, "PV1-19", "visit number is empty")

@@ -37,14 +37,14 @@ def test_batch_envelopes_are_skipped_and_orphan_lines_are_a_message_of_their_own
 def test_a_file_with_bad_messages_still_yields_the_good_ones_and_names_each_bad_one(tmp_path):
     a, b, c = messages()
     truncated = b[: b.index("PV1|")]  # cut off after PID
-    bad_account = a.replace(ENC["account_id"], ENC["account_id"][:-1] + "0").replace("|C1|", "|C4|")
+    bad_account = a.replace(ENC["account_id"], "4" * 51).replace("|C1|", "|C4|")
     path = tmp_path / "adt.hl7"
     path.write_text(a + truncated + "\n" + bad_account + c)
     events, dead, errors = read([str(path)], F.T0)
     assert [e["event_id"] for e in events] == ["hl7v2:GENHOSP:C1", "hl7v2:GENHOSP:C3"]
     assert errors == [
         f"{path}:message 2 (line 7): PV1: segment missing (required in DFT^P03; a truncated message?)",
-        f"{path}:message 3 (line 12): PID-18: patient account number fails its check digit"]
+        f"{path}:message 3 (line 12): PID-18: account id is longer than 50 characters"]
     assert [(d["stage"], d["error"], d["source_topic"]) for d in dead] == [
         ("hl7_adapter", "INVALID", "visit-events")] * 2
     assert dead[1]["event_id"] == "hl7v2:GENHOSP:C4:hl7_adapter"

@@ -86,8 +86,8 @@ def test_segments_may_end_in_newlines_or_crlf():
 @pytest.mark.parametrize("change, ack, segment, reason", [
     (lambda m: m.split("\rPID")[0], "AE", "PID", "segment missing"),
     (lambda m: m.replace("|" + OFFICE["account_id"], "|"), "AE", "PID-18", "is empty"),
-    (lambda m: m.replace(OFFICE["account_id"], OFFICE["account_id"][:-1] + "9"), "AE", "PID-18",
-     "fails its check digit"),
+    (lambda m: m.replace(OFFICE["account_id"], "H" * 51), "AE", "PID-18",
+     "account id is longer than 50 characters"),
     (lambda m: m.replace("ADT^A04", "ADT^A02"), "AR", "MSH-9", "unsupported message type ADT^A02"),
     (lambda m: m.replace("ADT^A04", "ORU^R01"), "AR", "MSH-9", "unsupported message type ORU^R01"),
     (lambda m: "this is not hl7\r" + m, "AR", "MSH", "not an HL7 v2 message"),

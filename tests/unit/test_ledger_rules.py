@@ -177,11 +177,16 @@ def test_claim_total_paid_must_match_its_lines():
     assert validate_remittance(remit) == ["claim: total paid 900 != sum of line paid 800"]
 
 
-def test_bad_check_digit_is_rejected_without_echoing_the_account():
-    bad = ACCOUNT[:-1] + str((int(ACCOUNT[-1]) + 1) % 10)
+def test_a_broken_account_id_is_rejected_without_echoing_the_account():
+    bad = ACCOUNT + "\n"
     [reason] = validate_remittance(remittance([line(1, 10, 10, [])], account=bad))
-    assert "check digit" in reason and bad not in reason
-    assert validate_payment(payment(account=bad)) == ["account id fails the check digit"]
+    assert "leading or trailing blanks" in reason and ACCOUNT not in reason
+    assert validate_payment(payment(account=" " * 8)) == ["account id is empty"]
+
+
+def test_hospital_account_numbers_are_opaque_strings_without_a_check_digit():
+    for account in ("4000776", "HAR123", "24000006", "9999999999", ACCOUNT[:-1] + "0"):
+        assert validate_payment(payment(account=account)) == []
 
 
 def test_payment_amount_must_be_positive():

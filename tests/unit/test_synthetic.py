@@ -91,7 +91,7 @@ def _breaks_its_rule(kind: str, r: dict, cm) -> bool:
         return any(ln["paid_cents"] < 0 for ln in r["lines"])
     if kind == "nonpositive_payment":
         return r["amount_cents"] <= 0
-    if kind == "bad_check_digit":
+    if kind == "blank_account_id":
         return not is_valid_account_id(r["account_id"])
     raise AssertionError(kind)
 

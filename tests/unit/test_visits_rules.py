@@ -129,8 +129,8 @@ def test_charges_first_then_discharge_without_admit_is_incomplete():
 
 
 def test_a_bad_account_or_another_accounts_visit_is_refused():
-    with pytest.raises(Refused, match="check digit"):
-        assemble(admit(account_id="A0000000010"), DictStore())
+    with pytest.raises(Refused, match="account id is empty"):
+        assemble(admit(account_id=" "), DictStore())
     _, _, store = run([admit()])
     with pytest.raises(Refused, match="another account"):
         assemble(admit(2, account_id=F.encounter(8)["account_id"]), store)
