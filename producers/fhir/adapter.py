@@ -1,13 +1,14 @@
 """Entries -> records: VisitEvent on visit-events, RemittanceReceived on remittances-unmatched,
 and one DeadLetter on dead-letters (stage fhir_adapter, the raw entry as payload) per entry that
-cannot be read, validated or mapped. Context resources (Patient, Coverage, Condition, ...) make no
-event of their own; other resource types are reported as ignored."""
+cannot be read, validated or mapped, and per Claim line whose code is not in the charge master
+(the Claim's other lines still post). Context resources (Patient, Coverage, Condition,
+MessageHeader, ...) make no event of their own; other resource types are reported as ignored."""
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
 
-from producers.fhir import model, remits, visits
+from producers.fhir import charges, model, remits, visits
 from producers.fhir.common import CHARGE_SYSTEM, MappingError, Skipped, content_hash
 from producers.fhir.read import Entry
 from producers.synthetic import Outgoing
@@ -33,12 +34,13 @@ class Result:
         return not self.problems
 
 
-def dead_letter(entry: Entry, reason: str, kind: str, now_ms: int) -> Outgoing:
+def dead_letter(entry: Entry, reason: str, kind: str, now_ms: int, part: str = "") -> Outgoing:
+    """`part` tells apart several dead letters of one entry (its Claim lines)."""
     topic = TARGET.get(entry.resource_type, VISIT_EVENTS)
     payload = entry.payload[:MAX_PAYLOAD]
     if len(entry.payload) > MAX_PAYLOAD:
         reason += f" (payload: first {MAX_PAYLOAD} of {len(entry.payload)} bytes)"
-    rec = {"event_id": f"{topic.name}:fhir:{content_hash(entry.payload)}:{STAGE}",
+    rec = {"event_id": f"{topic.name}:fhir:{content_hash(entry.payload)}{part}:{STAGE}",
            "source_topic": topic.name, "source_partition": -1, "source_offset": entry.index,
            "stage": STAGE, "error": kind, "reason": reason, "key": None, "payload": payload,
            "dead_lettered_at": now_ms}
@@ -59,11 +61,15 @@ def convert(entries: list[Entry], charge_master=None, charge_system: str = CHARG
         try:
             if e.error is not None:
                 raise MappingError(e.error)
-            kind = e.resource_type
+            kind, unmapped = e.resource_type, []
             if kind == "Encounter":
                 rec, topic = visits.encounter_event(e, index, now_ms), VISIT_EVENTS
             elif kind == "Claim":
-                rec, topic = visits.claim_event(e, index, now_ms, charge_master, charge_system), VISIT_EVENTS
+                (rec, unmapped), topic = visits.claim_event(e, index, now_ms, charge_master,
+                                                            charge_system), VISIT_EVENTS
+            elif kind == "ChargeItem":
+                rec, topic = charges.charge_item_event(e, index, now_ms, charge_master,
+                                                       charge_system), VISIT_EVENTS
             elif kind in TARGET:
                 rec, topic = remits.remittance_event(e, index, now_ms, charge_master), TARGET[kind]
             else:
@@ -79,6 +85,10 @@ def convert(entries: list[Entry], charge_master=None, charge_system: str = CHARG
             dead.append(dead_letter(e, reason, e.error_kind if e.error else "INVALID", now_ms))
         else:
             out.records.append(Outgoing(topic, codec.key_of(topic, rec), value))
+            for n, why in enumerate(unmapped, 1):
+                reason = f"{e.label}: {why}"
+                out.problems.append(reason)
+                dead.append(dead_letter(e, reason, "INVALID", now_ms, f"#line{n}:{content_hash(why.encode())}"))
     out.events, out.dead_letters = len(out.records), len(dead)
     out.records += dead
     return out

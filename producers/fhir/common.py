@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 ICD10PCS = ("http://www.cms.gov/Medicare/Coding/ICD10", "http://hl7.org/fhir/sid/icd-10-pcs")
@@ -25,7 +25,13 @@ CARC = "https://x12.org/codes/claim-adjustment-reason-codes"
 RARC = "https://x12.org/codes/remittance-advice-remark-codes"
 CAS_GROUP = "https://x12.org/codes/claim-adjustment-group-codes"
 ADJUDICATION = ("http://terminology.hl7.org/CodeSystem/adjudication",
-                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudication")
+                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudication",
+                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator")
+# CMS Blue Button 2.0 adjudication variables (Synthea's ExplanationOfBenefit.item.adjudication)
+BLUE_BUTTON_ADJUDICATION = "https://bluebutton.cms.gov/resources/codesystem/adjudication"
+PATIENT_CLASS_V2 = "http://terminology.hl7.org/CodeSystem/v2-0004"
+EVENT_TYPE_V2 = "http://terminology.hl7.org/CodeSystem/v2-0003"
+SNOMED = "http://snomed.info/sct"
 # The hospital's own charge-master code system (Claim.item.productOrService); RCM_FHIR_CHARGE_SYSTEM
 # or --charge-system names another.
 CHARGE_SYSTEM = "urn:rcm-pipeline:charge-master"
@@ -53,15 +59,21 @@ def has_type(identifier, code: str) -> bool:
                for c in (getattr(identifier.type, "coding", None) or []))
 
 
-def cents(value, what: str) -> int:
-    """A Money/decimal value as integer cents, exactly; a fraction of a cent is an error."""
+NOISE = Decimal("0.000001")  # binary floating-point residue in cents: 1231.7000000000001
+
+
+def cents(value, what: str, round_to_cent: bool = False) -> int:
+    """A Money/decimal value as integer cents. Floating-point residue (a writer that printed a
+    double) is dropped; a real fraction of a cent is an error, or, with round_to_cent (a payer's
+    percentage arithmetic, e.g. 20% coinsurance of 287.99), rounded half up."""
     if value is None:
         raise MappingError(f"{what} has no value")
     amount = Decimal(str(value)) if not isinstance(value, Decimal) else value
     scaled = amount * 100
-    if scaled != scaled.to_integral_value():
+    whole_cents = scaled.to_integral_value(rounding=ROUND_HALF_UP)
+    if abs(scaled - whole_cents) > NOISE and not round_to_cent:
         raise MappingError(f"{what} has a fraction of a cent")
-    return int(scaled)
+    return int(whole_cents)
 
 
 def whole(value, what: str) -> int:

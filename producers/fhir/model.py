@@ -5,9 +5,13 @@ from __future__ import annotations
 from producers.fhir.common import MappingError
 from producers.fhir.read import Entry
 
-MAPPED = ("Encounter", "Claim", "ClaimResponse", "ExplanationOfBenefit")
-CONTEXT = ("Patient", "Coverage", "Condition", "Procedure", "Account", "Organization",
-           "Practitioner", "PractitionerRole", "Location")
+MAPPED = ("Encounter", "Claim", "ClaimResponse", "ExplanationOfBenefit", "ChargeItem")
+CONTEXT = ("Patient", "RelatedPerson", "Coverage", "Condition", "Procedure", "Account",
+           "Organization", "Practitioner", "PractitionerRole", "Location", "MessageHeader",
+           "ChargeItemDefinition")
+# R5 ChargeItem price fields, read from the raw resource (R4 has priceOverride only); validated
+# without them so an R5-shaped ChargeItem from a converter is not refused for them.
+R5_CHARGE_FIELDS = ("unitPriceComponent", "totalPriceComponent")
 
 
 def _describe(exc) -> str:
@@ -30,8 +34,11 @@ def validate(entry: Entry) -> None:
     if entry.raw is None or entry.resource_type not in MAPPED + CONTEXT:
         return
     cls = get_fhir_model_class(entry.resource_type)
+    raw = entry.raw
+    if entry.resource_type == "ChargeItem":
+        raw = {k: v for k, v in raw.items() if k not in R5_CHARGE_FIELDS}
     try:
-        entry.model = cls.model_validate(entry.raw)
+        entry.model = cls.model_validate(raw)
     except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
         entry.error, entry.error_kind = f"invalid {entry.resource_type}: {_describe(exc)}", "INVALID"
 
@@ -58,6 +65,13 @@ class Index:
         target = getattr(ref, "reference", None)
         if not target or target.startswith("#"):
             return None
+        conditional = conditional_identifier(target)
+        if conditional is not None:  # Type?identifier=system|value (Synthea, transactions)
+            kind, _, value = conditional
+            found = self.by_identifier(kind, value) if value else None
+            if found is not None and want and kind not in ((want,) if isinstance(want, str) else want):
+                raise MappingError(f"references a {kind}, not a {want if isinstance(want, str) else '/'.join(want)}")
+            return found
         entry = self.by_key.get(target)
         if entry is None:
             parts = target.split("/_history/")[0].rstrip("/").split("/")
@@ -102,6 +116,15 @@ class Index:
 
     def _valid(self, resource_type: str) -> list[Entry]:
         return [e for e in self.entries if e.model is not None and e.resource_type == resource_type]
+
+
+def conditional_identifier(target: str | None) -> tuple[str, str, str] | None:
+    """(type, system, value) of a conditional reference `Type?identifier=system|value`."""
+    if not target or "?identifier=" not in target:
+        return None
+    kind, _, token = target.partition("?identifier=")
+    system, bar, value = token.partition("|")
+    return (kind.rsplit("/", 1)[-1], system, value) if bar else (kind.rsplit("/", 1)[-1], "", system)
 
 
 def keys_of(entry_or_model, full_url: str | None = None) -> set[str]:

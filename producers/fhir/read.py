@@ -9,9 +9,21 @@ file is one bad entry. Any other malformed JSON file is one bad entry: the whole
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+
+
+@dataclass(frozen=True)
+class BundleContext:
+    """What a Bundle says about all its entries: its type, its timestamp (a message's event time
+    when the resources carry none) and, for a message, the MessageHeader's event code."""
+
+    type: str | None = None
+    timestamp: str | None = None
+    event_system: str | None = None
+    event_code: str | None = None
 
 
 @dataclass
@@ -25,6 +37,7 @@ class Entry:
     error: str | None = None  # why it cannot be read (then raw is None)
     error_kind: str = "MALFORMED"
     model: object | None = None  # the validated fhir.resources model (set by model.validate)
+    bundle: BundleContext | None = None
 
     @property
     def resource_type(self) -> str:
@@ -91,11 +104,22 @@ def _document(doc, data: bytes, name: str) -> list[Entry]:
         if not isinstance(entries, list):
             return [Entry(name, "Bundle.entry", -1, data, error="Bundle.entry is not a list",
                           error_kind="INVALID")]
-        return _entries(entries, name)
+        return _entries(entries, name, _context(doc, entries))
     return [_resource(doc, data, name, "resource", 0)]
 
 
-def _entries(items: list, name: str) -> list[Entry]:
+def _context(doc: dict, entries: list) -> BundleContext:
+    first = entries[0].get("resource") if entries and isinstance(entries[0], dict) else None
+    event = first.get("eventCoding") if isinstance(first, dict) and \
+        first.get("resourceType") == "MessageHeader" else None
+    event = event if isinstance(event, dict) else {}
+    stamp = doc.get("timestamp")
+    return BundleContext(doc.get("type") if isinstance(doc.get("type"), str) else None,
+                         stamp if isinstance(stamp, str) else None,
+                         event.get("system"), event.get("code"))
+
+
+def _entries(items: list, name: str, context: BundleContext | None = None) -> list[Entry]:
     out = []
     for i, item in enumerate(items):
         payload = json.dumps(item, default=str, separators=(",", ":")).encode()
@@ -105,6 +129,7 @@ def _entries(items: list, name: str) -> list[Entry]:
             continue
         entry = _resource(item["resource"], payload, name, where, i)
         entry.full_url = item.get("fullUrl")
+        entry.bundle = context
         out.append(entry)
     return out
 
@@ -159,7 +184,7 @@ def _salvage(text: str, name: str, exc: json.JSONDecodeError) -> list[Entry] | N
         items.append(item)
     if not items:
         return None
-    out, n = _entries(items, name), len(items)
+    out, n = _entries(items, name, _salvaged_context(text, start)), len(items)
     if pos < len(text) and text[pos] != "]":  # cut inside entry n: the rest is the bad entry
         out.append(Entry(name, f"entry {n}", n, text[pos:].encode(),
                          error=f"{_position(exc)}; entries 0-{n - 1} were read, from entry {n} on "
@@ -168,6 +193,13 @@ def _salvage(text: str, name: str, exc: json.JSONDecodeError) -> list[Entry] | N
         out.append(Entry(name, "file", -1, text.encode(),
                          error=f"{_position(exc)} (after its {n} entries, which were read)"))
     return out
+
+
+def _salvaged_context(text: str, start: int) -> BundleContext:
+    """The Bundle's type and timestamp when they come before its entries (as they usually do)."""
+    head = text[:start]
+    found = {k: re.search(rf'"{k}"\s*:\s*"([^"]*)"', head) for k in ("type", "timestamp")}
+    return BundleContext(*(m.group(1) if m else None for m in found.values()))
 
 
 def _resource(doc, payload: bytes, name: str, where: str, index: int) -> Entry:

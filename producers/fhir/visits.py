@@ -1,20 +1,29 @@
 """Encounter -> VisitEvent (ADMIT/REGISTER/UPDATE/DISCHARGE/CANCEL), Claim -> VisitEvent CHARGES.
 
-Status -> kind: planned/arrived/triaged/in-progress -> ADMIT for inpatient classes, REGISTER
-otherwise; onleave/unknown -> UPDATE; finished -> DISCHARGE; cancelled/entered-in-error -> CANCEL.
-Class (v3 ActCode): IMP/ACUTE/NONAC -> INPATIENT, EMER -> EMERGENCY, AMB/OBSENC/SS -> OUTPATIENT
-unless Encounter.type carries CMS place of service 11 (office), then OFFICE; VR/HH/PRENC -> OFFICE.
+Kind: in a message Bundle whose MessageHeader names an HL7 v2 trigger event (v2-0003: A01, A03,
+A04, ... as converters from v2 write it), the kind the HL7 path gives that event
+(producers.hl7.parse.KINDS), so one ADT^A01 is one ADMIT by either route; a charge event's
+Encounter is an UPDATE. Otherwise Encounter.status: planned/arrived/triaged/in-progress -> ADMIT
+for inpatient classes, REGISTER otherwise; onleave/unknown -> UPDATE; finished -> DISCHARGE;
+cancelled/entered-in-error -> CANCEL.
+Class (v3 ActCode, by code): IMP/ACUTE/NONAC/PRENC -> INPATIENT (PRENC is v2 class P, pre-admit,
+inpatient as in the HL7 path), EMER -> EMERGENCY, AMB/OBSENC/SS -> OUTPATIENT unless
+Encounter.type carries CMS place of service 11 (office), then OFFICE; VR/HH -> OFFICE; a v2-0004
+patient class coding maps as the HL7 path maps PV1-2.
 """
 from __future__ import annotations
+
+from datetime import datetime
 
 from producers.fhir import parties
 from producers.fhir.charges import charge_lines
 from producers.fhir.common import (
-    ACT_CODE,
     DISCHARGE_HL7,
     DISCHARGE_UB04,
+    EVENT_TYPE_V2,
     ICD10CM,
     ICD10PCS,
+    PATIENT_CLASS_V2,
     PLACE_OF_SERVICE,
     MappingError,
     Skipped,
@@ -29,9 +38,10 @@ from producers.fhir.model import keys_of
 STATUS_KIND = {"planned": "START", "arrived": "START", "triaged": "START", "in-progress": "START",
                "onleave": "UPDATE", "unknown": "UPDATE", "finished": "DISCHARGE",
                "cancelled": "CANCEL", "entered-in-error": "CANCEL"}
-CLASS = {"IMP": "INPATIENT", "ACUTE": "INPATIENT", "NONAC": "INPATIENT", "EMER": "EMERGENCY",
-         "AMB": "AMBULATORY", "OBSENC": "AMBULATORY", "SS": "AMBULATORY",
-         "VR": "OFFICE", "HH": "OFFICE", "PRENC": "OFFICE"}
+CLASS = {"IMP": "INPATIENT", "ACUTE": "INPATIENT", "NONAC": "INPATIENT", "PRENC": "INPATIENT",
+         "EMER": "EMERGENCY", "AMB": "AMBULATORY", "OBSENC": "AMBULATORY", "SS": "AMBULATORY",
+         "VR": "OFFICE", "HH": "OFFICE"}
+EVENT_KINDS = ("ADMIT", "REGISTER", "UPDATE", "DISCHARGE", "CANCEL", "CHARGES")
 OFFICE_POS = "11"
 # HL7 discharge-disposition -> UB-04 patient discharge status
 DISPOSITION = {"home": "01", "alt-home": "01", "hosp": "02", "snf": "03", "other-hcf": "05",
@@ -40,11 +50,31 @@ DISPOSITION = {"home": "01", "alt-home": "01", "hosp": "02", "snf": "03", "other
 DROPPED_CONDITIONS = ("refuted", "entered-in-error")
 
 
+def message_kind(bundle) -> str | None:
+    """The HL7 path's kind for the v2 trigger event a message Bundle's MessageHeader names."""
+    from producers.hl7.parse import KINDS
+
+    code = (getattr(bundle, "event_code", None) or "").strip().upper()
+    if bundle is None or bundle.type != "message" or not code or \
+            bundle.event_system not in (EVENT_TYPE_V2, None):
+        return None
+    kind = next((k for (_, trigger), k in KINDS.items() if trigger == code and k in EVENT_KINDS), None)
+    return "UPDATE" if kind == "CHARGES" else kind
+
+
 def encounter_class(encounter) -> str:
+    from producers.hl7.parse import OFFICE_TYPES, PATIENT_CLASS
+
     coding = encounter.class_fhir
-    if coding is None or coding.system not in (ACT_CODE, None) or coding.code not in CLASS:
-        raise MappingError("Encounter.class is not a v3 ActCode IMP/ACUTE/NONAC/EMER/AMB/OBSENC/SS/VR/HH/PRENC")
-    cls = CLASS[coding.code]
+    code = (coding.code or "").strip() if coding is not None else ""
+    if coding is not None and coding.system == PATIENT_CLASS_V2 and code.upper() in PATIENT_CLASS:
+        cls = PATIENT_CLASS[code.upper()]
+        types = {c.code.upper() for t in encounter.type or [] for c in t.coding or [] if c.code}
+        return "OFFICE" if cls == "OUTPATIENT" and types & OFFICE_TYPES else cls
+    if code not in CLASS:
+        raise MappingError("Encounter.class is not a v3 ActCode IMP/ACUTE/NONAC/PRENC/EMER/AMB/"
+                           "OBSENC/SS/VR/HH or a v2-0004 patient class")
+    cls = CLASS[code]
     if cls == "AMBULATORY":
         pos = {c.code for t in encounter.type or [] for c in codings(t, PLACE_OF_SERVICE)}
         cls = "OFFICE" if OFFICE_POS in pos else "OUTPATIENT"
@@ -59,9 +89,8 @@ def discharge_status(encounter) -> str | None:
     if code is None:
         hl7 = first_code(concept, DISCHARGE_HL7)
         code = DISPOSITION.get(hl7 or "")
-    if code is None or not (len(code) == 2 and code.isdigit()):
-        raise MappingError("hospitalization.dischargeDisposition has no UB-04 status (NUBC "
-                           "PatDischargeStatus) or known HL7 discharge-disposition code")
+    if code is None:  # a local or unknown code: kept as sent, as the HL7 path keeps PV1-36
+        code = next((c.code.strip() for c in concept.coding or [] if c.code and c.code.strip()), None)
     return code
 
 
@@ -95,6 +124,20 @@ def _pcs(concepts) -> list[dict]:
     return [{"sequence": n, "code": code} for n, code in enumerate((c for c in codes if c), 1)]
 
 
+def bundle_time(entry) -> int | None:
+    """The Bundle's timestamp (a message's event time) in epoch ms, None when it has none."""
+    stamp = getattr(entry.bundle, "timestamp", None)
+    if not stamp or entry.bundle.type != "message":  # a search's or batch's time is not the event's
+        return None
+    try:
+        at = datetime.fromisoformat(stamp)
+    except ValueError as exc:
+        raise MappingError("Bundle.timestamp is not a FHIR instant") from exc
+    if at.tzinfo is None:
+        raise MappingError("Bundle.timestamp has no time zone (a FHIR instant needs one)")
+    return millis(at)
+
+
 def encounter_event(entry, index, now_ms: int) -> dict:
     enc = entry.model
     kind = STATUS_KIND.get(enc.status)
@@ -103,11 +146,15 @@ def encounter_event(entry, index, now_ms: int) -> dict:
     cls = encounter_class(enc)
     if kind == "START":
         kind = "ADMIT" if cls == "INPATIENT" else "REGISTER"
+    kind = message_kind(entry.bundle) or kind
     start, end = (day(enc.period.start), day(enc.period.end)) if enc.period else (None, None)
+    if start is not None and end is not None and end < start:
+        raise MappingError("Encounter.period.end is before period.start")
     occurred = millis(enc.meta.lastUpdated if enc.meta and enc.meta.lastUpdated else None) or \
-        millis(enc.period.end if enc.period else None) or millis(enc.period.start if enc.period else None)
+        bundle_time(entry) or millis(enc.period.end if enc.period else None) or \
+        millis(enc.period.start if enc.period else None)
     if occurred is None:
-        raise MappingError("no event time: meta.lastUpdated or period")
+        raise MappingError("no event time: meta.lastUpdated, Bundle.timestamp or period")
     keys = keys_of(enc, entry.full_url)
     subject = set()
     if enc.subject is not None and enc.subject.reference:
@@ -138,7 +185,20 @@ def _claim_encounter(claim, index):
     return None, None
 
 
-def claim_event(entry, index, now_ms: int, charge_master, charge_system: str) -> dict:
+def claim_payer(claim, index) -> dict:
+    """The focal insurance's Coverage, or the payer its display names (Synthea)."""
+    focal = sorted(claim.insurance or [], key=lambda i: (not i.focal, i.sequence))
+    if not focal:
+        return {}
+    ref = focal[0].coverage
+    coverage = index.resolve(ref, "Coverage")
+    if coverage is None and not ref.reference and ref.display:
+        return parties.named_payer(ref.display)
+    return parties.payer(coverage, index)
+
+
+def claim_event(entry, index, now_ms: int, charge_master, charge_system: str) -> tuple[dict, list[str]]:
+    """(the CHARGES VisitEvent, the reasons of the lines that could not be mapped)."""
     claim = entry.model
     if claim.status in ("cancelled", "entered-in-error", "draft"):
         raise Skipped(f"Claim.status {claim.status}: no charges to post")
@@ -149,12 +209,10 @@ def claim_event(entry, index, now_ms: int, charge_master, charge_system: str) ->
         visit, account = parties.visit_number(enc), parties.account_id(enc, index, also=(claim,))
     elif ref is not None:
         visit = ref.identifier.value.strip()
-        account = parties.account_id(None, index, also=(claim,))
+        account = parties.account_id(None, index, also=(claim,), visit=visit)
     else:
         raise MappingError("no visit: Claim.item.encounter names no Encounter in the input and "
                            "no Encounter identifier")
-    focal = sorted(claim.insurance or [], key=lambda i: (not i.focal, i.sequence))
-    coverage = index.resolve(focal[0].coverage, "Coverage") if focal else None
     diagnoses = []
     for d in sorted(claim.diagnosis or [], key=lambda d: d.sequence):
         concept = d.diagnosisCodeableConcept
@@ -169,10 +227,11 @@ def claim_event(entry, index, now_ms: int, charge_master, charge_system: str) ->
             proc = index.resolve(p.procedureReference, "Procedure")
             concept = proc.code if proc else None
         pcs_concepts.append(concept)
+    lines, unmapped = charge_lines(claim, entry.raw, charge_master, charge_system)
     return {
         "event_id": event_id(claim, entry.raw), "kind": "CHARGES", "source": "fhir Claim",
-        "visit_number": visit, "account_id": account, "occurred_at": millis(claim.created),
+        "visit_number": visit, "account_id": account,
+        "occurred_at": millis(claim.created) or bundle_time(entry),
         "emitted_at": now_ms, "diagnoses": diagnoses, "procedures_pcs": _pcs(pcs_concepts),
-        "charges": charge_lines(claim, entry.raw, charge_master, charge_system),
-        **parties.payer(coverage, index),
-    }
+        "charges": lines, **claim_payer(claim, index),
+    }, unmapped

@@ -126,8 +126,8 @@ def test_self_pay_and_plan_types():
     res, _ = resources(payer_id="STATE-PLAN-9", plan_type="MEDICAID")
     assert run(res)[0][0]["plan_type"] == "MEDICAID"  # from the payment typology code
     del by_type(res, "Coverage")["type"]
-    _, result = run(res)
-    assert "plan type unknown" in result.problems[0]
+    events, result = run(res)  # issue 9, root cause 9: an unknown plan defaults as HL7's IN1-15 does
+    assert result.ok and (events[0]["payer_id"], events[0]["plan_type"]) == ("STATE-PLAN-9", "COMMERCIAL")
     res, _ = resources(payer_id="COMM-BLUE")
     del by_type(res, "Coverage")["type"]
     assert run(res)[0][0]["plan_type"] == "COMMERCIAL"  # from the payer table
@@ -152,11 +152,12 @@ def test_refuted_conditions_are_not_diagnoses_and_conditions_found_by_encounter_
     assert [d["text"] for d in events[0]["diagnoses"]] == ["chest pain", "anemia"]
 
 
-def test_a_participant_npi_failing_its_check_digit_is_an_error():
+def test_a_participant_npi_is_kept_as_sent_even_when_its_check_digit_fails():
+    # Synthea's NPIs (9999999779) fail the Luhn check; the 837 edge validates NPIs, not the adapter
     res, _ = resources()
-    by_type(res, "Encounter")["participant"][0]["individual"]["identifier"]["value"] = "1234567890"
-    _, result = run(res)
-    assert "NPI fails its check digit" in result.problems[0]
+    by_type(res, "Encounter")["participant"][0]["individual"]["identifier"]["value"] = "9999999779"
+    events, result = run(res)
+    assert result.ok and events[0]["provider_npi"] == "9999999779"
 
 
 def test_referenced_organizations_and_practitioners_by_urn_full_url():

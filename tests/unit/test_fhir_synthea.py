@@ -1,0 +1,190 @@
+"""Synthea-shaped transaction bundles (issue 9, root causes 8 and 11): urn:uuid fullUrls, no
+Account, Claims without an identifier, SNOMED-coded items, payers named only by display,
+conditional references, CMS Blue Button adjudication variables with floating-point residue.
+
+The fixture is written from Synthea's documented R4 export (Encounter, Claim,
+ExplanationOfBenefit as it writes them), not copied from a sample file."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from producers.fhir.adapter import convert
+from producers.fhir.read import read_bytes
+from schemas import codec
+
+PAT, ENC, COND, CLAIM, EOB = (f"urn:uuid:0000000{n}-1111-2222-3333-444444444444" for n in range(5))
+SNOMED, CPT = "http://snomed.info/sct", "http://www.ama-assn.org/go/cpt"
+BB = "https://bluebutton.cms.gov/resources/codesystem/adjudication"
+SYNTHEA = "https://github.com/synthetichealth/synthea"
+
+
+def uid(url: str) -> str:
+    return url.removeprefix("urn:uuid:")
+
+
+def snomed(code: str, text: str) -> dict:
+    return {"coding": [{"system": SNOMED, "code": code, "display": text}], "text": text}
+
+
+def bb(variable: str, value=None) -> dict:
+    out: dict = {"category": {"coding": [{"system": BB, "code": f"https://bluebutton.cms.gov/resources/variables/{variable}"}]}}
+    if value is not None:
+        out["amount"] = {"value": value, "currency": "USD"}
+    return out
+
+
+def synthea_bundle() -> dict:
+    period = {"start": "2026-03-02T09:34:33-05:00", "end": "2026-03-02T10:05:20-05:00"}
+    patient = {"resourceType": "Patient", "id": uid(PAT), "gender": "female", "birthDate": "1971-06-01",
+               "extension": [{"url": "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race",
+                              "extension": [{"url": "text", "valueString": "White"}]}]}
+    encounter = {
+        "resourceType": "Encounter", "id": uid(ENC),
+        "meta": {"profile": ["http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter"]},
+        "identifier": [{"use": "official", "system": SYNTHEA, "value": uid(ENC)}],
+        "status": "finished", "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+        "type": [snomed("185345009", "Encounter for symptom (procedure)")],
+        "subject": {"reference": PAT, "display": "Ms. Test"},
+        "participant": [{"type": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+                                               "code": "PPRF"}]}],
+                         "individual": {"reference": "Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|9999999779",
+                                        "display": "Dr. Test"}}],
+        "period": period,
+        "serviceProvider": {"reference": f"Organization?identifier={SYNTHEA}|b1ddf812-1fdd", "display": "CLINIC"},
+    }
+    condition = {"resourceType": "Condition", "id": uid(COND), "code": snomed("195662009", "Acute viral pharyngitis (disorder)"),
+                 "subject": {"reference": PAT}, "encounter": {"reference": ENC},
+                 "onsetDateTime": period["start"], "recordedDate": period["start"]}
+    claim = {
+        "resourceType": "Claim", "id": uid(CLAIM), "status": "active",
+        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": "professional"}]},
+        "use": "claim", "patient": {"reference": PAT}, "billablePeriod": period, "created": period["end"],
+        "provider": {"reference": f"Organization?identifier={SYNTHEA}|b1ddf812-1fdd"},
+        "priority": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/processpriority", "code": "normal"}]},
+        "insurance": [{"sequence": 1, "focal": True, "coverage": {"display": "Medicaid"}}],
+        "diagnosis": [{"sequence": 1, "diagnosisReference": {"reference": COND}}],
+        "item": [
+            {"sequence": 1, "productOrService": snomed("185345009", "Encounter for symptom (procedure)"),
+             "encounter": [{"reference": ENC}]},
+            {"sequence": 2, "diagnosisSequence": [1],
+             "productOrService": snomed("195662009", "Acute viral pharyngitis (disorder)")},
+            {"sequence": 3, "productOrService": snomed("117015009", "Throat culture (procedure)"),
+             "net": {"value": 287.99, "currency": "USD"}},
+            {"sequence": 4, "productOrService": {"coding": [{"system": CPT, "code": "99213"}]},
+             "quantity": {"value": 1}, "net": {"value": 145.00000000000003, "currency": "USD"}},
+        ],
+        "total": {"value": 432.99, "currency": "USD"},
+    }
+    eob = {
+        "resourceType": "ExplanationOfBenefit", "id": uid(EOB),
+        "contained": [{"resourceType": "Coverage", "id": "coverage", "status": "active", "type": {"text": "Medicaid"},
+                       "beneficiary": {"reference": PAT}, "payor": [{"display": "Medicaid"}]}],
+        "identifier": [{"system": "https://bluebutton.cms.gov/resources/variables/clm_id", "value": uid(CLAIM)}],
+        "status": "active", "type": claim["type"], "use": "claim", "patient": {"reference": PAT},
+        "billablePeriod": period, "created": period["end"], "insurer": {"display": "Medicaid"},
+        "provider": {"reference": "Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|9999999779"},
+        "claim": {"reference": CLAIM}, "outcome": "complete",
+        "insurance": [{"focal": True, "coverage": {"reference": "#coverage", "display": "Medicaid"}}],
+        "item": [
+            {"sequence": 1, "productOrService": claim["item"][0]["productOrService"], "encounter": [{"reference": ENC}]},
+            {"sequence": 3, "productOrService": claim["item"][2]["productOrService"],
+             "servicedPeriod": period, "net": {"value": 287.99, "currency": "USD"},
+             "adjudication": [bb("line_coinsrnc_amt", 57.598000000000006), bb("line_prvdr_pmt_amt", 230.39200000000002),
+                              bb("line_sbmtd_chrg_amt", 287.99), bb("line_alowd_chrg_amt", 287.99),
+                              bb("line_bene_ptb_ddctbl_amt", 0), bb("line_prcsg_ind_cd")]},
+        ],
+        "total": [{"category": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/adjudication",
+                                            "code": "submitted"}]}, "amount": {"value": 287.99, "currency": "USD"}}],
+        "payment": {"amount": {"value": 230.39200000000002, "currency": "USD"}},
+    }
+    resources = [(PAT, patient), (ENC, encounter), (COND, condition), (CLAIM, claim), (EOB, eob)]
+    return {"resourceType": "Bundle", "type": "transaction",
+            "entry": [{"fullUrl": url, "resource": r, "request": {"method": "POST", "url": r["resourceType"]}}
+                      for url, r in resources]}
+
+
+def run(doc, name="synthea.json"):
+    data = b"\xef\xbb\xbf" + json.dumps(doc).encode()  # with a UTF-8 BOM
+    result = convert(read_bytes(data, name), now_ms=0)
+    return [codec.decode_for(r.topic, r.value) | {"_topic": r.topic.name} for r in result.records], result
+
+
+def test_a_synthea_encounter_without_account_uses_its_identifier_as_visit_and_account():
+    events, _ = run(synthea_bundle())
+    visit = events[0]
+    assert (visit["kind"], visit["source"]) == ("DISCHARGE", "fhir Encounter")
+    assert visit["visit_number"] == visit["account_id"] == uid(ENC)
+    assert (visit["encounter_class"], visit["patient_sex"], visit["patient_age"]) == ("OUTPATIENT", "F", 54)
+    assert visit["provider_npi"] == "9999999779"  # from the conditional reference, kept as sent
+    assert visit["facility_id"] == "b1ddf812-1fdd"
+    assert (visit["service_start"], visit["service_end"]) == (date(2026, 3, 2), date(2026, 3, 2))
+    assert visit["diagnoses"] == [{"sequence": 1, "text": "Acute viral pharyngitis (disorder)", "code": None}]
+    assert visit["payer_id"] is None  # Synthea writes no Coverage: the Claim names the payer
+
+
+def test_a_synthea_claim_posts_its_mapped_lines_and_keeps_snomed_lines_as_dead_letters():
+    events, result = run(synthea_bundle())
+    charges = next(e for e in events if e.get("kind") == "CHARGES")
+    assert (charges["visit_number"], charges["account_id"]) == (uid(ENC), uid(ENC))
+    assert (charges["payer_id"], charges["plan_type"]) == ("Medicaid", "MEDICAID")
+    assert charges["diagnoses"] == [{"sequence": 1, "text": "Acute viral pharyngitis (disorder)", "code": None}]
+    assert charges["charges"] == [{"transaction_id": f"{uid(CLAIM)}-4", "charge_code": "CM100113", "units": 1,
+                                   "unit_price_cents": 14500, "service_date": date(2026, 3, 2)}]
+    dead = [e for e in events if e["_topic"] == "dead-letters"]
+    assert [d["reason"] for d in dead] == [
+        (f"synthea.json: entry 3 (Claim/{uid(CLAIM)}): Claim.item 1: SNOMED CT 185345009 'Encounter for "
+        "symptom (procedure)' has no charge-master, CPT/HCPCS or revenue code: kept for a person to give it "
+        "a charge code"),
+        (f"synthea.json: entry 3 (Claim/{uid(CLAIM)}): Claim.item 3: SNOMED CT 117015009 'Throat culture "
+        "(procedure)' has no charge-master, CPT/HCPCS or revenue code: kept for a person to give it a charge code")]
+    assert len({d["event_id"] for d in dead}) == 2 and all(d["source_offset"] == 3 for d in dead)
+    assert json.loads(dead[0]["payload"])["resource"]["id"] == uid(CLAIM)
+    assert result.problems == [d["reason"] for d in dead]
+
+
+def test_a_synthea_eob_finds_its_claim_by_urn_uuid_and_reads_blue_button_amounts():
+    events, _ = run(synthea_bundle())
+    rem = next(e for e in events if e["_topic"] == "remittances-unmatched")
+    assert (rem["claim_id"], rem["account_id"], rem["payer_id"]) == (uid(CLAIM), uid(ENC), "Medicaid")
+    assert rem["remittance_id"] == f"ExplanationOfBenefit/{uid(EOB)}"
+    (line,) = rem["lines"]  # the encounter line carries no amount: no line
+    assert (line["line"], line["charge_cents"], line["paid_cents"]) == (3, 28799, 23039)
+    assert line["adjustments"] == [{"group_code": "PR", "reason_code": "2", "amount_cents": 5760}]
+    assert (rem["total_charge_cents"], rem["total_paid_cents"], rem["patient_responsibility_cents"]) == \
+        (28799, 23039, 5760)
+    assert rem["claim_status"] == "1"
+
+
+def test_carin_blue_button_categories_prior_payer_and_paid_to_patient():
+    doc = synthea_bundle()
+    eob = doc["entry"][4]["resource"]
+    c4bb = "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudication"
+    disc = "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator"
+
+    def adj(system, code, value=None):
+        out = {"category": {"coding": [{"system": system, "code": code}]}}
+        return out | ({"amount": {"value": value, "currency": "USD"}} if value is not None else {})
+
+    eob["item"][1]["adjudication"] = [
+        adj(c4bb, "submitted", 287.99), adj(c4bb, "eligible", 250), adj(c4bb, "priorpayerpaid", 100),
+        adj(c4bb, "paidtoprovider", 100), adj(c4bb, "copay", 20), adj(c4bb, "paidtopatient", 30),
+        adj(c4bb, "paidbypatient", 20), adj(disc, "benefitpaymentstatus"), adj(disc, "inoutnetwork")]
+    events, _result = run(doc)
+    rem = next(e for e in events if e["_topic"] == "remittances-unmatched")
+    assert rem["lines"][0]["adjustments"] == [
+        {"group_code": "CO", "reason_code": "45", "amount_cents": 3799},
+        {"group_code": "PR", "reason_code": "3", "amount_cents": 2000},
+        {"group_code": "PR", "reason_code": "100", "amount_cents": 3000},
+        {"group_code": "OA", "reason_code": "23", "amount_cents": 10000}]
+    assert rem["lines"][0]["paid_cents"] == 10000 and rem["patient_responsibility_cents"] == 5000
+
+
+def test_an_unresolvable_claim_encounter_is_refused_and_the_rest_still_goes_through():
+    doc = synthea_bundle()
+    doc["entry"][3]["resource"]["item"][0]["encounter"] = [{"reference": "urn:uuid:not-in-this-bundle"}]
+    events, result = run(doc)
+    assert [e.get("kind") for e in events if e["_topic"] == "visit-events"] == ["DISCHARGE"]
+    assert any(e["_topic"] == "remittances-unmatched" for e in events)
+    assert result.problems == [(f"synthea.json: entry 3 (Claim/{uid(CLAIM)}): no visit: Claim.item.encounter "
+                               "names no Encounter in the input and no Encounter identifier")]
