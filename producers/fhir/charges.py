@@ -48,8 +48,8 @@ def describe(concept) -> str:
     return f"{what} '{text[:80]}'" if text else what
 
 
-def _lookup(item, where: str, charge_master, unit_price: int | None) -> str:
-    proc = first_code(item.productOrService, (CPT, *HCPCS))
+def _lookup(concept, item, where: str, charge_master, unit_price: int | None) -> str:
+    proc = first_code(concept, (CPT, *HCPCS))
     modifiers = tuple(c.code for m in getattr(item, "modifier", None) or [] for c in m.coding or [] if c.code)
     if proc:
         found = [i for i in charge_master.values() if i.procedure_code == proc]
@@ -59,7 +59,7 @@ def _lookup(item, where: str, charge_master, unit_price: int | None) -> str:
     else:
         revenue = first_code(getattr(item, "revenue", None), REVENUE)
         if not revenue:
-            raise Unmapped(f"{where}: {describe(item.productOrService)} has no charge-master, "
+            raise Unmapped(f"{where}: {describe(concept)} has no charge-master, "
                            "CPT/HCPCS or revenue code: kept for a person to give it a charge code")
         found = [i for i in charge_master.values() if i.revenue_code == revenue and not i.procedure_code]
         what = "revenue code"
@@ -91,7 +91,7 @@ def _units(quantity, where: str) -> int:
 def _charge_code(concept, item, where: str, charge_master, charge_system: str, unit_price) -> str:
     code = first_code(concept, charge_system)
     if code is None:
-        return _lookup(item, where, charge_master, unit_price)
+        return _lookup(concept, item, where, charge_master, unit_price)
     if code not in charge_master:
         raise Unmapped(f"{where}: charge code is not in the charge master")
     return code
