@@ -189,3 +189,13 @@ def test_a_searchset_with_an_operation_outcome_and_a_bad_timestamp():
     assert result.ok and events[0]["kind"] == "DISCHARGE" and result.ignored == {"OperationOutcome": 1}
     _, result = run(message("A01", encounter(), timestamp="yesterday"))
     assert result.problems == ["msg.json: entry 1 (Encounter/enc1): Bundle.timestamp is not a FHIR instant"]
+
+
+def test_a_snomed_coded_charge_item_is_kept_as_a_dead_letter_with_its_description():
+    item = charge_item(1, code={"coding": [{"system": "http://snomed.info/sct", "code": "117015009",
+                                            "display": "Throat culture (procedure)"}]})
+    events, result = run(message("P03", encounter(), item))
+    assert [e.get("kind") for e in events] == ["UPDATE", None]
+    assert result.problems == [("msg.json: entry 2 (ChargeItem/ci1): ChargeItem.code: SNOMED CT 117015009 "
+                               "'Throat culture (procedure)' has no charge-master, CPT/HCPCS or revenue code: "
+                               "kept for a person to give it a charge code")]
