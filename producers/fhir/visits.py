@@ -41,13 +41,20 @@ STATUS_KIND = {"planned": "START", "arrived": "START", "triaged": "START", "in-p
 CLASS = {"IMP": "INPATIENT", "ACUTE": "INPATIENT", "NONAC": "INPATIENT", "PRENC": "INPATIENT",
          "EMER": "EMERGENCY", "AMB": "AMBULATORY", "OBSENC": "AMBULATORY", "SS": "AMBULATORY",
          "VR": "OFFICE", "HH": "OFFICE"}
-EVENT_KINDS = ("ADMIT", "REGISTER", "UPDATE", "DISCHARGE", "CANCEL", "CHARGES")
 OFFICE_POS = "11"
 # HL7 discharge-disposition -> UB-04 patient discharge status
 DISPOSITION = {"home": "01", "alt-home": "01", "hosp": "02", "snf": "03", "other-hcf": "05",
                "aadvice": "07", "exp": "20", "rehab": "62", "long": "63", "psy": "65",
                "hosp-hospice": "51", "home-hospice": "50"}
 DROPPED_CONDITIONS = ("refuted", "entered-in-error")
+
+
+def _event_kinds() -> tuple[str, ...]:
+    """The VisitEventKind symbols of the contract (a kind the HL7 path gains is one here too)."""
+    from schemas.codec import schema_json
+
+    kind = next(f for f in schema_json("VisitEvent")["fields"] if f["name"] == "kind")
+    return tuple(kind["type"]["symbols"])
 
 
 def message_kind(bundle) -> str | None:
@@ -58,7 +65,7 @@ def message_kind(bundle) -> str | None:
     if bundle is None or bundle.type != "message" or not code or \
             bundle.event_system not in (EVENT_TYPE_V2, None):
         return None
-    kind = next((k for (_, trigger), k in KINDS.items() if trigger == code and k in EVENT_KINDS), None)
+    kind = next((k for (_, trigger), k in KINDS.items() if trigger == code and k in _event_kinds()), None)
     return "UPDATE" if kind == "CHARGES" else kind
 
 
