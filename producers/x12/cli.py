@@ -1,8 +1,9 @@
-"""`rcm produce x12 FILE... [--dry-run]`: X12 835 remittances and 277CA acknowledgements in.
+"""`rcm produce x12 FILE... [--dry-run]`: X12 835 remittances, 277CA and 277 claim statuses, 999s in.
 
-Each file is split into transaction sets; ST01 (and GS08) pick the parser: 835 -> RemittanceReceived
-on `remittances-unmatched` (key: claim id; the processor finds the account), 277 -> ClaimStatusReported
-on `claim-status`. A transaction with a problem is not published: its error names the file, the
+Each file is split into transaction sets; ST01 and the guide (ST03, else GS08) pick the reader in
+READERS: 835 -> RemittanceReceived on `remittances-unmatched` (key: claim id; the processor finds
+the account); 277CA, 277 and 999 -> ClaimStatusReported on `claim-status`. 4010 sets are out of
+scope and refused with that reason. A transaction with a problem is not published: its error names the file, the
 segment number and id and the reason, and a DeadLetter (stage x12_adapter, the raw transaction as
 payload) goes to `dead-letters`; the file's other transactions still go through. Envelope errors
 (GS/GE, ISA/IEA) dead-letter the whole file's text but do not hold back complete transactions.
@@ -17,13 +18,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from producers.x12 import ack277, remit835
+from producers.x12 import ack277, ack999, remit835
 from producers.x12.tokens import Parsed, Transaction, X12Error, read
 from schemas import codec
 from schemas import topics as T
 
 STAGE = "x12_adapter"
-_SETS = {"835": (T.REMITTANCES_UNMATCHED, "005010X221"), "277": (T.CLAIM_STATUS, "005010X214")}
+# (ST01, guide prefix) -> (topic, reader(transaction, now) -> records)
+READERS = {
+    ("835", "005010X221"): (T.REMITTANCES_UNMATCHED, remit835.remittances),
+    ("277", "005010X214"): (T.CLAIM_STATUS, ack277.claim_statuses),
+    ("277", "005010X212"): (T.CLAIM_STATUS, ack277.claim_statuses),
+    ("999", "005010X231"): (T.CLAIM_STATUS, ack999.claim_statuses),
+}
 
 
 @dataclass(frozen=True)
@@ -63,8 +70,24 @@ def _dead_letter(source: T.Topic, err: X12Error, payload: bytes, now: datetime) 
 
 
 def _topic_for(tx: Transaction) -> T.Topic | None:
-    entry = _SETS.get(tx.set_id)
-    return entry[0] if entry else None
+    return next((topic for (set_id, _), (topic, _) in READERS.items() if set_id == tx.set_id), None)
+
+
+def _reader(tx: Transaction):
+    """The reader of a transaction, or the X12Error that says why there is none."""
+    guides = [g for (set_id, g) in READERS if set_id == tx.set_id]
+    st = tx.segments[0]
+    if not guides:
+        sets = ", ".join(sorted({s for s, _ in READERS}))
+        return tx.error(st, f"transaction set {tx.set_id!r} is not one this adapter reads ({sets})")
+    if tx.version.startswith("00401"):
+        return tx.error(st, f"version {tx.version!r} is 4010: out of scope, only 5010 "
+                            f"({', '.join(guides)}) is read")
+    guide = next((g for g in guides if tx.version.startswith(g)), None)
+    if guide is None:
+        return tx.error(st, f"version {tx.version!r} is not a guide this adapter reads for "
+                            f"{tx.set_id} ({', '.join(guides)})")
+    return READERS[(tx.set_id, guide)][1]
 
 
 def convert(data: bytes | str, file: str, now: datetime | None = None) -> Result:
@@ -75,16 +98,12 @@ def convert(data: bytes | str, file: str, now: datetime | None = None) -> Result
     for tx in parsed.transactions:
         topic = _topic_for(tx)
         err = tx.errors[0] if tx.errors else None
-        if err is None and topic is None:
-            err = tx.error(tx.segments[0], f"transaction set {tx.set_id!r} is not one this adapter "
-                                           "reads (835, 277CA)")
-        if err is None and not tx.version.startswith(_SETS[tx.set_id][1]):
-            err = tx.error(tx.segments[0], f"version {tx.version!r} is not "
-                                           f"{_SETS[tx.set_id][1]} (5010)")
+        if err is None:
+            reader = _reader(tx)
+            err = reader if isinstance(reader, X12Error) else None
         if err is None:
             try:
-                recs = (remit835.remittances(tx, now) if tx.set_id == "835"
-                        else ack277.claim_statuses(tx, now))
+                recs = reader(tx, now)
             except X12Error as exc:
                 err = exc
         if err is not None:
@@ -93,6 +112,8 @@ def convert(data: bytes | str, file: str, now: datetime | None = None) -> Result
             out.count("bad transactions")
             continue
         out.count(f"{tx.set_id} transactions")
+        for note in tx.notes:
+            out.count(note)
         out.count(topic.name, len(recs))
         out.records.extend(_record(topic, r) for r in recs)
     for err in parsed.errors:
@@ -104,7 +125,7 @@ def convert(data: bytes | str, file: str, now: datetime | None = None) -> Result
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("files", nargs="+", metavar="FILE", help="X12 835 or 277CA files")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="X12 835, 277CA, 277 or 999 files")
     parser.add_argument("--dry-run", action="store_true",
                         help="print the events as JSON lines instead of publishing")
 

@@ -88,7 +88,7 @@ def x835(claims: Sequence[dict], *, payer_id: str, payer_name: str, trace: str, 
             body.append(_seg("SVC", f"HC{C}{ln['procedure_code']}", money(ln["charge_cents"]),
                              money(ln["paid_cents"]), "", ln["units"]))
             body += _cas(ln.get("adjustments") or [])
-            body.append(_seg("REF", "6R", f"{c['claim_id']}-{ln['line']}"))
+            body.append(_seg("REF", "6R", ln.get("line_control_number") or ln["line"]))
             body += [_seg("LQ", "HE", r) for r in ln.get("remarks") or []]
     for p in provider_adjustments:
         body.append(_seg("PLB", p["provider_id"], _d8(p["fiscal_period_end"]),

@@ -11,9 +11,18 @@ remittance of the transaction (`provider_adjustments`) and are never posted to a
 """
 from __future__ import annotations
 
+import math
 from datetime import datetime
+from decimal import Decimal
 
-from producers.x12.tokens import Segment, Transaction, amount_cents, at_midnight, ccyymmdd
+from producers.x12.tokens import (
+    Segment,
+    Transaction,
+    amount_cents,
+    at_midnight,
+    ccyymmdd,
+    quantity,
+)
 
 GROUP_CODES = frozenset({"CO", "PR", "OA", "PI", "CR"})
 REVERSAL = "22"
@@ -41,24 +50,40 @@ def _cas(tx: Transaction, seg: Segment) -> list[dict]:
     return out
 
 
-def _line_number(ref: str) -> int | None:
-    """REF*6R (line item control number) as the 837 line number: its trailing digits."""
-    digits = ""
-    for ch in reversed(ref.strip()):
-        if not ch.isdigit():
-            break
-        digits = ch + digits
-    return int(digits) if digits and int(digits) > 0 else None
+def _line_number(ref: str, position: int) -> int:
+    """The claim line a REF*6R names. The id is the hospital's opaque string: it is the line
+    number only when it is exactly one (what the pipeline's own 837 sends); else the SVC's place."""
+    return int(ref) if ref.isdigit() and str(int(ref)) == ref and int(ref) > 0 else position
 
 
-def _units(tx: Transaction, seg: Segment) -> int:
-    text = seg.el(5).strip()
-    if not text:
-        return 1  # SVC05 may be omitted when one unit was paid
-    cents = amount_cents(tx, seg, 5)
-    if cents % 100:
-        raise tx.error(seg, f"SVC05 {text!r}: fractional units are not supported")
-    return abs(cents // 100)  # a reversal may sign the units too; the amounts carry the sign
+def _decimal_text(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _procedure(seg: Segment, i: int) -> tuple[str, str, list[str]]:
+    """A composite procedure (SVC01, SVC06): qualifier, code, modifiers 3-6."""
+    parts = [p.strip() for p in seg.components(i)] + [""] * 6
+    return parts[0], parts[1], [m for m in parts[2:6] if m]
+
+
+def _units(tx: Transaction, seg: Segment) -> dict:
+    """SVC05 units paid (omitted means one), SVC07 units billed (sent when they differ)."""
+    paid = quantity(tx, seg, 5)
+    paid = Decimal(1) if paid is None else paid
+    billed = quantity(tx, seg, 7)
+    billed = paid if billed is None else billed
+    # `units` stays a whole positive count for the ledger; the exact figures are in the text fields.
+    return {"units": max(1, math.ceil(abs(billed))), "units_paid": _decimal_text(paid),
+            "units_billed": _decimal_text(billed)}
+
+
+_MIA_QUANTITIES = (1, 3, 15)
+_MIA_AMOUNTS = (2, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 18, 19, 24)
+_MOA_RATES = (1,)
+_MOA_AMOUNTS = (2, 8, 9)
+_CLAIM_DATES = {"232": "statement_start", "233": "statement_end", "050": "received_on"}
+_LINE_DATES = {"472": ("service_start", "service_end"), "150": ("service_start",),
+               "151": ("service_end",)}
 
 
 class _Check:
@@ -96,8 +121,27 @@ class _Check:
                 raise self.tx.error(seg, "TRN02 (check or EFT trace number) is missing")
 
     def _dtm(self, seg: Segment) -> None:
-        if seg.el(1) == "405" and self.paid_on is None and self.claim is None:
-            self.paid_on = ccyymmdd(self.tx, seg, seg.el(2).strip())
+        qualifier, text = seg.el(1).strip(), seg.el(2).strip()
+        if self.claim is None:
+            if qualifier == "405" and self.paid_on is None:
+                self.paid_on = ccyymmdd(self.tx, seg, text)
+        elif self.line is not None:
+            for key in _LINE_DATES.get(qualifier, ()):
+                self.line[key] = ccyymmdd(self.tx, seg, text)
+        elif qualifier in _CLAIM_DATES:
+            self.claim[_CLAIM_DATES[qualifier]] = ccyymmdd(self.tx, seg, text)
+
+    def _amt(self, seg: Segment) -> None:
+        if self.claim is None:
+            return
+        qualifier = seg.el(1).strip()
+        if not qualifier:
+            raise self.tx.error(seg, "AMT01 (amount qualifier) is missing")
+        amount = {"qualifier": qualifier, "amount_cents": amount_cents(self.tx, seg, 2)}
+        target = self.line if self.line is not None else self.claim
+        target["amounts"].append(amount)
+        if self.line is not None and qualifier == "B6":
+            self.line["allowed_cents"] = amount["amount_cents"]
 
     def _n1(self, seg: Segment) -> None:
         self.in_payer = seg.el(1) == "PR"
@@ -109,9 +153,9 @@ class _Check:
         if self.in_payer and self.claim is None and seg.el(1) == "2U":
             self.payer_id = self.payer_id or seg.el(2).strip()
         elif self.line is not None and seg.el(1) == "6R":
-            number = _line_number(seg.el(2))
-            if number is not None:
-                self.line["line"] = number
+            ref = seg.el(2).strip()
+            self.line["line_control_number"] = ref or None
+            self.line["line"] = _line_number(ref, len(self.claim["lines"]))
 
     def _clp(self, seg: Segment) -> None:
         self.in_payer = False
@@ -127,7 +171,13 @@ class _Check:
             "total_paid_cents": amount_cents(self.tx, seg, 4),
             "patient_responsibility_cents": amount_cents(self.tx, seg, 5, required=False) or 0,
             "payer_claim_control_number": seg.el(7).strip(),
-            "claim_adjustments": [], "lines": [], "remarks": [], "segment": seg,
+            "claim_filing_indicator": seg.el(6).strip() or None,
+            "facility_type_code": seg.el(8).strip() or None,
+            "claim_frequency_code": seg.el(9).strip() or None,
+            "drg_code": seg.el(11).strip() or None,
+            "statement_start": None, "statement_end": None, "received_on": None,
+            "claim_adjustments": [], "lines": [], "remarks": [], "amounts": [], "adjudication": [],
+            "segment": seg,
         }
         self.claims.append(self.claim)
 
@@ -138,27 +188,47 @@ class _Check:
         target.extend(_cas(self.tx, seg))
 
     def _moa(self, seg: Segment) -> None:
-        self._remarks(seg, _MOA_REMARKS)
+        self._adjudication(seg, _MOA_REMARKS, _MOA_AMOUNTS, _MOA_RATES)
 
     def _mia(self, seg: Segment) -> None:
-        self._remarks(seg, _MIA_REMARKS)
+        self._adjudication(seg, _MIA_REMARKS, _MIA_AMOUNTS, _MIA_QUANTITIES)
 
-    def _remarks(self, seg: Segment, positions: tuple[int, ...]) -> None:
+    def _adjudication(self, seg: Segment, remarks: tuple[int, ...], amounts: tuple[int, ...],
+                      values: tuple[int, ...]) -> None:
         if self.claim is None:
             raise self.tx.error(seg, f"{seg.id} before any CLP")
-        self.claim["remarks"].extend(seg.el(i).strip() for i in positions if seg.el(i).strip())
+        self.claim["remarks"].extend(seg.el(i).strip() for i in remarks if seg.el(i).strip())
+        for i in sorted((*amounts, *values)):
+            if not seg.el(i).strip():
+                continue
+            element = f"{seg.id}{i:02d}"
+            if i in amounts:
+                self.claim["adjudication"].append(
+                    {"element": element, "amount_cents": amount_cents(self.tx, seg, i),
+                     "value": None})
+            else:
+                self.claim["adjudication"].append(
+                    {"element": element, "amount_cents": None,
+                     "value": _decimal_text(quantity(self.tx, seg, i))})
 
     def _svc(self, seg: Segment) -> None:
         if self.claim is None:
             raise self.tx.error(seg, "SVC before any CLP")
-        procedure = seg.components(1)
-        if len(procedure) < 2 or not procedure[1].strip():
+        qualifier, code, modifiers = _procedure(seg, 1)
+        if not code:
             raise self.tx.error(seg, f"SVC01 {seg.el(1)!r} has no procedure code (qualifier:code)")
-        self.line = {"line": len(self.claim["lines"]) + 1, "procedure_code": procedure[1].strip(),
-                     "units": _units(self.tx, seg),
+        _, original, original_modifiers = _procedure(seg, 6)
+        self.line = {"line": len(self.claim["lines"]) + 1, "procedure_code": code,
+                     **_units(self.tx, seg),
                      "charge_cents": amount_cents(self.tx, seg, 2),
                      "paid_cents": amount_cents(self.tx, seg, 3),
-                     "adjustments": [], "remarks": []}
+                     "adjustments": [], "remarks": [], "line_control_number": None,
+                     "procedure_qualifier": qualifier or None, "modifiers": modifiers,
+                     "revenue_code": seg.el(4).strip() or None,
+                     "original_procedure_code": original or None,
+                     "original_modifiers": original_modifiers,
+                     "service_start": None, "service_end": None, "allowed_cents": None,
+                     "amounts": []}
         self.claim["lines"].append(self.line)
 
     def _lq(self, seg: Segment) -> None:

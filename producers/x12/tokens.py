@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
 _AMOUNT = re.compile(r"^-?(\d+\.?\d*|\.\d+)$")
+EARLIEST = date(1900, 1, 1)
 
 
 class X12Error(ValueError):
@@ -54,6 +55,7 @@ class Transaction:
     gs: Segment | None
     segments: list[Segment] = field(default_factory=list)  # ST .. SE (or as far as the file went)
     errors: list[X12Error] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what a reader passed over on purpose, counted
 
     @property
     def set_id(self) -> str:
@@ -95,11 +97,26 @@ def amount_cents(tx: Transaction, seg: Segment, i: int, required: bool = True) -
     return int(cents)
 
 
+def quantity(tx: Transaction, seg: Segment, i: int) -> Decimal | None:
+    """Element i as a Decimal count (X12 type R: units may be fractional), None when empty."""
+    text = seg.el(i).strip()
+    if not text:
+        return None
+    if not _AMOUNT.match(text):
+        raise tx.error(seg, f"{seg.id}{i:02d} {text!r} is not a number")
+    return Decimal(text)
+
+
 def ccyymmdd(tx: Transaction, seg: Segment, text: str) -> date:
+    """A CCYYMMDD date; one before 1900 (`10010101`) is a placeholder, not a date anything happened."""
     try:
-        return datetime.strptime(text, "%Y%m%d").date()
+        d = datetime.strptime(text, "%Y%m%d").date()
     except ValueError as exc:
         raise tx.error(seg, f"{text!r} is not a CCYYMMDD date") from exc
+    if d < EARLIEST:
+        raise tx.error(seg, f"{text!r} is not a possible date (year {d.year}, before "
+                            f"{EARLIEST.year})")
+    return d
 
 
 def at_midnight(d: date) -> datetime:
@@ -130,17 +147,28 @@ def delimiters(text: str, file: str) -> Delimiters:
 
 
 def segments(text: str, file: str) -> tuple[Delimiters, list[Segment]]:
+    """Every segment of the file; each interchange is split with the delimiters of its own ISA."""
     text = text.lstrip("\ufeff")
-    d = delimiters(text, file)
-    body = text[text.find("ISA"):]
+    first = d = delimiters(text, file)
     out: list[Segment] = []
-    for raw in body.split(d.segment):
-        raw = raw.strip("\r\n").lstrip()
+    pos, end = text.find("ISA"), len(text)
+    while pos < end:
+        stop = text.find(d.segment, pos)
+        stop = end if stop < 0 else stop
+        raw = text[pos:stop].strip("\r\n").lstrip()
+        pos = stop + 1
         if not raw:
             continue
         elements = tuple(raw.split(d.element))
         out.append(Segment(elements[0].strip(), elements, len(out) + 1, raw, d))
-    return d, out
+        if out[-1].id == "IEA":  # the next interchange may use other delimiters
+            following = text.find("ISA", pos)
+            if following >= 0 and not text[pos:following].strip():
+                try:
+                    d = delimiters(text[following:], file)
+                except X12Error:
+                    pass  # a broken ISA: split on as before; the envelope walk reports it
+    return first, out
 
 
 @dataclass

@@ -18,6 +18,7 @@ from producers.x12 import generate as G
 from schemas import codec
 from schemas import topics as T
 from schemas.accounts import make_account_id
+from tests.unit import x12_fixtures as X
 
 pytestmark = pytest.mark.e2e
 NOW = datetime.now(UTC)
@@ -120,7 +121,16 @@ def test_835_and_277ca_files_post_match_and_measure_first_pass(run_settings, tmp
             + G.x277ca([{"claim_id": "CLM-E2", "statuses": [("A2", "20", "PR")],
                          "total_charge_cents": 14500}],
                        payer_id="COMM-ACME", payer_name="ACME", on=date(2025, 11, 9), control=8))
-        done = produce_x12(run_settings, first, acks)
+        status = tmp_path / "status.x12"  # a 277 response and a 999, two ISAs, other delimiters
+        status.write_bytes(("\ufeff" + X.response_277(
+            [[("TRN", 2, "TRACE-9"), ("STC", ("F1", "65"), "20251202", "", "145", "95"),
+              ("REF", "EJ", "CLM-E1")]], control=21, between="\r\n")
+            + X.ack_999([[("AK2", "837", "0002", "005010X222A1"),
+                          ("IK3", "CLM", "22", "2300", "8"), ("CTX", ("CLM01", "CLM-E2")),
+                          ("IK4", "2", "1028", "7"), ("IK5", "R", "5")]],
+                        ("AK9", "R", "1", "1", "0"), control=22, component=">",
+                        terminator="\n")).encode())
+        done = produce_x12(run_settings, first, acks, status)
         assert done.returncode == 1  # one transaction was bad
         assert "checks.835: segment" in done.stderr and "(CLP): CLP04 'O' is not a number" in done.stderr
         publish([encounter(3)], run_settings.bootstrap)
@@ -144,7 +154,11 @@ def test_835_and_277ca_files_post_match_and_measure_first_pass(run_settings, tmp
     assert rows(dsn, "select claim_id, accepted, categories from claim_status_events "
                      "order by reported_at, claim_id") == [
         ("CLM-E1", True, ["A2"]), ("CLM-E2", False, ["A7"]), ("CLM-E3", True, ["A1"]),
-        ("CLM-E2", True, ["A2"])]
+        ("CLM-E2", True, ["A2"]), ("CLM-E1", True, ["F1"]), ("CLM-E2", False, ["R", "R"])]
+    assert rows(dsn, "select statuses from claim_status_events where claim_id = 'CLM-E2' "
+                     "order by reported_at desc limit 1") == [(
+        [{"category": "R", "code": "IK304:8", "entity": None},
+         {"category": "R", "code": "IK403:7", "entity": None}],)]
     [(claims, accepted, rejected, rate)] = rows(
         dsn, "select claims, accepted_first_pass, rejected_first_pass, rate "
              "from first_pass_acceptance")

@@ -30,7 +30,20 @@ def samples() -> dict[str, dict]:
             {"sequence": 1, "text": "HTN", "code": None}, {"sequence": 2, "text": "DM2", "code": "E11.9"}])
         | {"procedures_pcs": [{"sequence": 1, "code": "0DTJ4ZZ"}], "discharge_status": "01",
            "discharged_at": T0, "secondary_payer_id": "MEDICAID", "cancelled": None},
-        "RemittanceReceived": F.remittance() | {
+        "RemittanceReceived": F.remittance(lines=[{
+            "line": 1, "procedure_code": "V2020", "units": 2, "charge_cents": 14500,
+            "paid_cents": 9000, "adjustments": [F.adjustment("CO", "45", 5500)], "remarks": [],
+            "line_control_number": "LN-0001", "procedure_qualifier": "HC", "modifiers": ["RB"],
+            "revenue_code": "0450", "units_paid": "1.5", "units_billed": "2",
+            "original_procedure_code": "V2025", "original_modifiers": ["LT"],
+            "service_start": F.DOS, "service_end": F.DOS, "allowed_cents": 9000,
+            "amounts": [{"qualifier": "B6", "amount_cents": 9000}]}]) | {
+            "claim_filing_indicator": "MC", "facility_type_code": "13",
+            "claim_frequency_code": "1", "drg_code": "470", "statement_start": F.DOS,
+            "statement_end": F.DOS, "received_on": F.DOS,
+            "amounts": [{"qualifier": "AU", "amount_cents": 9000}],
+            "adjudication": [{"element": "MIA01", "amount_cents": None, "value": "3"},
+                             {"element": "MIA04", "amount_cents": 12575, "value": None}],
             "payer_name": "ACME HEALTH PLAN", "check_amount_cents": 8873,
             "provider_adjustments": [{"provider_id": "1234567893", "fiscal_period_end": F.DOS,
                                       "reason_code": "WO", "reference": "PCN9", "amount_cents": 127}]},
@@ -119,7 +132,9 @@ def samples() -> dict[str, dict]:
             "payer_id": "MEDICARE", "accepted": False,
             "statuses": [{"category": "A7", "code": "21", "entity": "IL"}],
             "total_charge_cents": 14500, "payer_claim_control_number": None,
-            "service_start": F.DOS, "service_end": F.DOS},
+            "service_start": F.DOS, "service_end": F.DOS, "transaction": "277",
+            "paid_cents": 9000, "adjudicated_on": F.DOS, "remitted_on": F.DOS,
+            "remittance_trace": "EFT0001"},
         "PendingVisit": {
             "visit_number": "V1", "account_id": "A0000000018", "events": [b"\x00"],
             "status": "DISCHARGED", "encounter_event_id": None},

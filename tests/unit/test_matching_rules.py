@@ -8,14 +8,17 @@ import pytest
 
 from processors.matching import rules
 from processors.matching.rules import DictStore, NotMatchable, on_claim, on_unmatched
+from schemas import codec
 from schemas import topics as T
 from tests import factories as F
 
 
 def unmatched(n: int = 1, claim_id: str = "CLM-E0000001", event: str | None = None) -> dict:
-    return {**F.remittance(n), "account_id": "", "claim_id": claim_id,
-            "event_id": event or f"x835:P:EFT{n}:1", "payer_name": "ACME",
-            "check_amount_cents": 9000, "provider_adjustments": []}
+    rec = {**F.remittance(n), "account_id": "", "claim_id": claim_id,
+           "event_id": event or f"x835:P:EFT{n}:1", "payer_name": "ACME",
+           "check_amount_cents": 9000, "provider_adjustments": []}
+    # as the stage receives it: decoded from the topic, optional fields at their defaults
+    return codec.decode_for(T.REMITTANCES_UNMATCHED, codec.encode("RemittanceReceived", rec))
 
 
 def claim(account_id: str, claim_id: str = "CLM-E0000001") -> dict:

@@ -49,7 +49,8 @@ def test_accepted_and_rejected_claims_with_every_status_composite():
 @pytest.mark.parametrize(("categories", "accepted"), [
     (["A1"], True), (["A2"], True), (["A5"], True), (["A0"], True),
     (["A3"], False), (["A4"], False), (["A6"], False), (["A7"], False), (["A8"], False),
-    (["A1", "A7"], False), (["E0"], False), (["P1"], False)])
+    (["A1", "A7"], False), (["E0"], False), (["P1"], True), (["F1"], True), (["F2"], True),
+    (["R3"], True), (["D0"], False), (["F1", "A4"], False)])
 def test_category_mapping(categories, accepted):
     assert is_accepted(categories) is accepted
 
