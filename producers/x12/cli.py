@@ -2,7 +2,8 @@
 
 Each file is split into transaction sets; ST01 (and GS08) pick the parser: 835 -> RemittanceReceived
 on `remittances-unmatched` (key: claim id; the processor finds the account), 277 -> ClaimStatusReported
-on `claim-status`. A transaction with a problem is not published: its error names the file, the
+on `claim-status`, 837P/837I -> ClaimBuilt (status SUBMITTED) on `claims-submitted` (a refused claim is
+dead-lettered alone). A transaction with a problem is not published: its error names the file, the
 segment number and id and the reason, and a DeadLetter (stage x12_adapter, the raw transaction as
 payload) goes to `dead-letters`; the file's other transactions still go through. Envelope errors
 (GS/GE, ISA/IEA) dead-letter the whole file's text but do not hold back complete transactions.
@@ -17,13 +18,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from producers.x12 import ack277, remit835
+from producers.x12 import ack277, claims837, remit835
 from producers.x12.tokens import Parsed, Transaction, X12Error, read
 from schemas import codec
 from schemas import topics as T
 
 STAGE = "x12_adapter"
-_SETS = {"835": (T.REMITTANCES_UNMATCHED, "005010X221"), "277": (T.CLAIM_STATUS, "005010X214")}
+_SETS = {"835": (T.REMITTANCES_UNMATCHED, "005010X221"), "277": (T.CLAIM_STATUS, "005010X214"),
+         "837": (T.CLAIMS_SUBMITTED, ("005010X222", "005010X223"))}
 
 
 @dataclass(frozen=True)
@@ -83,8 +85,16 @@ def convert(data: bytes | str, file: str, now: datetime | None = None) -> Result
                                            f"{_SETS[tx.set_id][1]} (5010)")
         if err is None:
             try:
-                recs = (remit835.remittances(tx, now) if tx.set_id == "835"
-                        else ack277.claim_statuses(tx, now))
+                refused: list[X12Error] = []
+                if tx.set_id == "837":
+                    recs, refused = claims837.claims(tx, now)
+                else:
+                    recs = (remit835.remittances(tx, now) if tx.set_id == "835"
+                            else ack277.claim_statuses(tx, now))
+                for bad in refused:  # one claim refused, its neighbours go through
+                    out.errors.append(bad)
+                    out.records.append(_dead_letter(topic, bad, tx.payload(), now))
+                    out.count("bad claims")
             except X12Error as exc:
                 err = exc
         if err is not None:
