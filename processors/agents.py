@@ -8,7 +8,7 @@ per-message dispatch.
 from __future__ import annotations
 
 from processors import app as A
-from processors.claims.agent import BILL_SECONDARY, BUILD_CLAIMS
+from processors.claims.agent import ACCEPT_SUBMITTED, BILL_SECONDARY, BUILD_CLAIMS
 from processors.coding.agent import CODE_ENCOUNTERS, RELEASE_CODING
 from processors.denials.agent import APPLY_APPEALS, FLAG_DENIALS, WORK_DENIALS
 from processors.ledger.agent import POST_CHARGES, POST_PAYMENTS, POST_REMITTANCES
@@ -26,7 +26,7 @@ STAGES: tuple[Stage, ...] = (CODE_ENCOUNTERS, POST_CHARGES, RELEASE_CODING, BUIL
                              POST_REMITTANCES, FLAG_DENIALS, POST_PAYMENTS, ASSEMBLE_VISITS,
                              MATCH_REMITTANCES, INDEX_CLAIMS, DETECT_DENIAL_PATTERNS,
                              COUNT_DENIAL_PATTERNS, APPLY_RULE_DECISIONS, BILL_SECONDARY,
-                             WORK_DENIALS, APPLY_APPEALS)
+                             WORK_DENIALS, APPLY_APPEALS, ACCEPT_SUBMITTED)
 
 
 def stages_on(topic: T.Topic) -> tuple[Stage, ...]:
@@ -57,3 +57,4 @@ on_denial_patterns = _agent(T.DENIAL_PATTERNS)
 on_scrub_rule_decisions = _agent(T.SCRUB_RULE_DECISIONS)
 on_denials = _agent(T.DENIALS)
 on_appeals = _agent(T.APPEALS)
+on_claims_submitted = _agent(T.CLAIMS_SUBMITTED)

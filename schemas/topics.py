@@ -94,6 +94,9 @@ ENCOUNTER_CHARGES = Topic("encounter-charges", "EncounterCharges", "encounter_id
                           doc="Processor state: the charges posted per encounter, so a corrected "
                               "re-send posts the difference (compacted; keyed by encounter, "
                               "partitioned by account; internal).")
+CLAIMS_SUBMITTED = Topic("claims-submitted", "ClaimBuilt", "account_id", PARTITIONS,
+                         doc="Claims the hospital's own billing system already submitted, from X12 "
+                             "837P/837I: status SUBMITTED, codes as billed (input).")
 CLAIMS = Topic("claims", "ClaimBuilt", "account_id", PARTITIONS,
                doc="Claims built and scrubbed: CLEAN or HELD.")
 DENIALS = Topic("denials", "DenialFlagged", "account_id", PARTITIONS,
@@ -147,7 +150,7 @@ ALL: tuple[Topic, ...] = (
     CLAIM_STATE, ENCOUNTER_CHARGES, CLAIMS, DENIALS, LEDGER_ENTRIES, ACCOUNT_BALANCES, DEAD_LETTERS,
     DENIAL_PATTERNS, DENIAL_PATTERN_COUNTS, SCRUB_RULE_PROPOSALS, SCRUB_RULE_DECISIONS, SCRUB_RULES,
     KPIS, AR_AGING_SNAPSHOTS,
-    APPEALS, DENIALS_OPEN, DENIAL_LIFECYCLE, DEADLINE_APPROACHING, DENIAL_EXPIRED,
+    APPEALS, CLAIMS_SUBMITTED, DENIALS_OPEN, DENIAL_LIFECYCLE, DEADLINE_APPROACHING, DENIAL_EXPIRED,
 )
 INPUTS: tuple[Topic, ...] = (ENCOUNTERS, REMITTANCES, PAYMENTS, APPEALS)  # what hospital systems emit
 BY_NAME: dict[str, Topic] = {t.name: t for t in ALL}

@@ -2,12 +2,15 @@
 
 Consumes: encounters-coded  (key: account_id, value: EncounterCoded)
           remittances       (key: account_id, value: RemittanceReceived)
+          claims-submitted  (key: account_id, value: ClaimBuilt SUBMITTED, from an 837 in)
 Reads:    scrub-rules table (decided scrub rules, every partition: one worker holds them all)
 Produces: claims            (ClaimBuilt: CLEAN, or HELD with its edits; versions 1/7/8; SECONDARY)
           ledger-entries    (TRANSFER_TO_SECONDARY when a secondary claim is billed)
           claim-state       (ClaimState: each claim's last version, content, payer claim number)
+          ledger-entries    (CHARGE per line of a submitted claim), encounter-charges (its state)
+Reads:    claim-state, encounter-charges (co-partitioned by account)
 Rule:     processors.claims.rules.build_claim, processors.claims.versions.version_claim,
-          processors.claims.secondary.on_remittance
+          processors.claims.secondary.on_remittance, processors.claims.submitted.on_submitted
 """
 from __future__ import annotations
 
@@ -51,5 +54,22 @@ def handle_remittance(remit: dict):
     return [*store.writes, *(record(topic, rec) for topic, rec in records)]
 
 
+def handle_submitted(claim: dict):
+    from processors.claims.secondary import release_waiting
+    from processors.claims.submitted import on_submitted, problems
+    from processors.ledger.rules import journals
+
+    faults = problems(claim)
+    if faults:
+        raise Rejected("; ".join(faults))
+    store, charges = A.claim_state(), A.encounter_charges()
+    out, entries = on_submitted(claim, store, charges)
+    waited = release_waiting(claim["claim_id"], store) if out else []
+    return [*store.writes, *charges.writes, *([record(T.CLAIMS, out)] if out else []),
+            *(record(T.LEDGER_ENTRIES, j) for j in journals(entries)),
+            *(record(topic, rec) for topic, rec in waited)]
+
+
 BUILD_CLAIMS = Stage("build_claims", T.ENCOUNTERS_CODED, handle, owner=True)
 BILL_SECONDARY = Stage("bill_secondary", T.REMITTANCES, handle_remittance, owner=False)
+ACCEPT_SUBMITTED = Stage("accept_submitted_claims", T.CLAIMS_SUBMITTED, handle_submitted, owner=True)

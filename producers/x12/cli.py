@@ -2,8 +2,9 @@
 
 Each file is split into transaction sets; ST01 and the guide (ST03, else GS08) pick the reader in
 READERS: 835 -> RemittanceReceived on `remittances-unmatched` (key: claim id; the processor finds
-the account); 277CA, 277 and 999 -> ClaimStatusReported on `claim-status`. 4010 sets are out of
-scope and refused with that reason. A transaction with a problem is not published: its error names the file, the
+the account); 277CA, 277 and 999 -> ClaimStatusReported on `claim-status`; 837P/837I ->
+ClaimBuilt (status SUBMITTED) on `claims-submitted` (a refused claim is dead-lettered alone, its
+neighbours go through). 4010 sets are out of scope and refused with that reason. A transaction with a problem is not published: its error names the file, the
 segment number and id and the reason, and a DeadLetter (stage x12_adapter, the raw transaction as
 payload) goes to `dead-letters`; the file's other transactions still go through. Envelope errors
 (GS/GE, ISA/IEA) dead-letter the whole file's text but do not hold back complete transactions.
@@ -18,18 +19,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from producers.x12 import ack277, ack999, remit835
+from producers.x12 import ack277, ack999, claims837, remit835
 from producers.x12.tokens import Parsed, Transaction, X12Error, read
 from schemas import codec
 from schemas import topics as T
 
 STAGE = "x12_adapter"
-# (ST01, guide prefix) -> (topic, reader(transaction, now) -> records)
+# (ST01, guide prefix) -> (topic, reader(transaction, now) -> records, or (records, refused claims))
 READERS = {
     ("835", "005010X221"): (T.REMITTANCES_UNMATCHED, remit835.remittances),
     ("277", "005010X214"): (T.CLAIM_STATUS, ack277.claim_statuses),
     ("277", "005010X212"): (T.CLAIM_STATUS, ack277.claim_statuses),
     ("999", "005010X231"): (T.CLAIM_STATUS, ack999.claim_statuses),
+    ("837", "005010X222"): (T.CLAIMS_SUBMITTED, claims837.claims),
+    ("837", "005010X223"): (T.CLAIMS_SUBMITTED, claims837.claims),
 }
 
 
@@ -103,7 +106,12 @@ def convert(data: bytes | str, file: str, now: datetime | None = None) -> Result
             err = reader if isinstance(reader, X12Error) else None
         if err is None:
             try:
-                recs = reader(tx, now)
+                result = reader(tx, now)
+                recs, refused = result if isinstance(result, tuple) else (result, [])
+                for bad in refused:  # one claim refused, its neighbours go through
+                    out.errors.append(bad)
+                    out.records.append(_dead_letter(topic, bad, tx.payload(), now))
+                    out.count("bad claims")
             except X12Error as exc:
                 err = exc
         if err is not None:
@@ -125,7 +133,7 @@ def convert(data: bytes | str, file: str, now: datetime | None = None) -> Result
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("files", nargs="+", metavar="FILE", help="X12 835, 277CA, 277 or 999 files")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="X12 835, 277CA, 277, 999, 837P or 837I files")
     parser.add_argument("--dry-run", action="store_true",
                         help="print the events as JSON lines instead of publishing")
 

@@ -272,3 +272,19 @@ def test_partitioning_matches_kafka_python_so_one_account_shares_a_partition():
     for n in range(500):
         key = f"A{n:09d}".encode()
         assert partition_for(key, 4) == (kafka_python_murmur2(key) & 0x7FFFFFFF) % 4
+
+
+def test_claim_built_written_before_submitted_existed_still_decodes():
+    """ClaimStatus gained SUBMITTED (837 in) as its last symbol: bytes written with the old
+    enum (CLEAN, HELD) decode unchanged under the new schema."""
+    import fastavro
+
+    old = codec.schema_json("ClaimBuilt")
+    status = next(f for f in old["fields"] if f["name"] == "status")
+    assert status["type"]["symbols"] == ["CLEAN", "HELD", "SUBMITTED"]
+    status["type"]["symbols"] = ["CLEAN", "HELD"]
+    rec = samples()["ClaimBuilt"]
+    buf = io.BytesIO()
+    fastavro.schemaless_writer(buf, fastavro.parse_schema(old), rec)
+    wire = codec._HEADER.pack(codec.MAGIC, T.SCHEMA_IDS["ClaimBuilt"]) + buf.getvalue()
+    assert codec.decode_for(T.CLAIMS, wire) == rec

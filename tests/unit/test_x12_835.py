@@ -248,7 +248,7 @@ def test_a_truncated_file_posts_what_is_whole_and_dead_letters_the_rest():
 
 
 def test_other_transaction_sets_are_refused_not_ignored():
-    path = next(iter(x12_samples("X222")))
+    path = next(iter(x12_samples("X279")))
     result = convert(path.read_bytes(), path.name, NOW)
     assert result.errors and "not one this adapter reads" in result.errors[0].reason
 
