@@ -1,10 +1,11 @@
-"""HL7 v2 ADT and DFT^P03 messages -> VisitEvent records (schemas/avro/VisitEvent.avsc).
+"""HL7 v2 ADT, BAR and DFT messages -> VisitEvent records (schemas/avro/VisitEvent.avsc).
 
-Parsing is the `hl7` package's; this module only reads fields and checks them. A message that is
-not HL7 or has an unsupported type raises MessageError with ack "AR" (rejected); one that parses but
-lacks or breaks a required field raises it with ack "AE" (application error). Either names the
-segment and field. The birth date is read only to compute the age on the first day of service and
-is not kept.
+Parsing is the `hl7` package's (delimiters from MSH-1/MSH-2); this module only reads fields and
+checks them. A message that is not HL7 or has an unsupported type raises MessageError with ack "AR"
+(rejected); one that parses but lacks or breaks a field it cannot do without raises it with ack
+"AE" (application error). Either names the segment and field. Optional fields real feeds leave
+empty are defaulted as the README says (issue 9). The birth date is read only to compute the age on
+the first day of service and is not kept.
 """
 from __future__ import annotations
 
