@@ -8,7 +8,8 @@ Events are kept per visit number (the `visits-pending` table) and folded in even
 - an event id seen before is ignored (redelivery, a re-sent message);
 - ADMIT / REGISTER open the visit, UPDATE updates it, DISCHARGE records the discharge (its event
   time becomes `discharged_at`, for discharged-not-final-billed), CHARGES add charge lines; any of
-  them may come first;
+  them may come first; CANCEL_DISCHARGE (A13) undoes a discharge earlier in event time (the visit
+  is open again, its discharge date gone); after billing it is refused, for a person to decide;
 - CANCEL (A11) on a visit not yet billed cancels it: nothing is emitted, later events for it are
   refused (dead letter) with the reason;
 - the visit is final when it is discharged and has at least one charge, whichever comes last: one
@@ -76,6 +77,8 @@ def merge(events: list[dict]) -> dict:
             visit["charges"].setdefault(charge["transaction_id"], charge)
         if ev["kind"] == "DISCHARGE":
             visit["discharged_at"] = ev["occurred_at"]
+        elif ev["kind"] == "CANCEL_DISCHARGE":  # A13: the discharge before it did not happen
+            visit["discharged_at"] = visit["service_end"] = None
         visit["occurred_at"] = ev["occurred_at"]
     charges = list(visit["charges"].values())
     visit["charges"] = charges
@@ -137,6 +140,9 @@ def assemble(ev: dict, store: VisitStore) -> Outcome:
     if status == "CANCELLED":
         raise Refused(f"the visit was cancelled (A11); a {kind} event after the cancel is not applied")
     if status == "BILLED":
+        if kind == "CANCEL_DISCHARGE":
+            raise Refused("the discharge was cancelled (A13) after the visit was billed: the claim "
+                          "stands; void or correct it by hand if the stay goes on")
         if kind == "CHARGES":
             billed = {c["transaction_id"] for e in events for c in e.get("charges") or []}
             if all(c["transaction_id"] in billed for c in ev["charges"]):
@@ -151,9 +157,8 @@ def assemble(ev: dict, store: VisitStore) -> Outcome:
     if kind == "CANCEL":
         store.put({**entry, "status": "CANCELLED"})
         return Outcome([])
-    if kind == "DISCHARGE":
-        entry["status"] = "DISCHARGED"
     visit = merge(events)
+    entry["status"] = "DISCHARGED" if visit["discharged_at"] is not None else "OPEN"
     if entry["status"] != "DISCHARGED" or not visit["charges"]:
         store.put(entry)
         return Outcome([])

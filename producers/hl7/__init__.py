@@ -1,2 +1,3 @@
-"""HL7 v2 in: ADT (A01, A03, A04, A08, A11) and DFT^P03 messages from files (`rcm produce hl7`) and
-over MLLP (`rcm listen mllp`) become VisitEvents on `visit-events`."""
+"""HL7 v2 in: ADT (A01-A08, A11, A13; A28/A31 ignored), BAR^P01/P05/P06 and DFT^P03/P11 messages
+from files (`rcm produce hl7`) and over MLLP (`rcm listen mllp`) become VisitEvents on
+`visit-events`."""

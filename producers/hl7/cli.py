@@ -1,27 +1,32 @@
-"""`rcm produce hl7 FILE... [--dry-run]`: HL7 v2 ADT/DFT^P03 files -> `visit-events`.
+"""`rcm produce hl7 FILE... [--dry-run]`: HL7 v2 ADT, BAR and DFT files -> `visit-events`.
 
-Each message becomes its VisitEvent(s); a message the adapter refuses becomes a dead letter and a
-line on stderr naming file, message, line, segment and reason. The good messages in a file still
-go through; the exit code is 1 when any message was refused.
+Each message becomes its VisitEvent(s); ADT^A28/A31 person updates are accepted and counted, with
+no event. A message the adapter refuses becomes a dead letter and a line on stderr naming file,
+message, line, segment and reason. The good messages in a file still go through; the exit code is 1
+when any message was refused. `--dry-run` prints every record it would publish (events, then dead
+letters) as JSON lines, as `rcm produce x12` and `rcm produce fhir` do.
 """
 from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from producers.hl7.files import split_messages
-from producers.hl7.parse import MessageError, visit_events
+from producers.hl7.parse import MessageError, header, is_ignored, parse_message, visit_events
 from producers.hl7.records import dead_letter, line_of, outgoing
+from schemas import codec
 from schemas import topics as T
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="HL7 v2 files (one or more messages "
-                        "each; \\r, \\n or \\r\\n segments; MLLP framing allowed)")
+                        "each; \\r, \\n or \\r\\n segments; MLLP framing, batch envelopes and a "
+                        "UTF-8 BOM allowed)")
     parser.add_argument("--dry-run", action="store_true",
-                        help="print the events as JSON lines (refused messages on stderr); no Kafka")
+                        help="print the records (events and dead letters) as JSON lines; no Kafka")
 
 
 def _jsonable(value):
@@ -32,44 +37,60 @@ def _jsonable(value):
     raise TypeError(type(value).__name__)
 
 
-def read(paths: list[str], now: datetime) -> tuple[list[dict], list[dict], list[str]]:
-    """(events, dead letters, error lines) for the files, in file order."""
-    events: list[dict] = []
-    dead: list[dict] = []
-    errors: list[str] = []
+@dataclass
+class Result:
+    events: list[dict] = field(default_factory=list)
+    dead: list[dict] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    ignored: int = 0  # person updates (ADT^A28/A31): nothing to bill
+
+
+def read(paths: list[str], now: datetime) -> Result:
+    """Events, dead letters, error lines and the ignored count for the files, in file order."""
+    out = Result()
     for path in paths:
         try:
             data = Path(path).read_bytes()
         except OSError as exc:
-            errors.append(f"{path}: cannot read ({exc.strerror})")
+            out.errors.append(f"{path}: cannot read ({exc.strerror})")
             continue
         messages = split_messages(data)
         if not messages:
-            errors.append(f"{path}: no HL7 messages")
+            out.errors.append(f"{path}: no HL7 messages")
         for raw in messages:
             try:
-                events.extend(visit_events(raw.text, now))
+                events = visit_events(raw.text, now)
             except MessageError as err:
                 where = f"{path}:message {raw.number} (line {line_of(raw, err.segment)})"
-                dead.append(dead_letter(raw.payload, err, where))
-                errors.append(f"{where}: {err.segment}: {err.reason}")
-    return events, dead, errors
+                out.dead.append(dead_letter(raw.payload, err, where))
+                out.errors.append(f"{where}: {err.segment}: {err.reason}")
+                continue
+            out.events.extend(events)
+            if not events and is_ignored(header(parse_message(raw.text))):
+                out.ignored += 1
+    return out
 
 
 def cmd_produce(args) -> int:
-    events, dead, errors = read(args.files, datetime.now(UTC))
-    for line in errors:
+    result = read(args.files, datetime.now(UTC))
+    for line in result.errors:
         print(line, file=sys.stderr)
+    records = [outgoing(T.VISIT_EVENTS, r) for r in result.events]
+    records += [outgoing(T.DEAD_LETTERS, d) for d in result.dead]
     if args.dry_run:
-        for rec in events:
-            print(json.dumps({"topic": T.VISIT_EVENTS.name, "value": rec}, default=_jsonable))
-    else:
+        try:
+            for rec in records:
+                line = {"topic": rec.topic.name, "key": rec.key.decode(),
+                        "value": codec.decode_for(rec.topic, rec.value)}
+                sys.stdout.write(json.dumps(line, default=_jsonable) + "\n")
+        except BrokenPipeError:
+            sys.stdout = open("/dev/null", "w")  # noqa: SIM115 - keeps the exit flush quiet
+    elif records:
         from infra.settings import load
         from producers.publish import publish
 
-        records = [outgoing(T.VISIT_EVENTS, r) for r in events]
-        records += [outgoing(T.DEAD_LETTERS, d) for d in dead]
         publish(records, load().bootstrap)
-    print(f"{len(events)} visit events, {len(dead)} messages refused (dead letters)"
+    print(f"{len(result.events)} visit events, {result.ignored} messages ignored (ADT^A28/A31 "
+          f"person updates), {len(result.dead)} messages refused (dead letters)"
           f"{' (dry run)' if args.dry_run else ''}", file=sys.stderr)
-    return 1 if errors else 0
+    return 1 if result.errors else 0

@@ -1,10 +1,10 @@
-"""`rcm listen mllp --port P [--host 127.0.0.1]`: an MLLP listener for HL7 v2 ADT/DFT^P03.
+"""`rcm listen mllp --port P [--host 127.0.0.1]`: an MLLP listener for HL7 v2 ADT, BAR and DFT.
 
 Each framed message (0x0b <message> 0x1c 0x0d) is parsed; its VisitEvent(s) are published with
 kafka-python (acks=all) and flushed before the ACK goes back, so AA means "on Kafka":
 
-- AA: accepted and published;
-- AE: parsed, but a required field is missing or invalid (e.g. PID-18 fails its check digit);
+- AA: accepted and published (ADT^A28/A31 person updates: accepted, counted as ignored);
+- AE: parsed, but a required field is missing or invalid (e.g. no account or visit number);
 - AR: rejected: not HL7, or an unsupported message type.
 
 AE and AR messages also go to `dead-letters` (stage hl7_adapter). When Kafka cannot take a message
@@ -114,7 +114,10 @@ def handle_message(payload: bytes, publisher, counts: Counter) -> bytes:
         publisher.send([outgoing(T.DEAD_LETTERS, dead_letter(payload, err, where))])
         counts[err.ack] += 1
         return build_ack(err.ack, h, f"{err.segment}: {err.reason}").encode()
-    publisher.send([outgoing(T.VISIT_EVENTS, ev) for ev in events])
+    if events:
+        publisher.send([outgoing(T.VISIT_EVENTS, ev) for ev in events])
+    else:
+        counts["ignored"] += 1  # ADT^A28/A31: a person update, nothing to bill
     counts["AA"] += 1
     return build_ack("AA", h).encode()
 
@@ -176,6 +179,6 @@ def cmd_listen(args) -> int:
     finally:
         publisher.close()
     print("mllp: stopped; " + ", ".join(f"{k} {counts[k]}" for k in
-                                        ("messages", "AA", "AE", "AR", "unpublished")),
+                                        ("messages", "AA", "AE", "AR", "ignored", "unpublished")),
           file=sys.stderr, flush=True)
     return 0

@@ -1,10 +1,11 @@
-"""HL7 v2 ADT and DFT^P03 messages -> VisitEvent records (schemas/avro/VisitEvent.avsc).
+"""HL7 v2 ADT, BAR and DFT messages -> VisitEvent records (schemas/avro/VisitEvent.avsc).
 
-Parsing is the `hl7` package's; this module only reads fields and checks them. A message that is
-not HL7 or has an unsupported type raises MessageError with ack "AR" (rejected); one that parses but
-lacks or breaks a required field raises it with ack "AE" (application error). Either names the
-segment and field. The birth date is read only to compute the age on the first day of service and
-is not kept.
+Parsing is the `hl7` package's (delimiters from MSH-1/MSH-2); this module only reads fields and
+checks them. A message that is not HL7 or has an unsupported type raises MessageError with ack "AR"
+(rejected); one that parses but lacks or breaks a field it cannot do without raises it with ack
+"AE" (application error). Either names the segment and field. Optional fields real feeds leave
+empty are defaulted as the README says (issue 9). The birth date is read only to compute the age on
+the first day of service and is not kept.
 """
 from __future__ import annotations
 
@@ -16,25 +17,34 @@ from decimal import Decimal, InvalidOperation
 import hl7
 
 from processors.payers import payer
+from producers.hl7 import codes
 from schemas.accounts import account_id_fault
 
+# Message types -> VisitEvent kind. A02 transfer, A06/A07 class changes and BAR^P05/P06 update the
+# visit (PV1 says what it is now); A05 pre-admit and BAR^P01 open it; A13 cancels its discharge.
 KINDS: dict[tuple[str, str], str] = {
-    ("ADT", "A01"): "ADMIT", ("ADT", "A04"): "REGISTER", ("ADT", "A08"): "UPDATE",
-    ("ADT", "A03"): "DISCHARGE", ("ADT", "A11"): "CANCEL", ("DFT", "P03"): "CHARGES",
+    ("ADT", "A01"): "ADMIT", ("ADT", "A04"): "REGISTER", ("ADT", "A05"): "REGISTER",
+    ("ADT", "A08"): "UPDATE", ("ADT", "A02"): "UPDATE", ("ADT", "A06"): "UPDATE",
+    ("ADT", "A07"): "UPDATE", ("ADT", "A03"): "DISCHARGE", ("ADT", "A13"): "CANCEL_DISCHARGE",
+    ("ADT", "A11"): "CANCEL", ("BAR", "P01"): "REGISTER", ("BAR", "P05"): "UPDATE",
+    ("BAR", "P06"): "UPDATE", ("DFT", "P03"): "CHARGES", ("DFT", "P11"): "CHARGES",
 }
+# Person updates with nothing to bill: accepted (AA) and counted, no event.
+IGNORED = {("ADT", "A28"), ("ADT", "A31")}
 # PV1-2 patient class (HL7 table 0004) -> encounter class. O is OUTPATIENT unless PV1-18 (patient
 # type) says OFFICE/CLINIC; R (recurring) is outpatient; B (obstetrics) and P (preadmit) inpatient.
+# Anything else (C commercial account, N not applicable, U unknown, local codes) leaves the class
+# unknown: the visit waits for an update that says it.
 PATIENT_CLASS = {"I": "INPATIENT", "B": "INPATIENT", "P": "INPATIENT", "E": "EMERGENCY",
                  "O": "OUTPATIENT", "R": "OUTPATIENT"}
 OFFICE_TYPES = {"OFFICE", "CLINIC", "OFF"}
-# IN1-15 plan type (user-defined table 0086) -> plan type; empty: the payer table's plan type.
+# IN1-15 plan type (user-defined table 0086) -> plan type; empty or not in this table: the payer
+# table's plan type.
 PLAN_TYPES = {"MC": "MEDICARE", "MA": "MEDICARE", "MB": "MEDICARE", "MEDICARE": "MEDICARE",
               "MD": "MEDICAID", "MCD": "MEDICAID", "MEDICAID": "MEDICAID",
               "SP": "SELF_PAY", "SELF": "SELF_PAY", "SELFPAY": "SELF_PAY", "SELF_PAY": "SELF_PAY",
               "CO": "COMMERCIAL", "COMMERCIAL": "COMMERCIAL", "HMO": "COMMERCIAL",
               "PPO": "COMMERCIAL"}
-ICD10CM_SYSTEMS = {"I10", "I10C", "ICD10", "ICD10CM", "ICD-10-CM"}
-ICD10PCS_SYSTEMS = {"I10P", "ICD10PCS", "ICD-10-PCS"}
 DTM = re.compile(r"^\d{4}(\d{2}){0,5}(\.\d{1,4})?([+-]\d{4})?$")
 SEX = {"F": "F", "M": "M"}  # anything else (O, A, N, U) is U
 
@@ -82,7 +92,8 @@ def repetitions(seg, n: int) -> int:
 def parse_message(raw: str | bytes) -> hl7.Message:
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", errors="replace")
-    text = raw.replace("\r\n", "\r").replace("\n", "\r").strip("\r\x0b\x1c ")
+    text = raw.lstrip("\ufeff\x0b").replace("\r\n", "\r").replace("\n", "\r").strip("\r\x0b\x1c ")
+    text = "\r".join(seg for seg in text.split("\r") if seg.strip())
     try:
         msg = hl7.parse(text)
         msg.segment("MSH")
@@ -93,10 +104,17 @@ def parse_message(raw: str | bytes) -> hl7.Message:
 
 def header(msg) -> Header:
     msh = msg.segment("MSH")
-    return Header(field(msh, 9), field(msh, 9, 2), field(msh, 10), field(msh, 4) or field(msh, 3),
-                  field(msh, 3), field(msh, 12))
+    evn = _segments(msg, "EVN")
+    trigger = field(msh, 9, 2) or (field(evn[0], 1) if evn else "")  # v2.2 and older: EVN-1
+    application = field(msh, 3) or field(msh, 3, 2)
+    facility = field(msh, 4) or field(msh, 4, 2) or application
+    return Header(field(msh, 9).upper(), trigger.upper(), field(msh, 10), facility, application,
+                  field(msh, 12))
 
 
+def is_ignored(h: Header) -> bool:
+    """A message accepted with nothing to bill (ADT^A28/A31 person updates)."""
+    return (h.message_type, h.trigger) in IGNORED
 def hl7_datetime(value: str, where: str, ack_ctx: Header) -> datetime | None:
     if not value:
         return None
@@ -129,39 +147,74 @@ def age_on(birth: date, day: date) -> int:
 
 
 def visit_events(raw: str | bytes, emitted_at: datetime) -> list[dict]:
-    """The VisitEvent(s) one message carries. Raises MessageError."""
+    """The VisitEvent(s) one message carries ([] for a person update). Raises MessageError."""
     msg = parse_message(raw)
     h = header(msg)
     if not h.control_id:
         raise MessageError("AR", "MSH-10", "message control id is empty", "", h.facility)
+    if is_ignored(h):
+        return []
     kind = KINDS.get((h.message_type, h.trigger))
     if kind is None:
+        accepted = ", ".join(f"{t}^{e}" for t, e in [*KINDS, *sorted(IGNORED)])
         raise MessageError("AR", "MSH-9", f"unsupported message type {h.message_type}^{h.trigger} "
-                           f"(accepted: {', '.join(f'{t}^{e}' for t, e in KINDS)})",
-                           h.control_id, h.facility)
+                           f"(accepted: {accepted})", h.control_id, h.facility)
     if not h.facility:
-        raise _ae(h, "MSH-4", "sending facility is empty")
-    segs = {sid: _segments(msg, sid) for sid in ("EVN", "PID", "PV1", "IN1", "DG1", "PR1", "FT1")}
-    for required in ("PID", "PV1") + (("FT1",) if kind == "CHARGES" else ()):
-        if not segs[required]:
-            raise _ae(h, required, f"segment missing (required in {h.message_type}^{h.trigger}; "
-                                   "a truncated message?)")
-    pid, pv1 = segs["PID"][0], segs["PV1"][0]
-    account_id = field(pid, 18)
-    if not account_id:
-        raise _ae(h, "PID-18", "patient account number is empty")
-    if fault := account_id_fault(account_id):
-        raise _ae(h, "PID-18", fault)
-    visit_number = field(pv1, 19)
-    if not visit_number:
-        raise _ae(h, "PV1-19", "visit number is empty")
-    msh = msg.segment("MSH")
-    occurred = (hl7_datetime(field(segs["EVN"][0], 2), "EVN-2", h) if segs["EVN"] else None) \
-        or hl7_datetime(field(msh, 7), "MSH-7", h)
+        raise _ae(h, "MSH-4", "sending facility and application (MSH-3) are both empty")
+    segs = [seg for seg in msg if str(seg[0]) != "MSH"]
+    required = ("PID",) + (("PV1",) if h.message_type == "ADT" else ()) \
+        + (("FT1",) if kind == "CHARGES" else ())
+    for sid in required:
+        if not any(str(seg[0]) == sid for seg in segs):
+            raise _ae(h, sid, f"segment missing (required in {h.message_type}^{h.trigger}; "
+                              "a truncated message?)")
+    pid = next(seg for seg in segs if str(seg[0]) == "PID")
+    evn = [seg for seg in segs if str(seg[0]) == "EVN"]
+    occurred = (hl7_datetime(field(evn[0], 2), "EVN-2", h) if evn else None) \
+        or hl7_datetime(field(msg.segment("MSH"), 7), "MSH-7", h)
     if occurred is None:
         raise _ae(h, "MSH-7", "message date/time is empty (and no EVN-2)")
-    admitted = hl7_datetime(field(pv1, 44), "PV1-44", h)
-    discharged = hl7_datetime(field(pv1, 45), "PV1-45", h)
+    groups = _visit_groups(segs, h)
+    events = [_event(h, kind, pid, group, occurred, emitted_at) for group in groups]
+    if len(events) > 1:  # BAR^P01/P05 with several visits: one event each, ids stay stable
+        for n, ev in enumerate(events, 1):
+            ev["event_id"] += f":{n}"
+    return events
+
+
+def _segments(msg, sid: str) -> list:
+    return [seg for seg in msg if str(seg[0]) == sid]
+
+
+def _visit_groups(segs: list, h: Header) -> list[dict[str, list]]:
+    """The message's visits: segment lists by id. A BAR carries one VISIT group per PV1; other
+    messages one visit. In a DFT^P11, DG1/PR1/IN1 after the first FT1 belong to that transaction
+    (its FINANCIAL group), not to the visit."""
+    def by_id(chunk: list) -> dict[str, list]:
+        out: dict[str, list] = {sid: [] for sid in ("PV1", "IN1", "DG1", "PR1", "FT1")}
+        for seg in chunk:
+            if str(seg[0]) in out:
+                out[str(seg[0])].append(seg)
+        return out
+
+    if h.message_type == "BAR":
+        starts = [i for i, seg in enumerate(segs) if str(seg[0]) == "PV1"]
+        if len(starts) > 1:
+            return [by_id(segs[a:b]) for a, b in zip(starts, [*starts[1:], len(segs)], strict=True)]
+    if h.trigger == "P11":
+        first_ft1 = next(i for i, seg in enumerate(segs) if str(seg[0]) == "FT1")
+        group = by_id(segs[:first_ft1])
+        group["FT1"] = [seg for seg in segs[first_ft1:] if str(seg[0]) == "FT1"]
+        return [group]
+    return [by_id(segs)]
+
+
+def _event(h: Header, kind: str, pid, segs: dict[str, list], occurred: datetime,
+           emitted_at: datetime) -> dict:
+    pv1 = segs["PV1"][0] if segs["PV1"] else None
+    account_id, visit_number = _account_and_visit(h, pid, pv1)
+    admitted = hl7_datetime(field(pv1, 44), "PV1-44", h) if pv1 else None
+    discharged = hl7_datetime(field(pv1, 45), "PV1-45", h) if pv1 else None
     rec = {
         "event_id": f"hl7v2:{h.facility}:{h.control_id}", "kind": kind,
         "source": f"hl7v2 {h.message_type}^{h.trigger}", "visit_number": visit_number,
@@ -170,7 +223,7 @@ def visit_events(raw: str | bytes, emitted_at: datetime) -> list[dict]:
         "plan_type": None, "provider_npi": None, "facility_id": None,
         "service_start": admitted.date() if admitted else None,
         "service_end": discharged.date() if discharged else None,
-        "discharge_status": field(pv1, 36) or None,
+        "discharge_status": (field(pv1, 36) or None) if pv1 else None,
         "diagnoses": _diagnoses(segs["DG1"], h), "procedures_pcs": _procedures(segs["PR1"], h),
         "charges": _charges(segs["FT1"], h) if kind == "CHARGES" else [],
     }
@@ -182,79 +235,89 @@ def visit_events(raw: str | bytes, emitted_at: datetime) -> list[dict]:
         rec["patient_age"] = age_on(birth.date(), first_day)
     if field(pid, 8):
         rec["patient_sex"] = SEX.get(field(pid, 8).upper(), "U")
-    rec.update(_visit(pv1, h))
+    if pv1 is not None:
+        rec.update(_visit(pv1))
     if segs["IN1"]:
-        rec.update(_insurance(segs["IN1"], h))
-    return [rec]
+        rec.update(_insurance(segs["IN1"]))
+    return rec
 
 
-def _segments(msg, sid: str) -> list:
-    return [seg for seg in msg if str(seg[0]) == sid]
+def _account_and_visit(h: Header, pid, pv1) -> tuple[str, str]:
+    """PID-18 account and PV1-19 visit number; either stands for the other when only one is sent
+    (many feeds bill by visit number, and a DFT or BAR may come without PV1)."""
+    account = field(pid, 18)
+    visit = field(pv1, 19) if pv1 is not None else ""
+    if not account and not visit:
+        raise _ae(h, "PID-18", "neither a patient account number (PID-18) nor a visit number "
+                               "(PV1-19)")
+    for value, where in ((account, "PID-18"), (visit, "PV1-19")):
+        if value and (fault := account_id_fault(value)):
+            raise _ae(h, where, fault)
+    return account or visit, visit or account
 
 
-def _visit(pv1, h: Header) -> dict:
+def _visit(pv1) -> dict:
     out: dict = {}
     patient_class = field(pv1, 2).upper()
-    if patient_class:
-        if patient_class not in PATIENT_CLASS:
-            raise _ae(h, "PV1-2", f"patient class {patient_class!r} is not one of "
-                                  f"{', '.join(sorted(PATIENT_CLASS))}")
+    if patient_class in PATIENT_CLASS:
         out["encounter_class"] = PATIENT_CLASS[patient_class]
         if patient_class == "O" and field(pv1, 18).upper() in OFFICE_TYPES:
             out["encounter_class"] = "OFFICE"
     facility = field(pv1, 3, 4) or field(pv1, 3, 1)
     if facility:
         out["facility_id"] = facility
-    npi = field(pv1, 7)
-    if npi:
-        if not (len(npi) == 10 and npi.isdigit()):
-            raise _ae(h, "PV1-7", "attending doctor id is not a 10-digit NPI")
-        out["provider_npi"] = npi
+    ids = [(field(pv1, 7, 1, rep=r), field(pv1, 7, 9, rep=r), field(pv1, 7, 13, rep=r))
+           for r in range(1, repetitions(pv1, 7) + 1)]
+    if provider := codes.provider_id(ids):
+        out["provider_npi"] = provider
     return out
 
 
-def _insurance(in1s: list, h: Header) -> dict:
-    primary = min(in1s, key=lambda s: int(field(s, 1)) if field(s, 1).isdigit() else 99)
-    payer_id = field(primary, 3)
-    if not payer_id:
-        raise _ae(h, "IN1-3", "insurance company id is empty")
-    code = field(primary, 15).upper()
-    if code and code not in PLAN_TYPES:
-        raise _ae(h, "IN1-15", f"plan type {code!r} is not one of {', '.join(sorted(PLAN_TYPES))}")
-    return {"payer_id": payer_id, "plan_type": PLAN_TYPES[code] if code else payer(payer_id).plan_type}
+def _insurance(in1s: list) -> dict:
+    """The primary plan: the lowest IN1-1 that names a payer, by IN1-3 (company id), else IN1-2
+    (plan id), else IN1-4 (company name). IN1-15 names the plan type, else the payer table does.
+    No payer named at all: the payer stays unknown (the visit waits for an update)."""
+    plans = [(int(field(s, 1)) if field(s, 1).isdigit() else 99, i, s) for i, s in enumerate(in1s)]
+    for _, _, seg in sorted(plans, key=lambda p: p[:2]):
+        if payer_id := field(seg, 3) or field(seg, 2) or field(seg, 4):
+            plan_type = PLAN_TYPES.get(field(seg, 15).upper()) or payer(payer_id).plan_type
+            return {"payer_id": payer_id, "plan_type": plan_type}
+    return {}
 
 
 def _diagnoses(dg1s: list, h: Header) -> list[dict]:
-    out = []
+    """Ordered by DG1-15 priority (else DG1-1, else the order sent; 0 = not ranked goes last);
+    diagnoses sharing a priority keep the order sent. Sequences are then 1, 2, 3..."""
+    ranked = []
     for i, seg in enumerate(dg1s, 1):
         where = f"DG1[{i}]"
-        code, system = field(seg, 3, 1), field(seg, 3, 3).upper()
-        text = field(seg, 4) or field(seg, 3, 2)
-        if code and system and system not in ICD10CM_SYSTEMS:
-            raise _ae(h, f"{where}-3", f"coding system {system!r} is not ICD-10-CM (I10)")
+        text, code = codes.diagnosis(
+            field(seg, 3, 1), field(seg, 3, 3), field(seg, 4) or field(seg, 3, 2),
+            (field(seg, 3, 4), field(seg, 3, 6), field(seg, 3, 5)))
         if not code and not text:
             raise _ae(h, where, "neither a code (DG1-3) nor a description (DG1-4)")
         priority = field(seg, 15) or field(seg, 1) or str(i)
         if not priority.isdigit():
             raise _ae(h, f"{where}-15", "diagnosis priority is not a number")
-        out.append({"sequence": int(priority), "text": text, "code": code or None})
-    out.sort(key=lambda d: d["sequence"])
-    if len({d["sequence"] for d in out}) != len(out):
-        raise _ae(h, "DG1-15", "two diagnoses share a priority")
-    return out
+        rank = int(priority) or 10**6
+        ranked.append((rank, i, text, code))
+    ranked.sort()
+    return [{"sequence": n, "text": text, "code": code}
+            for n, (_, _, text, code) in enumerate(ranked, 1)]
 
 
 def _procedures(pr1s: list, h: Header) -> list[dict]:
+    """ICD-10-PCS procedures (inpatient). PR1s in CPT, SNOMED or other systems are not carried:
+    professional and outpatient procedures are billed from the charge lines."""
     out = []
     for i, seg in enumerate(pr1s, 1):
-        where = f"PR1[{i}]-3"
-        code, system = field(seg, 3, 1).replace(".", "").upper(), field(seg, 3, 3).upper()
-        if system and system not in ICD10PCS_SYSTEMS:
-            raise _ae(h, where, f"coding system {system!r} is not ICD-10-PCS (I10P)")
-        if not (len(code) == 7 and code.isalnum()):
-            raise _ae(h, where, "procedure code is not a 7-character ICD-10-PCS code")
-        seq = field(seg, 1) or str(i)
-        out.append({"sequence": int(seq) if seq.isdigit() else i, "code": code})
+        code = field(seg, 3, 1).replace(".", "").upper()
+        pcs = codes.is_pcs(code, field(seg, 3, 3))
+        if pcs is None:
+            raise _ae(h, f"PR1[{i}]-3", "procedure code is not a 7-character ICD-10-PCS code")
+        if pcs:
+            seq = field(seg, 1) or str(i)
+            out.append({"sequence": int(seq) if seq.isdigit() else i, "code": code})
     return sorted(out, key=lambda p: p["sequence"])
 
 
@@ -262,9 +325,9 @@ def _charges(ft1s: list, h: Header) -> list[dict]:
     out = []
     for i, seg in enumerate(ft1s, 1):
         where = f"FT1[{i}]"
-        txn, code = field(seg, 2), field(seg, 7)
-        if not txn:
-            raise _ae(h, f"{where}-2", "transaction id is empty")
+        # FT1-2 is optional: a stable id from the message control id and FT1-1 (else the order).
+        txn = field(seg, 2) or f"{h.control_id}-{field(seg, 1) or i}"
+        code = field(seg, 7)
         if not code:
             raise _ae(h, f"{where}-7", "transaction (charge) code is empty")
         day = hl7_datetime(field(seg, 4), f"{where}-4", h)

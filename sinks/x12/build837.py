@@ -124,11 +124,19 @@ def _hi(segs: _Segments, pairs: list[tuple[str, ...]], per_segment: int = 12) ->
 
 
 def _practitioner(segs: _Segments, qualifier: str, claim: dict, directory: BillingDirectory) -> None:
-    npi = claim["billing_provider_npi"]
-    if npi:
-        who = directory.practitioner(npi)
-        segs.add("NM1", qualifier, "1", _text(who.last_name), _text(who.first_name, 35), "", "", "",
-                 "XX", npi)
+    # The hospital's provider id (an NPI or a local id, issue 9): the directory supplies the NPI of
+    # a local id; without one the loop is left out and the billing provider (2010AA) stands.
+    provider = claim["billing_provider_npi"]
+    if provider:
+        who = directory.practitioner(provider)
+        npi = who.npi or (provider if _is_npi(provider) else None)
+        if npi:
+            segs.add("NM1", qualifier, "1", _text(who.last_name), _text(who.first_name, 35), "",
+                     "", "", "XX", npi)
+
+
+def _is_npi(value: str) -> bool:
+    return len(value) == 10 and value.isdigit()  # its check digit is the payer's front end's edit
 
 
 def frequency(claim: dict) -> str:

@@ -45,12 +45,13 @@ class Subscriber:
 class Practitioner:
     last_name: str
     first_name: str
+    npi: str | None = None  # for a hospital's local provider id, the NPI its provider master holds
 
 
 class BillingDirectory(Protocol):
     def billing_provider(self) -> BillingProvider: ...
 
-    def practitioner(self, npi: str) -> Practitioner: ...
+    def practitioner(self, provider_id: str) -> Practitioner: ...
 
     def subscriber(self, account_id: str, payer_id: str) -> Subscriber: ...
 

@@ -61,6 +61,43 @@ def exchange(sock: socket.socket, messages: list[str]) -> list[str]:
     return codes
 
 
+def message(*segments: str, end: str = "\r") -> str:
+    return end.join(segments) + end
+
+
+def real_feed() -> list[str]:
+    """Two visits as hospital feeds send them (issue 9), written from the HL7 v2 chapters: no
+    PID-18 (the visit number is the account), a local attending id, MSH-4 empty, the payer in
+    IN1-2 with a plan type of the hospital's own, an ICD-9 diagnosis with its ICD-10-CM alternate,
+    a BAR^P01, a DFT^P11 without FT1-2 behind a BOM, LF segment ends; then a SNOMED-only diagnosis
+    whose DFT^P03 has no PV1, and a person update (A28) with nothing to bill."""
+    pid = "PID|1||E77^^^EPI^MR||DOE^JANE||19670215|F"
+    pv1 = "PV1|1|O|CLIN^^^FAC01||||PROV001^JONES^ANN|||||||||||OFFICE|4000776|||||||||||||||||||||||||20251103"
+    real = [
+        message("MSH|^~\\&|EPICADT||RCM|RCM|20251103090000||BAR^P01|R1|P|2.3", "EVN|P01|20251103090000",
+                   pid, pv1, "DG1|1||401.9^Hypertension^I9^I10^Essential hypertension^I10",
+                   "IN1|1|COMM-ACME^ACME PPO||ACME HEALTH PLAN|||||||||||PPO-GOLD"),
+        "\ufeff" + message("MSH|^~\\&|EPICADT||RCM|RCM|20251103100000||DFT^P11^DFT_P11|R2|P|2.6",
+                               "EVN||20251103100000", pid, pv1,
+                               "FT1|1||B1|20251103||CG|CM100113^Office visit|||1|145.00", end="\n"),
+        message("MSH|^~\\&|EPICADT||RCM|RCM|20251103170000||ADT^A03|R3|P|2.3", "EVN|A03|20251103170000",
+                   pid, pv1 + "|20251103"),
+    ]
+    pid77 = pid + "||||||||||HAR77"
+    pv1_77 = pv1.replace("|4000776|", "||")
+    snomed = [
+        message("MSH|^~\\&|EPICADT|GENHOSP|RCM|RCM|20251103090000||ADT^A04|S1|P|2.5", "EVN|A04",
+                   pid77, pv1_77, "IN1|1||COMM-ACME", "DG1|1||38341003^Hypertensive disorder^SCT"),
+        message("MSH|^~\\&|CHG|GENHOSP|RCM|RCM|20251103100000||DFT^P03|S2|P|2.4", "EVN|P03",
+                   pid77, "FT1|1||B1|20251103||CG|CM100113|||1|145.00"),
+        message("MSH|^~\\&|EPICADT|GENHOSP|RCM|RCM|20251103170000||ADT^A03|S3|P|2.5", "EVN|A03",
+                   pid77, pv1_77 + "|20251103"),
+        message("MSH|^~\\&|MPI|GENHOSP|RCM|RCM|20251103||ADT^A28^ADT_A05|P1|P|2.5", "EVN|A28",
+                   pid77, "PV1|1|N"),
+    ]
+    return real + snomed
+
+
 def test_visits_over_mllp_become_claims_charges_and_dead_letters(run_settings):
     office = visit(1, "OFFICE", "CM100113", 14500, "essential hypertension")
     er = visit(2, "EMERGENCY", "CM100203", 68000, "essential hypertension")
@@ -82,8 +119,9 @@ def test_visits_over_mllp_become_claims_charges_and_dead_letters(run_settings):
         compose.adt(cancelled, "CANCEL", "M8", AT),
         compose.dft(cancelled, "M9", AT),                # after the cancel: dead letter
         compose.dft(late, "M10", AT, prefix="L"),        # after billing: a corrected claim
+        *real_feed(),                                    # 7 messages as hospitals send them
         bad_account,                                     # AE
-        "MSH|^~\\&|ADT1|GENHOSP|RCM|RCM|20251103||ADT^A02|M11|P|2.5\rEVN|A02\r",  # AR
+        "MSH|^~\\&|ADT1|GENHOSP|RCM|RCM|20251103||ORU^R01|M11|P|2.5\rEVN|R01\r",  # AR
     ]
     logs = run_settings.home / "logs"
     port = free_port()
@@ -100,26 +138,33 @@ def test_visits_over_mllp_become_claims_charges_and_dead_letters(run_settings):
         processor.stop()
         sink.stop()
 
-    assert codes == ["AA"] * 11 + ["AE", "AR"]
+    assert codes == ["AA"] * 18 + ["AE", "AR"]
     dsn = run_settings.dsn
     # the late charge re-sends V1: its claim is version 2, a replacement, held for the repeated
     # line (the same code twice on one day), and the ledger adds only the new line
     assert report.query(dsn, "select encounter_id, status, total_charge_cents, diagnosis_codes, "
                              "version, frequency_code from claims order by 1") == [
+        ("4000776", "CLEAN", 14500, ["I10"], 1, "1"),
         ("V1", "HELD", 29000, ["I10"], 2, "7"), ("V2", "CLEAN", 68000, ["I10"], 1, "1")]
+    assert report.query(dsn, "select account_id, payer_id, lines->0->>'procedure_code' from claims "
+                             "where encounter_id = '4000776'") == [("4000776", "COMM-ACME", "99213")]
     assert report.query(dsn, "select account_id, sum(insurance_delta_cents)::bigint from "
                              "ledger_entries where kind = 'CHARGE' group by 1 order by 1") == [
-        (make_account_id(9001), 29000), (make_account_id(9002), 68000)]
+        ("4000776", 14500), (make_account_id(9001), 29000), (make_account_id(9002), 68000),
+        ("HAR77", 14500)]
+    # the SNOMED-coded statement goes to a coder with its code noted, instead of being refused
+    [(encounter, reasons)] = report.query(dsn, "select encounter_id, reasons from coding_review")
+    assert encounter == "HAR77" and "Hypertensive disorder [SNOMED CT 38341003]" in reasons[0]
     dead = report.query(dsn, "select stage, error, reason from dead_letters order by reason")
     assert sorted((s, e) for s, e, _ in dead) == [
         ("assemble_visits", "INVALID"), ("hl7_adapter", "INVALID"), ("hl7_adapter", "MALFORMED")]
     reasons = " | ".join(r for _, _, r in dead)
     assert "the visit was cancelled (A11)" in reasons
     assert "PID-18: account id is longer than 50 characters (ACK AE)" in reasons
-    assert "MSH-9: unsupported message type ADT^A02" in reasons
+    assert "MSH-9: unsupported message type ORU^R01" in reasons
     log = (logs / "listen.log").read_text()
     assert make_account_id(9001) not in log and "essential" not in log  # counts only, no PHI
-    assert "AA 11, AE 1, AR 1" in log
+    assert "AA 18, AE 1, AR 1, ignored 1" in log
 
 
 def test_a_visit_half_assembled_survives_a_processor_crash(run_settings):

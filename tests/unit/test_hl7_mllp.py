@@ -46,11 +46,22 @@ def test_each_message_gets_aa_ae_or_ar_and_bad_ones_a_dead_letter():
     bad_account = GOOD.replace(ENC["account_id"].encode(), b"9" * 51)  # longer than any account
     codes = [hl7.parse(handle_message(m, pub, counts).decode()).extract_field("MSA", 1, 1)
              for m in (GOOD, bad_account, b"not hl7 at all",
-                       GOOD.replace(b"ADT^A04", b"ADT^A02"))]
+                       GOOD.replace(b"ADT^A04", b"ORU^R01"))]
     assert codes == ["AA", "AE", "AR", "AR"]
     assert [t for t, _ in pub.sent] == ["visit-events"] + ["dead-letters"] * 3
     assert [r["error"] for t, r in pub.sent[1:]] == ["INVALID", "MALFORMED", "MALFORMED"]
     assert counts == Counter(messages=4, AA=1, AE=1, AR=2)
+
+
+def test_a_person_update_is_acknowledged_and_counted_and_a_bom_before_msh_is_dropped():
+    pub, counts = FakePublisher(), Counter()
+    person = GOOD.replace(b"ADT^A04", b"ADT^A31").replace(b"|C1|", b"|C2|")
+    codes = [hl7.parse(handle_message(m, pub, counts).decode()).extract_field("MSA", 1, 2)
+             for m in (person, b"\xef\xbb\xbf" + GOOD)]
+    assert codes == ["C2", "C1"]  # both AA, each echoing its control id
+    assert [(t, r["event_id"], r["account_id"]) for t, r in pub.sent] == [
+        ("visit-events", "hl7v2:GENHOSP:C1", ENC["account_id"])]
+    assert counts == Counter(messages=2, AA=2, ignored=1)
 
 
 def test_the_listener_answers_over_tcp_and_stops_when_told():

@@ -85,17 +85,23 @@ def test_segments_may_end_in_newlines_or_crlf():
 
 @pytest.mark.parametrize("change, ack, segment, reason", [
     (lambda m: m.split("\rPID")[0], "AE", "PID", "segment missing"),
-    (lambda m: m.replace("|" + OFFICE["account_id"], "|"), "AE", "PID-18", "is empty"),
+    (lambda m: m.split("\rPV1")[0], "AE", "PV1", "segment missing (required in ADT^A04"),
+    (lambda m: m.replace("|" + OFFICE["account_id"], "|").replace("|E0000006|", "||"), "AE",
+     "PID-18", "neither a patient account number (PID-18) nor a visit number (PV1-19)"),
     (lambda m: m.replace(OFFICE["account_id"], "H" * 51), "AE", "PID-18",
      "account id is longer than 50 characters"),
-    (lambda m: m.replace("ADT^A04", "ADT^A02"), "AR", "MSH-9", "unsupported message type ADT^A02"),
+    (lambda m: m.replace("|E0000006|", "|E6\x07|"), "AE", "PV1-19", "control or non-printable"),
+    (lambda m: m.replace("ADT^A04", "ADT^A17"), "AR", "MSH-9", "unsupported message type ADT^A17"),
     (lambda m: m.replace("ADT^A04", "ORU^R01"), "AR", "MSH-9", "unsupported message type ORU^R01"),
     (lambda m: "this is not hl7\r" + m, "AR", "MSH", "not an HL7 v2 message"),
     (lambda m: m.replace("|C1|", "||"), "AR", "MSH-10", "control id is empty"),
-    (lambda m: m.replace("|E0000006|", "||"), "AE", "PV1-19", "visit number is empty"),
-    (lambda m: m.replace("^^I10", "^^I9"), "AE", "DG1[1]-3", "not ICD-10-CM"),
-    (lambda m: m.replace("|O|MAIN", "|X|MAIN"), "AE", "PV1-2", "patient class 'X'"),
+    (lambda m: m.replace("|ADT1|GENHOSP|", "|||"), "AE", "MSH-4", "both empty"),
     (lambda m: m.replace("|19720302|", "|1972-03-02|"), "AE", "PID-7", "not an HL7 date"),
+    (lambda m: m.replace("|19720302|", "|19721302|"), "AE", "PID-7", "not an HL7 date"),  # month 13
+    (lambda m: m.replace("|20260302\r", "|20260231\r"), "AE", "PV1-44", "not an HL7 date"),
+    (lambda m: m.replace("|19720302|", "|20270302|"), "AE", "PID-7", "birth date is after the visit"),
+    (lambda m: m + "PR1|1|I10P|0DTJ4Z^^I10P\r", "AE", "PR1[1]-3", "7-character ICD-10-PCS"),
+    (lambda m: m.replace("|||1\r", "|||first\r"), "AE", "DG1[1]-15", "priority is not a number"),
 ])
 def test_bad_messages_name_the_segment_and_reason(change, ack, segment, reason):
     err = refused(change(compose.adt(OFFICE, "REGISTER", "C1", F.T0)))

@@ -134,3 +134,60 @@ def test_a_bad_account_or_another_accounts_visit_is_refused():
     _, _, store = run([admit()])
     with pytest.raises(Refused, match="another account"):
         assemble(admit(2, account_id=F.encounter(8)["account_id"]), store)
+
+
+def cancel_discharge(n: int = 1, minutes: int = 30) -> dict:
+    return event("CANCEL_DISCHARGE", n, minutes)  # ADT^A13
+
+
+def test_a_cancelled_discharge_reopens_the_visit_until_it_is_discharged_again():
+    encounters, _, store = run([admit(), discharge(), cancel_discharge(), charges(minutes=40)])
+    assert encounters == [] and store.get("V7")["status"] == "OPEN"
+    later = event("DISCHARGE", 2, 50, service_end=F.DOS + timedelta(days=2))
+    [enc], problems, _ = run([later], store)
+    assert problems == [] and enc["discharged_at"] == F.T0 + timedelta(minutes=50)
+    assert enc["service_end"] == F.DOS + timedelta(days=2)
+
+
+def test_a_cancelled_discharge_counts_in_event_time_whatever_the_arrival_order():
+    # The A13 overtakes the A03 it cancels: still not discharged, nothing billed.
+    encounters, _, store = run([admit(), cancel_discharge(), charges(), discharge()])
+    assert encounters == [] and store.get("V7")["status"] == "OPEN"
+    # An A13 older than the discharge (a cancelled earlier discharge): the visit stays discharged.
+    [enc], _, _ = run([admit(), cancel_discharge(minutes=15), discharge(minutes=20), charges()])
+    assert enc["discharged_at"] == F.T0 + timedelta(minutes=20)
+
+
+def test_a_cancelled_discharge_after_billing_is_refused_for_a_person_to_decide():
+    _, _, store = run([admit(), charges(), discharge()])
+    with pytest.raises(Refused, match=r"discharge was cancelled \(A13\) after the visit was billed"):
+        assemble(cancel_discharge(minutes=60), store)
+    assert store.get("V7")["status"] == "BILLED"
+
+
+def test_visit_events_written_before_cancel_discharge_existed_still_read():
+    import io
+    import json
+
+    import avro.compatibility
+    import avro.schema
+    import fastavro
+
+    from schemas import codec
+    from schemas import topics as T
+
+    now = codec.schema_json("VisitEvent")
+    before = json.loads(json.dumps(now))
+    kind = before["fields"][1]["type"]
+    kind["symbols"].remove("CANCEL_DISCHARGE")
+    kind.pop("default")
+    result = avro.compatibility.ReaderWriterCompatibilityChecker().get_compatibility(
+        avro.schema.parse(json.dumps(now)), avro.schema.parse(json.dumps(before)))
+    assert result.compatibility is avro.compatibility.SchemaCompatibilityType.compatible
+    assert now["fields"][1]["type"]["symbols"][:6] == kind["symbols"]  # appended, never reordered
+    # bytes written with the old schema (as `visits-pending` holds them) decode with the new one
+    for ev in (admit(), charges(), discharge(), event("CANCEL", 1)):
+        buf = io.BytesIO()
+        buf.write(codec.encode(T.VISIT_EVENTS.value_schema, ev)[:5])  # the wire header
+        fastavro.schemaless_writer(buf, fastavro.parse_schema(before), ev)
+        assert codec.decode_for(T.VISIT_EVENTS, buf.getvalue()) == ev

@@ -1,6 +1,7 @@
 """837P / 837I out: every file pyx12 accepts with zero errors, and parses back to the same claim."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import pytest
@@ -8,7 +9,7 @@ import pytest
 from infra.settings import Settings
 from processors.claims.rules import build_claim
 from sinks.x12.build837 import Envelope, money, unsendable, write_837
-from sinks.x12.directory import PlaceholderDirectory
+from sinks.x12.directory import PlaceholderDirectory, Practitioner
 from sinks.x12.parse837 import X12Error, as_sent, parse_837, segments
 from sinks.x12.validate import validate
 from tests.samples import x12_samples
@@ -98,6 +99,27 @@ def test_professional_claims_make_an_837p_pyx12_accepts(professional):
     assert "NM1*85*2*RCM SYNTHETIC HOSPITAL*****XX*1234567893~" in text
     rendering = DIRECTORY.practitioner("1234500006")
     assert f"NM1*82*1*{rendering.last_name}*PROVIDER****XX*1234500006~" in text
+
+
+def test_a_local_provider_id_gets_its_npi_from_the_directory_or_leaves_the_practitioner_out(coder):
+    # HL7 feeds name doctors by local ids (issue 9, root cause 2): the claim keeps the hospital's id;
+    # the 837 carries an NPI only, from the billing directory, else no 2310B (2010AA renders).
+    claims = [build_claim(coded(6, provider_npi="PROV001"), coder),
+              build_claim(coded(7, provider_npi="1122334"), coder)]
+    assert [(c["status"], c["billing_provider_npi"]) for c in claims] == [
+        ("CLEAN", "PROV001"), ("CLEAN", "1122334")]
+    text = write_837(claims, "PROFESSIONAL", envelope(), DIRECTORY)
+    assert validate(text).errors == []
+    assert "NM1*82" not in text and "PROV001" not in text and "1122334" not in text
+
+    @dataclass(frozen=True)
+    class ProviderMaster(PlaceholderDirectory):
+        def practitioner(self, provider_id: str) -> Practitioner:
+            return Practitioner("HOUSE", "GREGORY", {"PROV001": "1234500006"}.get(provider_id))
+
+    text = write_837(claims, "PROFESSIONAL", envelope(), ProviderMaster(DIRECTORY.provider))
+    assert validate(text).errors == []
+    assert text.count("NM1*82") == 1 and "NM1*82*1*HOUSE*GREGORY****XX*1234500006~" in text
 
 
 def test_professional_claims_parse_back_to_the_same_claims(professional):
