@@ -42,7 +42,7 @@ class Result:
     events: list[dict] = field(default_factory=list)
     dead: list[dict] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    ignored: int = 0  # person updates (ADT^A28/A31): nothing to bill
+    ignored: int = 0  # ADT events with nothing to bill (A28/A31 person updates, A40 merges...)
 
 
 def read(paths: list[str], now: datetime) -> Result:
@@ -90,7 +90,7 @@ def cmd_produce(args) -> int:
         from producers.publish import publish
 
         publish(records, load().bootstrap)
-    print(f"{len(result.events)} visit events, {result.ignored} messages ignored (ADT^A28/A31 "
-          f"person updates), {len(result.dead)} messages refused (dead letters)"
+    print(f"{len(result.events)} visit events, {result.ignored} messages ignored (ADT events and "
+          f"BAR^P02 with nothing to bill), {len(result.dead)} messages refused (dead letters)"
           f"{' (dry run)' if args.dry_run else ''}", file=sys.stderr)
     return 1 if result.errors else 0

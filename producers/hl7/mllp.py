@@ -3,7 +3,7 @@
 Each framed message (0x0b <message> 0x1c 0x0d) is parsed; its VisitEvent(s) are published with
 kafka-python (acks=all) and flushed before the ACK goes back, so AA means "on Kafka":
 
-- AA: accepted and published (ADT^A28/A31 person updates: accepted, counted as ignored);
+- AA: accepted and published (ADT events with nothing to bill, e.g. A28/A31 person updates: accepted, counted as ignored);
 - AE: parsed, but a required field is missing or invalid (e.g. no account or visit number);
 - AR: rejected: not HL7, or an unsupported message type.
 
@@ -117,7 +117,7 @@ def handle_message(payload: bytes, publisher, counts: Counter) -> bytes:
     if events:
         publisher.send([outgoing(T.VISIT_EVENTS, ev) for ev in events])
     else:
-        counts["ignored"] += 1  # ADT^A28/A31: a person update, nothing to bill
+        counts["ignored"] += 1  # an ADT event with nothing to bill (A28/A31, A40...)
     counts["AA"] += 1
     return build_ack("AA", h).encode()
 

@@ -21,16 +21,22 @@ from producers.hl7 import codes
 from schemas.accounts import account_id_fault
 
 # Message types -> VisitEvent kind. A02 transfer, A06/A07 class changes and BAR^P05/P06 update the
-# visit (PV1 says what it is now); A05 pre-admit and BAR^P01 open it; A13 cancels its discharge.
+# visit (PV1 says what it is now), as BAR^P12 updates its diagnoses and procedures; A05 pre-admit
+# and BAR^P01 open it; A13 cancels its discharge.
 KINDS: dict[tuple[str, str], str] = {
     ("ADT", "A01"): "ADMIT", ("ADT", "A04"): "REGISTER", ("ADT", "A05"): "REGISTER",
     ("ADT", "A08"): "UPDATE", ("ADT", "A02"): "UPDATE", ("ADT", "A06"): "UPDATE",
     ("ADT", "A07"): "UPDATE", ("ADT", "A03"): "DISCHARGE", ("ADT", "A13"): "CANCEL_DISCHARGE",
     ("ADT", "A11"): "CANCEL", ("BAR", "P01"): "REGISTER", ("BAR", "P05"): "UPDATE",
-    ("BAR", "P06"): "UPDATE", ("DFT", "P03"): "CHARGES", ("DFT", "P11"): "CHARGES",
+    ("BAR", "P06"): "UPDATE", ("BAR", "P12"): "UPDATE", ("DFT", "P03"): "CHARGES",
+    ("DFT", "P11"): "CHARGES",
 }
-# Person updates with nothing to bill: accepted (AA) and counted, no event.
-IGNORED = {("ADT", "A28"), ("ADT", "A31")}
+# An ADT feed sends every event of the hospital; those with nothing to bill are accepted (AA) and
+# counted, with no event: person updates (A28/A31), tracking and pending events (A09/A10, A14-A16,
+# A25-A27, A32/A33), allergies (A60), and BAR^P02 (purge). Merges and identifier changes (A34-A51)
+# are counted too and not applied: the pipeline keeps each account number it was sent.
+IGNORED_TYPES = {"ADT"}
+IGNORED = {("BAR", "P02")}
 # PV1-2 patient class (HL7 table 0004) -> encounter class. O is OUTPATIENT unless PV1-18 (patient
 # type) says OFFICE/CLINIC; R (recurring) is outpatient; B (obstetrics) and P (preadmit) inpatient.
 # Anything else (C commercial account, N not applicable, U unknown, local codes) leaves the class
@@ -113,8 +119,9 @@ def header(msg) -> Header:
 
 
 def is_ignored(h: Header) -> bool:
-    """A message accepted with nothing to bill (ADT^A28/A31 person updates)."""
-    return (h.message_type, h.trigger) in IGNORED
+    """A message accepted with nothing to bill (ADT^A28/A31 person updates, tracking, merges...)."""
+    pair = (h.message_type, h.trigger)
+    return pair not in KINDS and (pair in IGNORED or h.message_type in IGNORED_TYPES)
 def hl7_datetime(value: str, where: str, ack_ctx: Header) -> datetime | None:
     if not value:
         return None
@@ -156,7 +163,7 @@ def visit_events(raw: str | bytes, emitted_at: datetime) -> list[dict]:
         return []
     kind = KINDS.get((h.message_type, h.trigger))
     if kind is None:
-        accepted = ", ".join(f"{t}^{e}" for t, e in [*KINDS, *sorted(IGNORED)])
+        accepted = ", ".join(f"{t}^{e}" for t, e in KINDS) + ", any other ADT (ignored), BAR^P02"
         raise MessageError("AR", "MSH-9", f"unsupported message type {h.message_type}^{h.trigger} "
                            f"(accepted: {accepted})", h.control_id, h.facility)
     if not h.facility:

@@ -97,6 +97,6 @@ def test_dry_run_prints_events_and_dead_letters_as_json_lines_like_the_other_ada
     assert dead["value"]["payload"] == oru.strip("\r")
     assert "message 3 (line 13): MSH-9: unsupported message type ORU^R01" in dead["value"]["reason"]
     assert "message 3 (line 13): MSH-9: unsupported message type ORU^R01" in err
-    assert "1 visit events, 1 messages ignored (ADT^A28/A31 person updates), 1 messages refused" in err
+    assert "1 visit events, 1 messages ignored (ADT events and BAR^P02 with nothing to bill), 1 messages refused" in err
     args.files = [str(tmp_path / "missing.hl7")]
     assert cmd_produce(args) == 1

@@ -91,7 +91,7 @@ def test_segments_may_end_in_newlines_or_crlf():
     (lambda m: m.replace(OFFICE["account_id"], "H" * 51), "AE", "PID-18",
      "account id is longer than 50 characters"),
     (lambda m: m.replace("|E0000006|", "|E6\x07|"), "AE", "PV1-19", "control or non-printable"),
-    (lambda m: m.replace("ADT^A04", "ADT^A17"), "AR", "MSH-9", "unsupported message type ADT^A17"),
+    (lambda m: m.replace("ADT^A04", "BAR^P10"), "AR", "MSH-9", "unsupported message type BAR^P10"),
     (lambda m: m.replace("ADT^A04", "ORU^R01"), "AR", "MSH-9", "unsupported message type ORU^R01"),
     (lambda m: "this is not hl7\r" + m, "AR", "MSH", "not an HL7 v2 message"),
     (lambda m: m.replace("|C1|", "||"), "AR", "MSH-10", "control id is empty"),

@@ -219,14 +219,15 @@ def test_dft_p11_keeps_visit_level_diagnoses_and_reads_every_ft1():
 @pytest.mark.parametrize("trigger, kind", [
     ("ADT^A02", "UPDATE"), ("ADT^A05", "REGISTER"), ("ADT^A06", "UPDATE"), ("ADT^A07", "UPDATE"),
     ("ADT^A13", "CANCEL_DISCHARGE"), ("BAR^P01", "REGISTER"), ("BAR^P05", "UPDATE"),
-    ("BAR^P06", "UPDATE")])
+    ("BAR^P06", "UPDATE"), ("BAR^P12", "UPDATE")])
 def test_message_types_billing_needs_become_visit_events(trigger, kind):
     ev = one(ADMIT_V23.replace("ADT^A01", trigger).replace("EVN|A01", f"EVN|{trigger[-3:]}"))
     assert (ev["kind"], ev["source"], ev["account_id"]) == (kind, f"hl7v2 {trigger}", "4000776")
 
 
-@pytest.mark.parametrize("trigger", ["ADT^A28", "ADT^A31"])
-def test_person_updates_are_accepted_with_nothing_to_bill(trigger):
+@pytest.mark.parametrize("trigger", ["ADT^A28", "ADT^A31", "ADT^A09", "ADT^A14", "ADT^A40",
+                                     "ADT^A47", "ADT^A60", "BAR^P02"])
+def test_events_with_nothing_to_bill_are_accepted_and_ignored(trigger):
     person = msg(f"MSH|^~\\&|MPI|MAINHOSP|RCM|RCM|20250305||{trigger}^ADT_A05|P-1|P|2.5",
                  f"EVN|{trigger[-3:]}|20250305", "PID|1||E123456^^^EPI^MR||DOE^JANE||19600215|F",
                  "PV1|1|N")
