@@ -22,7 +22,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from producers.x12.tokens import Segment, Transaction, amount_cents, at_midnight, ccyymmdd
+from producers.x12.tokens import (
+    EARLIEST,
+    Segment,
+    Transaction,
+    amount_cents,
+    at_midnight,
+    ccyymmdd,
+)
 
 ACCEPTED = frozenset({"A0", "A1", "A2", "A5"})
 HELD = ("P", "F", "R")  # pending, finalized, request for information: the payer has the claim
@@ -39,6 +46,12 @@ def is_accepted(categories: list[str]) -> bool:
 
 def _says_nothing(categories: list[str]) -> bool:
     return all(c.upper().startswith("E") for c in categories)
+
+
+def _is_placeholder(seg: Segment) -> bool:
+    """A service date such as 10010101: well formed, but before any date anything was billed for."""
+    texts = seg.el(3).strip().split("-")
+    return all(len(t) == 8 and t.isdigit() and int(t[:4]) < EARLIEST.year for t in texts)
 
 
 def _dates(tx: Transaction, seg: Segment) -> tuple[date, date]:
@@ -132,6 +145,9 @@ class _Acks:
 
     def _dtp(self, seg: Segment) -> None:
         if self.claim is not None and not self.in_line and seg.el(1) == "472":
+            if _is_placeholder(seg):  # payers send 10010101 when they have no date: the status stands
+                self.tx.notes.append("placeholder service dates (before 1900) read as not given")
+                return
             self.claim["service_start"], self.claim["service_end"] = _dates(self.tx, seg)
 
     def _svc(self, seg: Segment) -> None:

@@ -51,19 +51,30 @@ def test_a_claim_not_found_is_not_accepted_and_an_unanswered_inquiry_is_counted_
     assert any("E0-E4" in what for what in result.counts)
 
 
-def test_an_impossible_service_date_in_a_277ca_is_refused_with_the_year():
+def _277ca_with_service_date(date_text: str) -> str:
     body = [("BHT", "0085", "08", "ACK1", "20260301", "1200", "TH"),
             ("HL", 1, "", 20, 1), ("NM1", "PR", 2, "ACME", "", "", "", "", "PI", "ACME"),
             ("HL", 2, 1, 21, 1), ("NM1", "41", 2, "HOSP", "", "", "", "", "46", "H1"),
             ("HL", 3, 2, 19, 1), ("NM1", "85", 2, "HOSP", "", "", "", "", "XX", "1234567893"),
             ("HL", 4, 3, "PT"), ("NM1", "QC", 1, "DOE", "JANE"), ("TRN", 2, "4000776-1"),
             ("STC", ("A2", "20"), "20260301", "WQ", "225"),
-            ("DTP", "472", "D8", "10010101")]
+            ("DTP", "472", "D8", date_text)]
     tx = X.transaction("277", "0001", "005010X214", body)
-    recs, result = statuses(X.interchange([X.group("HN", 1, "005010X214", [tx])]))
+    return X.interchange([X.group("HN", 1, "005010X214", [tx])])
+
+
+def test_a_placeholder_service_date_in_a_277ca_is_read_as_not_given_and_the_status_stands():
+    [rec], result = statuses(_277ca_with_service_date("10010101"))
+    assert result.errors == []
+    assert (rec["claim_id"], rec["accepted"], rec["service_start"], rec["service_end"]) == (
+        "4000776-1", True, None, None)
+    assert result.counts["placeholder service dates (before 1900) read as not given"] == 1
+
+
+def test_an_impossible_service_date_in_a_277ca_is_refused_naming_it():
+    recs, result = statuses(_277ca_with_service_date("20260231"))
     [err] = result.errors
-    assert recs == [] and err.segment_id == "DTP" and "'10010101'" in err.reason
-    assert "year 1001" in err.reason
+    assert recs == [] and err.segment_id == "DTP" and "'20260231' is not a CCYYMMDD date" in err.reason
 
 
 def rejected_set(control: str, claim_id: str) -> list:
