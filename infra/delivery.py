@@ -20,7 +20,7 @@ from kafka.errors import KafkaError, KafkaTimeoutError
 
 log = logging.getLogger("rcm.delivery")
 
-Send = tuple[str, bytes | None, bytes | None]  # topic name, key, value
+Send = tuple  # (topic name, key, value) or (topic name, key, value, partition)
 WAIT_SLICE_S = 0.5  # how often a waiting caller hears about progress
 
 
@@ -148,9 +148,10 @@ class Deliverer:
         producer = self.producer = self.producer or self.make()
         futures = {}
         for n, i in enumerate(pending, 1):
-            topic, key, value = to_send(records[i])
+            topic, key, value, *partition = to_send(records[i])
+            where = {"partition": partition[0]} if partition else {}
             try:
-                future = producer.send(topic, key=key, value=value)
+                future = producer.send(topic, key=key, value=value, **where)
             except KafkaTimeoutError:  # no metadata within max_block_ms: the broker is away
                 return futures, "KafkaTimeoutError (metadata)"
             future.add_callback(acks.add)
