@@ -115,8 +115,14 @@ class Deliverer:
             if attempt:
                 time.sleep(self.backoff_s)
             attempt += 1
-            futures, failed = self._send(records, pending, to_send, acks,
-                                         pace if attempt == 1 else None, progress)
+            try:
+                futures, failed = self._send(records, pending, to_send, acks,
+                                             pace if attempt == 1 else None, progress)
+            except KafkaError as exc:  # no producer at all (NoBrokersAvailable while it starts)
+                errors[type(exc).__name__] = None
+                log.warning("delivery attempt %d of %d: no producer (%s)", attempt,
+                            self.attempts, type(exc).__name__)
+                continue
             if failed is not None:
                 errors[failed] = None
             self._wait(futures, acks, progress)
