@@ -51,6 +51,7 @@ def producer_config(bootstrap: str, timeout_s: float, client_id: str, **extra) -
         # kafka-python refuses delivery_timeout_ms < linger_ms + request_timeout_ms
         "request_timeout_ms": min(30_000, max(500, timeout_ms - linger_ms - 100)),
         "max_block_ms": timeout_ms,  # send() waiting for metadata of an absent broker
+        "bootstrap_timeout_ms": timeout_ms,  # the constructor's first connection (default 30 s)
         **extra,
     }
 
