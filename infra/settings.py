@@ -34,6 +34,14 @@ class Settings:
     kpi_interval_s: float = field(default_factory=lambda: float(_env("RCM_KPI_INTERVAL_S", "60")))
     # Days before an appeal deadline when denial-deadline-approaching fires (event time).
     appeal_warning_days: int = field(default_factory=lambda: int(_env("RCM_APPEAL_WARNING_DAYS", "14")))
+    # Every kafka-python produce path (rcm produce and its adapters, the sink's balances and KPIs,
+    # the MLLP listener): how long one attempt waits for the broker to acknowledge what it sent,
+    # and how many attempts before the records count as undelivered (infra.delivery).
+    delivery_timeout_s: float = field(default_factory=lambda: float(_env("RCM_DELIVERY_TIMEOUT_S", "120")))
+    delivery_attempts: int = field(default_factory=lambda: int(_env("RCM_DELIVERY_ATTEMPTS", "3")))
+    # The MLLP listener answers within this many seconds: AA once the broker has the message,
+    # otherwise it closes the connection without an ACK so the sender resends.
+    mllp_ack_timeout_s: float = field(default_factory=lambda: float(_env("RCM_MLLP_ACK_TIMEOUT_S", "30")))
     log_level: str = field(default_factory=lambda: _env("RCM_LOG_LEVEL", "WARNING"))
     # The processor warns when an input partition's committed offset holds still this long.
     stall_after_s: float = field(default_factory=lambda: float(_env("RCM_STALL_AFTER_S", "60")))

@@ -6,16 +6,23 @@ and never stops the partition.
 """
 from __future__ import annotations
 
+import asyncio
+import functools
+import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from aiokafka.errors import KafkaError
 from aiokafka.partitioner import murmur2
 from prometheus_client import Counter, Histogram
 
 from schemas import codec
 from schemas.topics import DEAD_LETTERS, Topic
+
+log = logging.getLogger("rcm.stage")
 
 EVENTS_IN = Counter("rcm_stage_events_in_total", "Records read by a stage", ["stage"])
 EVENTS_OUT = Counter("rcm_stage_events_out_total", "Records written, per input topic and output topic",
@@ -55,29 +62,95 @@ def partition_for(key: bytes, partitions: int) -> int:
 
 
 class ProducerEmitter:
-    """Hands records to the app's aiokafka producer one batch per partition.
+    """Hands records to the app's aiokafka producer one batch per partition, and returns only once
+    the broker acknowledged every batch.
 
     A batch resolves one future instead of one per record, which was a tenth of the worker's time.
-    faust flushes the producer before it commits offsets, so at-least-once holds as with send().
+    faust's flush before a commit does not look at those futures, so this does: a batch that
+    failed or was not acknowledged within RCM_DELIVERY_TIMEOUT_S is sent again, up to
+    RCM_DELIVERY_ATTEMPTS times. Raising instead would not protect the offsets (take_events acks
+    the batch's events as its generator closes), so when every attempt failed `give_up` runs:
+    by default the worker exits at once, without a commit, and its input is redelivered from the
+    last committed offset (ids are deterministic, so that is harmless).
     """
 
-    def __init__(self, app):
+    def __init__(self, app, timeout_s: float | None = None, attempts: int | None = None,
+                 give_up: Callable[[str], None] | None = None):
         self.app = app
+        settings = _delivery_settings()
+        self.timeout_s = settings[0] if timeout_s is None else timeout_s
+        self.attempts = max(1, settings[1] if attempts is None else attempts)
+        self.give_up = give_up or _exit_undelivered
 
     async def send_many(self, out: Sequence[Outgoing]) -> None:
-        producer = self.app.producer._ensure_producer()  # faust-streaming 0.15's aiokafka producer
         by_tp: dict[tuple[str, int], list[Outgoing]] = {}
         for o in out:
             partition = o.partition if o.partition is not None else partition_for(o.key, o.topic.partitions)
             by_tp.setdefault((o.topic.name, partition), []).append(o)
+        errors: set[str] = set()
+        for attempt in range(1, self.attempts + 1):
+            try:
+                sent = await self._send(by_tp)
+            except KafkaError as exc:  # e.g. no metadata: everything goes again (ids make it safe)
+                errors.add(type(exc).__name__)
+                log.warning("delivery attempt %d of %d failed to send (%s)", attempt,
+                            self.attempts, type(exc).__name__)
+                continue
+            done, _ = await asyncio.wait([f for _, f in sent], timeout=self.timeout_s) \
+                if sent else (set(), set())
+            failed: dict[tuple[str, int], list[Outgoing]] = {}
+            for (tp, items), future in sent:
+                if future in done and future.exception() is None:
+                    continue
+                errors.add(type(future.exception()).__name__ if future in done else "no ack")
+                failed.setdefault(tp, []).extend(items)
+            if not failed:
+                return
+            UNDELIVERED.inc(sum(len(items) for items in failed.values()))
+            log.warning("delivery attempt %d of %d: %d records on %d partitions not acknowledged "
+                        "(%s)", attempt, self.attempts, sum(map(len, failed.values())),
+                        len(failed), ", ".join(sorted(errors)))
+            by_tp = failed
+        self.give_up(f"{sum(map(len, by_tp.values()))} records not acknowledged after "
+                     f"{self.attempts} attempts ({', '.join(sorted(errors))})")
+
+    async def _send(self, by_tp: dict[tuple[str, int], list[Outgoing]]) -> list:
+        """One batch per partition (more when full); returns ((topic, partition), records), future."""
+        producer = self.app.producer._ensure_producer()  # faust-streaming 0.15's aiokafka producer
+        sent = []
         for (topic, partition), items in by_tp.items():
-            batch = producer.create_batch()
+            batch, held = producer.create_batch(), []
             for o in items:
                 if batch.append(key=o.key, value=o.value, timestamp=None) is None:
-                    await producer.send_batch(batch, topic, partition=partition)
-                    batch = producer.create_batch()
+                    future = await producer.send_batch(batch, topic, partition=partition)
+                    sent.append((((topic, partition), held), future))
+                    batch, held = producer.create_batch(), []
                     batch.append(key=o.key, value=o.value, timestamp=None)
-            await producer.send_batch(batch, topic, partition=partition)
+                held.append(o)
+            future = await producer.send_batch(batch, topic, partition=partition)
+            sent.append((((topic, partition), held), future))
+        return sent
+
+
+UNDELIVERED = Counter("rcm_stage_undelivered_total",
+                      "Records a delivery attempt of the processor did not get acknowledged")
+
+
+@functools.cache
+def _delivery_settings() -> tuple[float, int]:
+    from infra.settings import load
+
+    settings = load()
+    return settings.delivery_timeout_s, settings.delivery_attempts
+
+
+def _exit_undelivered(reason: str) -> None:
+    log.critical("stopping without a commit: %s; the input is redelivered on restart", reason)
+    logging.shutdown()
+    os._exit(EXIT_UNDELIVERED)
+
+
+EXIT_UNDELIVERED = 75  # EX_TEMPFAIL: the broker did not take the output; run the worker again
 
 
 def record(topic: Topic, rec: dict) -> Outgoing:

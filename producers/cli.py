@@ -76,7 +76,25 @@ def print_records(records, out=sys.stdout) -> None:
         out.write(json.dumps(line, default=_jsonable) + "\n")
 
 
+UNDELIVERED_EXIT = 3  # the broker did not acknowledge every record: see the names on stderr
+
+
 def cmd_produce(args) -> int:
+    """Every source, adapters included: records the broker did not acknowledge are named on
+    stderr (one per line) and the exit status is UNDELIVERED_EXIT."""
+    from producers.publish import Undelivered
+
+    try:
+        return _produce(args)
+    except Undelivered as exc:
+        _log(f"rcm produce {args.source}: {exc}; {exc.delivered:,} delivered. Not delivered "
+             "(re-running is harmless: ids are deterministic):")
+        for name in exc.names:
+            _log(f"  undelivered: {name}")
+        return UNDELIVERED_EXIT
+
+
+def _produce(args) -> int:
     import importlib
 
     module = SOURCES[args.source][0]
@@ -106,7 +124,7 @@ def cmd_produce(args) -> int:
     from producers.publish import publish
 
     def progress(n: int, total: int) -> None:
-        _log(f"published {n:,}/{total:,}")
+        _log(f"published {n:,}/{total:,} (acknowledged by the broker)")
 
     stats = publish(scenario.records, load().bootstrap, rate=args.rate, progress=progress)
     _log(f"published {stats['sent']:,} records in {stats['elapsed_s']}s "

@@ -3,67 +3,110 @@
 Values go out as the bytes the generator encoded (no re-encode): only the emitted_at varint is
 swapped in (producers.stamp). Keys are account ids, so kafka-python's murmur2 partitioner puts an
 account's events on the same partition the Java and aiokafka clients would.
+
+A record counts as published only once the broker acknowledged it (infra.delivery): progress
+counts acknowledgements, and what is still unacknowledged after RCM_DELIVERY_ATTEMPTS bounded
+attempts raises Undelivered, naming the records. Re-running is harmless: ids are deterministic.
 """
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
 
+from infra.delivery import Deliverer, Report, producer_config
 from producers.stamp import stamp
 
 PROGRESS_EVERY = 1000
 
 
-def make_producer(bootstrap: str):
+class Undelivered(RuntimeError):
+    """Records the broker did not acknowledge; `names` says which (event id, or position)."""
+
+    def __init__(self, report: Report, names: list[str], delivered: int):
+        self.report = report
+        self.names = names
+        self.delivered = delivered
+        super().__init__(f"{len(names)} of {report.total} records were not acknowledged by the "
+                         f"broker after {report.attempts} attempt(s) "
+                         f"({', '.join(report.errors) or 'no error reported'})")
+
+
+def make_producer(bootstrap: str, timeout_s: float = 120.0):
     from kafka import KafkaProducer
 
-    return KafkaProducer(
-        bootstrap_servers=bootstrap,
-        acks="all",
-        enable_idempotence=True,  # retries after a lost ack cannot duplicate a record
+    return KafkaProducer(**producer_config(
+        bootstrap, timeout_s, "rcm-synthetic",
         linger_ms=10,
         batch_size=256 * 1024,
         max_request_size=4 * 1024 * 1024,
         compression_type=None,  # on loopback compression costs CPU and saves nothing
-        client_id="rcm-synthetic",
-    )
+    ))
+
+
+def record_name(rec, position: int) -> str:
+    """How a report names a record: its event id when it decodes, else its position and topic."""
+    from schemas import codec
+
+    try:
+        event_id = codec.decode_for(rec.topic, rec.value).get("event_id")
+    except Exception:  # noqa: BLE001 - deliberately bad records do not decode
+        event_id = None
+    return str(event_id) if event_id else f"record {position + 1} ({rec.topic.name})"
 
 
 def publish(records: Iterable, bootstrap: str, rate: float | None = None,
             progress: Callable[[int, int], None] | None = None, producer=None,
-            now_ms: Callable[[], int] | None = None) -> dict:
-    """Send every Outgoing record; block until all are acknowledged. Returns counts and timing.
+            now_ms: Callable[[], int] | None = None, timeout_s: float | None = None,
+            attempts: int | None = None) -> dict:
+    """Send every Outgoing record; return once the broker acknowledged all of them, with counts
+    and timing. Raises Undelivered (a RuntimeError) naming what it did not acknowledge.
 
     rate: at most this many records per second (None = as fast as the broker takes them).
-    progress(sent, total) is called every PROGRESS_EVERY records and once at the end.
+    progress(acknowledged, total) is called every PROGRESS_EVERY acknowledged records and at the end.
+    timeout_s, attempts: per-attempt wait and attempts (default RCM_DELIVERY_TIMEOUT_S,
+    RCM_DELIVERY_ATTEMPTS).
     """
+    if timeout_s is None or attempts is None:
+        from infra.settings import load
+
+        settings = load()
+        timeout_s = settings.delivery_timeout_s if timeout_s is None else timeout_s
+        attempts = settings.delivery_attempts if attempts is None else attempts
     records = list(records)
     total = len(records)
-    own = producer is None
-    producer = producer or make_producer(bootstrap)
     clock = now_ms or (lambda: time.time_ns() // 1_000_000)
-    failures: list[BaseException] = []
-    by_topic: dict[str, int] = {}
+    deliverer = Deliverer(lambda: make_producer(bootstrap, timeout_s), timeout_s, attempts,
+                          producer=producer)
     started = time.monotonic()
+    reported = [0]
+
+    def to_send(rec):
+        value = rec.value if rec.stamp_at is None else stamp(rec.value, rec.stamp_at, clock())
+        return rec.topic.name, rec.key, value
+
+    def pace(n: int) -> None:
+        ahead = n / rate - (time.monotonic() - started)
+        if ahead > 0:
+            time.sleep(ahead)
+
+    def acknowledged(n: int) -> None:
+        step = n - n % PROGRESS_EVERY
+        if progress and step > reported[0] and n != total:
+            reported[0] = step
+            progress(step, total)
+
     try:
-        for n, rec in enumerate(records, 1):
-            value = rec.value if rec.stamp_at is None else stamp(rec.value, rec.stamp_at, clock())
-            producer.send(rec.topic.name, key=rec.key, value=value).add_errback(failures.append)
-            by_topic[rec.topic.name] = by_topic.get(rec.topic.name, 0) + 1
-            if rate:
-                ahead = n / rate - (time.monotonic() - started)
-                if ahead > 0:
-                    time.sleep(ahead)
-            if progress and n % PROGRESS_EVERY == 0 and n != total:
-                progress(n, total)
-        producer.flush()
+        report = deliverer.deliver(records, to_send, pace if rate else None, acknowledged)
     finally:
-        if own:
-            producer.close()
+        deliverer.close()
     elapsed = time.monotonic() - started
     if progress:
-        progress(total, total)
-    if failures:
-        raise RuntimeError(f"{len(failures)} of {total} records were not acknowledged: {failures[0]!r}")
+        progress(report.delivered, total)
+    if not report.ok:
+        raise Undelivered(report, [record_name(records[i], i) for i in report.missing],
+                          report.delivered)
+    by_topic: dict[str, int] = {}
+    for rec in records:
+        by_topic[rec.topic.name] = by_topic.get(rec.topic.name, 0) + 1
     return {"sent": total, "by_topic": by_topic, "elapsed_s": round(elapsed, 3),
-            "events_per_s": round(total / elapsed, 1) if elapsed > 0 else None}
+            "events_per_s": round(total / elapsed, 1) if elapsed > 0 else None, "undelivered": []}

@@ -7,6 +7,7 @@ time and the partition it is for; ticking an older time changes nothing.
 """
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 
 from schemas import codec
@@ -23,17 +24,19 @@ def ticks(at: datetime) -> list[tuple[int, bytes]]:
         for p in range(APPEALS.partitions)]
 
 
-def send_ticks(bootstrap: str, at: datetime, producer=None) -> int:
+def send_ticks(bootstrap: str, at: datetime, producer=None, timeout_s: float = 120.0,
+               attempts: int = 3) -> int:
+    """Send one tick per partition; returns how many the broker acknowledged."""
+    from infra.delivery import Deliverer
     from producers.publish import make_producer
 
-    own = producer is None
-    producer = producer or make_producer(bootstrap)
-    for partition, value in ticks(at):
-        producer.send(APPEALS.name, key=b"", value=value, partition=partition)
-    producer.flush()
-    if own:
-        producer.close()
-    return APPEALS.partitions
+    deliverer = Deliverer(lambda: make_producer(bootstrap, timeout_s), timeout_s, attempts,
+                          producer=producer)
+    try:
+        report = deliverer.deliver(ticks(at), lambda t: (APPEALS.name, b"", t[1], t[0]))
+    finally:
+        deliverer.close()
+    return report.delivered
 
 
 def add_arguments(parser, name: str) -> None:
@@ -45,6 +48,12 @@ def cmd_tick(args) -> int:
 
     at = datetime.fromisoformat(args.at) if args.at else datetime.now(UTC)
     at = at if at.tzinfo else at.replace(tzinfo=UTC)
-    n = send_ticks(settings.load().bootstrap, at)
+    loaded = settings.load()
+    n = send_ticks(loaded.bootstrap, at, timeout_s=loaded.delivery_timeout_s,
+                   attempts=loaded.delivery_attempts)
     print(f"ticked {n} partitions of {APPEALS.name} to {at.isoformat()}")
+    if n < APPEALS.partitions:
+        print(f"rcm tick: {APPEALS.partitions - n} partitions not acknowledged by the broker; "
+              "run it again", file=sys.stderr)
+        return 3
     return 0

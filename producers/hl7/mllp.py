@@ -1,28 +1,31 @@
 """`rcm listen mllp --port P [--host 127.0.0.1]`: an MLLP listener for HL7 v2 ADT, BAR and DFT.
 
 Each framed message (0x0b <message> 0x1c 0x0d) is parsed; its VisitEvent(s) are published with
-kafka-python (acks=all) and flushed before the ACK goes back, so AA means "on Kafka":
+kafka-python (acks=all) and every record's future must succeed before the ACK goes back, so AA
+means "on Kafka":
 
 - AA: accepted and published (ADT events with nothing to bill, e.g. A28/A31 person updates: accepted, counted as ignored);
 - AE: parsed, but a required field is missing or invalid (e.g. no account or visit number);
 - AR: rejected: not HL7, or an unsupported message type.
 
-AE and AR messages also go to `dead-letters` (stage hl7_adapter). When Kafka cannot take a message
-the connection is closed without an ACK, so the sender resends it. Listens on 127.0.0.1 unless told
-otherwise; logs carry counts only (never message contents, names or account numbers). SIGTERM or
-SIGINT stop it cleanly.
+AE and AR messages also go to `dead-letters` (stage hl7_adapter). When Kafka does not acknowledge a
+message within RCM_MLLP_ACK_TIMEOUT_S the connection is closed without an ACK, so the sender
+resends it. Listens on 127.0.0.1 unless told otherwise; logs carry counts only (never message
+contents, names or account numbers). SIGTERM or SIGINT stop it cleanly.
 """
 from __future__ import annotations
 
 import asyncio
 import signal
 import sys
+import threading
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
 
 from kafka.errors import KafkaError
 
+from infra.delivery import Deliverer
 from producers.hl7.parse import Header, MessageError, header, parse_message, visit_events
 from producers.hl7.records import dead_letter, outgoing
 from schemas import topics as T
@@ -83,23 +86,30 @@ def build_ack(code: str, h: Header | None, text: str = "", now: datetime | None 
     return "\r".join(["|".join(msh), "|".join(msa)]) + "\r"
 
 
-class Publisher:
-    """kafka-python producer (acks=all, idempotent); `send` returns once the broker has it all."""
+class NotDelivered(KafkaError):
+    """The broker did not acknowledge a message's records within RCM_MLLP_ACK_TIMEOUT_S."""
 
-    def __init__(self, bootstrap: str, producer=None) -> None:
-        if producer is None:
-            from producers.publish import make_producer
-            producer = make_producer(bootstrap)
-        self.producer = producer
+
+class Publisher:
+    """kafka-python producer (acks=all, idempotent); `send` returns once the broker acknowledged
+    every record, or raises NotDelivered within `timeout_s` (a stalled producer is replaced)."""
+
+    def __init__(self, bootstrap: str, producer=None, timeout_s: float = 30.0) -> None:
+        from producers.publish import make_producer
+
+        self.deliverer = Deliverer(lambda: make_producer(bootstrap, timeout_s), timeout_s,
+                                   attempts=1, producer=producer)
+        self.lock = threading.Lock()  # connections publish from executor threads
 
     def send(self, records) -> None:
-        futures = [self.producer.send(r.topic.name, key=r.key, value=r.value) for r in records]
-        self.producer.flush()
-        for f in futures:
-            f.get(timeout=30)  # raises the delivery error, if any
+        with self.lock:
+            report = self.deliverer.deliver(records)
+        if not report.ok:
+            raise NotDelivered(f"{len(report.missing)} of {report.total} records not "
+                               f"acknowledged ({', '.join(report.errors)})")
 
     def close(self) -> None:
-        self.producer.close()
+        self.deliverer.close()
 
 
 def handle_message(payload: bytes, publisher, counts: Counter) -> bytes:
@@ -165,7 +175,8 @@ def add_arguments(parser, name: str) -> None:
 def cmd_listen(args) -> int:
     from infra.settings import load
 
-    publisher = Publisher(load().bootstrap)
+    settings = load()
+    publisher = Publisher(settings.bootstrap, timeout_s=settings.mllp_ack_timeout_s)
 
     async def main() -> Counter:
         stop = asyncio.Event()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -22,6 +23,7 @@ import psycopg2
 from kafka.errors import KafkaError
 from psycopg2.extras import execute_values
 
+from infra.delivery import Deliverer, producer_config
 from schemas import codec
 from schemas.topics import AR_AGING_SNAPSHOTS, KPIS, Topic, aging_snapshot_key, kpi_key
 
@@ -86,7 +88,9 @@ def _changed(cur, topic: Topic, keyed: dict[str, dict]) -> dict[str, dict]:
 def publish(conn, producer, as_of: date | None = None, days: int = DEFAULT_DAYS,
             now: datetime | None = None) -> Published:
     """Publish the changed KPI values and aging cells of the `days` event days ending on `as_of`
-    (default: the latest event day), wait for the broker, then remember what went out."""
+    (default: the latest event day), wait for the broker, then remember what it acknowledged.
+    `producer`: an infra.delivery.Deliverer, or a KafkaProducer. Raises NotAcknowledged (after
+    remembering the rest) when the broker did not take everything."""
     now = now or datetime.now(UTC)
     try:
         with conn.cursor() as cur:
@@ -106,14 +110,14 @@ def publish(conn, producer, as_of: date | None = None, days: int = DEFAULT_DAYS,
                 out[KPIS] |= _changed(cur, KPIS, kpis)
                 out[AR_AGING_SNAPSHOTS] |= _changed(cur, AR_AGING_SNAPSHOTS, cells)
         conn.rollback()  # end the read snapshot before waiting on the broker
-        for topic, records in out.items():
-            for key, record in records.items():
-                producer.send(topic.name, key=key.encode(),
-                              value=codec.encode(topic.value_schema, record))
-        producer.flush()
+        sends = [(topic, key, record) for topic, records in out.items()
+                 for key, record in records.items()]
+        report = as_deliverer(producer).deliver(sends, _kpi_send)
+        missing = set(report.missing)
         with conn.cursor() as cur:
+            # only what the broker acknowledged counts as published; the rest differs next time
             rows = [(topic.name, key, r["day"], _fingerprint(r))
-                    for topic, records in out.items() for key, r in records.items()]
+                    for i, (topic, key, r) in enumerate(sends) if i not in missing]
             if rows:
                 execute_values(cur, """INSERT INTO kpi_published AS p (topic, key, day, fingerprint)
                                        VALUES %s ON CONFLICT (topic, key) DO UPDATE
@@ -123,7 +127,30 @@ def publish(conn, producer, as_of: date | None = None, days: int = DEFAULT_DAYS,
     except BaseException:
         conn.rollback()
         raise
+    if missing:
+        raise NotAcknowledged(f"{len(missing)} of {len(sends)} KPI and aging records not "
+                              f"acknowledged ({', '.join(report.errors)})")
     return Published(as_of, len(out[KPIS]), len(out[AR_AGING_SNAPSHOTS]))
+
+
+class NotAcknowledged(KafkaError):
+    """Some records did not reach the broker; they are published again next time."""
+
+
+def as_deliverer(producer) -> Deliverer:
+    """A Deliverer as given, or one around a caller's KafkaProducer (RCM_DELIVERY_* settings)."""
+    if isinstance(producer, Deliverer):
+        return producer
+    from infra.settings import load
+
+    settings = load()
+    return Deliverer(lambda: producer, settings.delivery_timeout_s, settings.delivery_attempts,
+                     producer=producer)
+
+
+def _kpi_send(send: tuple[Topic, str, dict]):
+    topic, key, record = send
+    return topic.name, key.encode(), codec.encode(topic.value_schema, record)
 
 
 def publish_safely(conn, producer) -> Published | None:
@@ -155,12 +182,17 @@ def cmd_kpis(args: argparse.Namespace) -> int:
     settings = settings_mod.load()
     apply_migrations(settings.dsn)
     conn = psycopg2.connect(settings.dsn)
-    producer = KafkaProducer(bootstrap_servers=settings.bootstrap, acks="all",
-                             client_id=f"{settings.app_id}-kpis")
+    config = producer_config(settings.bootstrap, settings.delivery_timeout_s,
+                             f"{settings.app_id}-kpis")
+    deliverer = Deliverer(lambda: KafkaProducer(**config), settings.delivery_timeout_s,
+                          settings.delivery_attempts)
     try:
-        done = publish(conn, producer, args.as_of, max(1, args.days))
+        done = publish(conn, deliverer, args.as_of, max(1, args.days))
+    except NotAcknowledged as exc:
+        print(f"rcm kpis publish: {exc}; run it again", file=sys.stderr)
+        return 3
     finally:
-        producer.close()
+        deliverer.close()
         conn.close()
     if done.day is None:
         print("rcm kpis publish: no events yet, nothing to publish")

@@ -26,6 +26,7 @@ from kafka.structs import OffsetAndMetadata
 from prometheus_client import Counter, Histogram, start_http_server
 
 from infra import settings as settings_mod
+from infra.delivery import Deliverer, producer_config
 from schemas import codec
 from schemas.codec import DecodeError
 from schemas.topics import (
@@ -63,11 +64,14 @@ NOT_OWNED = frozenset({ENCOUNTERS.name})
 _BY_NAME = {t.name: t for t in TOPICS}
 STAGE = "sink"
 MAX_RECORDS = 5000
+RETRY_OUTBOX_S = 1.0  # after a publication failed, try the outbox again this often (at most)
 
 RECORDS = Counter("rcm_sink_records_total", "Records the sink applied or dead-lettered", ["topic"])
 BATCHES = Counter("rcm_sink_batches_total", "Batches committed to PostgreSQL")
 ERRORS = Counter("rcm_sink_errors_total", "Records the sink could not decode or store", ["topic"])
 BATCH_SECONDS = Histogram("rcm_sink_batch_seconds", "Time to write and commit one batch")
+UNPUBLISHED = Counter("rcm_sink_balances_unpublished_total",
+                      "Balance publications the broker did not acknowledge (kept in the outbox)")
 LATENCY = Histogram("rcm_sink_latency_seconds", "Commit time minus the source event's emit time",
                     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800))
 
@@ -120,25 +124,46 @@ def write_isolating_poison(conn, group: str, records: list[SinkRecord], messages
     return results
 
 
-def publish_balances(conn, producer: KafkaProducer, balances: list[dict]) -> None:
-    """Publish committed balances, wait for the broker, then take them out of the outbox."""
-    for balance in balances:
-        producer.send(ACCOUNT_BALANCES.name, key=codec.key_of(ACCOUNT_BALANCES, balance),
-                      value=codec.encode(ACCOUNT_BALANCES.value_schema, balance))
-    producer.flush()
-    writer.clear_outbox(conn, balances)
+def publish_balances(conn, deliverer: Deliverer, balances: list[dict]) -> int:
+    """Publish committed balances and take out of the outbox only those the broker acknowledged;
+    returns how many it did not (they stay in the outbox for the next drain)."""
+    if not balances:
+        return 0
+    report = deliverer.deliver(balances, _balance_send)
+    missing = set(report.missing)
+    writer.clear_outbox(conn, [b for i, b in enumerate(balances) if i not in missing])
+    if missing:
+        UNPUBLISHED.inc(len(missing))
+        log.warning("%d of %d balances not acknowledged (%s); kept in the outbox", len(missing),
+                    len(balances), ", ".join(report.errors))
+    return len(missing)
 
 
-def drain_outbox(conn, producer: KafkaProducer) -> int:
-    """Publish what a crash left unpublished; returns how many balances went out."""
+def _balance_send(balance: dict):
+    return (ACCOUNT_BALANCES.name, codec.key_of(ACCOUNT_BALANCES, balance),
+            codec.encode(ACCOUNT_BALANCES.value_schema, balance))
+
+
+def drain_outbox(conn, deliverer: Deliverer) -> tuple[int, int]:
+    """Publish what a crash or a failed publication left in the outbox; returns (balances
+    published, balances still waiting). Stops at the first batch the broker did not fully take."""
     sent = 0
     for _ in range(100):  # bounded: another sink may keep re-queueing accounts it is updating
         batch = writer.outbox_balances(conn)
         if not batch:
-            break
-        publish_balances(conn, producer, batch)
-        sent += len(batch)
-    return sent
+            return sent, 0
+        missing = publish_balances(conn, deliverer, batch)
+        sent += len(batch) - missing
+        if missing:
+            return sent, missing
+    return sent, len(writer.outbox_balances(conn))
+
+
+def balance_deliverer(settings, attempts: int = 1) -> Deliverer:
+    """The sink publishes each batch's balances once; the outbox is its retry (RETRY_OUTBOX_S)."""
+    config = producer_config(settings.bootstrap, settings.delivery_timeout_s,
+                             f"{settings.app_id}-sink-balances")
+    return Deliverer(lambda: KafkaProducer(**config), settings.delivery_timeout_s, attempts)
 
 
 def _observe_latency(records: list[SinkRecord], committed_at: float) -> None:
@@ -167,17 +192,20 @@ def run_sink(settings=None, stop_event: threading.Event | None = None,
         auto_offset_reset="earliest", max_poll_records=MAX_RECORDS,
         client_id=f"{settings.app_id}-sink")
     consumer.subscribe([t.name for t in TOPICS], listener=SeekToStored(consumer, conn, group))
-    producer = KafkaProducer(bootstrap_servers=settings.bootstrap, acks="all", linger_ms=5,
-                             client_id=f"{settings.app_id}-sink-balances")
-    republished = drain_outbox(conn, producer)
+    deliverer = balance_deliverer(settings)
+    republished, waiting = drain_outbox(conn, deliverer)
     if republished:
         log.warning("published %d balances a previous run committed but did not publish", republished)
     applied, idle_since = 0, time.monotonic()
     kpis_due = time.monotonic() + settings.kpi_interval_s
+    outbox_due = time.monotonic() + RETRY_OUTBOX_S if waiting else None
     try:
         while not stop.is_set():
+            if outbox_due is not None and time.monotonic() >= outbox_due:
+                _, waiting = drain_outbox(conn, deliverer)
+                outbox_due = time.monotonic() + RETRY_OUTBOX_S if waiting else None
             if settings.kpi_interval_s > 0 and time.monotonic() >= kpis_due:
-                kpi_publish.publish_safely(conn, producer)
+                kpi_publish.publish_safely(conn, deliverer)
                 kpis_due = time.monotonic() + settings.kpi_interval_s
             polled = consumer.poll(timeout_ms=500, max_records=MAX_RECORDS)
             messages = [m for batch in polled.values() for m in batch]
@@ -186,16 +214,24 @@ def run_sink(settings=None, stop_event: threading.Event | None = None,
                     break
                 continue
             idle_since = time.monotonic()
-            applied += _handle(conn, group, consumer, producer, messages)
+            handled, waiting = _handle(conn, group, consumer, deliverer, messages)
+            applied += handled
+            if waiting and outbox_due is None:
+                outbox_due = time.monotonic() + RETRY_OUTBOX_S
     finally:
         log.info("sink stopping after %d records", applied)
+        if outbox_due is not None:
+            log.warning("stopping with balances still in the outbox; the next run publishes them")
         consumer.close(autocommit=False)
-        producer.close()
+        deliverer.close()
         conn.close()
     return applied
 
 
-def _handle(conn, group: str, consumer, producer, messages: list) -> int:
+def _handle(conn, group: str, consumer, deliverer: Deliverer, messages: list) -> tuple[int, int]:
+    """Write one batch, publish its balances; returns (records applied, balances not published).
+    The Kafka offsets are committed either way: the batch's balances are in the outbox, committed
+    with the rows and the PostgreSQL offsets, and go out from there."""
     started = time.perf_counter()
     records = [to_sink_record(m) for m in messages]
     with BATCH_SECONDS.time():
@@ -206,16 +242,16 @@ def _handle(conn, group: str, consumer, producer, messages: list) -> int:
         RECORDS.labels(rec.topic).inc()
     _observe_latency([r for r in records if r.schema != "DeadLetter"], committed_at)
     balances = {b["account_id"]: b for res in results for b in res.balances}
-    publish_balances(conn, producer, list(balances.values()))
+    unpublished = publish_balances(conn, deliverer, list(balances.values()))
     offsets = writer.next_offsets(records)
     try:
         consumer.commit({TopicPartition(t, p): OffsetAndMetadata(o, "", -1)
                          for (t, p), o in offsets.items()})
     except KafkaError as exc:  # a rebalance mid-batch: harmless, PostgreSQL holds the real offsets
         log.warning("kafka offset commit failed (%s); PostgreSQL offsets stand", type(exc).__name__)
-    log.info("batch: %d records, %d balances published in %.0f ms", len(records), len(balances),
-             (time.perf_counter() - started) * 1000)
-    return len(records)
+    log.info("batch: %d records, %d balances published in %.0f ms", len(records),
+             len(balances) - unpublished, (time.perf_counter() - started) * 1000)
+    return len(records), unpublished
 
 
 def add_arguments(parser, name: str) -> None:

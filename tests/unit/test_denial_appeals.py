@@ -238,6 +238,8 @@ def test_clocks_are_per_partition():
 
 
 def test_rcm_tick_sends_one_valid_tick_to_each_partition_of_appeals():
+    from kafka.future import Future
+
     from producers.tick import send_ticks
     from schemas import codec
 
@@ -247,8 +249,9 @@ def test_rcm_tick_sends_one_valid_tick_to_each_partition_of_appeals():
 
         def send(self, topic, key, value, partition):
             self.sent.append((topic, partition, codec.decode_for(T.APPEALS, value)))
+            return Future().success(None)  # acknowledged, as kafka-python resolves it
 
-        def flush(self):
+        def flush(self, timeout=None):
             pass
 
     fake = Fake()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from kafka.future import Future
+
 from producers import cli as produce_cli
 from producers.fhir import samples
 from tests.factories import encounter
@@ -49,18 +51,15 @@ def test_publishing_sends_every_record_through_the_producer(tmp_path, monkeypatc
     class Producer:
         def send(self, topic, key=None, value=None):
             sent.append((topic, key))
-            return self
+            return Future().success(None)  # acknowledged, as kafka-python resolves it
 
-        def add_errback(self, fn):
-            return self
-
-        def flush(self):
+        def flush(self, timeout=None):
             pass
 
-        def close(self):
+        def close(self, timeout=None):
             pass
 
-    monkeypatch.setattr("producers.publish.make_producer", lambda bootstrap: Producer())
+    monkeypatch.setattr("producers.publish.make_producer", lambda bootstrap, *_: Producer())
     monkeypatch.setenv("RCM_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")
     assert produce_cli.cmd_produce(parse(write_bundle(tmp_path / "b.json", 2))) == 0
     key = encounter(2)["account_id"].encode()

@@ -5,28 +5,39 @@ import io
 import json
 from datetime import UTC, date, datetime
 
+import pytest
+from kafka.errors import KafkaTimeoutError
+from kafka.future import Future
+
 from producers.cli import print_records
-from producers.publish import publish
+from producers.publish import Undelivered, publish
 from producers.stamp import emitted_at_offset, stamp
 from producers.synthetic import generate
 from schemas import codec
 
 
-class _Future:
-    def add_errback(self, fn):
-        return self
-
-
 class FakeProducer:
-    def __init__(self):
+    """kafka-python's producer as far as publishing uses it: send returns a future; the records in
+    `refuse` (event ids) fail the first `refusals` times they are sent, the rest succeed."""
+
+    def __init__(self, refuse: frozenset[str] = frozenset(), refusals: int = 0):
         self.sent: list[tuple[str, bytes, bytes]] = []
         self.flushed = False
+        self.refuse, self.refusals = refuse, refusals
+        self.refused: dict[str, int] = {}
 
     def send(self, topic, key=None, value=None):
         self.sent.append((topic, key, value))
-        return _Future()
+        try:
+            event_id = codec.decode(value)[1].get("event_id")
+        except Exception:  # noqa: BLE001 - bad records on purpose
+            event_id = None
+        if event_id in self.refuse and self.refused.get(event_id, 0) < self.refusals:
+            self.refused[event_id] = self.refused.get(event_id, 0) + 1
+            return Future().failure(KafkaTimeoutError("expired"))
+        return Future().success(None)
 
-    def flush(self):
+    def flush(self, timeout=None):
         self.flushed = True
 
 
@@ -47,7 +58,8 @@ def test_publish_sends_every_record_with_its_key_and_stamps_the_decodable_ones()
     fake, now = FakeProducer(), 1_790_000_000_000
     progress = []
     stats = publish(scenario.records, "unused:1", producer=fake, now_ms=lambda: now,
-                    progress=lambda n, total: progress.append((n, total)))
+                    progress=lambda n, total: progress.append((n, total)), timeout_s=1,
+                    attempts=1)
     assert stats["sent"] == 1500 and fake.flushed
     assert stats["by_topic"] == scenario.truth["counts"]["records_by_topic"]
     assert progress[-1] == (1500, 1500) and progress[0] == (1000, 1500)
@@ -70,3 +82,40 @@ def test_dry_run_prints_good_records_decoded_and_bad_ones_by_kind():
     assert len(lines) == 1000
     assert {"topic": "encounters", "bad": "garbage"} in lines
     assert sum(1 for line in lines if "value" in line and "bad" not in line) == 1000 - 11
+
+
+def _event_ids(records) -> list[str]:
+    ids = []
+    for rec in records:
+        try:
+            ids.append(codec.decode_for(rec.topic, rec.value)["event_id"])
+        except codec.DecodeError:
+            continue
+    return ids
+
+
+def test_a_refused_record_is_sent_again_and_only_acknowledged_records_count():
+    scenario = generate(1200, 5, start=date(2026, 2, 1))
+    refuse = frozenset(_event_ids(scenario.records)[10:15])
+    fake = FakeProducer(refuse, refusals=1)
+    progress = []
+    stats = publish(scenario.records, "unused:1", producer=fake, timeout_s=1, attempts=2,
+                    progress=lambda n, total: progress.append((n, total)))
+    assert stats["sent"] == 1200 and stats["undelivered"] == []
+    assert len(fake.sent) == 1205  # the five refused records went out once more
+    assert fake.refused == {event_id: 1 for event_id in refuse}
+    assert progress[-1] == (1200, 1200)
+
+
+def test_records_never_acknowledged_are_named_and_raise():
+    scenario = generate(1200, 6, start=date(2026, 2, 1))
+    refuse = frozenset(_event_ids(scenario.records)[100:103])
+    fake = FakeProducer(refuse, refusals=99)
+    progress = []
+    with pytest.raises(Undelivered) as raised:
+        publish(scenario.records, "unused:1", producer=fake, timeout_s=1, attempts=3,
+                progress=lambda n, total: progress.append((n, total)))
+    assert sorted(raised.value.names) == sorted(refuse)
+    assert raised.value.delivered == 1197 and raised.value.report.attempts == 3
+    assert progress[-1] == (1197, 1200)  # the last progress line counts acknowledgements only
+    assert all(fake.refused[event_id] == 3 for event_id in refuse)

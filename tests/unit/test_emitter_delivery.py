@@ -1,0 +1,67 @@
+"""The processor's emitter returns only once the broker acknowledged every batch it sent."""
+from __future__ import annotations
+
+import asyncio
+
+from aiokafka.errors import KafkaTimeoutError
+
+from processors.stage import Outgoing, ProducerEmitter
+from schemas.topics import LEDGER_ENTRIES
+
+
+class Batch:
+    def __init__(self):
+        self.records: list[bytes] = []
+
+    def append(self, key, value, timestamp):
+        self.records.append(value)
+        return self
+
+
+class Producer:
+    """aiokafka's batch API: the first `failures` batches fail, the rest are acknowledged."""
+
+    def __init__(self, failures: int):
+        self.failures = failures
+        self.delivered: list[bytes] = []
+
+    def _ensure_producer(self):
+        return self
+
+    def create_batch(self):
+        return Batch()
+
+    async def send_batch(self, batch, topic, partition):
+        future = asyncio.get_running_loop().create_future()
+        if self.failures:
+            self.failures -= 1
+            future.set_exception(KafkaTimeoutError())
+        else:
+            self.delivered += batch.records
+            future.set_result(None)
+        return future
+
+
+class App:
+    def __init__(self, producer):
+        self.producer = producer
+
+
+def _records(n: int) -> list[Outgoing]:
+    return [Outgoing(LEDGER_ENTRIES, f"A{i}".encode(), f"v{i}".encode()) for i in range(n)]
+
+
+def test_a_failed_batch_is_sent_again_before_the_emitter_returns():
+    producer, reasons = Producer(failures=2), []
+    emitter = ProducerEmitter(App(producer), timeout_s=1, attempts=3, give_up=reasons.append)
+    asyncio.run(emitter.send_many(_records(40)))
+    assert sorted(producer.delivered) == sorted(f"v{i}".encode() for i in range(40))
+    assert reasons == []
+
+
+def test_records_never_acknowledged_stop_the_worker_instead_of_returning():
+    producer, reasons = Producer(failures=10_000), []
+    emitter = ProducerEmitter(App(producer), timeout_s=1, attempts=2, give_up=reasons.append)
+    asyncio.run(emitter.send_many(_records(40)))
+    assert producer.delivered == []
+    assert len(reasons) == 1 and reasons[0].startswith("40 records not acknowledged after 2")
