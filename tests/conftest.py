@@ -67,7 +67,9 @@ def services() -> Iterator[Services]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        if started_kafka is not None and kafka.running_pid(settings) == started_kafka:
+        # A test may restart the session's broker (tests/e2e/test_broker_outage.py): it runs under
+        # this session's RCM_HOME with a new pid, and is still this session's to stop.
+        if started_kafka is not None and kafka.running_pid(settings) is not None:
             kafka.stop(settings)
         if started_postgres is not None and postgres.running_pid(settings) == started_postgres:
             postgres.stop(settings)
