@@ -18,7 +18,8 @@ KPIS: dict[str, tuple[str, str]] = {
     "clean_claim_rate": ("SELECT * FROM kpi_clean_claim_rate",
                          "claims CLEAN at their first build / claims built"),
     "first_pass_acceptance": ("SELECT * FROM kpi_first_pass_acceptance",
-                              "claims whose first 277CA accepted them / acknowledged claims"),
+                              ("claims whose first front-end acknowledgement (277CA, or a 999 "
+                               "set rejection) accepted them / acknowledged claims")),
     "denial_rate": ("SELECT * FROM kpi_denial_rate",
                     "claims with a denial / remitted claims; denied $ / charges of remitted claims"),
     "first_pass_resolution": ("SELECT * FROM kpi_first_pass_resolution",

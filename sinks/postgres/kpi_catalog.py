@@ -35,7 +35,9 @@ CATALOG: tuple[Kpi, ...] = (
         "claims are counted on the day of their first build; only our scrubber's edits count "
         "(a payer or clearinghouse rejection is first_pass_acceptance_rate)"),
     Kpi("first_pass_acceptance_rate", "RATIO", BOTH,
-        "claims whose first 277CA accepted them", "claims with a 277CA, on the day of the first",
+        "claims whose first front-end acknowledgement accepted them (the first 277CA, or an earlier "
+        "999 rejecting the 837 set; 277 responses and 999 acceptances do not decide)",
+        "claims with such an acknowledgement, on the day of it",
         None, "no MAP Key; the clearinghouse/payer front-end acceptance rate of the industry"),
     Kpi("remittance_denial_rate", "RATIO", BOTH,
         "remitted claims with at least one denial (zero or partial pay)",

@@ -2,7 +2,8 @@
 
 Consumes: claims, coding-review, encounters-coded, denials, ledger-entries, dead-letters,
           claim-status, denial-patterns, scrub-rule-proposals, scrub-rules,
-          encounters (discharge times only; the coding stage owns its bad records)
+          encounters (discharge times only; the coding stage owns its bad records),
+          remittances (as paid, lines included; the ledger stage owns its bad records)
 Produces: account-balances (key: account_id, value: AccountBalanceUpdated), after each commit;
           kpis and ar-aging-snapshots every RCM_KPI_INTERVAL_S (sinks.postgres.kpi_publish)
 Rule:     sinks.postgres.writer.write_batch (one transaction: rows + balances + offsets)
@@ -43,6 +44,7 @@ from schemas.topics import (
     ENCOUNTERS,
     ENCOUNTERS_CODED,
     LEDGER_ENTRIES,
+    REMITTANCES,
     SCRUB_RULE_PROPOSALS,
     SCRUB_RULES,
     Topic,
@@ -57,10 +59,10 @@ log = logging.getLogger("rcm.sink")
 TOPICS: tuple[Topic, ...] = (CLAIMS, CODING_REVIEW, ENCOUNTERS_CODED, DENIALS, LEDGER_ENTRIES,
                              DEAD_LETTERS, CLAIM_STATUS, DENIAL_PATTERNS, SCRUB_RULE_PROPOSALS,
                              SCRUB_RULES, ENCOUNTERS, DENIAL_LIFECYCLE,
-                             DEADLINE_APPROACHING, DENIAL_EXPIRED)
+                             DEADLINE_APPROACHING, DENIAL_EXPIRED, REMITTANCES)
 # Input topics whose bad records a processor stage already dead-letters: the sink passes over
 # what it cannot decode or store there, so one bad record still gives exactly one dead letter.
-NOT_OWNED = frozenset({ENCOUNTERS.name})
+NOT_OWNED = frozenset({ENCOUNTERS.name, REMITTANCES.name})
 _BY_NAME = {t.name: t for t in TOPICS}
 STAGE = "sink"
 MAX_RECORDS = 5000

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 
 from psycopg2.extras import Json, execute_values
 
@@ -62,6 +63,41 @@ def _lifecycle(r: dict) -> tuple:
     return (r.get("version") or 1, r.get("frequency_code") or "1",
             r.get("payer_sequence") or "PRIMARY", r.get("primary_claim_id"),
             r.get("original_reference"), r.get("secondary_payer_id"))
+
+
+def _units(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
+def _allowed(r: dict) -> int | None:
+    """The claim's allowed amount: its lines' AMT*B6, only when every line has one."""
+    allowed = [line.get("allowed_cents") for line in r["lines"]]
+    return sum(allowed) if allowed and None not in allowed else None
+
+
+def _remittance(r: dict) -> tuple:
+    return (r["event_id"], r["remittance_id"], r["claim_id"], r["account_id"], r["payer_id"],
+            r.get("payer_name"), r["payer_claim_control_number"], r["trace_number"],
+            r["claim_status"], r["total_charge_cents"], r["total_paid_cents"],
+            r["patient_responsibility_cents"], _allowed(r), r.get("check_amount_cents"),
+            r.get("claim_filing_indicator"), r.get("facility_type_code"),
+            r.get("claim_frequency_code"), r.get("drg_code"), r.get("statement_start"),
+            r.get("statement_end"), r.get("received_on"), _json(r["claim_adjustments"]),
+            list(r["remarks"]), _json(r.get("amounts") or []), _json(r.get("adjudication") or []),
+            _json(r.get("provider_adjustments") or []), len(r["lines"]), r["occurred_at"],
+            r["emitted_at"])
+
+
+def _remittance_lines(r: dict) -> list[tuple]:
+    return [(f"{r['event_id']}:{n}", r["event_id"], n, r["claim_id"], line["line"],
+             line.get("line_control_number"), line.get("procedure_qualifier"),
+             line["procedure_code"], list(line.get("modifiers") or []), line.get("revenue_code"),
+             line.get("original_procedure_code"), list(line.get("original_modifiers") or []),
+             line["units"], _units(line.get("units_paid")), _units(line.get("units_billed")),
+             line["charge_cents"], line["paid_cents"], line.get("allowed_cents"),
+             line.get("service_start"), line.get("service_end"), _json(line["adjustments"]),
+             list(line["remarks"]), _json(line.get("amounts") or []))
+            for n, line in enumerate(r["lines"], start=1)]
 
 
 @dataclass(frozen=True)
@@ -139,12 +175,32 @@ _TABLES: dict[str, _Table] = {t.name: t for t in (
            many=True),
     _Table("claim_status_events", ("event_id", "claim_id", "payer_id", "accepted", "categories",
                                    "statuses", "total_charge_cents", "payer_claim_control_number",
-                                   "service_start", "service_end", "reported_at", "emitted_at"),
+                                   "service_start", "service_end", "reported_at", "emitted_at",
+                                   "transaction", "paid_cents", "adjudicated_on", "remitted_on",
+                                   "remittance_trace"),
            "event_id",
            lambda r: (r["event_id"], r["claim_id"], r["payer_id"], r["accepted"],
                       [s["category"] for s in r["statuses"]], _json(r["statuses"]),
                       r["total_charge_cents"], r["payer_claim_control_number"],
-                      r["service_start"], r["service_end"], r["occurred_at"], r["emitted_at"])),
+                      r["service_start"], r["service_end"], r["occurred_at"], r["emitted_at"],
+                      r.get("transaction") or "277CA", r.get("paid_cents"),
+                      r.get("adjudicated_on"), r.get("remitted_on"), r.get("remittance_trace"))),
+    _Table("remittances", ("event_id", "remittance_id", "claim_id", "account_id", "payer_id",
+                           "payer_name", "payer_claim_control_number", "trace_number",
+                           "claim_status", "total_charge_cents", "total_paid_cents",
+                           "patient_responsibility_cents", "allowed_cents", "check_amount_cents",
+                           "claim_filing_indicator", "facility_type_code", "claim_frequency_code",
+                           "drg_code", "statement_start", "statement_end", "received_on",
+                           "claim_adjustments", "remarks", "amounts", "adjudication",
+                           "provider_adjustments", "line_count", "paid_at", "emitted_at"),
+           "event_id", _remittance),
+    _Table("remittance_lines", ("line_id", "event_id", "position", "claim_id", "line",
+                                "line_control_number", "procedure_qualifier", "procedure_code",
+                                "modifiers", "revenue_code", "original_procedure_code",
+                                "original_modifiers", "units", "units_paid", "units_billed",
+                                "charge_cents", "paid_cents", "allowed_cents", "service_start",
+                                "service_end", "adjustments", "remarks", "amounts"),
+           "line_id", _remittance_lines, many=True, companion=True),
     _Table("denial_procedures", ("denial_id", "rule_id", "procedure_code", "source_emitted_at"),
            "denial_id",
            lambda r: [(d["denial_id"], r["rule_id"], r["procedure_code"], r["source_emitted_at"])
@@ -207,6 +263,7 @@ TABLE_OF_SCHEMA = {
     "LedgerEntriesPosted": "ledger_entries",
     "DeadLetter": "dead_letters",
     "ClaimStatusReported": "claim_status_events",
+    "RemittanceReceived": ("remittances", "remittance_lines"),
     "DenialPattern": "denial_procedures",
     "ScrubRuleProposed": "proposed_scrub_rules",
     "ScrubRule": "scrub_rule_decisions",

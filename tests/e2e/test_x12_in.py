@@ -1,8 +1,9 @@
 """X12 in, end to end: 835 remittances through `rcm produce x12` are matched to the claims'
 accounts (one arrives before its claim and waits, across a processor SIGKILL), post to the ledger
 (a reversal and its correction included) and flag denials; a bad transaction is dead-lettered
-while its good neighbour goes through; 277CA acknowledgements land in claim_status_events and the
-first-pass acceptance view."""
+while its good neighbour goes through; every claim payment and its lines land in remittances and
+remittance_lines as the file says; 277CA, 277 and 999 reports land in claim_status_events with
+their transaction, and only front-end acknowledgements count in the first-pass acceptance view."""
 from __future__ import annotations
 
 import subprocess
@@ -151,10 +152,33 @@ def test_835_and_277ca_files_post_match_and_measure_first_pass(run_settings, tmp
         dsn, "select stage, source_topic, reason, payload from dead_letters")
     assert (stage, topic) == ("x12_adapter", "remittances-unmatched")
     assert reason.startswith("checks.835: segment ") and b"EFT-BAD" in bytes(payload)
-    assert rows(dsn, "select claim_id, accepted, categories from claim_status_events "
+    assert rows(dsn, "select claim_id, transaction, accepted, categories from claim_status_events "
                      "order by reported_at, claim_id") == [
-        ("CLM-E1", True, ["A2"]), ("CLM-E2", False, ["A7"]), ("CLM-E3", True, ["A1"]),
-        ("CLM-E2", True, ["A2"]), ("CLM-E1", True, ["F1"]), ("CLM-E2", False, ["R", "R"])]
+        ("CLM-E1", "277CA", True, ["A2"]), ("CLM-E2", "277CA", False, ["A7"]),
+        ("CLM-E3", "277CA", True, ["A1"]), ("CLM-E2", "277CA", True, ["A2"]),
+        ("CLM-E1", "277", True, ["F1"]), ("CLM-E2", "999", False, ["R", "R"])]
+    assert rows(dsn, "select total_charge_cents, paid_cents from claim_status_events "
+                     "where transaction = '277'") == [(14500, 9500)]  # STC04, STC05
+    # every good claim payment is stored as the 835 gave it, lines included; the bad one is not
+    assert sorted(rows(dsn, "select claim_id, account_id, claim_status, total_charge_cents, "
+                            "total_paid_cents, patient_responsibility_cents, trace_number "
+                            "from remittances")) == [
+        ("CLM-E1", make_account_id(1), "1", 14500, 9000, 2000, "EFT-101"),
+        ("CLM-E1", make_account_id(1), "1", 14500, 9500, 1500, "EFT-102"),
+        ("CLM-E1", make_account_id(1), "22", -14500, -9000, -2000, "EFT-102"),
+        ("CLM-E2", make_account_id(2), "4", 14500, 0, 0, "EFT-101"),
+        ("CLM-E3", make_account_id(3), "1", 14500, 10000, 0, "EFT-100")]
+    assert sorted(rows(dsn, "select r.trace_number, l.claim_id, l.line, l.procedure_qualifier, "
+                            "l.procedure_code, l.units_paid::text, l.charge_cents, l.paid_cents, "
+                            "l.adjustments from remittance_lines l join remittances r "
+                            "using (event_id) where r.claim_status <> '22'")) == [
+        ("EFT-100", "CLM-E3", 1, "HC", "99213", "1", 14500, 10000,
+         [adj("CO", "45", 4500)]),
+        ("EFT-101", "CLM-E1", 1, "HC", "99213", "1", 14500, 9000,
+         [adj("CO", "45", 3500), adj("PR", "3", 2000)]),
+        ("EFT-101", "CLM-E2", 1, "HC", "99213", "1", 14500, 0, [adj("CO", "197", 14500)]),
+        ("EFT-102", "CLM-E1", 1, "HC", "99213", "1", 14500, 9500,
+         [adj("CO", "45", 3500), adj("PR", "3", 1500)])]
     assert rows(dsn, "select statuses from claim_status_events where claim_id = 'CLM-E2' "
                      "order by reported_at desc limit 1") == [(
         [{"category": "R", "code": "IK304:8", "entity": None},
