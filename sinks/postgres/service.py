@@ -28,6 +28,7 @@ from prometheus_client import Counter, Histogram, start_http_server
 
 from infra import settings as settings_mod
 from infra.delivery import Deliverer, producer_config
+from processors.ledger.rules import validate_remittance
 from schemas import codec
 from schemas.codec import DecodeError
 from schemas.topics import (
@@ -82,8 +83,11 @@ def to_sink_record(msg) -> SinkRecord:
     """Decode a consumed message; a record that does not decode becomes a sink dead letter."""
     topic = _BY_NAME[msg.topic]
     try:
-        return SinkRecord(msg.topic, msg.partition, msg.offset, topic.value_schema,
-                          codec.decode_for(topic, msg.value))
+        value = codec.decode_for(topic, msg.value)
+        if msg.topic == REMITTANCES.name and validate_remittance(value):
+            # The ledger stage dead-letters it and posts nothing: the table keeps what was posted.
+            return SinkRecord(msg.topic, msg.partition, msg.offset, writer.SKIP, {})
+        return SinkRecord(msg.topic, msg.partition, msg.offset, topic.value_schema, value)
     except DecodeError as exc:
         ERRORS.labels(msg.topic).inc()
         if msg.topic in NOT_OWNED:
