@@ -25,6 +25,7 @@ from datetime import date, datetime
 from producers.x12.tokens import (
     EARLIEST,
     Segment,
+    SegmentReader,
     Transaction,
     amount_cents,
     at_midnight,
@@ -65,7 +66,7 @@ def _dates(tx: Transaction, seg: Segment) -> tuple[date, date]:
     raise tx.error(seg, f"DTP02 {fmt!r} is not a date format this adapter reads (D8, RD8)")
 
 
-class _Acks:
+class _Acks(SegmentReader):
     def __init__(self, tx: Transaction, emitted_at: datetime):
         self.tx, self.emitted_at = tx, emitted_at
         self.guide = next((g for g in CLAIM_LEVELS if tx.version.startswith(g)), "005010X214")
@@ -75,13 +76,6 @@ class _Acks:
         self.claims: list[dict] = []
         self.claim: dict | None = None
         self.in_line = False
-
-    def read(self) -> list[dict]:
-        for seg in self.tx.segments[1:-1]:
-            handler = getattr(self, f"_{seg.id.lower()}", None)
-            if handler is not None:
-                handler(seg)
-        return self.finish()
 
     def _bht(self, seg: Segment) -> None:
         if seg.el(4).strip():

@@ -16,14 +16,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from producers.x12.ack277 import status_record
-from producers.x12.tokens import Segment, Transaction, at_midnight, ccyymmdd
+from producers.x12.tokens import Segment, SegmentReader, Transaction, at_midnight, ccyymmdd
 
 SET_ACCEPTED = frozenset({"A", "E"})
 SET_CODES = frozenset({"A", "E", "M", "R", "W", "X"})
 GROUP_CODES = SET_CODES | {"P"}
 
 
-class _Sets:
+class _Sets(SegmentReader):
     def __init__(self, tx: Transaction, emitted_at: datetime):
         self.tx, self.emitted_at = tx, emitted_at
         self.group = ""
@@ -31,13 +31,6 @@ class _Sets:
         self.current: dict | None = None
         self.claim: str | None = None  # the claim of the current IK3 loop, from CTX*CLM01
         self.ak9: Segment | None = None
-
-    def read(self) -> list[dict]:
-        for seg in self.tx.segments[1:-1]:
-            handler = getattr(self, f"_{seg.id.lower()}", None)
-            if handler is not None:
-                handler(seg)
-        return self.finish()
 
     def _ak1(self, seg: Segment) -> None:
         self.group = seg.el(2).strip()

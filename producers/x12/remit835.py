@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from producers.x12.tokens import (
     Segment,
+    SegmentReader,
     Transaction,
     amount_cents,
     at_midnight,
@@ -86,7 +87,7 @@ _LINE_DATES = {"472": ("service_start", "service_end"), "150": ("service_start",
                "151": ("service_end",)}
 
 
-class _Check:
+class _Check(SegmentReader):
     """The state of one 835 transaction while its segments are read in order."""
 
     def __init__(self, tx: Transaction, emitted_at: datetime):
@@ -100,13 +101,6 @@ class _Check:
         self.claim: dict | None = None
         self.line: dict | None = None
         self.plb: list[dict] = []
-
-    def read(self) -> list[dict]:
-        for seg in self.tx.segments[1:-1]:
-            handler = getattr(self, f"_{seg.id.lower()}", None)
-            if handler is not None:
-                handler(seg)
-        return self.finish()
 
     def _bpr(self, seg: Segment) -> None:
         self.bpr = seg

@@ -171,6 +171,23 @@ def segments(text: str, file: str) -> tuple[Delimiters, list[Segment]]:
     return first, out
 
 
+class SegmentReader:
+    """Walks one transaction's segments between ST and SE, handing each to its `_<id>` method
+    (`_clp`, `_svc`...) when the reader has one; `finish` returns the records."""
+
+    tx: Transaction
+
+    def read(self) -> list[dict]:
+        for seg in self.tx.segments[1:-1]:
+            handler = getattr(self, f"_{seg.id.lower()}", None)
+            if handler is not None:
+                handler(seg)
+        return self.finish()
+
+    def finish(self) -> list[dict]:
+        raise NotImplementedError
+
+
 @dataclass
 class Parsed:
     transactions: list[Transaction]
