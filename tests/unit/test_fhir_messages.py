@@ -141,13 +141,13 @@ def test_charge_items_of_a_converted_dft_post_charges():
     assert {(e["source"], e["visit_number"], e["account_id"]) for e in posted} == {("fhir ChargeItem", "V24000006", "HAR123")}
     assert [e["charges"] for e in posted] == [
         [{"transaction_id": "FT1-1", "charge_code": "CM100113", "units": 2, "unit_price_cents": 14500,
-          "service_date": date(2026, 3, 2)}],
+          "service_date": date(2026, 3, 2), "source_code": None}],
         [{"transaction_id": "FT1-2", "charge_code": "CM100302", "units": 1, "unit_price_cents": 9000,
-          "service_date": date(2026, 3, 2)}],
+          "service_date": date(2026, 3, 2), "source_code": None}],
         [{"transaction_id": "FT1-3", "charge_code": "CM100303", "units": 1, "unit_price_cents": 2650,
-          "service_date": date(2026, 3, 3)}],
+          "service_date": date(2026, 3, 3), "source_code": None}],
         [{"transaction_id": "FT1-4", "charge_code": "CM100303", "units": 1, "unit_price_cents": 2500,
-          "service_date": date(2026, 3, 2)}]]
+          "service_date": date(2026, 3, 2), "source_code": None}]]
     assert all(e["occurred_at"] == datetime.fromtimestamp(STAMP_MS / 1000, UTC) for e in posted)
 
 
@@ -191,11 +191,19 @@ def test_a_searchset_with_an_operation_outcome_and_a_bad_timestamp():
     assert result.problems == ["msg.json: entry 1 (Encounter/enc1): Bundle.timestamp is not a FHIR instant"]
 
 
-def test_a_snomed_coded_charge_item_is_kept_as_a_dead_letter_with_its_description():
-    item = charge_item(1, code={"coding": [{"system": "http://snomed.info/sct", "code": "117015009",
-                                            "display": "Throat culture (procedure)"}]})
-    events, result = run(message("P03", encounter(), item))
-    assert [e.get("kind") for e in events] == ["UPDATE", None]
-    assert result.problems == [("msg.json: entry 2 (ChargeItem/ci1): ChargeItem.code: SNOMED CT 117015009 "
-                               "'Throat culture (procedure)' has no charge-master, CPT/HCPCS or revenue code: "
-                               "kept for a person to give it a charge code")]
+def test_a_charge_item_the_charge_master_lacks_is_kept_as_sent_for_coding_review():
+    """Root causes 11 and 12: a CPT code the charge master lacks, or a SNOMED CT code, posts with
+    its code, system, description and price; without a price it is refused with that reason."""
+    cpt = charge_item(1, code={"coding": [{"system": CPT, "code": "99392", "display": "Preventive visit"}]},
+                      quantity={"value": 2}, priceOverride={"value": 301.5, "currency": "USD"})
+    sct = charge_item(2, code={"coding": [{"system": "http://snomed.info/sct", "code": "117015009",
+                                           "display": "Throat culture (procedure)"}]})
+    events, result = run(message("P03", encounter(), cpt, sct))
+    assert [e.get("kind") for e in events] == ["UPDATE", "CHARGES", None]
+    assert events[1]["charges"] == [
+        {"transaction_id": "FT1-1", "charge_code": "", "units": 2, "unit_price_cents": 15075,
+         "service_date": date(2026, 3, 2),
+         "source_code": {"system": CPT, "code": "99392", "text": "Preventive visit"}}]
+    assert result.problems == [("msg.json: entry 3 (ChargeItem/ci2): ChargeItem.code: SNOMED CT 117015009 "
+                               "'Throat culture (procedure)' has no charge-master, CPT/HCPCS or revenue code, "
+                               "and the line has no price (the charge master cannot price a code it lacks)")]
