@@ -91,6 +91,28 @@ def test_the_message_timestamp_is_the_event_time_when_the_resource_has_none():
     assert no_stamp["occurred_at"] == datetime(2026, 3, 2, 13, tzinfo=UTC)  # period.start
 
 
+@pytest.mark.parametrize("bundle_type", ["batch", "transaction", "collection"])
+def test_a_converted_bundles_timestamp_is_the_event_time_of_a_resource_with_no_other(bundle_type):
+    """Converters set Bundle.timestamp from MSH-7: an in-progress Encounter without period or
+    meta.lastUpdated takes it; period and meta.lastUpdated still come first."""
+    bare = encounter()
+    del bare["period"]
+    doc = {"resourceType": "Bundle", "type": bundle_type, "timestamp": STAMP,
+           "entry": [{"fullUrl": "urn:uuid:pat1", "resource": PATIENT},
+                     {"fullUrl": "urn:uuid:enc1", "resource": bare}]}
+    events, result = run(doc)
+    assert result.ok, result.problems
+    assert events[0]["occurred_at"] == datetime.fromtimestamp(STAMP_MS / 1000, UTC)
+    assert (events[0]["kind"], events[0]["service_start"]) == ("ADMIT", None)
+    doc["entry"][1]["resource"] = encounter()
+    assert run(doc)[0][0]["occurred_at"] == datetime(2026, 3, 2, 13, tzinfo=UTC)  # period.start
+    search = {**doc, "type": "searchset", "entry": [{**e, "search": {"mode": "match"}} for e in doc["entry"]]}
+    search["entry"][1]["resource"] = bare
+    _, result = run(search)  # when a search ran is not when the visit happened
+    assert result.problems == [("msg.json: entry 1 (Encounter/enc1): no event time: meta.lastUpdated, "
+                               "Bundle.timestamp or period")]
+
+
 def test_a_related_person_or_the_patient_as_payor_is_self_pay():
     related = {"resourceType": "RelatedPerson", "id": "rp1", "patient": {"reference": "urn:uuid:pat1"}}
     for payor in ({"reference": "urn:uuid:rp1"}, {"reference": "RelatedPerson/elsewhere"}, {"reference": "urn:uuid:pat1"}):
