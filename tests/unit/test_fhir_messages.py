@@ -136,6 +136,31 @@ def test_an_unknown_discharge_disposition_and_plan_type_are_kept_and_defaulted()
     assert (events[0]["payer_id"], events[0]["plan_type"]) == ("ACME-HEALTH-77", "COMMERCIAL")
 
 
+def test_a_payor_organization_with_only_a_contact_leaves_the_payer_unknown_as_hl7_does():
+    """A converted IN1 with only a contact gives an Organization with no identifier or name: the
+    Encounter goes through with no payer, and its visit waits for an update that names one."""
+    from processors.visits.rules import DictStore, assemble
+
+    contact_only = {"resourceType": "Organization", "id": "org1",
+                    "contact": [{"telecom": [{"system": "phone", "value": "555-0100"}]}]}
+    coverage = {"resourceType": "Coverage", "id": "cov1", "status": "active",
+                "beneficiary": {"reference": "urn:uuid:pat1"}, "payor": [{"reference": "urn:uuid:org1"}]}
+    enc = encounter("finished", period={"start": "2026-03-02T08:00:00-05:00", "end": "2026-03-04T10:00:00-05:00"})
+    item = charge_item(1, code={"coding": [{"system": CPT, "code": "99213"}]})
+    events, result = run(message("A03", enc, PATIENT, contact_only, coverage, item))
+    assert result.ok, result.problems
+    assert (events[0]["kind"], events[0]["payer_id"], events[0]["plan_type"]) == ("DISCHARGE", None, None)
+    store = DictStore()
+    assert assemble(events[0], store).encounters == []
+    held = assemble(events[1], store)
+    assert held.encounters == [] and "lacks payer_id, plan_type" in held.problem
+    named = {**contact_only, "name": "Acme Health Plan"}
+    events, _ = run(message("A08", encounter("finished"), PATIENT, named, coverage))
+    assert (events[0]["payer_id"], events[0]["plan_type"]) == ("Acme Health Plan", "COMMERCIAL")
+    still = assemble(events[0], store)  # this fixture sends no provider, facility or diagnosis
+    assert "lacks provider_npi" in still.problem and "payer_id" not in still.problem
+
+
 def charge_item(n: int, **fields) -> dict:
     return {"resourceType": "ChargeItem", "id": f"ci{n}", "status": "billable",
             "identifier": [{"value": f"FT1-{n}"}], "subject": {"reference": "urn:uuid:pat1"},
