@@ -28,6 +28,7 @@ from schemas import topics as T
 from schemas.accounts import account_id_fault
 
 MAX_DIAGNOSES = 25
+PROFESSIONAL_CLASSES = frozenset({"OFFICE"})  # as processors.claims bills them (no revenue code)
 
 
 PendingStore = state.Store
@@ -104,7 +105,7 @@ def validate_decision(dec: dict, coder) -> list[str]:
     if len(set(lines)) != len(lines):
         problems.append("procedure overrides name a line twice")
     for p in dec.get("procedures") or []:
-        if not p["procedure_code"].strip():
+        if not p["procedure_code"].strip() and not (p.get("charge_code") or "").strip():
             problems.append(f"procedure override for line {p['line']} has no code")
     return problems
 
@@ -130,11 +131,38 @@ def _released(enc: dict, dec: dict, suggested: list[str], coder, charge_master: 
         if o["line"] not in by_line:
             raise ValueError(f"procedure override names line {o['line']}, which the encounter "
                              f"does not have (lines {sorted(by_line)})")
-        by_line[o["line"]].update(procedure_code=o["procedure_code"].strip(),
-                                  modifiers=list(o.get("modifiers") or []))
+        _override(by_line[o["line"]], o, charge_master, enc["encounter_class"])
+    missing = [n for n, p in sorted(by_line.items()) if not p["procedure_code"] and not p["revenue_code"]]
+    if missing:
+        raise ValueError(f"the decision gives no code to line {', '.join(map(str, missing))}, whose "
+                         "code the charge master lacks (procedures: charge_code or procedure_code)")
     rec["coded_by"] = {"decision_id": dec["event_id"], "coder_id": dec["coder_id"],
                        "decided_at": dec["decided_at"], "suggested": list(suggested)}
     return rec
+
+
+def _override(line: dict, o: dict, charge_master: Mapping, encounter_class: str) -> None:
+    """Apply a coder's override to a billed line. A charge-master item (charge_code) brings its
+    procedure, modifiers and revenue code; a procedure code alone keeps the line's revenue code,
+    or, on a line the charge master lacked, takes the one charge-master items with that code share
+    (an institutional claim needs one). The line's units and charge never change."""
+    proc, mods = o["procedure_code"].strip(), list(o.get("modifiers") or [])
+    code = (o.get("charge_code") or "").strip()
+    if code:
+        item = charge_master.get(code)
+        if item is None:
+            raise ValueError(f"line {o['line']}: charge code {code} is not in the charge master")
+        line.update(charge_code=item.charge_code, procedure_code=proc or item.procedure_code,
+                    modifiers=mods or list(item.modifiers), revenue_code=item.revenue_code)
+        return
+    if not line["revenue_code"] and not line["procedure_code"]:  # the charge master lacked it
+        revenues = {i.revenue_code for i in charge_master.values() if i.procedure_code == proc}
+        if len(revenues) == 1:
+            line["revenue_code"] = revenues.pop()
+        elif encounter_class not in PROFESSIONAL_CLASSES:
+            raise ValueError(f"line {o['line']}: {proc} has no single revenue code in the charge "
+                             "master, which an institutional claim needs: give a charge_code")
+    line.update(procedure_code=proc, modifiers=mods)
 
 
 def _suggested(review: dict) -> list[str]:

@@ -11,7 +11,7 @@ from processors.coding import em as em_levels
 from processors.coding.coder import Coder, Suggestion
 from schemas.accounts import account_id_fault
 
-__all__ = ["Coder", "Suggestion", "charge_cents", "code_encounter", "coded_record",
+__all__ = ["Coder", "Suggestion", "charge_cents", "code_encounter", "coded_record", "unmapped",
            "validate_encounter"]
 
 MAX_AGE = 125
@@ -19,6 +19,37 @@ MAX_AGE = 125
 
 def charge_cents(line: dict) -> int:
     return int(line["units"]) * int(line["unit_price_cents"])
+
+
+# Readable names for the code systems sources send most (FHIR URIs, HL7 v2 table 0396).
+SYSTEM_NAMES = {"http://snomed.info/sct": "SNOMED CT", "SCT": "SNOMED CT",
+                "http://www.ama-assn.org/go/cpt": "CPT", "C4": "CPT", "CPT": "CPT",
+                "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets": "HCPCS",
+                "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets": "HCPCS", "HCPCS": "HCPCS",
+                "http://hl7.org/fhir/sid/cvx": "CVX", "CVX": "CVX",
+                "http://www.nlm.nih.gov/research/umls/rxnorm": "RxNorm", "RXNORM": "RxNorm",
+                "http://hl7.org/fhir/sid/ndc": "NDC", "NDC": "NDC"}
+
+
+def unmapped(line: dict, charge_master: dict) -> str | None:
+    """How a line whose code the charge master lacks was sent (`SNOMED CT 410620009 'Well child
+    visit (procedure)'`), for a coder to give it a code; None for a charge-master line, and for a
+    line that came with neither code nor description (nothing a coder could work from)."""
+    src = line.get("source_code")
+    if line["charge_code"] in charge_master or not src:
+        return None
+    code, text = (src.get("code") or "").strip(), (src.get("text") or "").strip()
+    if not code and not text:
+        return None
+    system = (src.get("system") or "").strip()
+    what = " ".join(x for x in (SYSTEM_NAMES.get(system, system) if code else "", code) if x)
+    return " ".join(x for x in (what, f"'{text[:80]}'" if text else "") if x)
+
+
+def _unmapped_reasons(enc: dict, charge_master: dict) -> list[str]:
+    return [f"charge line {line['line']}: {what} is not in the charge master: give the line a "
+            "charge-master or CPT/HCPCS code"
+            for line in enc["charges"] if (what := unmapped(line, charge_master))]
 
 
 def validate_encounter(enc: dict, charge_master: dict, coder: Coder) -> list[str]:
@@ -34,12 +65,18 @@ def validate_encounter(enc: dict, charge_master: dict, coder: Coder) -> list[str
         problems.append("the encounter has no charge lines")
     for line in enc["charges"]:
         where = f"charge line {line['line']}"
-        if line["charge_code"] not in charge_master:
-            problems.append(f"{where}: charge code {line['charge_code']} is not in the charge master")
+        foreign = unmapped(line, charge_master)
+        if line["charge_code"] not in charge_master and not foreign:
+            problems.append(f"{where}: charge code {line['charge_code']} is not in the charge master"
+                            if line["charge_code"] and not line.get("source_code") else
+                            f"{where}: no charge-master code, and no code or description as sent")
         if line["units"] <= 0:
             problems.append(f"{where}: units {line['units']} must be positive")
-        if line["unit_price_cents"] < 0:
-            problems.append(f"{where}: unit price {line['unit_price_cents']} cents is negative")
+        if line["unit_price_cents"] < 0 or (foreign and line["unit_price_cents"] == 0):
+            problems.append(f"{where}: unit price {line['unit_price_cents']} cents "
+                            + ("is negative" if line["unit_price_cents"] < 0 else
+                               "is not positive (a line the charge master lacks bills at its price "
+                               "as sent)"))
     for dx in enc["diagnoses"]:
         if dx.get("code") and not coder.is_valid(dx["code"]):
             problems.append(f"dx {dx['sequence']}: code {dx['code']!r} is not an ICD-10-CM code")
@@ -91,13 +128,16 @@ def _tabular_reasons(codes: list[str], coder: Coder) -> list[str]:
 
 
 def _procedures(enc: dict, charge_master: dict) -> list[dict]:
+    """The billed lines. A line the charge master lacks has no codes yet (empty procedure and
+    revenue code): a coder's decision gives them before the encounter is released."""
     procedures = []
     for line in enc["charges"]:
-        item = charge_master[line["charge_code"]]
+        item = charge_master.get(line["charge_code"])
         procedures.append({
-            "line": line["line"], "charge_code": item.charge_code,
-            "procedure_code": item.procedure_code, "modifiers": list(item.modifiers),
-            "revenue_code": item.revenue_code, "units": line["units"],
+            "line": line["line"], "charge_code": item.charge_code if item else "",
+            "procedure_code": item.procedure_code if item else "",
+            "modifiers": list(item.modifiers) if item else [],
+            "revenue_code": item.revenue_code if item else "", "units": line["units"],
             "charge_cents": charge_cents(line), "service_date": line["service_date"],
         })
     return procedures
@@ -106,7 +146,7 @@ def _procedures(enc: dict, charge_master: dict) -> list[dict]:
 def _em_reasons(enc: dict, charge_master: dict) -> list[str]:
     """Billed E/M lines that the documented E/M fields do not support (office and ED visits)."""
     billed = [(line["line"], charge_master[line["charge_code"]].procedure_code)
-              for line in enc["charges"]]
+              for line in enc["charges"] if line["charge_code"] in charge_master]
     return em_levels.review_reasons(enc["encounter_class"], enc.get("em"), billed)
 
 
@@ -163,6 +203,7 @@ def code_encounter(enc: dict, charge_master: dict, coder: Coder,
         reasons.append("no codable diagnosis statement")
     reasons += _tabular_reasons([c["code"] for c in coded], coder)
     reasons += _em_reasons(enc, charge_master)
+    reasons += _unmapped_reasons(enc, charge_master)
     drg = None
     if enc["encounter_class"] == "INPATIENT" and coded and not reasons:
         drg, drg_reasons = _inpatient(enc, [c["code"] for c in coded])

@@ -101,7 +101,8 @@ def encounter_of(visit_number: str, account_id: str, visit: dict, emitted_at) ->
         "diagnoses": [{"sequence": d["sequence"], "text": d["text"], "code": d["code"]}
                       for d in visit["diagnoses"]],
         "charges": [{"line": i, "charge_code": c["charge_code"], "units": c["units"],
-                     "unit_price_cents": c["unit_price_cents"], "service_date": c["service_date"]}
+                     "unit_price_cents": c["unit_price_cents"], "service_date": c["service_date"],
+                     "source_code": c.get("source_code")}
                     for i, c in enumerate(visit["charges"], 1)],
         "procedures_pcs": list(visit["procedures_pcs"]),
         "discharge_status": visit["discharge_status"], "em": None,

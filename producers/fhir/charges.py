@@ -7,11 +7,14 @@ share it, the one whose price equals the line's unit price. Units from quantity 
 price from unitPrice, else net / units, else the charge master's price; all integer cents.
 
 A line whose code the charge master does not know (SNOMED CT, CVX, RxNorm in Synthea claims, or
-a CPT code the hospital does not charge) is not a fault of the Claim: the Claim's other lines
-post, and the line comes back as an `Unmapped` reason (the adapter keeps it as a dead letter with
-its description, for a person to give it a charge code). A Claim item that only links a diagnosis
-(diagnosisSequence, no price) is no charge. Broken values (a fraction of a cent, a negative price,
-a fractional quantity, no date) still refuse the whole resource.
+a CPT code the hospital does not charge) is not a fault of the Claim: it posts with an empty
+charge code and its `source_code` (system, code and description as sent) at its price as sent,
+and the coding stage sends the encounter to coding review for a coder to give it a code. Such a
+line without a price (the charge master cannot price a code it lacks), with a price of zero, or
+with neither code nor description is a dead letter of its own (the Claim's other lines post). A
+Claim item that only links a diagnosis (diagnosisSequence, no price) is no charge. Broken values
+(a fraction of a cent, a negative price, a fractional quantity, no date) still refuse the whole
+resource.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from producers.fhir.common import (
     MappingError,
     Skipped,
     cents,
+    codings,
     content_hash,
     day,
     event_id,
@@ -48,6 +52,30 @@ def describe(concept) -> str:
     return f"{what} '{text[:80]}'" if text else what
 
 
+def source_code(concept, charge_system: str) -> dict | None:
+    """The code and words the source sent (VisitCharge.source_code), None when it sent neither.
+    The CPT/HCPCS or charge-system coding first, as that is the one looked up."""
+    found = codings(concept, (charge_system, CPT, *HCPCS)) or \
+        [c for c in getattr(concept, "coding", None) or [] if c.code and c.code.strip()]
+    coding = found[0] if found else None
+    text = (getattr(concept, "text", None) or (coding.display if coding else None) or "").strip()
+    if coding is None and not text:
+        return None
+    return {"system": (coding.system or "") if coding else "",
+            "code": coding.code.strip() if coding else None, "text": text or None}
+
+
+def _foreign(concept, where: str, charge_system: str, unit_price: int | None, why: str) -> dict:
+    """`source_code` of a line the charge master lacks (`why`), or the reason it cannot post."""
+    src = source_code(concept, charge_system)
+    if src is None:
+        raise Unmapped(f"{where}: no code and no description")
+    if unit_price is None or unit_price <= 0:
+        raise Unmapped(f"{why}, and the line has {'no price' if unit_price is None else 'a zero price'}"
+                       " (the charge master cannot price a code it lacks)")
+    return src
+
+
 def _lookup(concept, item, where: str, charge_master, unit_price: int | None) -> str:
     proc = first_code(concept, (CPT, *HCPCS))
     modifiers = tuple(c.code for m in getattr(item, "modifier", None) or [] for c in m.coding or [] if c.code)
@@ -59,8 +87,8 @@ def _lookup(concept, item, where: str, charge_master, unit_price: int | None) ->
     else:
         revenue = first_code(getattr(item, "revenue", None), REVENUE)
         if not revenue:
-            raise Unmapped(f"{where}: {describe(concept)} has no charge-master, "
-                           "CPT/HCPCS or revenue code: kept for a person to give it a charge code")
+            raise Unmapped(f"{where}: {describe(concept)} has no charge-master, CPT/HCPCS or "
+                           "revenue code")
         found = [i for i in charge_master.values() if i.revenue_code == revenue and not i.procedure_code]
         what = "revenue code"
     if len(found) > 1 and unit_price is not None:
@@ -113,17 +141,23 @@ def charge_lines(claim, raw: dict, charge_master, charge_system: str) -> tuple[l
             day(getattr(claim.billablePeriod, "start", None))
         if served is None:
             raise MappingError(f"{where}: no servicedDate, servicedPeriod or billablePeriod")
+        src = None
         try:
             code = _charge_code(item.productOrService, item, where, charge_master, charge_system, unit_price)
-        except Unmapped as exc:
+        except Unmapped as why:
             if unit_price is None and (item.diagnosisSequence or item.informationSequence):
                 continue  # a diagnosis or information link (Synthea), not a service given
-            unmapped.append(str(exc))
-            continue
+            try:
+                code, src = "", _foreign(item.productOrService, where, charge_system, unit_price,
+                                         str(why))
+            except Unmapped as exc:
+                unmapped.append(str(exc))
+                continue
         if unit_price is None:
             unit_price = charge_master[code].unit_price_cents
         lines.append({"transaction_id": f"{claim_id}-{item.sequence}", "charge_code": code,
-                      "units": units, "unit_price_cents": unit_price, "service_date": served})
+                      "units": units, "unit_price_cents": unit_price, "service_date": served,
+                      "source_code": src})
     return lines, unmapped
 
 
@@ -179,7 +213,11 @@ def charge_item_event(entry, index, now_ms: int, charge_master, charge_system: s
     unit_price = charge_item_price(item, entry.raw, index, units)
     if unit_price is not None and unit_price < 0:
         raise MappingError("ChargeItem: negative price")
-    code = _charge_code(item.code, item, "ChargeItem.code", charge_master, charge_system, unit_price)
+    src = None
+    try:
+        code = _charge_code(item.code, item, "ChargeItem.code", charge_master, charge_system, unit_price)
+    except Unmapped as why:  # kept as sent for coding review; refused without code, text or price
+        code, src = "", _foreign(item.code, "ChargeItem.code", charge_system, unit_price, str(why))
     if unit_price is None:
         unit_price = charge_master[code].unit_price_cents
     served = day(item.occurrenceDateTime) or day(getattr(item.occurrencePeriod, "start", None)) or \
@@ -203,4 +241,5 @@ def charge_item_event(entry, index, now_ms: int, charge_master, charge_system: s
             "visit_number": visit, "account_id": account, "occurred_at": occurred,
             "emitted_at": now_ms, "diagnoses": [], "procedures_pcs": [],
             "charges": [{"transaction_id": transaction, "charge_code": code, "units": units,
-                         "unit_price_cents": unit_price, "service_date": served}]}
+                         "unit_price_cents": unit_price, "service_date": served,
+                         "source_code": src}]}

@@ -120,7 +120,8 @@ def named_payer(name: str | None, type_text: str | None = None) -> dict:
 def payer(coverage, index) -> dict:
     """payer_id from Coverage.payor (SELFPAY when the payor is the patient or a related person),
     plan type from the Source of Payment Typology code in Coverage.type, else the payer table,
-    else COMMERCIAL (the HL7 path's default); a payor named only by display is named_payer."""
+    else COMMERCIAL (the HL7 path's default); a payor named only by display or by the
+    Organization's name is named_payer; a payor that names nothing leaves the payer unknown."""
     if coverage is None:
         return {}
     payor = (coverage.payor or [None])[0]
@@ -132,10 +133,13 @@ def payer(coverage, index) -> dict:
     if kind in SELF_PAYORS:
         return {"payer_id": "SELFPAY", "plan_type": "SELF_PAY"}
     payer_id = _identifier_of(payor, index, ("Organization",))
-    if not payer_id and target is None and payor.display:
-        return named_payer(payor.display, getattr(coverage.type, "text", None))
+    name = (payor.display or getattr(target, "name", None)) if not payer_id else None
+    if name and name.strip():
+        return named_payer(name, getattr(coverage.type, "text", None))
     if not payer_id:
-        raise MappingError("Coverage.payor names no payer identifier (nor a display name)")
+        # An Organization with only a contact (a converted IN1 with no IN1-2/3/4): the payer is
+        # unknown, as on the HL7 path; the visit waits for an update that names it.
+        return {}
     code = first_code(coverage.type, PAYMENT_TYPOLOGY)
     plan = TYPOLOGY_PLAN.get(code[:1]) if code else None
     if plan is None:

@@ -131,10 +131,16 @@ def _pcs(concepts) -> list[dict]:
     return [{"sequence": n, "code": code} for n, code in enumerate((c for c in codes if c), 1)]
 
 
-def bundle_time(entry) -> int | None:
-    """The Bundle's timestamp (a message's event time) in epoch ms, None when it has none."""
+# Bundles whose timestamp is when the sender assembled them (converters set it from MSH-7): the
+# event time of a resource that says nothing else. A searchset's is when the search ran.
+ASSEMBLED = ("batch", "transaction", "collection")
+
+
+def bundle_time(entry, types: tuple[str, ...] = ("message",)) -> int | None:
+    """The Bundle's timestamp in epoch ms when the Bundle is of one of `types` (by default a
+    message, whose timestamp is the event's), None otherwise or when it has none."""
     stamp = getattr(entry.bundle, "timestamp", None)
-    if not stamp or entry.bundle.type != "message":  # a search's or batch's time is not the event's
+    if not stamp or entry.bundle.type not in types:
         return None
     try:
         at = datetime.fromisoformat(stamp)
@@ -159,7 +165,7 @@ def encounter_event(entry, index, now_ms: int) -> dict:
         raise MappingError("Encounter.period.end is before period.start")
     occurred = millis(enc.meta.lastUpdated if enc.meta and enc.meta.lastUpdated else None) or \
         bundle_time(entry) or millis(enc.period.end if enc.period else None) or \
-        millis(enc.period.start if enc.period else None)
+        millis(enc.period.start if enc.period else None) or bundle_time(entry, ASSEMBLED)
     if occurred is None:
         raise MappingError("no event time: meta.lastUpdated, Bundle.timestamp or period")
     keys = keys_of(enc, entry.full_url)
@@ -238,7 +244,7 @@ def claim_event(entry, index, now_ms: int, charge_master, charge_system: str) ->
     return {
         "event_id": event_id(claim, entry.raw), "kind": "CHARGES", "source": "fhir Claim",
         "visit_number": visit, "account_id": account,
-        "occurred_at": millis(claim.created) or bundle_time(entry),
+        "occurred_at": millis(claim.created) or bundle_time(entry, ("message", *ASSEMBLED)),
         "emitted_at": now_ms, "diagnoses": diagnoses, "procedures_pcs": _pcs(pcs_concepts),
         "charges": lines, **claim_payer(claim, index),
     }, unmapped

@@ -98,3 +98,51 @@ def test_decisions_release_reviewed_encounters_across_a_processor_crash(run_sett
     [(encounters, auto, in_review, released)] = rows(
         dsn, "select encounters, auto_coded, in_review, released from coding_kpis")
     assert (encounters, auto, in_review, released) == (4, 1, 1, 2)
+
+
+def test_a_synthea_line_the_charge_master_lacks_is_reviewed_then_billed_at_its_price(run_settings):
+    """Issue 9, root cause 11: a Synthea Claim's SNOMED CT line travels with its code and price to
+    coding review; the coder's decision gives it a charge code and the claim and the balance are
+    the bundle's amounts to the cent."""
+    import json
+
+    from producers.fhir.adapter import convert
+    from producers.fhir.read import read_bytes
+    from tests.unit.test_fhir_synthea import ENC, synthea_bundle, uid
+
+    doc = synthea_bundle()
+    doc["entry"] = [e for e in doc["entry"] if e["resource"]["resourceType"] != "ExplanationOfBenefit"]
+    converted = convert(read_bytes(json.dumps(doc).encode(), "synthea.json"))
+    visit, account = uid(ENC), uid(ENC)
+    logs = run_settings.home / "logs"
+    processor = pipeline.rcm_service("process", run_settings, logs).start()
+    sink = pipeline.rcm_service("sink", run_settings, logs).start()
+    dsn = run_settings.dsn
+    try:
+        publish(converted.records, run_settings.bootstrap)
+        pipeline.wait_drained(run_settings, [processor, sink], timeout=300)
+        [(total, reasons)] = rows(dsn, "select total_charge_cents, reasons from coding_review")
+        assert total == 28799 + 14500
+        assert ("charge line 1: SNOMED CT 117015009 'Throat culture (procedure)' is not in the charge "
+                "master: give the line a charge-master or CPT/HCPCS code") in reasons
+        assert not any(account in r for r in reasons)
+        assert rows(dsn, "select count(*) from claims") == [(0,)]
+        dec = {"event_id": "dec-synthea", "encounter_id": visit, "account_id": account,
+               "coder_id": "CODER-07", "decided_at": NOW, "emitted_at": NOW,
+               "diagnoses": [{"sequence": 1, "code": "J02.9"}],
+               "procedures": [{"line": 1, "procedure_code": "87070", "modifiers": [],
+                               "charge_code": "CM100304"}]}
+        publish([out(T.CODING_DECISIONS, dec)], run_settings.bootstrap)
+        pipeline.wait_drained(run_settings, [processor, sink], timeout=300)
+    finally:
+        processor.stop()
+        sink.stop()
+
+    [(payer, total, lines, codes)] = rows(
+        dsn, "select payer_id, total_charge_cents, lines, diagnosis_codes from claims")
+    assert (payer, total, codes) == ("Medicaid", 28799 + 14500, ["J02.9"])
+    assert [(ln["procedure_code"], ln["revenue_code"], ln["units"], ln["charge_cents"])
+            for ln in lines] == [("87070", "0307", 1, 28799), ("99213", "0510", 1, 14500)]
+    assert rows(dsn, "select charges_cents, total_cents from account_balances "
+                     f"where account_id = '{account}'") == [(43299, 43299)]
+    assert rows(dsn, "select count(*) from coding_review_queue") == [(0,)]

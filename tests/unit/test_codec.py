@@ -27,7 +27,13 @@ def samples() -> dict[str, dict]:
     denied = F.remittance(lines=[line], status="4")
     return {
         "EncounterReceived": F.encounter(diagnoses=[
-            {"sequence": 1, "text": "HTN", "code": None}, {"sequence": 2, "text": "DM2", "code": "E11.9"}])
+            {"sequence": 1, "text": "HTN", "code": None}, {"sequence": 2, "text": "DM2", "code": "E11.9"}],
+            charges=[{"line": 1, "charge_code": "CM100113", "units": 1, "unit_price_cents": 14500,
+                      "service_date": F.DOS, "source_code": None},
+                     {"line": 2, "charge_code": "", "units": 1, "unit_price_cents": 22000,
+                      "service_date": F.DOS, "source_code": {
+                          "system": "http://snomed.info/sct", "code": None,
+                          "text": "Well child visit"}}])
         | {"procedures_pcs": [{"sequence": 1, "code": "0DTJ4ZZ"}], "discharge_status": "01",
            "discharged_at": T0, "secondary_payer_id": "MEDICAID", "cancelled": None},
         "RemittanceReceived": F.remittance(lines=[{
@@ -112,7 +118,10 @@ def samples() -> dict[str, dict]:
             "event_id": "dec-1", "encounter_id": "E1", "account_id": "A0000000018",
             "coder_id": "CODER-07", "decided_at": T0, "emitted_at": T0,
             "diagnoses": [{"sequence": 1, "code": "R53.83"}],
-            "procedures": [{"line": 1, "procedure_code": "99214", "modifiers": ["25"]}]},
+            "procedures": [{"line": 1, "procedure_code": "99214", "modifiers": ["25"],
+                            "charge_code": None},
+                           {"line": 2, "procedure_code": "", "modifiers": [],
+                            "charge_code": "CM100113"}]},
         "PendingCoding": {
             "encounter_id": "E1", "account_id": "A0000000018", "encounter": b"\x00\x00",
             "suggested": ["I10"], "decision": None, "released": False},
@@ -126,7 +135,11 @@ def samples() -> dict[str, dict]:
             "diagnoses": [{"sequence": 1, "text": "CAP", "code": None}],
             "procedures_pcs": [{"sequence": 1, "code": "0DTJ4ZZ"}],
             "charges": [{"transaction_id": "T1", "charge_code": "CM100113", "units": 1,
-                         "unit_price_cents": 14500, "service_date": F.DOS}]},
+                         "unit_price_cents": 14500, "service_date": F.DOS, "source_code": None},
+                        {"transaction_id": "T2", "charge_code": "", "units": 1,
+                         "unit_price_cents": 22000, "service_date": F.DOS,
+                         "source_code": {"system": "SCT", "code": "410620009",
+                                         "text": "Well child visit (procedure)"}}]},
         "ClaimStatusReported": {
             "event_id": "277:1:CLM-E1", "claim_id": "CLM-E1", "occurred_at": T0, "emitted_at": T0,
             "payer_id": "MEDICARE", "accepted": False,

@@ -85,7 +85,7 @@ DX = [{"sequence": 1, "text": "essential hypertension", "code": "I10"}]
 
 def line(n: int, charge_code: str, cents: int = 10_000) -> dict:
     return {"line": n, "charge_code": charge_code, "units": 1, "unit_price_cents": cents,
-            "service_date": F.DOS}
+            "service_date": F.DOS, "source_code": None}
 
 
 def visit(charges, doc, cls="OFFICE") -> dict:

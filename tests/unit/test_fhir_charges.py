@@ -54,7 +54,8 @@ def test_a_line_maps_code_units_date_and_transaction_id():
     lines, result = charges(claim_with([{"quantity": {"value": 3}, "servicedDate": "2026-03-03"}]))
     assert result.ok
     assert lines == [{"transaction_id": "claim-E0000001-1", "charge_code": "CM100113", "units": 3,
-                      "unit_price_cents": 14500, "service_date": date(2026, 3, 3)}]
+                      "unit_price_cents": 14500, "service_date": date(2026, 3, 3),
+                      "source_code": None}]
 
 
 def test_net_divided_by_units_or_the_charge_master_price_when_no_unit_price():
@@ -73,10 +74,46 @@ def test_cpt_codes_are_looked_up_in_the_charge_master_with_their_modifiers():
     lines, result = charges(claim_with([right]))
     assert result.ok and lines[0]["charge_code"] == "CM100402" and lines[0]["unit_price_cents"] == 27500
     _, result = charges(claim_with([{**right, "modifier": None}]))
-    assert "matches 2 charge-master items" in result.problems[0]
+    assert "matches 2 charge-master items; send the charge code, and the line has no price" \
+        in result.problems[0]
     _, result = charges(claim_with([{**right, "productOrService": {"coding": [
         {"system": "http://www.ama-assn.org/go/cpt", "code": "00000"}]}}]))
-    assert "CPT/HCPCS code is not in the charge master" in result.problems[0]
+    assert "CPT/HCPCS code is not in the charge master, and the line has no price" in result.problems[0]
+
+
+def test_a_priced_line_the_charge_master_lacks_posts_with_its_code_as_sent_for_coding_review():
+    """Issue 9, root cause 11: a CPT code the hospital does not charge, or a SNOMED CT item, keeps
+    its code, system, description and price; the coding stage sends it to a coder."""
+    cpt = {"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "99392",
+                       "display": "Preventive visit, age 1-4"}]}
+    sct = {"coding": [{"system": "http://snomed.info/sct", "code": "410620009",
+                       "display": "Well child visit (procedure)"}], "text": "Well child visit"}
+    lines, result = charges(claim_with([
+        {"productOrService": cpt, "unitPrice": None, "quantity": {"value": 2},
+         "net": {"value": 301.5, "currency": "USD"}},
+        {"productOrService": sct, "unitPrice": None, "net": {"value": 704.2, "currency": "USD"}},
+        {}]))
+    assert result.ok, result.problems
+    assert [(ln["charge_code"], ln["units"], ln["unit_price_cents"], ln["source_code"])
+            for ln in lines] == [
+        ("", 2, 15075, {"system": "http://www.ama-assn.org/go/cpt", "code": "99392",
+                        "text": "Preventive visit, age 1-4"}),
+        ("", 1, 70420, {"system": "http://snomed.info/sct", "code": "410620009",
+                        "text": "Well child visit"}),
+        ("CM100113", 1, 14500, None)]
+
+
+def test_a_line_the_charge_master_lacks_without_price_code_or_words_is_refused_alone():
+    nothing = {"productOrService": {"coding": [{"system": "http://snomed.info/sct"}]},
+               "net": {"value": 10, "currency": "USD"}}
+    zero = {"productOrService": {"coding": [{"system": "http://snomed.info/sct", "code": "1"}]},
+            "unitPrice": {"value": 0, "currency": "USD"}}
+    lines, result = charges(claim_with([nothing, zero, {}]))
+    assert [ln["charge_code"] for ln in lines] == ["CM100113"]
+    assert len(result.problems) == 2
+    assert "Claim.item 1: no code and no description" in result.problems[0]
+    assert "Claim.item 2: SNOMED CT 1 has no charge-master" in result.problems[1]
+    assert "and the line has a zero price" in result.problems[1]
 
 
 def test_the_charge_master_system_is_configurable_and_unknown_codes_are_errors():
@@ -84,8 +121,14 @@ def test_the_charge_master_system_is_configurable_and_unknown_codes_are_errors()
     lines, result = charges(res, charge_system="urn:example:cdm")
     assert result.ok and lines[0]["charge_code"] == "CM100113"
     res = claim_with([{"productOrService": samples._concept(samples.CHARGE_SYSTEM, "CM999999")}])
+    lines, result = charges(res)  # priced: kept as sent, for a coder
+    assert result.ok and lines[0]["charge_code"] == "" and lines[0]["unit_price_cents"] == 14500
+    assert lines[0]["source_code"]["code"] == "CM999999"
+    res[-1]["item"][0].pop("unitPrice")
+    res[-1]["item"][0].pop("net", None)
     _, result = charges(res)
-    assert "Claim.item 1: charge code is not in the charge master" in result.problems[0]
+    assert "Claim.item 1: charge code is not in the charge master, and the line has no price" \
+        in result.problems[0]
 
 
 def test_fractional_or_zero_quantities_are_errors():

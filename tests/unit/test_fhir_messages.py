@@ -91,6 +91,28 @@ def test_the_message_timestamp_is_the_event_time_when_the_resource_has_none():
     assert no_stamp["occurred_at"] == datetime(2026, 3, 2, 13, tzinfo=UTC)  # period.start
 
 
+@pytest.mark.parametrize("bundle_type", ["batch", "transaction", "collection"])
+def test_a_converted_bundles_timestamp_is_the_event_time_of_a_resource_with_no_other(bundle_type):
+    """Converters set Bundle.timestamp from MSH-7: an in-progress Encounter without period or
+    meta.lastUpdated takes it; period and meta.lastUpdated still come first."""
+    bare = encounter()
+    del bare["period"]
+    doc = {"resourceType": "Bundle", "type": bundle_type, "timestamp": STAMP,
+           "entry": [{"fullUrl": "urn:uuid:pat1", "resource": PATIENT},
+                     {"fullUrl": "urn:uuid:enc1", "resource": bare}]}
+    events, result = run(doc)
+    assert result.ok, result.problems
+    assert events[0]["occurred_at"] == datetime.fromtimestamp(STAMP_MS / 1000, UTC)
+    assert (events[0]["kind"], events[0]["service_start"]) == ("ADMIT", None)
+    doc["entry"][1]["resource"] = encounter()
+    assert run(doc)[0][0]["occurred_at"] == datetime(2026, 3, 2, 13, tzinfo=UTC)  # period.start
+    search = {**doc, "type": "searchset", "entry": [{**e, "search": {"mode": "match"}} for e in doc["entry"]]}
+    search["entry"][1]["resource"] = bare
+    _, result = run(search)  # when a search ran is not when the visit happened
+    assert result.problems == [("msg.json: entry 1 (Encounter/enc1): no event time: meta.lastUpdated, "
+                               "Bundle.timestamp or period")]
+
+
 def test_a_related_person_or_the_patient_as_payor_is_self_pay():
     related = {"resourceType": "RelatedPerson", "id": "rp1", "patient": {"reference": "urn:uuid:pat1"}}
     for payor in ({"reference": "urn:uuid:rp1"}, {"reference": "RelatedPerson/elsewhere"}, {"reference": "urn:uuid:pat1"}):
@@ -112,6 +134,31 @@ def test_an_unknown_discharge_disposition_and_plan_type_are_kept_and_defaulted()
     assert result.ok
     assert events[0]["discharge_status"] == "HOMEHLTH"
     assert (events[0]["payer_id"], events[0]["plan_type"]) == ("ACME-HEALTH-77", "COMMERCIAL")
+
+
+def test_a_payor_organization_with_only_a_contact_leaves_the_payer_unknown_as_hl7_does():
+    """A converted IN1 with only a contact gives an Organization with no identifier or name: the
+    Encounter goes through with no payer, and its visit waits for an update that names one."""
+    from processors.visits.rules import DictStore, assemble
+
+    contact_only = {"resourceType": "Organization", "id": "org1",
+                    "contact": [{"telecom": [{"system": "phone", "value": "555-0100"}]}]}
+    coverage = {"resourceType": "Coverage", "id": "cov1", "status": "active",
+                "beneficiary": {"reference": "urn:uuid:pat1"}, "payor": [{"reference": "urn:uuid:org1"}]}
+    enc = encounter("finished", period={"start": "2026-03-02T08:00:00-05:00", "end": "2026-03-04T10:00:00-05:00"})
+    item = charge_item(1, code={"coding": [{"system": CPT, "code": "99213"}]})
+    events, result = run(message("A03", enc, PATIENT, contact_only, coverage, item))
+    assert result.ok, result.problems
+    assert (events[0]["kind"], events[0]["payer_id"], events[0]["plan_type"]) == ("DISCHARGE", None, None)
+    store = DictStore()
+    assert assemble(events[0], store).encounters == []
+    held = assemble(events[1], store)
+    assert held.encounters == [] and "lacks payer_id, plan_type" in held.problem
+    named = {**contact_only, "name": "Acme Health Plan"}
+    events, _ = run(message("A08", encounter("finished"), PATIENT, named, coverage))
+    assert (events[0]["payer_id"], events[0]["plan_type"]) == ("Acme Health Plan", "COMMERCIAL")
+    still = assemble(events[0], store)  # this fixture sends no provider, facility or diagnosis
+    assert "lacks provider_npi" in still.problem and "payer_id" not in still.problem
 
 
 def charge_item(n: int, **fields) -> dict:
@@ -141,13 +188,13 @@ def test_charge_items_of_a_converted_dft_post_charges():
     assert {(e["source"], e["visit_number"], e["account_id"]) for e in posted} == {("fhir ChargeItem", "V24000006", "HAR123")}
     assert [e["charges"] for e in posted] == [
         [{"transaction_id": "FT1-1", "charge_code": "CM100113", "units": 2, "unit_price_cents": 14500,
-          "service_date": date(2026, 3, 2)}],
+          "service_date": date(2026, 3, 2), "source_code": None}],
         [{"transaction_id": "FT1-2", "charge_code": "CM100302", "units": 1, "unit_price_cents": 9000,
-          "service_date": date(2026, 3, 2)}],
+          "service_date": date(2026, 3, 2), "source_code": None}],
         [{"transaction_id": "FT1-3", "charge_code": "CM100303", "units": 1, "unit_price_cents": 2650,
-          "service_date": date(2026, 3, 3)}],
+          "service_date": date(2026, 3, 3), "source_code": None}],
         [{"transaction_id": "FT1-4", "charge_code": "CM100303", "units": 1, "unit_price_cents": 2500,
-          "service_date": date(2026, 3, 2)}]]
+          "service_date": date(2026, 3, 2), "source_code": None}]]
     assert all(e["occurred_at"] == datetime.fromtimestamp(STAMP_MS / 1000, UTC) for e in posted)
 
 
@@ -191,11 +238,19 @@ def test_a_searchset_with_an_operation_outcome_and_a_bad_timestamp():
     assert result.problems == ["msg.json: entry 1 (Encounter/enc1): Bundle.timestamp is not a FHIR instant"]
 
 
-def test_a_snomed_coded_charge_item_is_kept_as_a_dead_letter_with_its_description():
-    item = charge_item(1, code={"coding": [{"system": "http://snomed.info/sct", "code": "117015009",
-                                            "display": "Throat culture (procedure)"}]})
-    events, result = run(message("P03", encounter(), item))
-    assert [e.get("kind") for e in events] == ["UPDATE", None]
-    assert result.problems == [("msg.json: entry 2 (ChargeItem/ci1): ChargeItem.code: SNOMED CT 117015009 "
-                               "'Throat culture (procedure)' has no charge-master, CPT/HCPCS or revenue code: "
-                               "kept for a person to give it a charge code")]
+def test_a_charge_item_the_charge_master_lacks_is_kept_as_sent_for_coding_review():
+    """Root causes 11 and 12: a CPT code the charge master lacks, or a SNOMED CT code, posts with
+    its code, system, description and price; without a price it is refused with that reason."""
+    cpt = charge_item(1, code={"coding": [{"system": CPT, "code": "99392", "display": "Preventive visit"}]},
+                      quantity={"value": 2}, priceOverride={"value": 301.5, "currency": "USD"})
+    sct = charge_item(2, code={"coding": [{"system": "http://snomed.info/sct", "code": "117015009",
+                                           "display": "Throat culture (procedure)"}]})
+    events, result = run(message("P03", encounter(), cpt, sct))
+    assert [e.get("kind") for e in events] == ["UPDATE", "CHARGES", None]
+    assert events[1]["charges"] == [
+        {"transaction_id": "FT1-1", "charge_code": "", "units": 2, "unit_price_cents": 15075,
+         "service_date": date(2026, 3, 2),
+         "source_code": {"system": CPT, "code": "99392", "text": "Preventive visit"}}]
+    assert result.problems == [("msg.json: entry 3 (ChargeItem/ci2): ChargeItem.code: SNOMED CT 117015009 "
+                               "'Throat culture (procedure)' has no charge-master, CPT/HCPCS or revenue code, "
+                               "and the line has no price (the charge master cannot price a code it lacks)")]

@@ -123,22 +123,26 @@ def test_a_synthea_encounter_without_account_uses_its_identifier_as_visit_and_ac
     assert visit["payer_id"] is None  # Synthea writes no Coverage: the Claim names the payer
 
 
-def test_a_synthea_claim_posts_its_mapped_lines_and_keeps_snomed_lines_as_dead_letters():
+def test_a_synthea_claim_posts_its_lines_and_keeps_snomed_lines_as_sent_for_coding_review():
+    """Root cause 11: the SNOMED-coded Throat culture keeps its code, description and net price
+    (coding review gives it a charge code); the unpriced encounter line cannot post."""
     events, result = run(synthea_bundle())
     charges = next(e for e in events if e.get("kind") == "CHARGES")
     assert (charges["visit_number"], charges["account_id"]) == (uid(ENC), uid(ENC))
     assert (charges["payer_id"], charges["plan_type"]) == ("Medicaid", "MEDICAID")
     assert charges["diagnoses"] == [{"sequence": 1, "text": "Acute viral pharyngitis (disorder)", "code": None}]
-    assert charges["charges"] == [{"transaction_id": f"{uid(CLAIM)}-4", "charge_code": "CM100113", "units": 1,
-                                   "unit_price_cents": 14500, "service_date": date(2026, 3, 2)}]
+    assert charges["charges"] == [
+        {"transaction_id": f"{uid(CLAIM)}-3", "charge_code": "", "units": 1, "unit_price_cents": 28799,
+         "service_date": date(2026, 3, 2),
+         "source_code": {"system": SNOMED, "code": "117015009", "text": "Throat culture (procedure)"}},
+        {"transaction_id": f"{uid(CLAIM)}-4", "charge_code": "CM100113", "units": 1,
+         "unit_price_cents": 14500, "service_date": date(2026, 3, 2), "source_code": None}]
     dead = [e for e in events if e["_topic"] == "dead-letters"]
     assert [d["reason"] for d in dead] == [
         (f"synthea.json: entry 3 (Claim/{uid(CLAIM)}): Claim.item 1: SNOMED CT 185345009 'Encounter for "
-        "symptom (procedure)' has no charge-master, CPT/HCPCS or revenue code: kept for a person to give it "
-        "a charge code"),
-        (f"synthea.json: entry 3 (Claim/{uid(CLAIM)}): Claim.item 3: SNOMED CT 117015009 'Throat culture "
-        "(procedure)' has no charge-master, CPT/HCPCS or revenue code: kept for a person to give it a charge code")]
-    assert len({d["event_id"] for d in dead}) == 2 and all(d["source_offset"] == 3 for d in dead)
+         "symptom (procedure)' has no charge-master, CPT/HCPCS or revenue code, and the line has no "
+         "price (the charge master cannot price a code it lacks)")]
+    assert dead[0]["source_offset"] == 3
     assert json.loads(dead[0]["payload"])["resource"]["id"] == uid(CLAIM)
     assert result.problems == [d["reason"] for d in dead]
 
@@ -188,3 +192,23 @@ def test_an_unresolvable_claim_encounter_is_refused_and_the_rest_still_goes_thro
     assert any(e["_topic"] == "remittances-unmatched" for e in events)
     assert result.problems == [(f"synthea.json: entry 3 (Claim/{uid(CLAIM)}): no visit: Claim.item.encounter "
                                "names no Encounter in the input and no Encounter identifier")]
+
+
+def test_a_synthea_bundle_with_a_snomed_line_reaches_coding_review_not_a_dead_letter(coder, cm):
+    """Adapter -> visit assembly -> coding: the encounter goes to review naming line and code."""
+    from processors.coding.rules import code_encounter, validate_encounter
+    from processors.visits.rules import DictStore, assemble
+
+    events, _ = run(synthea_bundle())
+    store, encounters = DictStore(), []
+    for ev in (e for e in events if e["_topic"] == "visit-events"):
+        encounters += assemble({k: v for k, v in ev.items() if k != "_topic"}, store).encounters
+    [enc] = encounters
+    assert [(c["line"], c["charge_code"], c["unit_price_cents"]) for c in enc["charges"]] == [
+        (1, "", 28799), (2, "CM100113", 14500)]
+    assert validate_encounter(enc, cm, coder) == []
+    kind, review = code_encounter(enc, cm, coder, 0.80)
+    assert kind == "review" and review["total_charge_cents"] == 28799 + 14500
+    assert ("charge line 1: SNOMED CT 117015009 'Throat culture (procedure)' is not in the charge "
+            "master: give the line a charge-master or CPT/HCPCS code") in review["reasons"]
+    assert uid(ENC) not in " ".join(review["reasons"])

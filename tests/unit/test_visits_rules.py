@@ -58,7 +58,7 @@ def test_a_visit_becomes_one_encounter_once_discharged_and_charged():
     assert problems == []
     assert (enc["event_id"], enc["encounter_id"], enc["account_id"]) == ("visit:V7", "V7", ACCOUNT)
     assert enc["charges"] == [{"line": 1, "charge_code": "CM100113", "units": 1,
-                               "unit_price_cents": 14500, "service_date": F.DOS}]
+                               "unit_price_cents": 14500, "service_date": F.DOS, "source_code": None}]
     assert enc["discharged_at"] == F.T0 + timedelta(minutes=20)
     assert (enc["service_start"], enc["service_end"], enc["patient_age"]) == (F.DOS, F.DOS, 54)
     assert store.get("V7")["status"] == "BILLED"
