@@ -125,8 +125,17 @@ def _charge_code(concept, item, where: str, charge_master, charge_system: str, u
     return code
 
 
-def charge_lines(claim, raw: dict, charge_master, charge_system: str) -> tuple[list[dict], list[str]]:
-    """(the lines that post, the reasons of the lines that cannot be mapped)."""
+def concept_codes(concept) -> frozenset[tuple[str, str]]:
+    return frozenset((c.system or "", c.code.strip()) for c in (getattr(concept, "coding", None) or [])
+                     if c.code)
+
+
+def charge_lines(claim, raw: dict, charge_master, charge_system: str,
+                 encounter_types: frozenset[tuple[str, str]] = frozenset()) -> tuple[list[dict], list[str]]:
+    """(the lines that post, the reasons of the lines that cannot be mapped).
+
+    encounter_types: the (system, code) codings of the Encounter's type; an unpriced item coded
+    as the encounter itself (Synthea's first item) is no service given."""
     claim_id = claim.id or content_hash(raw)
     lines, unmapped = [], []
     if not claim.item:
@@ -145,8 +154,11 @@ def charge_lines(claim, raw: dict, charge_master, charge_system: str) -> tuple[l
         try:
             code = _charge_code(item.productOrService, item, where, charge_master, charge_system, unit_price)
         except Unmapped as why:
-            if unit_price is None and (item.diagnosisSequence or item.informationSequence):
-                continue  # a diagnosis or information link (Synthea), not a service given
+            if unit_price is None and (item.diagnosisSequence or item.informationSequence
+                                       or concept_codes(item.productOrService) & encounter_types):
+                # A diagnosis or information link, or the unpriced line that is the encounter
+                # itself (Synthea's first item carries the Encounter's type): not a service given.
+                continue
             try:
                 code, src = "", _foreign(item.productOrService, where, charge_system, unit_price,
                                          str(why))

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from producers.fhir import parties
-from producers.fhir.charges import charge_lines
+from producers.fhir.charges import charge_lines, concept_codes
 from producers.fhir.common import (
     DISCHARGE_HL7,
     DISCHARGE_UB04,
@@ -240,7 +240,8 @@ def claim_event(entry, index, now_ms: int, charge_master, charge_system: str) ->
             proc = index.resolve(p.procedureReference, "Procedure")
             concept = proc.code if proc else None
         pcs_concepts.append(concept)
-    lines, unmapped = charge_lines(claim, entry.raw, charge_master, charge_system)
+    types = frozenset().union(*(concept_codes(t) for t in (enc.type or []))) if enc else frozenset()
+    lines, unmapped = charge_lines(claim, entry.raw, charge_master, charge_system, types)
     return {
         "event_id": event_id(claim, entry.raw), "kind": "CHARGES", "source": "fhir Claim",
         "visit_number": visit, "account_id": account,

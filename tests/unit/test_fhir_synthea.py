@@ -125,7 +125,8 @@ def test_a_synthea_encounter_without_account_uses_its_identifier_as_visit_and_ac
 
 def test_a_synthea_claim_posts_its_lines_and_keeps_snomed_lines_as_sent_for_coding_review():
     """Root cause 11: the SNOMED-coded Throat culture keeps its code, description and net price
-    (coding review gives it a charge code); the unpriced encounter line cannot post."""
+    (coding review gives it a charge code); the unpriced line naming the encounter is not a
+    service given, and is neither posted nor refused."""
     events, result = run(synthea_bundle())
     charges = next(e for e in events if e.get("kind") == "CHARGES")
     assert (charges["visit_number"], charges["account_id"]) == (uid(ENC), uid(ENC))
@@ -137,14 +138,24 @@ def test_a_synthea_claim_posts_its_lines_and_keeps_snomed_lines_as_sent_for_codi
          "source_code": {"system": SNOMED, "code": "117015009", "text": "Throat culture (procedure)"}},
         {"transaction_id": f"{uid(CLAIM)}-4", "charge_code": "CM100113", "units": 1,
          "unit_price_cents": 14500, "service_date": date(2026, 3, 2), "source_code": None}]
+    assert [e for e in events if e["_topic"] == "dead-letters"] == [] and result.problems == []
+
+
+def test_an_unpriced_unmapped_line_that_is_not_the_encounter_line_is_refused_alone():
+    doc = synthea_bundle()
+    doc["entry"][3]["resource"]["item"].append(
+        {"sequence": 9, "productOrService": snomed("183460006", "Obstetric emergency hospital admission")})
+    events, result = run(doc)
     dead = [e for e in events if e["_topic"] == "dead-letters"]
     assert [d["reason"] for d in dead] == [
-        (f"synthea.json: entry 3 (Claim/{uid(CLAIM)}): Claim.item 1: SNOMED CT 185345009 'Encounter for "
-         "symptom (procedure)' has no charge-master, CPT/HCPCS or revenue code, and the line has no "
+        (f"synthea.json: entry 3 (Claim/{uid(CLAIM)}): Claim.item 9: SNOMED CT 183460006 'Obstetric "
+         "emergency hospital admission' has no charge-master, CPT/HCPCS or revenue code, and the line has no "
          "price (the charge master cannot price a code it lacks)")]
     assert dead[0]["source_offset"] == 3
     assert json.loads(dead[0]["payload"])["resource"]["id"] == uid(CLAIM)
     assert result.problems == [d["reason"] for d in dead]
+    charges = next(e for e in events if e.get("kind") == "CHARGES")
+    assert [c["transaction_id"] for c in charges["charges"]] == [f"{uid(CLAIM)}-3", f"{uid(CLAIM)}-4"]
 
 
 def test_a_synthea_eob_finds_its_claim_by_urn_uuid_and_reads_blue_button_amounts():
