@@ -225,9 +225,9 @@ def test_rcm_produce_hl7_delivers_everything_or_names_what_is_missing(
     path.write_text("\n".join(m.replace("\r", "\n") for m in messages))
     done = run_outage(["produce", "hl7", str(path)], broker, tmp_path,
                       outage_s=3 * DELIVERY_TIMEOUT_S)
-    events, dead, errors = read_hl7([str(path)], datetime.now(UTC))
-    assert (len(events), dead, errors) == (60, [], [])
-    expected = {e["event_id"] for e in events}
+    read = read_hl7([str(path)], datetime.now(UTC))
+    assert (len(read.events), read.dead, read.errors) == (60, [], [])
+    expected = {e["event_id"] for e in read.events}
     on_topics = names_on(fresh_topics, [T.VISIT_EVENTS])
     assert_delivered_or_named(done, expected, on_topics)
     if done.returncode == 0:
