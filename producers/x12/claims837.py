@@ -21,7 +21,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from producers.x12.tokens import Segment, Transaction, X12Error, amount_cents, at_midnight, ccyymmdd
+from producers.x12.tokens import (
+    Segment,
+    Transaction,
+    X12Error,
+    amount_cents,
+    at_midnight,
+    ccyymmdd,
+    line_number,
+)
 from schemas.accounts import account_id_fault
 
 PROFESSIONAL, INSTITUTIONAL = "PROFESSIONAL", "INSTITUTIONAL"
@@ -199,7 +207,7 @@ class _Claim:
         days = [ln["service_date"] for ln in lines if "service_date" in ln]
         start, end = self.statement or (min(days, default=ctx["day"]), max(days, default=ctx["day"]))
         other = self.primary_adjudication()
-        numbers = [_line_number(ln) for ln in lines]
+        numbers = [line_number(ln.get("control_number") or "", ln["line"]) for ln in lines]
         if len(set(numbers)) < len(numbers):  # control numbers that repeat name no line
             numbers = [ln["line"] for ln in lines]
         for ln, number in zip(lines, numbers, strict=True):
@@ -257,13 +265,6 @@ class _Claim:
                 "payer_claim_control_number": cob["control_number"], "adjudicated_on": on,
                 "paid_cents": paid, "patient_responsibility_cents": remaining,
                 "adjustments": adjustments}
-
-
-def _line_number(line: dict) -> int:
-    """A line's REF*6R when it is exactly a line number (as the 835 reader takes it, so the
-    payer's echo names this line), else LX01."""
-    ref = line.get("control_number") or ""
-    return int(ref) if ref.isdigit() and str(int(ref)) == ref and int(ref) > 0 else line["line"]
 
 
 def _cas_of(tx: Transaction, into: list, seg: Segment) -> None:
