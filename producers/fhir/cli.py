@@ -42,6 +42,8 @@ def print_records(records, out=None) -> None:
 
 
 def cmd_produce(args) -> int:
+    from infra.settings import load
+    from processors.chargemaster import load_charge_master
     from producers.fhir.adapter import convert
     from producers.fhir.read import Entry, read_file
 
@@ -52,7 +54,9 @@ def cmd_produce(args) -> int:
         except OSError as exc:
             print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
             return 2
-    result = convert(entries, charge_system=args.charge_system)
+    # The charge master the coding stage reads (RCM_CHARGE_MASTER), so both agree what is known.
+    result = convert(entries, load_charge_master(load().charge_master or None),
+                     charge_system=args.charge_system)
     for line in result.skipped:
         print(f"skipped {line}", file=sys.stderr)
     for line in result.problems:
@@ -63,7 +67,6 @@ def cmd_produce(args) -> int:
     if args.dry_run:
         print_records(result.records)
     elif result.records:
-        from infra.settings import load
         from producers.publish import publish
 
         publish(result.records, load().bootstrap)

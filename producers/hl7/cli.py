@@ -45,8 +45,9 @@ class Result:
     ignored: int = 0  # ADT events with nothing to bill (A28/A31 person updates, A40 merges...)
 
 
-def read(paths: list[str], now: datetime) -> Result:
-    """Events, dead letters, error lines and the ignored count for the files, in file order."""
+def read(paths: list[str], now: datetime, charge_master=None) -> Result:
+    """Events, dead letters, error lines and the ignored count for the files, in file order.
+    charge_master: what FT1 lines are looked up in (default: the packaged one)."""
     out = Result()
     for path in paths:
         try:
@@ -59,7 +60,7 @@ def read(paths: list[str], now: datetime) -> Result:
             out.errors.append(f"{path}: no HL7 messages")
         for raw in messages:
             try:
-                events = visit_events(raw.text, now)
+                events = visit_events(raw.text, now, charge_master)
             except MessageError as err:
                 where = f"{path}:message {raw.number} (line {line_of(raw, err.segment)})"
                 out.dead.append(dead_letter(raw.payload, err, where))
@@ -72,7 +73,10 @@ def read(paths: list[str], now: datetime) -> Result:
 
 
 def cmd_produce(args) -> int:
-    result = read(args.files, datetime.now(UTC))
+    from infra.settings import load
+    from processors.chargemaster import load_charge_master
+
+    result = read(args.files, datetime.now(UTC), load_charge_master(load().charge_master or None))
     for line in result.errors:
         print(line, file=sys.stderr)
     records = [outgoing(T.VISIT_EVENTS, r) for r in result.events]
@@ -86,7 +90,6 @@ def cmd_produce(args) -> int:
         except BrokenPipeError:
             sys.stdout = open("/dev/null", "w")  # noqa: SIM115 - keeps the exit flush quiet
     elif records:
-        from infra.settings import load
         from producers.publish import publish
 
         publish(records, load().bootstrap)

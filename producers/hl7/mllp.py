@@ -112,13 +112,14 @@ class Publisher:
         self.deliverer.close()
 
 
-def handle_message(payload: bytes, publisher, counts: Counter) -> bytes:
-    """Parse, publish, and return the ACK to send. Raises when Kafka did not take the records."""
+def handle_message(payload: bytes, publisher, counts: Counter, charge_master=None) -> bytes:
+    """Parse, publish, and return the ACK to send. Raises when Kafka did not take the records.
+    charge_master: what FT1 lines are looked up in (default: the packaged one)."""
     counts["messages"] += 1
     h = None
     try:
         h = header(parse_message(payload))
-        events = visit_events(payload, datetime.now(UTC))
+        events = visit_events(payload, datetime.now(UTC), charge_master)
     except MessageError as err:
         where = f"mllp message {counts['messages']}"
         publisher.send([outgoing(T.DEAD_LETTERS, dead_letter(payload, err, where))])
@@ -132,13 +133,14 @@ def handle_message(payload: bytes, publisher, counts: Counter) -> bytes:
     return build_ack("AA", h).encode()
 
 
-async def serve_connection(reader, writer, publisher, counts: Counter) -> None:
+async def serve_connection(reader, writer, publisher, counts: Counter, charge_master=None) -> None:
     loop = asyncio.get_running_loop()
     deframer = Deframer()
     try:
         while data := await reader.read(65536):
             for payload in deframer.feed(data):
-                ack = await loop.run_in_executor(None, handle_message, payload, publisher, counts)
+                ack = await loop.run_in_executor(None, handle_message, payload, publisher, counts,
+                                                 charge_master)
                 writer.write(frame(ack))
                 await writer.drain()
     except FrameError:
@@ -154,10 +156,10 @@ async def serve_connection(reader, writer, publisher, counts: Counter) -> None:
 
 
 async def listen(host: str, port: int, publisher, stop: asyncio.Event,
-                 counts: Counter | None = None) -> Counter:
+                 counts: Counter | None = None, charge_master=None) -> Counter:
     counts = counts if counts is not None else Counter()
     server = await asyncio.start_server(
-        lambda r, w: serve_connection(r, w, publisher, counts), host, port)
+        lambda r, w: serve_connection(r, w, publisher, counts, charge_master), host, port)
     bound = server.sockets[0].getsockname()
     print(f"mllp: listening on {bound[0]}:{bound[1]}", file=sys.stderr, flush=True)
     async with server:
@@ -174,8 +176,10 @@ def add_arguments(parser, name: str) -> None:
 
 def cmd_listen(args) -> int:
     from infra.settings import load
+    from processors.chargemaster import load_charge_master
 
     settings = load()
+    charge_master = load_charge_master(settings.charge_master or None)
     publisher = Publisher(settings.bootstrap, timeout_s=settings.mllp_ack_timeout_s)
 
     async def main() -> Counter:
@@ -183,7 +187,7 @@ def cmd_listen(args) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        return await listen(args.host, args.port, publisher, stop)
+        return await listen(args.host, args.port, publisher, stop, charge_master=charge_master)
 
     try:
         counts = asyncio.run(main())

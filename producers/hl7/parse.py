@@ -10,14 +10,18 @@ the first day of service and is not kept.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
 
 import hl7
 
+from processors.chargemaster import load_charge_master
 from processors.payers import payer
-from producers.hl7 import codes
+from producers.hl7 import charges, codes
+from producers.hl7.charges import Coded
 from schemas.accounts import account_id_fault
 
 # Message types -> VisitEvent kind. A02 transfer, A06/A07 class changes and BAR^P05/P06 update the
@@ -53,6 +57,11 @@ PLAN_TYPES = {"MC": "MEDICARE", "MA": "MEDICARE", "MB": "MEDICARE", "MEDICARE": 
               "PPO": "COMMERCIAL"}
 DTM = re.compile(r"^\d{4}(\d{2}){0,5}(\.\d{1,4})?([+-]\d{4})?$")
 SEX = {"F": "F", "M": "M"}  # anything else (O, A, N, U) is U
+
+
+@cache
+def packaged_charge_master() -> Mapping:
+    return load_charge_master()
 
 
 class MessageError(ValueError):
@@ -153,8 +162,9 @@ def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-def visit_events(raw: str | bytes, emitted_at: datetime) -> list[dict]:
-    """The VisitEvent(s) one message carries ([] for a person update). Raises MessageError."""
+def visit_events(raw: str | bytes, emitted_at: datetime, charge_master: Mapping | None = None) -> list[dict]:
+    """The VisitEvent(s) one message carries ([] for a person update). Raises MessageError.
+    charge_master: the one FT1 lines are looked up in (default: the packaged one)."""
     msg = parse_message(raw)
     h = header(msg)
     if not h.control_id:
@@ -182,7 +192,9 @@ def visit_events(raw: str | bytes, emitted_at: datetime) -> list[dict]:
     if occurred is None:
         raise _ae(h, "MSH-7", "message date/time is empty (and no EVN-2)")
     groups = _visit_groups(segs, h)
-    events = [_event(h, kind, pid, group, occurred, emitted_at) for group in groups]
+    if charge_master is None:
+        charge_master = packaged_charge_master()
+    events = [_event(h, kind, pid, group, occurred, emitted_at, charge_master) for group in groups]
     if len(events) > 1:  # BAR^P01/P05 with several visits: one event each, ids stay stable
         for n, ev in enumerate(events, 1):
             ev["event_id"] += f":{n}"
@@ -217,7 +229,7 @@ def _visit_groups(segs: list, h: Header) -> list[dict[str, list]]:
 
 
 def _event(h: Header, kind: str, pid, segs: dict[str, list], occurred: datetime,
-           emitted_at: datetime) -> dict:
+           emitted_at: datetime, charge_master: Mapping) -> dict:
     pv1 = segs["PV1"][0] if segs["PV1"] else None
     account_id, visit_number = _account_and_visit(h, pid, pv1)
     admitted = hl7_datetime(field(pv1, 44), "PV1-44", h) if pv1 else None
@@ -232,7 +244,7 @@ def _event(h: Header, kind: str, pid, segs: dict[str, list], occurred: datetime,
         "service_end": discharged.date() if discharged else None,
         "discharge_status": (field(pv1, 36) or None) if pv1 else None,
         "diagnoses": _diagnoses(segs["DG1"], h), "procedures_pcs": _procedures(segs["PR1"], h),
-        "charges": _charges(segs["FT1"], h) if kind == "CHARGES" else [],
+        "charges": _charges(segs["FT1"], h, charge_master) if kind == "CHARGES" else [],
     }
     birth = hl7_datetime(field(pid, 7), "PID-7", h)
     if birth is not None:
@@ -328,36 +340,58 @@ def _procedures(pr1s: list, h: Header) -> list[dict]:
     return sorted(out, key=lambda p: p["sequence"])
 
 
-def _charges(ft1s: list, h: Header) -> list[dict]:
+def _charges(ft1s: list, h: Header, charge_master: Mapping) -> list[dict]:
+    """FT1 lines. One the charge master has (FT1-7, or the CPT/HCPCS of FT1-25/FT1-7 matching one
+    item) takes its code, and its price when FT1-11/12 are empty; one it lacks keeps its code and
+    words as sent (source_code) at the price sent, for coding review (producers.hl7.charges)."""
     out = []
     for i, seg in enumerate(ft1s, 1):
         where = f"FT1[{i}]"
         # FT1-2 is optional: a stable id from the message control id and FT1-1 (else the order).
         txn = field(seg, 2) or f"{h.control_id}-{field(seg, 1) or i}"
-        code = field(seg, 7)
-        if not code:
-            raise _ae(h, f"{where}-7", "transaction (charge) code is empty")
+        sent = Coded(field(seg, 7), field(seg, 7, 2), field(seg, 7, 3))
+        proc = Coded(field(seg, 25), field(seg, 25, 2), field(seg, 25, 3))
+        modifiers = tuple(m for r in range(1, repetitions(seg, 26) + 1) if (m := field(seg, 26, rep=r)))
+        src = charges.source_code(sent, proc, field(seg, 8))
+        if src is None:
+            raise _ae(h, f"{where}-7", "transaction (charge) code is empty, and neither a "
+                                       "description (FT1-8) nor a procedure code (FT1-25) says what it is")
         day = hl7_datetime(field(seg, 4), f"{where}-4", h)
         if day is None:
             raise _ae(h, f"{where}-4", "transaction date is empty")
-        qty = field(seg, 10) or "1"
-        try:
-            units = Decimal(qty)
-        except InvalidOperation:
-            units = Decimal(-1)
-        if units != units.to_integral_value() or units < 1:
-            raise _ae(h, f"{where}-10", "quantity is not a whole number of at least 1")
-        if field(seg, 12):
-            unit_cents = cents(field(seg, 12), f"{where}-12", h)
-        elif field(seg, 11):
-            total = cents(field(seg, 11), f"{where}-11", h)
-            if total % int(units):
-                raise _ae(h, f"{where}-11", "extended amount does not divide into whole cents per unit")
-            unit_cents = total // int(units)
-        else:
-            raise _ae(h, f"{where}-11", "neither an extended (FT1-11) nor a unit (FT1-12) amount")
+        units = _units(seg, where, h)
+        unit_cents = _unit_price(seg, where, units, h)
+        code = charges.known(charge_master, sent, proc, modifiers, unit_cents)
+        if code is None and unit_cents is None:
+            raise _ae(h, f"{where}-11", "neither an extended (FT1-11) nor a unit (FT1-12) amount, "
+                                        "and the charge master lacks the line's code to price it")
+        if unit_cents is None:
+            unit_cents = charge_master[code].unit_price_cents
         if unit_cents <= 0:
             raise _ae(h, f"{where}-12", "charge amount must be positive (credits are not supported)")
-        out.append({"transaction_id": txn, "charge_code": code, "units": int(units),
-                    "unit_price_cents": unit_cents, "service_date": day.date()})
+        out.append({"transaction_id": txn, "charge_code": code or "", "units": units,
+                    "unit_price_cents": unit_cents, "service_date": day.date(),
+                    "source_code": None if code else src})
     return out
+
+
+def _units(seg, where: str, h: Header) -> int:
+    try:
+        units = Decimal(field(seg, 10) or "1")
+    except InvalidOperation:
+        units = Decimal(-1)
+    if units != units.to_integral_value() or units < 1:
+        raise _ae(h, f"{where}-10", "quantity is not a whole number of at least 1")
+    return int(units)
+
+
+def _unit_price(seg, where: str, units: int, h: Header) -> int | None:
+    """FT1-12 unit amount, else FT1-11 extended amount / units; None when neither is sent."""
+    if field(seg, 12):
+        return cents(field(seg, 12), f"{where}-12", h)
+    if not field(seg, 11):
+        return None
+    total = cents(field(seg, 11), f"{where}-11", h)
+    if total % units:
+        raise _ae(h, f"{where}-11", "extended amount does not divide into whole cents per unit")
+    return total // units

@@ -172,7 +172,8 @@ class _Acks(SegmentReader):
 _OPTIONAL = {"total_charge_cents": None, "payer_claim_control_number": None,
              "service_start": None, "service_end": None, "transaction": "277CA",
              "paid_cents": None, "adjudicated_on": None, "remitted_on": None,
-             "remittance_trace": None}
+             "remittance_trace": None, "submitter_id": None, "group_control_number": None,
+             "set_control_number": None}
 
 
 def status_record(*, event_id: str, claim_id: str, occurred_at: datetime, emitted_at: datetime,

@@ -1,15 +1,18 @@
-"""X12 999 (005010X231A1) -> ClaimStatusReported for each claim the 999 names, per 837 set.
+"""X12 999 (005010X231A1) -> ClaimStatusReported: one per 837 set, and one per claim it names.
 
 A 999 answers a functional group of 837s: per transaction set (AK2: set id and its ST02) an IK5
-says A accepted, E accepted with errors, or M/R/W/X rejected; AK9 sums up the group. It names a
-claim only where an error sits inside one: the IK3 loop's CTX*CLM01 business unit context carries
-the patient control number (CLM01, our claim id). Each such claim becomes one ClaimStatusReported
-(transaction 999): accepted when its set was accepted (A or E), with one status per error,
-category the IK501 code and code `IK304:<segment error>` or `IK403:<element error>`.
+says A accepted, E accepted with errors, or M/R/W/X rejected; AK9 sums up the group. Each set's
+result becomes one ClaimStatusReported with an empty claim id (transaction 999), naming the set by
+the 837's sender (999 GS03, else ISA08), receiver (GS02, else ISA06), group control number (AK102)
+and set control number (AK202): the set is accepted or rejected as a whole, and the sink joins it
+to the claims the pipeline sent in that set (x12_files, x12_claims_sent). Where an error sits
+inside a claim, the IK3 loop's CTX*CLM01 business unit context carries its patient control number
+(CLM01, our claim id); each such claim also gets its own ClaimStatusReported, with one status per
+error, category the IK501 code and code `IK304:<segment error>` or `IK403:<element error>`, and the
+event id `<set event id>:<claim id>`, the id the set's result takes for that claim.
 
-A set accepted or rejected without naming a claim has no claim to report: it is counted in the
-transaction's notes (the CLI prints the counts), never refused. Counts that contradict the sets
-(AK902, AK904), an AK2 without an IK5, or an unknown IK501/AK901 code refuse the 999.
+Counts that contradict the sets (AK902, AK904), an AK2 without an IK5, or an unknown IK501/AK901
+code refuse the 999.
 """
 from __future__ import annotations
 
@@ -100,17 +103,22 @@ class _Sets(SegmentReader):
         on = at_midnight(ccyymmdd(tx, tx.gs, tx.gs.el(4).strip()))
         sender = tx.isa.el(6).strip()
         payer = tx.gs.el(2).strip() or sender
+        submitter = tx.gs.el(3).strip() or tx.isa.el(8).strip()
         out = []
         for s in self.sets:
             accepted = s["code"] in SET_ACCEPTED
             if not s["claims"]:
                 tx.notes.append(f"999 sets {'accepted' if accepted else 'rejected'} naming no claim")
+            set_id = (f"x999:{sender}:{tx.isa.el(13).strip()}:{tx.control}:{self.group}:"
+                      f"{s['control']}")
+            common = {"occurred_at": on, "emitted_at": self.emitted_at, "payer_id": payer,
+                      "accepted": accepted, "transaction": "999", "submitter_id": submitter,
+                      "group_control_number": self.group, "set_control_number": s["control"]}
+            out.append(status_record(event_id=set_id, claim_id="", **common, statuses=[
+                {"category": s["code"], "code": e, "entity": None} for e in s["errors"] or ["IK5"]]))
             for claim_id, errors in s["claims"].items():
                 out.append(status_record(
-                    event_id=f"x999:{sender}:{tx.isa.el(13).strip()}:{tx.control}:{self.group}:"
-                             f"{s['control']}:{claim_id}",
-                    claim_id=claim_id, occurred_at=on, emitted_at=self.emitted_at,
-                    payer_id=payer, accepted=accepted, transaction="999",
+                    event_id=f"{set_id}:{claim_id}", claim_id=claim_id, **common,
                     statuses=[{"category": s["code"], "code": e, "entity": None}
                               for e in errors or ["IK5"]]))
         return out

@@ -6,6 +6,11 @@ work for it. The claim id is CLM01, the patient control number the payer echoes 
 277 TRN02; it is also the account (UB-04 FL3a / CMS-1500 item 26: the provider's patient account
 number). The README section "X12 837P / 837I in" lists every element read and ignored.
 
+The claim's practitioner (2310B rendering / 2310A attending NPI, else the billing provider) is
+`billing_provider_npi`, as on claims the pipeline builds; a line's REF*6R, when it is a line
+number, is its `line`, as the 835 reader takes it; a secondary claim's 2320/2330 loops for the
+primary payer (with 2430 line adjudication) are its `other_payer`.
+
 Context loops (2000A billing provider, 2000B subscriber and payer, 2000C patient) apply to every
 CLM under them, so several claims per subscriber or patient loop are read. A claim with a true
 fault (ICD-9 codes, CLM02 that is not the sum of its lines, a pointer to no diagnosis, a bad date)
@@ -16,7 +21,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from producers.x12.tokens import Segment, Transaction, X12Error, amount_cents, at_midnight, ccyymmdd
+from producers.x12.tokens import (
+    Segment,
+    Transaction,
+    X12Error,
+    amount_cents,
+    at_midnight,
+    ccyymmdd,
+    line_number,
+)
 from schemas.accounts import account_id_fault
 
 PROFESSIONAL, INSTITUTIONAL = "PROFESSIONAL", "INSTITUTIONAL"
@@ -27,6 +40,9 @@ ICD9 = {"BK": "principal diagnosis", "BF": "other diagnosis", "BJ": "admitting d
         "PR": "reason for visit", "BN": "external cause", "BR": "principal procedure",
         "BQ": "other procedure"}
 PCS = ("BBR", "BBQ")
+# The claim's practitioner (what pipeline-built claims carry as billing_provider_npi): 2310B
+# rendering provider on an 837P, 2310A attending provider on an 837I.
+PRACTITIONER = {"PROFESSIONAL": "82", "INSTITUTIONAL": "71"}
 UNIT_BASES = {"UN", "MJ", "DA"}  # units, anesthesia minutes (837P), days (837I)
 
 
@@ -67,25 +83,27 @@ class _Claim:
         self.statement: tuple[date, date] | None = None
         self.reference: str | None = None
         self.facility = ""
+        self.practitioner = ""  # 2310B rendering (837P) / 2310A attending (837I) NPI
         self.lines: list[dict] = []
         self.line: dict | None = None
-        self.cob = False  # inside 2320/2330: the other payers' loops are not this claim's
+        self.others: list[dict] = []  # 2320/2330 loops: the other payers and what they did
+        self.cob: dict | None = None  # the 2320 loop being read (until the first LX)
         self.fault: X12Error | None = None  # the first fault read; the rest of the claim is skipped
 
     def read(self, seg: Segment) -> None:
         sid, q = seg.id, seg.el(1).strip()
         if sid == "LX":
-            self.line, self.cob = {"line": int(seg.el(1).strip() or len(self.lines) + 1)}, False
+            self.line, self.cob = {"line": int(seg.el(1).strip() or len(self.lines) + 1),
+                                   "adjudications": []}, None
             self.lines.append(self.line)
         elif self.line is not None:
-            if sid in ("SV1", "SV2"):
-                self.service(seg)
-            elif sid == "DTP" and q == "472":
-                self.line["service_date"] = _date(self.tx, seg)[0]
+            self.line_segment(seg, sid, q)
         elif sid == "SBR":
-            self.cob = True
-        elif self.cob:
-            return
+            self.cob = {"sequence": q, "filing": seg.el(9).strip(), "payer_id": "", "paid": None,
+                        "remaining": None, "on": None, "control_number": "", "adjustments": []}
+            self.others.append(self.cob)
+        elif self.cob is not None:
+            self.cob_segment(seg, sid, q)
         elif sid == "HI":
             self.hi(seg)
         elif sid == "DTP" and q == "434":
@@ -94,6 +112,39 @@ class _Claim:
             self.reference = seg.el(2).strip() or None
         elif sid == "NM1" and q == "77":
             self.facility = seg.el(9).strip()
+        elif sid == "NM1" and q == PRACTITIONER[self.ctx["claim_type"]] and seg.el(8).strip() == "XX":
+            self.practitioner = seg.el(9).strip()
+
+    def line_segment(self, seg: Segment, sid: str, q: str) -> None:
+        line = self.line
+        if sid in ("SV1", "SV2"):
+            self.service(seg)
+        elif sid == "DTP" and q == "472":
+            line["service_date"] = _date(self.tx, seg)[0]
+        elif sid == "REF" and q == "6R":
+            line["control_number"] = seg.el(2).strip()
+        elif sid == "SVD":  # 2430: what another payer did with this line
+            line["adjudications"].append({"payer_id": q, "paid": amount_cents(self.tx, seg, 2),
+                                          "adjustments": [], "on": None})
+        elif sid == "CAS" and line["adjudications"]:
+            _cas_of(self.tx, line["adjudications"][-1]["adjustments"], seg)
+        elif sid == "DTP" and q == "573" and line["adjudications"]:
+            line["adjudications"][-1]["on"] = _date(self.tx, seg)[0]
+
+    def cob_segment(self, seg: Segment, sid: str, q: str) -> None:
+        cob = self.cob
+        if sid == "CAS":
+            _cas_of(self.tx, cob["adjustments"], seg)
+        elif sid == "AMT" and q == "D":
+            cob["paid"] = amount_cents(self.tx, seg, 2)
+        elif sid == "AMT" and q == "EAF":
+            cob["remaining"] = amount_cents(self.tx, seg, 2)
+        elif sid == "NM1" and q == "PR":
+            cob["payer_id"] = seg.el(9).strip() or seg.el(3).strip()
+        elif sid == "DTP" and q == "573":
+            cob["on"] = _date(self.tx, seg)[0]
+        elif sid == "REF" and q == "F8":
+            cob["control_number"] = seg.el(2).strip()
 
     def hi(self, seg: Segment) -> None:
         for i in range(1, len(seg.elements)):
@@ -155,8 +206,14 @@ class _Claim:
                                                   f"claim has {len(self.diagnoses)})")
         days = [ln["service_date"] for ln in lines if "service_date" in ln]
         start, end = self.statement or (min(days, default=ctx["day"]), max(days, default=ctx["day"]))
-        for ln in lines:
-            ln.pop("segment", None)
+        other = self.primary_adjudication()
+        numbers = [line_number(ln.get("control_number") or "", ln["line"]) for ln in lines]
+        if len(set(numbers)) < len(numbers):  # control numbers that repeat name no line
+            numbers = [ln["line"] for ln in lines]
+        for ln, number in zip(lines, numbers, strict=True):
+            for key in ("segment", "control_number", "adjudications"):
+                ln.pop(key, None)
+            ln["line"] = number
             ln.setdefault("service_date", start)
         clm05 = clm.components(5) + ["", "", ""]
         event_id = f"x837:{ctx['sender']}:{ctx['isa13']}:{tx.control.strip()}:{n}"
@@ -165,7 +222,7 @@ class _Claim:
             "source_emitted_at": ctx["emitted_at"], "claim_id": claim_id,
             "encounter_id": claim_id, "account_id": claim_id, "occurred_at": ctx["occurred_at"],
             "claim_type": ctx["claim_type"], "payer_id": ctx["payer_id"],
-            "plan_type": ctx["plan_type"], "billing_provider_npi": ctx["npi"],
+            "plan_type": ctx["plan_type"], "billing_provider_npi": self.practitioner or ctx["npi"],
             "facility_id": self.facility or ctx["npi"], "service_start": start,
             "service_end": end, "diagnosis_codes": self.diagnoses, "lines": lines,
             "total_charge_cents": total, "status": "SUBMITTED", "edits": [], "warnings": [],
@@ -174,8 +231,48 @@ class _Claim:
                     if self.drg else None),
             "frequency_code": clm05[2].strip() or "1", "version": 1,
             "original_reference": self.reference, "payer_sequence": SEQUENCE[ctx["sequence"]],
-            "primary_claim_id": None, "secondary_payer_id": None, "other_payer": None,
+            "primary_claim_id": None, "secondary_payer_id": None, "other_payer": other,
         }
+
+    def primary_adjudication(self) -> dict | None:
+        """ClaimBuilt.other_payer of a secondary claim: its 2320 loop with SBR01 P (the primary
+        payer) and the 2430 lines that payer adjudicated (SVD01 its id). Adjustments of the claim
+        (2320 CAS) and of the lines (2430 CAS) summed per group and reason; paid from AMT*D, else
+        the lines' SVD02; the patient's part from AMT*EAF, else the PR adjustments; the date from
+        2330B DTP*573, else the latest 2430 DTP*573. None for a primary claim, and when no
+        adjudication date is given (the primary has not adjudicated it)."""
+        if self.ctx["sequence"] != "S":
+            return None
+        cob = next((c for c in self.others if c["sequence"] == "P" and c["payer_id"]), None)
+        if cob is None:
+            return None
+        mine = [a for ln in self.lines for a in ln.get("adjudications", [])
+                if a["payer_id"] == cob["payer_id"] or len(self.others) == 1]
+        on = cob["on"] or max((a["on"] for a in mine if a["on"]), default=None)
+        if on is None:
+            return None
+        summed: dict[tuple[str, str], int] = {}
+        for group, reason, cents in cob["adjustments"] + [x for a in mine for x in a["adjustments"]]:
+            summed[(group, reason)] = summed.get((group, reason), 0) + cents
+        adjustments = [{"group_code": g, "reason_code": r, "amount_cents": c}
+                       for (g, r), c in sorted(summed.items()) if c]
+        paid = cob["paid"] if cob["paid"] is not None else sum(a["paid"] for a in mine)
+        remaining = cob["remaining"] if cob["remaining"] is not None else \
+            sum(a["amount_cents"] for a in adjustments if a["group_code"] == "PR")
+        return {"payer_id": cob["payer_id"],
+                "plan_type": PLAN_OF_FILING.get(cob["filing"], "COMMERCIAL"),
+                "claim_id": "",  # the primary claim's id is not in the 837
+                "payer_claim_control_number": cob["control_number"], "adjudicated_on": on,
+                "paid_cents": paid, "patient_responsibility_cents": remaining,
+                "adjustments": adjustments}
+
+
+def _cas_of(tx: Transaction, into: list, seg: Segment) -> None:
+    """CAS01 group with up to six reason / amount / quantity triplets, as (group, reason, cents)."""
+    group = seg.el(1).strip()
+    for i in range(2, 20, 3):
+        if seg.el(i).strip():
+            into.append((group, seg.el(i).strip(), amount_cents(tx, seg, i + 1)))
 
 
 def claims(tx: Transaction, emitted_at: datetime) -> tuple[list[dict], list[X12Error]]:

@@ -22,6 +22,7 @@ from producers.x12.tokens import (
     amount_cents,
     at_midnight,
     ccyymmdd,
+    line_number,
     quantity,
 )
 
@@ -49,12 +50,6 @@ def _cas(tx: Transaction, seg: Segment) -> list[dict]:
     if not out:
         raise tx.error(seg, "CAS has no adjustment (CAS02/CAS03 missing)")
     return out
-
-
-def _line_number(ref: str, position: int) -> int:
-    """The claim line a REF*6R names. The id is the hospital's opaque string: it is the line
-    number only when it is exactly one (what the pipeline's own 837 sends); else the SVC's place."""
-    return int(ref) if ref.isdigit() and str(int(ref)) == ref and int(ref) > 0 else position
 
 
 def _decimal_text(value: Decimal) -> str:
@@ -149,7 +144,7 @@ class _Check(SegmentReader):
         elif self.line is not None and seg.el(1) == "6R":
             ref = seg.el(2).strip()
             self.line["line_control_number"] = ref or None
-            self.line["line"] = _line_number(ref, len(self.claim["lines"]))
+            self.line["line"] = line_number(ref, len(self.claim["lines"]))  # else the SVC's place
 
     def _clp(self, seg: Segment) -> None:
         self.in_payer = False

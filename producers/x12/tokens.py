@@ -119,6 +119,13 @@ def ccyymmdd(tx: Transaction, seg: Segment, text: str) -> date:
     return d
 
 
+def line_number(ref: str, otherwise: int) -> int:
+    """The claim line a REF*6R line item control number names. The id is the hospital's opaque
+    string: it is the line number only when it is exactly one (what the pipeline's own 837 sends);
+    else `otherwise`. The 835 and 837 readers share it, so a payer's echo names the line sent."""
+    return int(ref) if ref.isdigit() and str(int(ref)) == ref and int(ref) > 0 else otherwise
+
+
 def at_midnight(d: date) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=UTC)
 

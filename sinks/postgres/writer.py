@@ -65,6 +65,11 @@ def _lifecycle(r: dict) -> tuple:
             r.get("original_reference"), r.get("secondary_payer_id"))
 
 
+def _is_set_result(r: dict) -> bool:
+    """A 999's result for a whole 837 set: no claim id, the set named by its control number."""
+    return not r["claim_id"] and bool(r.get("set_control_number"))
+
+
 def _units(text: str | None) -> Decimal | None:
     return None if text is None else Decimal(text)
 
@@ -177,14 +182,31 @@ _TABLES: dict[str, _Table] = {t.name: t for t in (
                                    "statuses", "total_charge_cents", "payer_claim_control_number",
                                    "service_start", "service_end", "reported_at", "emitted_at",
                                    "transaction", "paid_cents", "adjudicated_on", "remitted_on",
-                                   "remittance_trace"),
+                                   "remittance_trace", "submitter_id", "group_control_number",
+                                   "set_control_number"),
            "event_id",
-           lambda r: (r["event_id"], r["claim_id"], r["payer_id"], r["accepted"],
+           lambda r: [] if _is_set_result(r) else [(
+                      r["event_id"], r["claim_id"], r["payer_id"], r["accepted"],
                       [s["category"] for s in r["statuses"]], _json(r["statuses"]),
                       r["total_charge_cents"], r["payer_claim_control_number"],
                       r["service_start"], r["service_end"], r["occurred_at"], r["emitted_at"],
                       r.get("transaction") or "277CA", r.get("paid_cents"),
-                      r.get("adjudicated_on"), r.get("remitted_on"), r.get("remittance_trace"))),
+                      r.get("adjudicated_on"), r.get("remitted_on"), r.get("remittance_trace"),
+                      r.get("submitter_id"), r.get("group_control_number"),
+                      r.get("set_control_number"))],
+           many=True),
+    # A 999's result for a whole 837 set (claim id empty): the claims it carried are joined in SQL
+    # (x12_set_acknowledged_claims, migration 0022).
+    _Table("x12_set_acknowledgements", ("event_id", "submitter_id", "receiver_id",
+                                        "group_control_number", "set_control_number", "accepted",
+                                        "categories", "statuses", "reported_at", "emitted_at"),
+           "event_id",
+           lambda r: [(r["event_id"], r.get("submitter_id") or "", r["payer_id"],
+                       r.get("group_control_number") or "", r["set_control_number"],
+                       r["accepted"], [s["category"] for s in r["statuses"]],
+                       _json(r["statuses"]), r["occurred_at"], r["emitted_at"])]
+           if _is_set_result(r) else [],
+           many=True),
     _Table("remittances", ("event_id", "remittance_id", "claim_id", "account_id", "payer_id",
                            "payer_name", "payer_claim_control_number", "trace_number",
                            "claim_status", "total_charge_cents", "total_paid_cents",
@@ -262,7 +284,7 @@ TABLE_OF_SCHEMA = {
     "DenialFlagged": "denials",
     "LedgerEntriesPosted": "ledger_entries",
     "DeadLetter": "dead_letters",
-    "ClaimStatusReported": "claim_status_events",
+    "ClaimStatusReported": ("claim_status_events", "x12_set_acknowledgements"),
     "RemittanceReceived": ("remittances", "remittance_lines"),
     "DenialPattern": "denial_procedures",
     "ScrubRuleProposed": "proposed_scrub_rules",
@@ -390,6 +412,8 @@ def write_batch(conn, group: str, records: Sequence[SinkRecord]) -> BatchResult:
 
 
 def _insert(cur, table: _Table, rows: list[tuple]) -> int:
+    if not rows:  # e.g. a batch of 999 set results only: no claim_status_events row
+        return 0
     conflict = "DO NOTHING"
     if table.newer:  # the stored row gives way to a higher version (claims keep their latest)
         sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in table.columns if c != table.key)

@@ -13,6 +13,10 @@ import pytest
 from infra import pipeline, report
 from producers.hl7 import compose
 from producers.hl7.mllp import Deframer, frame
+from producers.publish import publish
+from producers.synthetic import Outgoing
+from schemas import codec
+from schemas import topics as T
 from schemas.accounts import make_account_id
 
 pytestmark = pytest.mark.e2e
@@ -191,3 +195,58 @@ def test_a_visit_half_assembled_survives_a_processor_crash(run_settings):
     assert report.query(run_settings.dsn, "select encounter_id, status, total_charge_cents "
                                           "from claims") == [("V5", "CLEAN", 14500)]
     assert report.query(run_settings.dsn, "select count(*) from dead_letters") == [(0,)]
+
+
+def test_a_dft_with_a_local_charge_code_is_reviewed_then_billed_to_the_cent(run_settings):
+    """Issue 9: an FT1 whose transaction code the charge master lacks (a local lab code with its
+    description in FT1-8) reaches coding review naming the line; the coder's decision gives it a
+    charge code and the claim and the balance are the message's amounts to the cent."""
+    pid = "PID|1||E88^^^EPI^MR||DOE^JOHN||19700101|M||||||||||HAR88"
+    pv1 = "PV1|1|O|CLIN^^^FAC01||||PROV001^JONES^ANN|||||||||||OFFICE|V88|||||||||||||||||||||||||20251103"
+    messages = [
+        message("MSH|^~\\&|EPICADT|GENHOSP|RCM|RCM|20251103090000||ADT^A04|L1|P|2.5", "EVN|A04",
+                pid, pv1, "IN1|1||COMM-ACME", "DG1|1||I10^Essential hypertension^I10"),
+        message("MSH|^~\\&|CHG|GENHOSP|RCM|RCM|20251103100000||DFT^P03|L2|P|2.5", "EVN|P03", pid, pv1,
+                "FT1|1|C-1||20251103||CG|CM100113^Office visit|||1|145.00",
+                "FT1|2|C-2||20251103||CG|LAB4471^Strep screen^99LOCAL|Rapid strep antigen||2|63.00|31.50"),
+        message("MSH|^~\\&|EPICADT|GENHOSP|RCM|RCM|20251103170000||ADT^A03|L3|P|2.5", "EVN|A03",
+                pid, pv1 + "|20251103"),
+    ]
+    logs = run_settings.home / "logs"
+    port = free_port()
+    listener = pipeline.rcm_service("listen", run_settings, logs, "mllp", "--port", str(port)).start()
+    processor = pipeline.rcm_service("process", run_settings, logs).start()
+    sink = pipeline.rcm_service("sink", run_settings, logs).start()
+    dsn = run_settings.dsn
+    try:
+        with connect(port, listener) as sock:
+            assert exchange(sock, messages) == ["AA", "AA", "AA"]
+        pipeline.wait_drained(run_settings, [processor, sink], timeout=300)
+        [(encounter, total, reasons)] = report.query(
+            dsn, "select encounter_id, total_charge_cents, reasons from coding_review")
+        assert (encounter, total) == ("V88", 14500 + 2 * 3150)
+        assert ("charge line 2: 99LOCAL LAB4471 'Rapid strep antigen' is not in the charge master: "
+                "give the line a charge-master or CPT/HCPCS code") in reasons
+        assert report.query(dsn, "select count(*) from claims") == [(0,)]
+        assert report.query(dsn, "select count(*) from dead_letters") == [(0,)]
+        dec = {"event_id": "dec-hl7-local", "encounter_id": "V88", "account_id": "HAR88",
+               "coder_id": "CODER-07", "decided_at": AT, "emitted_at": AT,
+               "diagnoses": [{"sequence": 1, "code": "I10"}],
+               "procedures": [{"line": 2, "procedure_code": "87880", "modifiers": [],
+                               "charge_code": "CM100304"}]}
+        publish([Outgoing(T.CODING_DECISIONS, codec.key_of(T.CODING_DECISIONS, dec),
+                          codec.encode(T.CODING_DECISIONS.value_schema, dec))], run_settings.bootstrap)
+        pipeline.wait_drained(run_settings, [processor, sink], timeout=300)
+    finally:
+        listener.stop()
+        processor.stop()
+        sink.stop()
+
+    [(payer, total, lines, codes)] = report.query(
+        dsn, "select payer_id, total_charge_cents, lines, diagnosis_codes from claims")
+    assert (payer, total, codes) == ("COMM-ACME", 14500 + 6300, ["I10"])
+    assert [(ln["procedure_code"], ln["units"], ln["charge_cents"]) for ln in lines] == [
+        ("99213", 1, 14500), ("87880", 2, 6300)]
+    assert report.query(dsn, "select charges_cents, total_cents from account_balances "
+                             "where account_id = 'HAR88'") == [(20800, 20800)]
+    assert report.query(dsn, "select count(*) from coding_review_queue") == [(0,)]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from sinks.x12.parse837 import parse_837
 from tests.integration.test_x12_sink import D, claim, publish, query, run, settings_for
+from tests.sent837 import read_back
 
 pytestmark = pytest.mark.e2e
 
@@ -33,11 +33,15 @@ def test_each_claim_version_goes_out_once_and_a_secondary_goes_out_as_secondary(
     publish(fresh_topics, [v2, v1, secondary, v2])  # v1 and v2 redelivered
     assert run(settings, out) == 1
     texts = [p.read_text() for p in sorted(out.iterdir())]
-    second = parse_837(texts[1]).claims
-    assert [(c.claim["claim_id"], c.claim["frequency_code"], c.claim["payer_sequence"])
+    second = read_back(texts[1]).claims
+    assert [(c["claim_id"], c["frequency_code"], c["payer_sequence"])
             for c in second] == [("CLM-E0000001", "7", "PRIMARY"), ("CLM-E0000002-S", "1", "SECONDARY")]
-    assert second[0].claim["original_reference"] == "ICN42"
-    assert second[1].claim["other_payer"]["paid_cents"] == 9000
+    assert second[0]["original_reference"] == "ICN42"
+    assert second[1]["other_payer"] == {
+        "payer_id": "MEDICARE", "plan_type": "MEDICARE", "payer_claim_control_number": "ICN7",
+        "adjudicated_on": D, "paid_cents": 9000, "patient_responsibility_cents": 2000,
+        "adjustments": [{"group_code": "CO", "reason_code": "45", "amount_cents": 3502},
+                        {"group_code": "PR", "reason_code": "2", "amount_cents": 2000}]}
     assert "SBR*S*18" in texts[1]
     assert query(database_url, "SELECT claim_id, version FROM x12_claims_sent ORDER BY 1, 2") == [
         ("CLM-E0000001", 1), ("CLM-E0000001", 2), ("CLM-E0000002-S", 1)]

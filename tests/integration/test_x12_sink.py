@@ -17,9 +17,9 @@ from kafka import KafkaProducer
 from infra.settings import Settings
 from schemas import codec
 from schemas.topics import CLAIMS
-from sinks.x12.parse837 import parse_837
 from sinks.x12.service import group_of, run_sink_x12
 from sinks.x12.validate import validate
+from tests.sent837 import carried, read_back
 
 pytestmark = pytest.mark.e2e
 
@@ -84,7 +84,7 @@ def read_files(out) -> dict[str, list[str]]:
         assert not path.name.startswith("."), f"temporary file left behind: {path.name}"
         text = path.read_text()
         assert validate(text).errors == [], path.name
-        found[path.name] = [p.claim["claim_id"] for p in parse_837(text).claims]
+        found[path.name] = [c["claim_id"] for c in read_back(text).claims]
     return found
 
 
@@ -99,6 +99,9 @@ def test_the_sink_writes_clean_claims_once_with_control_numbers_never_reused(
     assert sorted(sorted(ids) for ids in files.values()) == [["CLM-E0000001", "CLM-E0000002"],
                                       ["CLM-E0000003", "CLM-E0000004"]]
     assert sorted(n[:4] for n in files) == ["837I", "837P"]
+    # each claim as the 837-in reader reads it: lines, units, charges, codes, pointers, account
+    sent = {c["claim_id"]: c for p in out.iterdir() for c in read_back(p.read_text()).claims}
+    assert sent == {c["claim_id"]: carried(c) for c in first[:4]}
 
     # restart: new claims, and claim 2 again (a redelivery)
     publish(fresh_topics, [claim(7), claim(2), claim(8, "INSTITUTIONAL", status="HELD")])
@@ -118,7 +121,7 @@ def test_the_sink_writes_clean_claims_once_with_control_numbers_never_reused(
     assert [r[1] for r in rows] == [1, 2, 3]  # increasing, never reused across the restarts
     assert [(r[2], r[3]) for r in rows] == [(1, 1), (2, 2), (3, 3)]
     for name, isa13, *_ in rows:
-        parsed = parse_837((out / name).read_text())
+        parsed = read_back((out / name).read_text())
         assert int(parsed.isa13) == isa13
     assert sum(r[5] for r in rows) == sum(14500 + n for n in (1, 2, 3, 4, 7))
     assert query(database_url, "SELECT count(*) FROM x12_claims_sent") == [(5,)]

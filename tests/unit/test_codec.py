@@ -147,7 +147,8 @@ def samples() -> dict[str, dict]:
             "total_charge_cents": 14500, "payer_claim_control_number": None,
             "service_start": F.DOS, "service_end": F.DOS, "transaction": "277",
             "paid_cents": 9000, "adjudicated_on": F.DOS, "remitted_on": F.DOS,
-            "remittance_trace": "EFT0001"},
+            "remittance_trace": "EFT0001", "submitter_id": "RCMSYNTH",
+            "group_control_number": "17", "set_control_number": "0017"},
         "PendingVisit": {
             "visit_number": "V1", "account_id": "A0000000018", "events": [b"\x00"],
             "status": "DISCHARGED", "encounter_event_id": None},

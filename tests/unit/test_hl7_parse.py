@@ -76,6 +76,9 @@ def test_dft_p03_charges_are_integer_cents_from_decimal_amounts():
     # Only the extended amount: divided by the quantity, exactly.
     only_extended = compose.dft(OFFICE, "D2", F.T0, charges).replace("|59.97|19.99", "|59.97|")
     assert one(only_extended)["charges"][1]["unit_price_cents"] == 1999
+    # A charge-master line sent without amounts (FT1-11/12 are optional) bills at its price.
+    unpriced = compose.dft(OFFICE, "D3", F.T0, charges).replace("|145.00|145.00", "||")
+    assert one(unpriced)["charges"][0]["unit_price_cents"] == 14500
 
 
 def test_segments_may_end_in_newlines_or_crlf():
@@ -114,10 +117,12 @@ def test_bad_messages_name_the_segment_and_reason(change, ack, segment, reason):
     (lambda m: m.replace("|145.00|145.00", "|1,45.00|abc"), "FT1[1]-12", "not a number"),
     (lambda m: m.replace("|145.00|145.00", "|145.00|145.005"), "FT1[1]-12", "whole cents"),
     (lambda m: m.replace("|CG|CM100113|||1|", "|CG|CM100113|||1.5|"), "FT1[1]-10", "whole number"),
-    (lambda m: m.replace("|145.00|145.00", "||"), "FT1[1]-11", "neither"),
+    (lambda m: m.replace("|CM100113|||1|145.00|145.00", "|CM-LOCAL9|||1||"), "FT1[1]-11",
+     "charge master lacks the line's code to price it"),
     (lambda m: m.replace("|145.00|145.00", "|-145.00|-145.00"), "FT1[1]-12", "positive"),
     (lambda m: m.split("\rFT1")[0], "FT1", "segment missing"),
-    (lambda m: m[: m.index("FT1|") + 12], "FT1[1]-7", "charge) code is empty"),  # truncated
+    (lambda m: m[: m.index("FT1|") + 12], "FT1[1]-7", ("charge) code is empty, and neither a "
+     "description (FT1-8) nor a procedure code (FT1-25)")),  # truncated
 ])
 def test_bad_charges_are_application_errors(change, segment, reason):
     err = refused(change(compose.dft(OFFICE, "D1", F.T0)))

@@ -186,9 +186,11 @@ def test_a_dft_without_pv1_or_transaction_ids_posts_to_the_account_with_stable_i
     assert (ev["kind"], ev["account_id"], ev["visit_number"]) == ("CHARGES", "HAR123", "HAR123")
     assert ev["charges"] == [
         {"transaction_id": "CH-77-1", "charge_code": "CM100113", "units": 1,
-         "unit_price_cents": 14500, "service_date": date(2025, 3, 4)},
-        {"transaction_id": "CH-77-2", "charge_code": "CM300100", "units": 3,
-         "unit_price_cents": 1999, "service_date": date(2025, 3, 4)}]
+         "unit_price_cents": 14500, "service_date": date(2025, 3, 4), "source_code": None},
+        # a local code the charge master lacks: kept as sent for coding review
+        {"transaction_id": "CH-77-2", "charge_code": "", "units": 3,
+         "unit_price_cents": 1999, "service_date": date(2025, 3, 4),
+         "source_code": {"system": "LOCAL", "code": "CM300100", "text": "Lab panel"}}]
     assert one(DFT_P03)["charges"] == ev["charges"]  # the same message re-sent: the same ids
 
 

@@ -88,13 +88,45 @@ def test_a_999_rejection_names_the_claims_of_the_rejected_set_with_its_error_cod
     recs, result = statuses(X.ack_999([accepted, rejected_set("0002", "4000776-1")],
                                     ("AK9", "P", "2", "2", "1")))
     assert result.errors == []
-    [r] = recs
+    [_, _, r] = recs
     assert (r["claim_id"], r["transaction"], r["accepted"], r["payer_id"]) == (
         "4000776-1", "999", False, "SENDER")
     assert r["statuses"] == [{"category": "R", "code": "IK304:8", "entity": None},
                              {"category": "R", "code": "IK403:7", "entity": None}]
     assert r["occurred_at"] == datetime(2026, 3, 1, tzinfo=UTC)
+    assert (r["submitter_id"], r["group_control_number"], r["set_control_number"]) == (
+        "RECEIVER", "17", "0002")
     assert result.counts["999 sets accepted naming no claim"] == 1
+
+
+def test_each_999_set_result_is_reported_for_the_set_naming_its_837_control_numbers():
+    """A set accepted or rejected as a whole names no claim: its result names the 837 set (the
+    sender it answers, GS03; the group, AK102; the set, AK202), for the sink to find its claims."""
+    accepted = [("AK2", "837", "0001", "005010X222A1"), ("IK5", "A")]
+    rejected = [("AK2", "837", "0002", "005010X222A1"), ("IK3", "NM1", "8", "2010", "8"),
+                ("IK4", "9", "67", "7"), ("IK5", "R", "5")]
+    recs, result = statuses(X.ack_999([accepted, rejected, rejected_set("0003", "4000776-1")],
+                                      ("AK9", "P", "3", "3", "1")))
+    assert result.errors == []
+    sets = [(r["event_id"], r["claim_id"], r["accepted"], r["submitter_id"], r["payer_id"],
+             r["group_control_number"], r["set_control_number"], r["statuses"]) for r in recs]
+    prefix = "x999:PAYER:000000001:0001:17"
+    assert sets == [
+        (f"{prefix}:0001", "", True, "RECEIVER", "SENDER", "17", "0001",
+         [{"category": "A", "code": "IK5", "entity": None}]),
+        (f"{prefix}:0002", "", False, "RECEIVER", "SENDER", "17", "0002",
+         [{"category": "R", "code": "IK304:8", "entity": None},
+          {"category": "R", "code": "IK403:7", "entity": None}]),
+        (f"{prefix}:0003", "", False, "RECEIVER", "SENDER", "17", "0003",
+         [{"category": "R", "code": "IK304:8", "entity": None},
+          {"category": "R", "code": "IK403:7", "entity": None}]),
+        # the claim the third set names: the id its set's result would give it
+        (f"{prefix}:0003:4000776-1", "4000776-1", False, "RECEIVER", "SENDER", "17", "0003",
+         [{"category": "R", "code": "IK304:8", "entity": None},
+          {"category": "R", "code": "IK403:7", "entity": None}])]
+    assert {r["occurred_at"] for r in recs} == {datetime(2026, 3, 1, tzinfo=UTC)}  # GS04
+    assert (result.counts["999 sets accepted naming no claim"],
+            result.counts["999 sets rejected naming no claim"]) == (1, 1)
 
 
 def test_a_999_whose_counts_contradict_its_sets_is_refused():

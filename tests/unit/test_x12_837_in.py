@@ -94,6 +94,40 @@ def test_837p_claims_are_taken_as_billed_with_lines_units_charges_codes_and_poin
     assert all(c["event_id"] == f"x837:HOSPBILL:000000101:0001:{n}" for n, c in enumerate(got, 1))
 
 
+SECONDARY_CLAIM = [  # the billing system bills Medicaid after the commercial payer adjudicated
+    "CLM*HAR500*300***11:B:1*Y*A*Y*Y", "HI*ABK:I10", "NM1*82*1*SMITH*ANN****XX*1234500006",
+    "SBR*P*18*GRP01******CI", "CAS*PR*1*40", "AMT*D*180", "AMT*EAF*70", "OI***Y*P**Y",
+    "NM1*IL*1*DOE*JANE****MI*W123456789", "NM1*PR*2*ACME*****PI*COMM-ACME", "REF*F8*ICN-77",
+    "LX*1", "SV1*HC:99214*200*UN*1***1", "DTP*472*D8*20251103", "REF*6R*7",
+    "SVD*COMM-ACME*120*HC:99214**1", "CAS*CO*45*50", "CAS*PR*2*30", "DTP*573*D8*20251120",
+    "LX*2", "SV1*HC:36415*100*UN*4***1", "DTP*472*D8*20251103", "REF*6R*8",
+    "SVD*COMM-ACME*60*HC:36415**4", "CAS*CO*45*40", "DTP*573*D8*20251121"]
+
+
+def test_a_secondary_claim_reads_the_primarys_adjudication_its_practitioner_and_line_ids():
+    text = X.interchange([*X.header(), *X.subscriber(2, "MEDICAID", filing="MC", sequence="S"),
+                          *SECONDARY_CLAIM], P, 301)
+    assert validate(text).ok, validate(text).errors
+    [claim], refused = parse(text)
+    assert refused == []
+    assert (claim["payer_sequence"], claim["payer_id"], claim["plan_type"]) == (
+        "SECONDARY", "MEDICAID", "MEDICAID")
+    assert claim["billing_provider_npi"] == "1234500006"  # 2310B rendering, not 2010AA
+    assert lines(claim) == [(7, "99214", [], "", 1, 20000, D, [1]),  # REF*6R 7 and 8, as the
+                            (8, "36415", [], "", 4, 10000, D, [1])]  # 835 echoes them
+    assert claim["other_payer"] == {
+        "payer_id": "COMM-ACME", "plan_type": "COMMERCIAL", "claim_id": "",
+        "payer_claim_control_number": "ICN-77", "adjudicated_on": date(2025, 11, 21),
+        "paid_cents": 18000, "patient_responsibility_cents": 7000,
+        "adjustments": [{"group_code": "CO", "reason_code": "45", "amount_cents": 9000},
+                        {"group_code": "PR", "reason_code": "1", "amount_cents": 4000},
+                        {"group_code": "PR", "reason_code": "2", "amount_cents": 3000}]}
+    codec.encode("ClaimBuilt", claim)
+    # the same claim as the primary's: its 2320 names the next payer, nothing adjudicated yet
+    [primary], _ = parse(text.replace("SBR*S*18", "SBR*P*18"))
+    assert (primary["payer_sequence"], primary["other_payer"]) == ("PRIMARY", None)
+
+
 def test_837i_reads_revenue_codes_statement_dates_principal_procedure_and_drg():
     [claim], refused = parse(institutional())
     assert refused == []

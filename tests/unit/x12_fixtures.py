@@ -27,8 +27,8 @@ def transaction(set_id: str, control: str, version: str, body: list[Seg]) -> lis
 
 
 def group(functional_id: str, control: int, version: str, transactions: list[list[Seg]],
-          on: str = "20260301") -> list[Seg]:
-    segs: list[Seg] = [("GS", functional_id, "SENDER", "RECEIVER", on, "1200", control, "X", version)]
+          on: str = "20260301", sender: str = "SENDER", receiver: str = "RECEIVER") -> list[Seg]:
+    segs: list[Seg] = [("GS", functional_id, sender, receiver, on, "1200", control, "X", version)]
     for tx in transactions:
         segs += tx
     return [*segs, ("GE", len(transactions), control)]
@@ -97,7 +97,10 @@ def response_277(claims: list[list], **kw) -> str:
     return interchange([group("HN", 1, "005010X212", [tx])], **kw)
 
 
-def ack_999(sets: list[list], ak9: tuple, **kw) -> str:
-    body = [("AK1", "HC", "17", "005010X222A1"), *[s for one in sets for s in one], ak9]
+def ack_999(sets: list[list], ak9: tuple, *, answered_group: str = "17",
+            answered_version: str = "005010X222A1", on: str = "20260301", gs_sender: str = "SENDER",
+            gs_receiver: str = "RECEIVER", **kw) -> str:
+    """A 999 answering the 837 group `answered_group` (AK1): `sets` are AK2..IK5 loops."""
+    body = [("AK1", "HC", answered_group, answered_version), *[s for one in sets for s in one], ak9]
     tx = transaction("999", "0001", "005010X231A1", body)
-    return interchange([group("FA", 1, "005010X231A1", [tx])], **kw)
+    return interchange([group("FA", 1, "005010X231A1", [tx], on, gs_sender, gs_receiver)], **kw)
