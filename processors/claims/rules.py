@@ -73,7 +73,8 @@ def _diagnosis_edits(coded: dict, codes: list[str], coder, days: set[date]) -> l
     edits = []
     dated = hasattr(coder, "not_in_release")  # a coder that knows releases by date of service
     for n, code in enumerate(codes, start=1):
-        known = coder.is_valid(code) or (dated and coder.is_known(code))
+        known = coder.is_valid(code) or (dated and (coder.is_known(code) or any(
+            coder.valid_on(code, day) for day in days)))  # a category only a newer release has
         stale = [why for day in sorted(days) if (why := coder.not_in_release(code, day))] if dated else []
         if not known:
             edits.append(_edit("INVALID_CODE", f"diagnosis {n}: {code} is not an ICD-10-CM code"))

@@ -78,6 +78,14 @@ def test_a_code_new_in_its_release_bills_without_warnings(coder):
     assert "not yet in ICD-10-CM FY2026" in early["edits"][0]["message"]
 
 
+def test_a_category_new_in_the_release_is_not_billable_rather_than_unknown(coder):
+    [edit] = build_claim(_claim("M72.2", date(2026, 11, 2)), coder)["edits"]
+    assert edit["edit"] == "CODE_NOT_IN_RELEASE"
+    new_category = next(c for c in coder.releases[1].categories if not coder.is_valid(c))
+    [edit] = build_claim(_claim(new_category, date(2026, 11, 2)), coder)["edits"]
+    assert edit["edit"] == "NOT_BILLABLE"
+
+
 def test_the_stale_warning_stays_only_beyond_the_newest_release(coder):
     claim = build_claim(_claim("I10", date(2027, 4, 1)), coder)
     assert claim["status"] == "CLEAN"
