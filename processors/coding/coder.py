@@ -111,8 +111,10 @@ def _load_releases(folder: str) -> tuple[object, Index, tuple[Release, ...]]:
     loaded = releases.load(icd, folder)
     # Codes newer than the package join the index with their CDC titles (when a deployment has
     # them); each statement is ranked among the codes of the release in force on its date.
-    extra = [parse_term(code if len(code) <= 3 else f"{code[:3]}.{code[3:]}", text) for r in loaded[1:] for code in sorted(r.billable - loaded[0].billable)
-             for text in (r.titles.get(code), *r.terms.get(code, ())) if text]
+    newer = sorted({c for r in loaded[1:] for c in r.billable - loaded[0].billable})
+    terms = dict.fromkeys((code, text) for code in newer for r in loaded[1:]
+                          for text in (r.titles.get(code), *r.terms.get(code, ())) if text)
+    extra = [parse_term(code if len(code) <= 3 else f"{code[:3]}.{code[3:]}", text) for code, text in terms]
     return icd, (build_index(icd, extra) if extra else index), loaded
 
 
@@ -127,6 +129,7 @@ class Coder:
         folder = _releases_folder() if releases_folder is None else releases_folder
         self._icd, self._index, self.releases = _load_releases(folder)
         self._base = self.releases[0]
+        self._only_base_indexed = self._index is _load()[1]  # no newer code has a title
         self._on: Release | None = None  # the release in force for the statement being coded
         self._ranked = functools.lru_cache(maxsize=cache_size)(self._rank)
         # simple-icd-10-cm normalises the code on every call; the pipeline asks about the same few
@@ -228,6 +231,8 @@ class Coder:
     def _in_force(self, ranked):
         """Ranked codes of the release in force for the statement being coded."""
         on = self._on or self._base
+        if on is self._base and self._only_base_indexed:
+            return ranked
         return tuple(r for r in ranked if on.has(r[1]))
 
     def _best(self, condition: str, age: int | None, sex: str):
