@@ -50,6 +50,8 @@ class Settings:
     ncci_ptp: str = field(default_factory=lambda: _env("RCM_NCCI_PTP", ""))
     ncci_mue: str = field(default_factory=lambda: _env("RCM_NCCI_MUE", ""))
     codeset_valid_through: str = field(default_factory=lambda: _env("RCM_CODESET_VALID_THROUGH", ""))
+    # CDC ICD-10-CM release files (tabular XML, order file, addenda): titles of new codes.
+    icd10cm_releases: str = field(default_factory=lambda: _env("RCM_ICD10CM_RELEASES", ""))
     # X12 837 out (sinks/x12): the billing provider (synthetic defaults) and the envelope parties.
     billing_name: str = field(default_factory=lambda: _env("RCM_BILLING_NAME", "RCM SYNTHETIC HOSPITAL"))
     billing_npi: str = field(default_factory=lambda: _env("RCM_BILLING_NPI", "1234567893"))

@@ -3,6 +3,7 @@ that fit the class. Everything comes from one random.Random, so a seed fixes the
 """
 from __future__ import annotations
 
+import bisect
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -70,24 +71,28 @@ class Catalog:
     def __init__(self, charge_master: dict[str, ChargeItem]):
         self.charge_master = charge_master
         self.phrases = PHRASES
-        self._fitting: dict[tuple[int, str, str], tuple[list[Phrase], list[Phrase]]] = {}
+        self._fitting: dict[tuple, tuple[list[Phrase], list[Phrase]]] = {}
+        # dates on which the phrases in use change (a release's codes come and go)
+        self._eras = sorted({d for p in self.phrases for d in (p.since, p.until and p.until + timedelta(days=1)) if d})
         items = sorted(charge_master.values(), key=lambda i: i.charge_code)
         self.anchors = {c: [i for i in items if c in _classes(i) and _is_anchor(i, c)] for c, _ in CLASS_MIX}
         self.extras = {c: [i for i in items if c in _classes(i) and not _is_anchor(i, c)
                            and i.revenue_code not in ROOM_REVENUE] for c, _ in CLASS_MIX}
 
-    def _phrases_for(self, patient: Patient, cls: str) -> tuple[list[Phrase], list[Phrase]]:
-        key = (patient.age, patient.sex, cls)
+    def _phrases_for(self, patient: Patient, cls: str, on: date | None = None) -> tuple[list[Phrase], list[Phrase]]:
+        era = None if on is None else bisect.bisect_right(self._eras, on)
+        key = (patient.age, patient.sex, cls, era)
         if key not in self._fitting:
-            fitting = [p for p in self.phrases if _fits(p, patient)]
+            fitting = [p for p in self.phrases if _fits(p, patient) and p.in_use(on)]
             self._fitting[key] = (fitting, [p for p in fitting if cls in _classes(p)] or fitting)
         return self._fitting[key]
 
     def diagnoses(self, rng: random.Random, patient: Patient, cls: str,
-                  precoded: bool = False) -> tuple[list[dict], bool]:
+                  precoded: bool = False, on: date | None = None) -> tuple[list[dict], bool]:
         """Statements (each pre-coded by the source at PRECODED_SHARE; when `precoded`, only the
-        principal one, pre-coded) and whether one is too vague to code."""
-        fitting, typical = self._phrases_for(patient, cls)
+        principal one, pre-coded) and whether one is too vague to code; `on`, the date of service,
+        picks the phrases whose codes are in force then."""
+        fitting, typical = self._phrases_for(patient, cls, on)
         chosen = [rng.choice(typical)]
         for _ in range(pick(rng, DIAGNOSIS_COUNT) - 1):
             p = rng.choice(fitting)
@@ -98,7 +103,7 @@ class Catalog:
             # (an excludes1 pair sends the encounter to coding review, and its claim is not built)
             chosen = chosen[:1]
         stmts = [{"sequence": i + 1, "text": p.text,
-                  "code": p.code if rng.random() < PRECODED_SHARE or precoded else None}
+                  "code": p.code if rng.random() < PRECODED_SHARE or precoded or p.sent_coded else None}
                  for i, p in enumerate(chosen)]
         vague = rng.random() < VAGUE_SHARE
         if vague:

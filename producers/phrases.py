@@ -1,12 +1,19 @@
 """How clinicians write diagnoses, with the ICD-10-CM code a coder would assign.
 
 Test data for the synthetic hospital and for measuring the coder: the coder must never read this
-module. Every code is a billable leaf of the CDC April 2026 release (checked by a unit test).
+module. Every code is a billable leaf of the ICD-10-CM release in force on the dates the phrase is
+used (checked by a unit test): most are the same in FY2026 and FY2027; a code FY2027 deleted is
+used until 2026-09-30 (`until`), and codes FY2027 created from 2026-10-01 (`since`), sent with
+their code by the source (`sent_coded`: without CDC's titles the coder cannot suggest them).
 sex/min_age/max_age are the patients the statement fits; classes are where it is typical.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+
+FY2027 = date(2026, 10, 1)
+LAST_FY2026 = date(2026, 9, 30)
 
 ALL = ("OFFICE", "EMERGENCY", "OUTPATIENT", "INPATIENT")
 _CLASS = {"O": "OFFICE", "E": "EMERGENCY", "U": "OUTPATIENT", "I": "INPATIENT"}
@@ -20,6 +27,14 @@ class Phrase:
     min_age: int = 0
     max_age: int = 125
     classes: tuple[str, ...] = ALL
+    since: date | None = None   # first date of service it is used for
+    until: date | None = None   # last date of service it is used for
+    sent_coded: bool = False    # the source always sends its code
+
+    def in_use(self, day: date | None) -> bool:
+        if day is None:
+            return self.since is None
+        return (self.since is None or self.since <= day) and (self.until is None or day <= self.until)
 
 
 def _p(text: str, code: str, where: str = "OEUI", sex: str = "", ages: tuple[int, int] = (0, 125)) -> Phrase:
@@ -195,7 +210,7 @@ PHRASES: tuple[Phrase, ...] = (
     _p("osteoporosis", "M81.0", "OU", ages=(40, 125)),
     _p("R shoulder pain", "M25.511", "OE"),
     _p("pain in L knee", "M25.562", "OE"),
-    _p("plantar fasciitis", "M72.2", "O"),
+    Phrase("plantar fasciitis", "M72.2", classes=("OFFICE",), until=LAST_FY2026),
     _p("carpal tunnel syndrome, R upper limb", "G56.01", "OU"),
     _p("fibromyalgia", "M79.7", "O"),
     _p("muscle spasm of back", "M62.830", "OE"),
@@ -248,6 +263,10 @@ PHRASES: tuple[Phrase, ...] = (
     _p("long term use of insulin", "Z79.4", "OU"),
     _p("long-term use of anticoagulants", "Z79.01", "OU", ages=_ADULT),
     _p("hx of nicotine dependence", "Z87.891", "OU", ages=_ADULT),
+    # FY2027 (M72.2 split by foot): a problem-list entry the source sends with its code
+    Phrase("plantar fasciitis of right foot", "M72.21", classes=("OFFICE",), since=FY2027,
+           sent_coded=True),
+    Phrase("L foot plantar fasciitis", "M72.22", classes=("OFFICE",), since=FY2027, sent_coded=True),
 )
 
 VAGUE: tuple[str, ...] = (

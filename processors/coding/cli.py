@@ -3,6 +3,8 @@
 rcm code "DM2 w/ CKD 3a; h/o breast ca" --age 67 --sex F    one readable line per statement
 rcm code --jsonl < in.jsonl > out.jsonl                     one JSON line out per line in
   in:  {"id": ..., "text": ..., "age": ..., "sex": ..., "date": ...}   (age, sex, date optional)
+The date of service (--date, or "date") picks the ICD-10-CM release in force then (FY2026 to
+2026-09-30, FY2027 from 2026-10-01); without one, the release simple-icd-10-cm carries codes it.
   out: {"id": ..., "codes": [{"code": ..., "confidence": ...}], "review": bool, "reason": ...}
        review is true when there is no code or a confidence is below the threshold; "reason"
        only then. A bad line gives {"id": <id or null>, "error": ...} and the run goes on; the
@@ -41,6 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
         parser.add_argument("--devset", default=str(evaluate.DEVSET))
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
         parser.add_argument("--misses", type=int, default=10, help="how many misses to list")
+        parser.add_argument("--date", type=dt.date.fromisoformat, default=None,
+                            help="date of service for lines without one, YYYY-MM-DD: the "
+                                 "ICD-10-CM release in force then codes them")
 
 
 def _threshold(args) -> float:
@@ -148,7 +153,7 @@ def cmd_code(args) -> int:
 
 def cmd_eval(args) -> int:
     threshold = _threshold(args)
-    outcomes = evaluate.predict(_coder(), evaluate.load_devset(args.devset))
+    outcomes = evaluate.predict(_coder(), evaluate.load_devset(args.devset), args.date)
     report = evaluate.score(outcomes, threshold)
     misses = evaluate.worst_misses(outcomes, threshold, args.misses)
     if args.json:

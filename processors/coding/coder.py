@@ -14,12 +14,23 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from datetime import date as Date
 
-from processors.coding import bmi, combination, demographics, history, infection, notes, pregnancy
+from processors.coding import (
+    bmi,
+    codeset,
+    combination,
+    demographics,
+    history,
+    infection,
+    notes,
+    pregnancy,
+)
+from processors.coding.codeset import Release
 from processors.coding.context import UNCERTAINTY_WORDS, Context, read_context
 from processors.coding.episode import as_episode, choose_episode
 from processors.coding.evidence import explain
-from processors.coding.index import Index, build_index
+from processors.coding.index import Index, build_index, parse_term
 from processors.coding.normalise import Tokens, is_generic, stem, tokens_of
 from processors.coding.normalise import expand as _expand
 
@@ -91,15 +102,80 @@ def _load() -> tuple[object, Index]:
     return icd, build_index(icd)
 
 
+@functools.cache
+def _load_releases(folder: str) -> tuple[object, Index, tuple[Release, ...]]:
+    """The code set, its index and the releases (processors.coding.releases), once per folder."""
+    from processors.coding import releases
+
+    icd, index = _load()
+    loaded = releases.load(icd, folder)
+    # Codes newer than the package join the index with their CDC titles (when a deployment has
+    # them); each statement is ranked among the codes of the release in force on its date.
+    newer = sorted({c for r in loaded[1:] for c in r.billable - loaded[0].billable})
+    terms = dict.fromkeys((code, text) for code in newer for r in loaded[1:]
+                          for text in (r.titles.get(code), *r.terms.get(code, ())) if text)
+    extra = [parse_term(code if len(code) <= 3 else f"{code[:3]}.{code[3:]}", text) for code, text in terms]
+    return icd, (build_index(icd, extra) if extra else index), loaded
+
+
+def _releases_folder() -> str:
+    from infra.settings import load
+
+    return load().icd10cm_releases
+
+
 class Coder:
-    def __init__(self, cache_size: int = 65536):
-        self._icd, self._index = _load()
+    def __init__(self, cache_size: int = 65536, releases_folder: str | None = None):
+        folder = _releases_folder() if releases_folder is None else releases_folder
+        self._icd, self._index, self.releases = _load_releases(folder)
+        self._base = self.releases[0]
+        self._only_base_indexed = self._index is _load()[1]  # no newer code has a title
+        self._on: Release | None = None  # the release in force for the statement being coded
         self._ranked = functools.lru_cache(maxsize=cache_size)(self._rank)
         # simple-icd-10-cm normalises the code on every call; the pipeline asks about the same few
         # thousand codes again and again, so remember the answers per instance.
         for name in ("is_valid", "is_billable", "dotted", "describe", "conflicts", "code", "_has_sides",
                      "_excludes1", "instruction_notes", "_seven_defs"):
             setattr(self, name, functools.lru_cache(maxsize=cache_size)(getattr(self, name)))
+
+    # --- releases by date of service -------------------------------------------------------
+    def release_for(self, day: Date | None) -> Release | None:
+        """The release in force on `day` (the package's when no date is given); None before the
+        first loaded release, and after the last one (the newest then codes it: CODE_SET_STALE)."""
+        return self._base if day is None else codeset.in_force(self.releases, day)
+
+    def _coding_release(self, day: Date | None) -> Release:
+        if day is None:
+            return self._base
+        return self.release_for(day) or (self.releases[-1] if day > self.releases[-1].effective_to
+                                          else self._base)
+
+    def billable_on(self, code: str, day: Date | None) -> bool:
+        """A billable code of the release that codes `day` (the newest one beyond the last)."""
+        return self._coding_release(day).has(code)
+
+    def valid_on(self, code: str, day: Date | None) -> bool:
+        """A billable code or a category of the release that codes `day`."""
+        r = self._coding_release(day)
+        return r.has(code) or r.has_category(code)
+
+    def is_known(self, code: str) -> bool:
+        """Billable in some loaded release (a coder's decision is checked against its date later)."""
+        return any(r.has(code) for r in self.releases)
+
+    def not_in_release(self, code: str, day: Date | None) -> str | None:
+        """Why `code` cannot be billed on `day`: its release and what became of it; None if it can."""
+        r = self._coding_release(day)
+        if r.has(code):
+            return None
+        shown = self.dotted(code)
+        if r is not self._base and self._base.has(code):
+            after = [self.dotted(c) for c in codeset.successors(code, r)]
+            return (f"{shown} was deleted in {r} in force on {day}"
+                    + (f": use {', '.join(after[:6])}{' ...' if len(after) > 6 else ''}" if after else ""))
+        if self.is_known(code):
+            return f"{shown} is not yet in {r} in force on {day}"
+        return f"{shown} is not in {r}"
 
     # --- reference data -------------------------------------------------------------------
     def is_valid(self, code: str) -> bool:
@@ -119,7 +195,10 @@ class Coder:
         return plain if len(plain) <= 3 else f"{plain[:3]}.{plain[3:]}"
 
     def describe(self, code: str) -> str:
-        return self._icd.get_description(code.strip().upper()) if self.is_valid(code) else ""
+        if self.is_valid(code):
+            return self._icd.get_description(code.strip().upper())
+        return next((r.titles[codeset.plain(code)] for r in reversed(self.releases)
+                     if codeset.plain(code) in r.titles), "")
 
     def conflicts(self, code: str, age: int | None, sex: str) -> list[tuple[str, str]]:
         return demographics.conflicts(self.dotted(code), self.describe(code), age, sex)
@@ -149,12 +228,23 @@ class Coder:
     def _rank(self, query: Tokens) -> tuple[tuple[float, str, str], ...]:
         return tuple((score, e.code, e.text) for score, e in self._index.rank(query))
 
+    def _in_force(self, ranked):
+        """Ranked codes of the release in force for the statement being coded."""
+        on = self._on or self._base
+        if on is self._base and self._only_base_indexed:
+            return ranked
+        return tuple(r for r in ranked if on.has(r[1]))
+
     def _best(self, condition: str, age: int | None, sex: str):
         """(score, code, title) of the best code that fits the patient, else a reason."""
         query = query_key(condition, sex)
         if is_generic(query):
             return "too vague to code: no clinical condition named"
-        ranked = self._ranked(query)
+        everything = self._ranked(query)
+        ranked = self._in_force(everything)
+        if everything and (self._on or self._base) is not self._base and everything[0] not in ranked:
+            # the best title is a code the release in force deleted: its successors are a coder's
+            return f"best match {self.not_in_release(everything[0][1], self._on.effective_from)}"
         for score, code, title in ranked:
             if not self.conflicts(code, age, sex):
                 return score, code, title
@@ -162,7 +252,21 @@ class Coder:
             return f"best match does not fit the patient: {self.conflicts(ranked[0][1], age, sex)[0][1]}"
         return "too vague to code: no ICD-10-CM title matches"
 
-    def code(self, text: str, age: int | None = None, sex: str = "U") -> Suggestion:
+    def code(self, text: str, age: int | None = None, sex: str = "U", date: Date | None = None) -> Suggestion:
+        """The suggestion for a statement, from the release in force on `date` (the date of
+        service; the package's release when none is given)."""
+        self._on = self._coding_release(date)
+        try:
+            found = self._code(text, age, sex)
+        finally:
+            self._on = None
+        stale = [why for c in (found.code, *found.also) if c and (why := self.not_in_release(c, date))]
+        if date is None or not stale:
+            return found
+        # a table's code (a combination, a status, a BMI) that the release in force no longer has
+        return Suggestion(None, 0.0, found.evidence, "; ".join(stale))
+
+    def _code(self, text: str, age: int | None = None, sex: str = "U") -> Suggestion:
         text = (text or "").strip()
         for pattern, words in _LISTS:
             text = pattern.sub(words, text)
@@ -252,7 +356,7 @@ class Coder:
         status = history.status_code(expand(ctx.extra)) if ctx.extra else None
         extra = (status[0],) if status else ()
         if found.rest:  # only a drug was paired: the rest is coded as usual
-            rest = self.code(found.rest, age, sex)
+            rest = self._code(found.rest, age, sex)
             if rest.code is None:
                 return None
             also = tuple(dict.fromkeys((*rest.also, *found.codes, *extra)))
@@ -371,7 +475,7 @@ class Coder:
                          tuple(sorted({*rest.implied, "pregnancy", *trimester, *explicit.implied})))
         chosen = None
         for query in (explicit, implied):
-            for score, code, title in self._ranked(query):
+            for score, code, title in self._in_force(self._ranked(query)):
                 if found.trimester and "unspecified trimester" in title.lower():
                     continue  # the trimester is known
                 if code.startswith("O") and not self.conflicts(code, age, sex):
@@ -410,7 +514,7 @@ class Coder:
                                   f"{role}: {active} '{title}' -> {code} '{self.describe(code)}'")
         # No table row: a history title the index finds, for a coder to confirm.
         whose = "family" if ctx.kind == "family" else "personal"
-        for score, code, title in self._ranked(query_key(f"{whose} history of {ctx.condition}", sex))[:3]:
+        for score, code, title in self._in_force(self._ranked(query_key(f"{whose} history of {ctx.condition}", sex)))[:3]:
             if (score >= UNMAPPED_HISTORY_FLOOR and title.lower().startswith(_HISTORY_TITLES[ctx.kind])
                     and not self.conflicts(code, age, sex)):
                 return Suggestion(code, min(round(score, 4), UNMAPPED_HISTORY_CAP),

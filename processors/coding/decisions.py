@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from processors import state
 from processors.coding import drg as msdrg_adapter
-from processors.coding.rules import coded_record
+from processors.coding.rules import coded_record, date_of_service
 from schemas import codec
 from schemas import topics as T
 from schemas.accounts import account_id_fault
@@ -93,9 +93,10 @@ def validate_decision(dec: dict, coder) -> list[str]:
     seen: set[str] = set()
     for d in sorted(dxs, key=lambda d: d["sequence"]):
         code = _plain(d["code"])
-        if not coder.is_valid(code):
+        # a code of any loaded release: whether it is in force is settled against the encounter
+        if not (coder.is_valid(code) or coder.is_known(code)):
             problems.append(f"dx {d['sequence']}: {d['code']!r} is not an ICD-10-CM code")
-        elif not coder.is_billable(code):
+        elif not (coder.is_billable(code) or coder.is_known(code)):
             problems.append(f"dx {d['sequence']}: {d['code']!r} is a category with subcodes, "
                             "not billable")
         if code in seen:
@@ -115,6 +116,10 @@ def _released(enc: dict, dec: dict, suggested: list[str], coder, charge_master: 
     does not fit the encounter (a line it overrides is not on the encounter)."""
     codes = [coder.dotted(_plain(d["code"]))
              for d in sorted(dec["diagnoses"], key=lambda d: d["sequence"])]
+    day = date_of_service(enc)
+    stale = [why for code in codes if (why := coder.not_in_release(code, day))]
+    if stale:
+        raise ValueError("; ".join(stale))
     coded = [{"sequence": i + 1, "code": code, "confidence": 1.0,
               "evidence": f"coder {dec['coder_id']} (decision {dec['event_id']})"}
              for i, code in enumerate(codes)]

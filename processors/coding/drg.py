@@ -136,6 +136,11 @@ def mce_edits(principal_dx: str, secondary_dx, pcs, age: int, sex: str,
 
 @cache
 def _dx_valid(code: str, discharge_date: date) -> bool:
+    return dx_valid(code, discharge_date)
+
+
+def dx_valid(code: str, discharge_date: date) -> bool:
+    """Whether the Code Editor accepts `code` (no dot) as a diagnosis on the discharge date."""
     claim = _claim(code, [], [], 40, "U", "01", discharge_date)
     return not any(e["name"] == "INVALID_CODE" for e in _edit(claim))
 

@@ -1,7 +1,9 @@
 """Measure a coder against a labelled dev set (tests/data/coding_devset.jsonl by default).
 
-Each dev-set line is {"id", "text", "age", "sex", "gold": [codes], "tags": [...]}; gold [] means
-nothing should be coded (negation, or an uncertain diagnosis with no symptom stated).
+Each dev-set line is {"id", "text", "age", "sex", "gold": [codes], "tags": [...]}, and optionally
+"date" (YYYY-MM-DD, the date of service: the statement is coded with the ICD-10-CM release in force
+then; `rcm eval coding --date` gives one to lines without it); gold [] means nothing should be
+coded (negation, or an uncertain diagnosis with no symptom stated).
 
 Definitions, per statement, then summed over the dev set (micro-average over codes):
   predicted    every code the coder returns for the statement, whatever its confidence
@@ -23,6 +25,7 @@ optionally `also`: further codes at the same confidence), a list of them, or an 
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -39,6 +42,7 @@ class Example:
     sex: str
     gold: tuple[str, ...]
     tags: tuple[str, ...] = ()
+    date: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -86,12 +90,19 @@ def load_devset(path: Path | str = DEVSET) -> list[Example]:
         if line.strip():
             d = json.loads(line)
             examples.append(Example(d["id"], d["text"], d.get("age"), d.get("sex") or "U",
-                                    tuple(dotted(c) for c in d["gold"]), tuple(d.get("tags", ()))))
+                                    tuple(dotted(c) for c in d["gold"]), tuple(d.get("tags", ())),
+                                    dt.date.fromisoformat(d["date"]) if d.get("date") else None))
     return examples
 
 
-def predict(coder, examples: Iterable[Example]) -> list[Outcome]:
-    return [Outcome(e, run_coder(coder, e.text, e.age, e.sex)) for e in examples]
+def predict(coder, examples: Iterable[Example], date: dt.date | None = None) -> list[Outcome]:
+    """Each example coded on its own date, else on `date` (else with the coder's default release)."""
+    out = []
+    for e in examples:
+        day = e.date or date
+        extra = {"date": day} if day else {}
+        out.append(Outcome(e, run_coder(coder, e.text, e.age, e.sex, **extra)))
+    return out
 
 
 def _ratio(num: int, den: int) -> float | None:

@@ -283,8 +283,9 @@ def _score(query_cover: float, got: float, need: float) -> float:
     return query_cover ** 0.6 * entry_cover ** 0.4
 
 
-def build_index(icd) -> Index:
-    """Index every billable leaf; `icd` is the simple_icd_10_cm module."""
+def build_index(icd, extra: list[Entry] = ()) -> Index:
+    """Index every billable leaf; `icd` is the simple_icd_10_cm module; `extra`, entries of codes
+    newer than it (from CDC's files)."""
     entries: list[Entry] = []
     for code in icd.get_all_codes(True):
         # B20, F99, R99, Z66 are single-category blocks as well as billable codes
@@ -298,7 +299,7 @@ def build_index(icd) -> Index:
         # half exactly wins a tie). Inclusion terms are not split: "Urge and stress incontinence"
         # means both.
         entries.extend(replace(parse_term(code, half), text=title, specificity=-1) for half in halves(title))
-    return Index(entries)
+    return Index([*entries, *extra])
 
 
 _PAIR = re.compile(r"^(?P<x>[A-Za-z-]+(?: [A-Za-z-]+)?) and (?P<y>[A-Za-z-]+(?: [A-Za-z-]+)?)"

@@ -394,6 +394,10 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     ("femoral neck", "neck of femur"),
     ("otitis media with effusion", "nonsuppurative otitis media"), ("vaccines", "immunization"),
     ("vaccinations", "immunization"), ("immunizations", "immunization"), ("ftt", "failure to thrive"), ("hyperemesis", "hyperemesis gravidarum"),
+    # sites and lesions as the Alphabetic Index words them
+    ("gastroenteric", "gastrointestinal"), ("labia majora", "vulva"), ("labia minora", "vulva"),
+    ("labium", "vulva"), ("labia", "vulva"), ("boil", "furuncle"), ("boils", "furuncle"),
+    ("twist", "torsion"), ("twisted", "torsion"),
 )
 
 STOPWORDS = frozenset({

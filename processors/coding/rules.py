@@ -11,8 +11,8 @@ from processors.coding import em as em_levels
 from processors.coding.coder import Coder, Suggestion
 from schemas.accounts import account_id_fault
 
-__all__ = ["Coder", "Suggestion", "charge_cents", "code_encounter", "coded_record", "unmapped",
-           "validate_encounter"]
+__all__ = ["Coder", "Suggestion", "charge_cents", "code_encounter", "coded_record",
+           "date_of_service", "unmapped", "validate_encounter"]
 
 MAX_AGE = 125
 
@@ -78,7 +78,8 @@ def validate_encounter(enc: dict, charge_master: dict, coder: Coder) -> list[str
                                "is not positive (a line the charge master lacks bills at its price "
                                "as sent)"))
     for dx in enc["diagnoses"]:
-        if dx.get("code") and not coder.is_valid(dx["code"]):
+        if dx.get("code") and not (coder.is_valid(dx["code"]) or coder.is_known(dx["code"])
+                                   or coder.valid_on(dx["code"], date_of_service(enc))):
             problems.append(f"dx {dx['sequence']}: code {dx['code']!r} is not an ICD-10-CM code")
     for px in enc.get("procedures_pcs") or []:
         why = msdrg_adapter.pcs_problem(px["code"], enc["service_end"])
@@ -88,19 +89,28 @@ def validate_encounter(enc: dict, charge_master: dict, coder: Coder) -> list[str
     return problems
 
 
+def date_of_service(enc: dict):
+    """The date whose ICD-10-CM release codes the encounter: a stay's discharge, else its start
+    (as the claim edits take it, processors.claims.rules)."""
+    return enc["service_end"] if enc["encounter_class"] == "INPATIENT" else enc["service_start"]
+
+
 def _suggest(dx: dict, enc: dict, coder: Coder) -> Suggestion:
     given = (dx.get("code") or "").strip()
+    day = date_of_service(enc)
     if not given:
-        return coder.code(dx["text"], enc["patient_age"], enc["patient_sex"])
-    if coder.is_billable(given):
+        return coder.code(dx["text"], enc["patient_age"], enc["patient_sex"], date=day)
+    if coder.billable_on(given, day):
         return Suggestion(coder.dotted(given), 1.0, dx["text"] or given, "given by the source")
+    if coder.is_known(given) and (why := coder.not_in_release(given, day)):  # deleted, or not yet
+        return Suggestion(None, 0.0, dx["text"] or given, f"given code {why}")
     return Suggestion(None, 0.0, dx["text"] or given,
                       f"given code {given} is not billable (a category with subcodes)")
 
 
 def _review_reason(seq: int, text: str, s: Suggestion, threshold: float) -> str:
     best = f"(best {s.confidence:.3f} < {threshold:.2f})"
-    if s.reason.startswith(("uncertain", "given code", "best match does not fit", "history",
+    if s.reason.startswith(("uncertain", "given code", "best match", "history",
                             "family history", "status", "personal history", "episode of care",
                             "combination")):
         return f"dx {seq}: '{text}' {s.reason} {best}"

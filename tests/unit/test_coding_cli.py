@@ -124,3 +124,16 @@ def test_the_command_module_loads_neither_faust_nor_kafka():
 def test_real_coder_codes_a_statement_end_to_end(capsys):
     assert main(["code", "L knee OA", "--age", "60", "--sex", "F", "--threshold", "0.5"]) == 0
     assert "M17.12" in capsys.readouterr().out
+
+
+def test_code_and_eval_follow_the_date_of_service(capsys, tmp_path):
+    assert main(["code", "plantar fasciitis", "--date", "2026-09-30"]) == 0
+    assert "[auto] plantar fasciitis -> M72.2 (1.00)" in capsys.readouterr().out
+    assert main(["code", "plantar fasciitis", "--date", "2026-10-01"]) == 0
+    assert "M72.2 was deleted in ICD-10-CM FY2027" in capsys.readouterr().out
+    devset = tmp_path / "dev.jsonl"
+    devset.write_text(json.dumps({"id": "1", "text": "plantar fasciitis", "age": 50, "sex": "F",
+                                  "gold": ["M72.2"], "tags": []}) + "\n")
+    for day, tp in (("2026-09-30", 1), ("2026-10-01", 0)):
+        assert main(["eval", "coding", "--devset", str(devset), "--json", "--date", day]) == 0
+        assert json.loads(capsys.readouterr().out)["full_code"]["tp"] == tp

@@ -320,3 +320,27 @@ def test_no_money_is_ever_a_float(scenario, good, tmp_path):
     path = tmp_path / "truth.json"
     scenario.write_truth(path)
     walk(json.loads(path.read_text()))
+
+
+
+@pytest.fixture(scope="module")
+def fy2027_encounters():
+    fy27 = generate(20_000, 11, start=date(2026, 10, 1))
+    return fy27, [codec.decode_for(ENCOUNTERS, rec.value) for rec in fy27.records
+                  if rec.topic is ENCOUNTERS and rec.bad is None]
+
+
+def test_fy2027_dates_send_the_codes_fy2027_created(fy2027_encounters):
+    _, encs = fy2027_encounters
+    dxs = [d for e in encs for d in e["diagnoses"]]
+    # "plantar fasciitis" (M72.2, deleted) only from a source still on last year's code set
+    assert all(d["code"] == "M72.2" for d in dxs if d["text"] == "plantar fasciitis")
+    new = [d for d in dxs if d["text"] in ("plantar fasciitis of right foot", "L foot plantar fasciitis")]
+    assert new and all(d["code"] in ("M72.21", "M72.22") for d in new)
+
+
+def test_a_source_on_last_years_code_set_sends_a_deleted_code_counted_for_coding_review(fy2027_encounters):
+    fy27, encs = fy2027_encounters
+    stale = [e for e in encs if any(d["code"] == "M72.2" for d in e["diagnoses"])]
+    assert stale and all(e["encounter_class"] == "OFFICE" for e in stale)
+    assert fy27.truth["counts"]["vague_encounters"] >= len(stale)
