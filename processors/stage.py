@@ -19,6 +19,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.partitioner import murmur2
 from prometheus_client import Counter, Histogram
 
+from processors.state import State
 from schemas import codec
 from schemas.topics import DEAD_LETTERS, Topic
 
@@ -184,12 +185,50 @@ class Stage:
 
     `owner`: this stage dead-letters the topic's bad records (exactly one stage owns each input
     topic, so a bad record yields exactly one dead letter).
+    `reads`, `writes`: the states (tables) the handler gets and puts; each must be co-partitioned
+    with `source` (placed by the source's key field, same partition count), so the entry a record
+    needs is on a partition its worker owns. `broadcast`: compacted topics every worker reads
+    whole (small reference data such as `scrub-rules`), exempt from that rule.
     """
 
     name: str
     source: Topic
     handle: Handler
     owner: bool = True
+    reads: tuple[State, ...] = ()
+    writes: tuple[State, ...] = ()
+    broadcast: tuple[Topic, ...] = ()
+
+
+class NotCopartitioned(Exception):
+    """A stage declares a table its input topic's partitions do not hold: a worker holding some
+    partitions would read or write entries on partitions it does not own."""
+
+
+def copartitioning_errors(stages: Sequence[Stage]) -> list[str]:
+    """One line per (stage, state) whose state is not co-partitioned with the stage's stream:
+    entries placed by another field than the stream's key, or another partition count."""
+    errors = []
+    for stage in stages:
+        for verb, states in (("reads", stage.reads), ("writes", stage.writes)):
+            for state in states:
+                src = stage.source
+                if state.field != src.key:
+                    errors.append(f"stage {stage.name} {verb} table {state.name} (placed by "
+                                  f"{state.field}) from stream {src.name} (keyed by {src.key})")
+                elif state.topic.partitions != src.partitions:
+                    errors.append(f"stage {stage.name} {verb} table {state.name} "
+                                  f"({state.topic.partitions} partitions) from stream {src.name} "
+                                  f"({src.partitions} partitions)")
+    return errors
+
+
+def check_copartitioned(stages: Sequence[Stage]) -> None:
+    """Raise NotCopartitioned naming every table and stream that do not line up."""
+    errors = copartitioning_errors(stages)
+    if errors:
+        raise NotCopartitioned("state not co-partitioned with the stream that uses it: "
+                               + "; ".join(errors))
 
 
 async def run_batch(source: Topic, events, stages: Sequence[Stage], emitter: Emitter) -> None:

@@ -19,6 +19,7 @@ import time
 from prometheus_client import Counter
 
 from processors import app as A
+from processors import state as S
 from processors.stage import ERRORS, Outgoing, Rejected, Stage, partition_for, record
 from schemas import codec
 from schemas import topics as T
@@ -83,5 +84,6 @@ def on_appeal(ev: dict):
 
 
 FLAG_DENIALS = Stage("flag_denials", T.REMITTANCES, handle, owner=False)
-WORK_DENIALS = Stage("work_denials", T.DENIALS, on_denial, owner=True)
-APPLY_APPEALS = Stage(APPLY, T.APPEALS, on_appeal, owner=True)
+OPEN = (S.DENIALS_OPEN,)
+WORK_DENIALS = Stage("work_denials", T.DENIALS, on_denial, owner=True, reads=OPEN, writes=OPEN)
+APPLY_APPEALS = Stage(APPLY, T.APPEALS, on_appeal, owner=True, reads=OPEN, writes=OPEN)

@@ -13,6 +13,7 @@ Owns the dead letters of `remittances` and `payments`; skips encounters the codi
 from __future__ import annotations
 
 from processors import app as A
+from processors import state as S
 from processors.stage import Rejected, Stage, record
 from schemas import topics as T
 
@@ -48,6 +49,7 @@ def on_payment(payment: dict):
     return [record(T.LEDGER_ENTRIES, j) for j in journals(entries_for_payment(payment))]
 
 
-POST_CHARGES = Stage("post_charges", T.ENCOUNTERS, on_encounter, owner=False)
+POST_CHARGES = Stage("post_charges", T.ENCOUNTERS, on_encounter, owner=False,
+                     reads=(S.ENCOUNTER_CHARGES,), writes=(S.ENCOUNTER_CHARGES,))
 POST_REMITTANCES = Stage("post_remittances", T.REMITTANCES, on_remittance, owner=True)
 POST_PAYMENTS = Stage("post_payments", T.PAYMENTS, on_payment, owner=True)
