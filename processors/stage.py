@@ -183,8 +183,9 @@ Handler = Callable[[dict], Iterable[Outgoing]]
 class Stage:
     """One piece of specialist work on one input topic.
 
-    `owner`: this stage dead-letters the topic's bad records (exactly one stage owns each input
-    topic, so a bad record yields exactly one dead letter).
+    `owner`: this stage validates the topic's records and dead-letters the bad ones (exactly one
+    stage owns each input topic, so a bad record yields exactly one dead letter). It runs first;
+    the other stages on the topic receive only the records it accepted.
     `reads`, `writes`: the states (tables) the handler gets and puts; each must be co-partitioned
     with `source` (placed by the source's key field, same partition count), so the entry a record
     needs is on a partition its worker owns. `broadcast`: compacted topics every worker reads
@@ -232,7 +233,9 @@ def check_copartitioned(stages: Sequence[Stage]) -> None:
 
 
 async def run_batch(source: Topic, events, stages: Sequence[Stage], emitter: Emitter) -> None:
-    """Decode each event once, hand it to every stage on `source`, then emit everything in order."""
+    """Decode each event once, hand it to every stage on `source` (the owner first: a record it
+    rejects goes no further), then emit everything in order."""
+    stages = sorted(stages, key=lambda s: not s.owner)
     out: list[Outgoing] = []
     now = time.time()
     for stage in stages:
@@ -255,6 +258,8 @@ async def run_batch(source: Topic, events, stages: Sequence[Stage], emitter: Emi
                 ERRORS.labels(stage.name, "INVALID").inc()
                 if stage.owner and exc.owner:
                     out.append(dead_letter(source, message, stage.name, "INVALID", exc.reason))
+                if stage.owner:
+                    break  # the record is bad: no other stage sees it
                 continue
             if emitted is not None:
                 LATENCY.labels(stage.name).observe(max(0.0, now - emitted.timestamp()))

@@ -31,10 +31,6 @@ HOLDS = Counter("rcm_appeal_holds_total", "Appeal events that arrived before the
 
 def handle(remit: dict):
     from processors.denials.rules import flag_denials
-    from processors.ledger.rules import validate_remittance
-
-    if validate_remittance(remit):
-        raise Rejected("remittance rejected by ledger validation", owner=False)
     return [record(T.DENIALS, d) for d in flag_denials(remit)]
 
 
