@@ -49,9 +49,13 @@ def kpi_records(cur, day: date, now: datetime) -> list[dict]:
 
 
 def aging_records(cur, day: date, now: datetime) -> list[dict]:
+    # A patient part with no payer yet (a refund posted before the account's first charge, which
+    # several workers or a lagging partition can deliver first) has no cell until the charge
+    # names the payer: ArAgingSnapshot.payer_id is required, and the sink must not stop on it.
     cur.execute("""SELECT payer_id, upper(responsibility), bucket, count(DISTINCT account_id),
                           sum(open_cents)::bigint
-                     FROM ar_aging_as_of(%s) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""", (day,))
+                     FROM ar_aging_as_of(%s) WHERE payer_id IS NOT NULL
+                    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""", (day,))
     return [{"day": day, "payer_id": payer, "responsibility": resp, "bucket": bucket,
              "open_cents": int(cents), "accounts": int(accounts), "computed_at": now}
             for payer, resp, bucket, accounts, cents in cur.fetchall()]

@@ -364,3 +364,16 @@ def test_the_sink_keeps_discharges_and_every_build_and_publishes_kpis(fresh_topi
     latest = dict(read_topic(fresh_topics, KPIS))
     first_build = latest["clean_claim_rate|DAILY|2026-03-02"]  # event day, not today
     assert (first_build["numerator"], first_build["denominator"]) == (0, 1)
+
+
+def test_an_open_patient_part_with_no_payer_yet_gets_no_aging_cell(database_url):
+    # A refund posted before the account's first charge (another partition's worker, or a lagging
+    # one, got there first): the aging snapshot waits for the charge that names the payer.
+    conn = psycopg2.connect(database_url)
+    with conn, conn.cursor() as cur:
+        ledger(cur, "refund-1", "A-EARLY", "PATIENT_REFUND", 0, 2500, at(6, 20), "RF-1", None,
+               "pay-1")
+    with conn.cursor() as cur:
+        rows = kpi_publish.aging_records(cur, D, at(6, 30))
+    conn.close()
+    assert [r for r in rows if r["payer_id"] is None] == []
