@@ -136,3 +136,24 @@ def test_a_worker_added_and_one_removed_mid_run_give_exact_balances(run_settings
         for s in (*workers, sink_):
             s.stop()
     assert_exact(run_settings, scenario, moved)
+
+
+def test_rcm_process_workers_2_runs_two_members_of_one_group_with_exact_balances(run_settings):
+    scenario = generate(3000, seed=43)
+    records, moved = as_835(list(scenario.records))
+    logs = run_settings.home / "logs"
+    supervisor = pipeline.rcm_service("process", run_settings, logs, "--workers", "2").start()
+    sink_ = sink(run_settings)
+    try:
+        publish(records, run_settings.bootstrap)
+        deadline = time.monotonic() + 180
+        while pipeline.group_state(run_settings.bootstrap, run_settings.app_id) != ("Stable", 2):
+            assert supervisor.alive() and time.monotonic() < deadline, supervisor.tail()
+            time.sleep(0.5)
+        pipeline.wait_drained(run_settings, [supervisor, sink_], timeout=600)
+    finally:
+        stopped = supervisor.stop()  # SIGTERM: the supervisor stops both workers and exits 0
+        sink_.stop()
+    assert stopped == 0
+    assert pipeline.group_state(run_settings.bootstrap, run_settings.app_id)[1] == 0
+    assert_exact(run_settings, scenario, moved)
