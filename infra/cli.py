@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "bench": ("infra.bench", "cmd_bench", "measure throughput and latency against a raw baseline"),
     "code": ("processors.coding.cli", "cmd_code", "code clinician statements to ICD-10-CM"),
     "eval": ("processors.coding.cli", "cmd_eval", "measure the coder on the labelled dev set"),
+    "console": ("infra.console.cli", "cmd_console", "serve the browser console ([--host H] [--port P])"),
+    "users": ("infra.console.cli", "cmd_users", "console users: add NAME --role ROLE (password from a prompt or stdin)"),
 }
 
 

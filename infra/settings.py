@@ -67,6 +67,12 @@ class Settings:
     x12_receiver_name: str = field(default_factory=lambda: _env("RCM_X12_RECEIVER_NAME", "SYNTHETIC CLEARINGHOUSE"))
     x12_usage: str = field(default_factory=lambda: _env("RCM_X12_USAGE", "T"))  # ISA15: T test, P production
     x12_outbox: str = field(default_factory=lambda: _env("RCM_X12_OUTBOX", ""))
+    # The browser console (infra/console): its own PostgreSQL URL (default: the pipeline's), and
+    # whether its cookies carry Secure (keep 1 unless you serve it over plain HTTP off localhost).
+    console_database_url: str = field(default_factory=lambda: _env("RCM_CONSOLE_DATABASE_URL", ""))
+    console_secure_cookie: bool = field(
+        default_factory=lambda: _env("RCM_CONSOLE_SECURE_COOKIE", "1") not in ("0", "false", "no"))
+    console_session_hours: float = field(default_factory=lambda: float(_env("RCM_CONSOLE_SESSION_HOURS", "8")))
 
     @property
     def manages_kafka(self) -> bool:
@@ -83,6 +89,10 @@ class Settings:
     @property
     def dsn(self) -> str:
         return self.database_url or f"postgresql://rcm@127.0.0.1:{self.postgres_port}/rcm"
+
+    @property
+    def console_dsn(self) -> str:
+        return self.console_database_url or self.dsn
 
     @property
     def x12_outbox_dir(self) -> Path:

@@ -1,0 +1,103 @@
+"""KPIs and A/R: the dashboard of infra.kpis (one definition each) with charts (Chart.js) and CSV
+export of every table. Aggregates only: no account-level rows."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+
+from starlette.responses import Response
+
+from infra.console.web import Ctx, page
+
+DAILY_SQL = """select day, claims_built, clean, clean_claim_rate, remitted_claims, denied_claims,
+                      denial_rate from kpi_daily_claim_rates order by day"""
+CATEGORY_SQL = """select category, count(*) as denials, sum(amount_cents)::bigint as amount_cents
+                  from denials group by category order by sum(amount_cents) desc, category"""
+
+
+def _collect(ctx: Ctx) -> dict:
+    from infra import kpis
+
+    report = kpis.collect(ctx.settings.console_dsn)
+    report["daily"] = ctx.db.rows(DAILY_SQL)
+    report["categories"] = ctx.db.rows(CATEGORY_SQL)
+    return report
+
+
+def tables(report: dict) -> dict[str, tuple[list[str], list[list]]]:
+    """Every exportable table: name -> (header, rows). Money in cents, rates as fractions."""
+    buckets = report["aging"]["buckets"]
+    kpi_rows = [[name, key, value, k["definition"]] for name, k in report["kpis"].items()
+                for key, value in k.items() if key != "definition"]
+    return {
+        "kpis": (["kpi", "measure", "value", "definition"], kpi_rows),
+        "ar_aging_by_responsibility": (["responsibility", *buckets],
+                                       [[r, *(v[b] for b in buckets)] for r, v in
+                                        report["aging"]["by_responsibility"].items()]),
+        "ar_aging_by_payer": (["payer_id", *buckets],
+                              [[p, *(v[b] for b in buckets)] for p, v in
+                               report["aging"]["by_payer"].items()]),
+        "daily_claim_rates": (["day", "claims_built", "clean", "clean_claim_rate",
+                               "remitted_claims", "denied_claims", "denial_rate"],
+                              [[r[k] for k in ("day", "claims_built", "clean", "clean_claim_rate",
+                                               "remitted_claims", "denied_claims", "denial_rate")]
+                               for r in report["daily"]]),
+        "denials_by_category": (["category", "denials", "amount_cents"],
+                                [[r["category"], r["denials"], r["amount_cents"]]
+                                 for r in report["categories"]]),
+        "stage_dollars": (["stage", "items", "cents"],
+                          [[r["stage"], r["items"], r["cents"]] for r in report["stage_dollars"]]),
+    }
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def charts(report: dict) -> dict:
+    buckets = report["aging"]["buckets"]
+    return {
+        "aging": {"labels": buckets, "series": {
+            r: [v[b] / 100 for b in buckets]
+            for r, v in report["aging"]["by_responsibility"].items()}},
+        "payers": {"labels": list(report["aging"]["by_payer"]), "buckets": buckets,
+                   "series": {b: [v[b] / 100 for v in report["aging"]["by_payer"].values()]
+                              for b in buckets}},
+        "daily": {"labels": [r["day"].isoformat() for r in report["daily"]],
+                  "clean": [_rate(r["clean_claim_rate"]) for r in report["daily"]],
+                  "denial": [_rate(r["denial_rate"]) for r in report["daily"]]},
+        "categories": {"labels": [r["category"] for r in report["categories"]],
+                       "counts": [r["denials"] for r in report["categories"]]},
+    }
+
+
+def _rate(value) -> float | None:
+    return None if value is None else float(value) * 100  # a chart's percentage, display only
+
+
+@page("kpis")
+def dashboard(ctx: Ctx):
+    report = _collect(ctx)
+    return ctx.render("kpis.html", report=report, tables=tables(report),
+                      chart_json=json.dumps(charts(report)))
+
+
+@page("kpis")
+def export(ctx: Ctx):
+    name = ctx.request.path_params["name"]
+    found = tables(_collect(ctx)).get(name)
+    if found is None:
+        return ctx.render("error.html", 404, message="No such table.", back="/kpis")
+    header, rows = found
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows([[_plain(v) for v in row] for row in rows])
+    ctx.audit("export_csv", name)
+    return Response(out.getvalue(), media_type="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"',
+                             "Cache-Control": "no-store"})

@@ -1,0 +1,38 @@
+// The console's own script (no inline scripts: the CSP forbids them).
+"use strict";
+
+// Code picker: "Add" puts a code at the end of the decision's code list.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("button.add-code");
+  if (!button) return;
+  const box = document.getElementById("codes");
+  if (!box) return;
+  const codes = box.value.split(/[\s,;]+/).filter(Boolean);
+  if (!codes.includes(button.dataset.code)) codes.push(button.dataset.code);
+  box.value = codes.join(" ");
+  box.dispatchEvent(new Event("input", { bubbles: true }));
+  box.focus();
+});
+
+// KPI charts, from the data the server put in #charts (data-charts, JSON).
+function drawCharts() {
+  const holder = document.getElementById("charts");
+  if (!holder || typeof Chart === "undefined") return;
+  const data = JSON.parse(holder.dataset.charts);
+  const palette = ["#0b5cad", "#e07b00", "#17693a", "#a4161a", "#6a3d9a", "#4d7f8c", "#b8860b"];
+  const sets = (series) => Object.entries(series).map(([label, values], i) => (
+    { label, data: values, backgroundColor: palette[i % palette.length], borderColor: palette[i % palette.length] }));
+  const opts = { animation: false, responsive: true };
+  new Chart(document.getElementById("chart-aging"), {
+    type: "bar", data: { labels: data.aging.labels, datasets: sets(data.aging.series) }, options: opts });
+  new Chart(document.getElementById("chart-payers"), {
+    type: "bar", data: { labels: data.payers.labels, datasets: sets(data.payers.series) },
+    options: { ...opts, scales: { x: { stacked: true }, y: { stacked: true } } } });
+  new Chart(document.getElementById("chart-daily"), {
+    type: "line", data: { labels: data.daily.labels, datasets: sets({
+      "clean-claim rate": data.daily.clean, "denial rate": data.daily.denial }) }, options: opts });
+  new Chart(document.getElementById("chart-categories"), {
+    type: "bar", data: { labels: data.categories.labels, datasets: sets({ denials: data.categories.counts }) },
+    options: { ...opts, indexAxis: "y" } });
+}
+document.addEventListener("DOMContentLoaded", drawCharts);

@@ -1,0 +1,75 @@
+-- The browser console (infra/console): its users, sessions, login throttle and audit. The console
+-- reads the pipeline's tables and views and writes only these; its actions are events on Kafka.
+
+CREATE TABLE console_users (
+    username       text PRIMARY KEY CHECK (username ~ '^[a-z0-9][a-z0-9._-]{1,63}$'),
+    role           text        NOT NULL CHECK (role IN ('coder', 'biller', 'denials', 'ops',
+                                                        'analyst', 'admin')),
+    password_hash  text        NOT NULL,
+    active         boolean     NOT NULL DEFAULT true,
+    created_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+    password_set_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+COMMENT ON TABLE console_users IS 'People who log in to the console, with one role each (see docs/console.md).';
+COMMENT ON COLUMN console_users.password_hash IS 'argon2id hash (PHC string); never the password.';
+
+CREATE TABLE console_sessions (
+    session_hash   text PRIMARY KEY,
+    username       text        NOT NULL REFERENCES console_users (username) ON DELETE CASCADE,
+    csrf_token     text        NOT NULL,
+    created_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+    last_seen_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+    expires_at     timestamptz NOT NULL
+);
+CREATE INDEX console_sessions_user_idx ON console_sessions (username);
+COMMENT ON TABLE console_sessions IS 'Logged-in sessions. The cookie holds a random id; only its SHA-256 is stored, so a copy of this table opens no session.';
+
+CREATE TABLE console_login_attempts (
+    id             bigserial PRIMARY KEY,
+    username       text        NOT NULL,
+    client         text        NOT NULL,
+    succeeded      boolean     NOT NULL,
+    attempted_at   timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX console_login_attempts_idx ON console_login_attempts (username, attempted_at);
+CREATE INDEX console_login_attempts_client_idx ON console_login_attempts (client, attempted_at);
+COMMENT ON TABLE console_login_attempts IS 'Login attempts, for throttling: too many failures for a user name or a client address in a window lock them out for a while.';
+
+CREATE TABLE console_audit (
+    id             bigserial PRIMARY KEY,
+    at             timestamptz NOT NULL DEFAULT clock_timestamp(),
+    username       text        NOT NULL,
+    role           text        NOT NULL,
+    action         text        NOT NULL,
+    target         text,
+    event_id       text,
+    outcome        text        NOT NULL DEFAULT 'ok'
+);
+CREATE INDEX console_audit_at_idx ON console_audit (at);
+CREATE INDEX console_audit_user_idx ON console_audit (username, at);
+COMMENT ON TABLE console_audit IS 'Who did what, when, in the console: every action (with the id of the event it published) and every view of an account. Append only.';
+COMMENT ON COLUMN console_audit.action IS 'e.g. login, view_account, coding_decision, appeal_filed, payment, scrub_rule_accept, denied.';
+COMMENT ON COLUMN console_audit.target IS 'What the action was about: an account, encounter, denial or rule id, or a page.';
+COMMENT ON COLUMN console_audit.event_id IS 'Id of the event published on Kafka, when the action published one.';
+
+-- The console's own role: reads the pipeline, writes only its tables. NOLOGIN until the security
+-- work (issue 12) gives it a password; meanwhile the console connects with the pipeline's DSN.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rcm_console') THEN
+        CREATE ROLE rcm_console NOLOGIN;
+    END IF;
+END
+$$;
+DO $$
+BEGIN
+    EXECUTE format('GRANT CONNECT ON DATABASE %I TO rcm_console', current_database());
+END
+$$;
+GRANT USAGE ON SCHEMA public TO rcm_console;
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO rcm_console;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO rcm_console;
+GRANT INSERT, UPDATE, DELETE ON console_users, console_sessions, console_login_attempts TO rcm_console;
+GRANT INSERT ON console_audit TO rcm_console;
+GRANT USAGE ON SEQUENCE console_login_attempts_id_seq, console_audit_id_seq TO rcm_console;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO rcm_console;
