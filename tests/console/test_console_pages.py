@@ -1,0 +1,203 @@
+"""Every page and action over HTTP: what each role sees, bad input with a clear error, actions
+published as events on the broker (with deterministic ids), and a refusal's dead-letter reason."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from schemas import codec
+from schemas import topics as T
+from tests.console.conftest import hidden
+from tests.console.kafka_read import find_event
+from tests.console.seed_rows import ACCOUNT, seed
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def seeded(console_db):
+    seed(console_db)
+    return console_db
+
+
+def event_id_of(response) -> str:
+    assert response.status_code == 303, response.text
+    found = re.match(r"^/actions/\w+/(console:\w+:[0-9a-f]{32})$", response.headers["location"])
+    assert found, response.headers["location"]
+    return found[1]
+
+
+def test_the_coding_queue_shows_the_review_with_its_statements_and_reasons(login, seeded):
+    client = login("coder")
+    queue = client.get("/coding?class=OFFICE")
+    assert queue.status_code == 200 and "E7001" in queue.text and "$145.00" in queue.text
+    assert "E7001" not in client.get("/coding?class=INPATIENT").text
+    review = client.get("/coding/rev-1")
+    assert "feeling off" in review.text and "essential hypertension" in review.text
+    assert "no code fits" in review.text
+    assert re.search(r'<textarea id="codes"[^>]*>I10</textarea>', review.text)
+
+
+def test_a_category_code_is_refused_before_anything_is_sent(login, seeded):
+    client = login("coder")
+    page = client.get("/coding/rev-1").text
+    response = client.post("/coding/rev-1/decide", data={
+        "csrf": hidden(page, "csrf"), "action_id": hidden(page, "action_id"), "codes": "E11 I10"})
+    assert response.status_code == 400
+    assert "E11 is a category with subcodes, not billable" in response.text
+    assert seeded.rows("select count(*) as n from console_audit where action = 'coding_decision'") \
+        == [{"n": 0}]
+
+
+def test_a_decision_is_published_once_per_form_and_a_refusal_shows_the_pipelines_reason(
+        login, seeded, services):
+    client = login("coder")
+    page = client.get("/coding/rev-1").text
+    form = {"csrf": hidden(page, "csrf"), "action_id": hidden(page, "action_id"),
+            "codes": "r53.83, I10"}
+    first = event_id_of(client.post("/coding/rev-1/decide", data=form))
+    again = event_id_of(client.post("/coding/rev-1/decide", data=form))
+    assert first == again  # the same form twice is the same event: the pipeline applies it once
+    [decision, _] = find_event(services.bootstrap, T.CODING_DECISIONS, first)
+    assert decision["encounter_id"] == "E7001" and decision["account_id"] == ACCOUNT
+    assert decision["coder_id"] == "coder1"
+    assert [(d["sequence"], d["code"]) for d in decision["diagnoses"]] == [(1, "R53.83"), (2, "I10")]
+    outcome = client.get(f"/actions/coding/{first}")
+    assert 'data-state="pending"' in outcome.text
+    # the pipeline refuses it: its dead letter carries the event's bytes and the reason
+    reason = "already released by decision dec-0"
+    seeded.execute("""insert into dead_letters (event_id, source_topic, source_partition,
+                          source_offset, stage, error, reason, payload, dead_lettered_at)
+                      values ('coding-decisions:0:9:coding', 'coding-decisions', 0, 9, 'coding',
+                              'INVALID', %s, %s, now())""",
+                   (reason, codec.encode(T.CODING_DECISIONS.value_schema, decision)))
+    outcome = client.get(f"/actions/coding/{first}")
+    assert 'data-state="refused"' in outcome.text and reason in outcome.text
+    audit = seeded.rows("select username, action, target, event_id, outcome from console_audit "
+                        "where action = 'coding_decision'")
+    assert audit[0] == {"username": "coder1", "action": "coding_decision", "target": "E7001",
+                        "event_id": first, "outcome": "published"}
+
+
+def test_the_code_picker_finds_codes_by_code_and_by_words_and_checks_them(login, seeded):
+    client = login("coder")
+    assert "<code>I10</code> Essential (primary) hypertension" in client.get(
+        "/codes/search?q=I10").text
+    words = client.get("/codes/search?q=essential hypertension").text
+    assert "<code>I10</code>" in words
+    assert "not billable" in client.get("/codes/check?codes=E11").text
+    assert "Billable, no conflicts found." in client.get("/codes/check?codes=I10").text
+    assert "is not an ICD-10-CM code" in client.get("/codes/check?codes=Q99.99").text
+
+
+def test_an_age_or_sex_conflict_is_named():
+    from infra.console import codes
+
+    assert any("male patients only" in p for p in codes.problems(["N40.0"], age=60, sex="F"))
+    assert any("needs age" in p for p in codes.problems(["P07.30"], age=40, sex="F"))
+    assert codes.problems(["N40.0"], age=60, sex="M") == []
+
+
+def test_the_denials_page_shows_root_causes_and_an_appeal_step_is_an_appeal_event(
+        login, seeded, services):
+    client = login("denials")
+    page = client.get("/denials?queue=UTILIZATION_MANAGEMENT")
+    assert page.status_code == 200
+    assert "DEN-7001" in page.text and "AUTHORIZATION" in page.text and "$120.00" in page.text
+    bad = client.post("/denials/DEN-7001/step", data={
+        "csrf": hidden(page.text, "csrf"), "action_id": hidden(page.text, "action_id"),
+        "action": "APPROVED"})
+    assert bad.status_code == 400 and "Choose one of" in bad.text
+    eid = event_id_of(client.post("/denials/DEN-7001/step", data={
+        "csrf": hidden(page.text, "csrf"), "action_id": hidden(page.text, "action_id"),
+        "action": "FILED", "reference": "APL-1"}))
+    [event] = find_event(services.bootstrap, T.APPEALS, eid)
+    assert (event["action"], event["denial_id"], event["claim_id"], event["account_id"],
+            event["reference"]) == ("FILED", "DEN-7001", "CLM-7001", ACCOUNT, "APL-1")
+
+
+def test_a_biller_sees_denials_but_cannot_send_appeal_steps(login, seeded):
+    client = login("biller")
+    page = client.get("/denials")
+    assert page.status_code == 200 and "DEN-7001" in page.text and "/step" not in page.text
+    response = client.post("/denials/DEN-7001/step", data={"csrf": hidden(page.text, "csrf"),
+                                                           "action": "FILED"})
+    assert response.status_code == 403
+
+
+def test_the_account_page_is_audited_and_a_payment_is_a_payment_received(login, seeded, services):
+    client = login("biller")
+    page = client.get(f"/accounts/{ACCOUNT}")
+    assert page.status_code == 200
+    assert 'id="patient">$30.00' in page.text and 'id="total">$200.00' in page.text
+    assert "CLM-7001" in page.text and "DEN-7001" in page.text
+    form = {"csrf": hidden(page.text, "csrf"), "action_id": hidden(page.text, "action_id"),
+            "kind": "PAYMENT", "method": "CARD"}
+    for amount, message in (("12.345", "is not an amount"), ("-5", "is not an amount"),
+                            ("0.00", "more than zero")):
+        bad = client.post(f"/accounts/{ACCOUNT}/payments", data={**form, "amount": amount})
+        assert bad.status_code == 400 and message in bad.text
+    eid = event_id_of(client.post(f"/accounts/{ACCOUNT}/payments", data={**form, "amount": "25.50"}))
+    [event] = find_event(services.bootstrap, T.PAYMENTS, eid)
+    assert (event["account_id"], event["kind"], event["method"], event["amount_cents"]) == (
+        ACCOUNT, "PAYMENT", "CARD", 2550)
+    views = seeded.rows("select username, target from console_audit where action = 'view_account'")
+    assert {"username": "biller1", "target": ACCOUNT} in views
+
+
+def test_a_denials_specialist_sees_an_account_but_gets_no_payment_form(login, seeded):
+    page = login("denials").get(f"/accounts/{ACCOUNT}")
+    assert page.status_code == 200 and 'id="payment"' not in page.text
+
+
+def test_scrub_rules_show_their_evidence_and_accepting_publishes_a_decision(login, seeded, services):
+    client = login("denials")
+    page = client.get("/rules")
+    assert "AETNA/197/99213" in page.text and "DEN-7001" in page.text and "$600.00" in page.text
+    eid = event_id_of(client.post("/rules/decide", data={
+        "csrf": hidden(page.text, "csrf"), "action_id": hidden(page.text, "action_id"),
+        "rule_id": "AETNA/197/99213", "verdict": "ACCEPT"}))
+    [event] = find_event(services.bootstrap, T.SCRUB_RULE_DECISIONS, eid)
+    assert (event["rule_id"], event["decision"], event["decided_by"], event["role"]) == (
+        "AETNA/197/99213", "ACCEPT", "denials1", "DENIALS")
+    unknown = client.post("/rules/decide", data={
+        "csrf": hidden(page.text, "csrf"), "action_id": hidden(page.text, "action_id"),
+        "rule_id": "X/1/2", "verdict": "ACCEPT"})
+    assert unknown.status_code == 400 and "No such proposed rule" in unknown.text
+
+
+def test_held_claims_show_their_edits(login, seeded):
+    client = login("coder")
+    page = client.get("/held")
+    assert "CLM-7001" in page.text and "no prior authorization" in page.text
+    claim = client.get("/claims/CLM-7001")
+    assert "MISSING_AUTH" in claim.text and "99213" in claim.text
+
+
+def test_kpis_for_an_analyst_have_charts_and_csv_but_no_account_rows(login, seeded):
+    client = login("analyst")
+    page = client.get("/kpis")
+    assert page.status_code == 200
+    assert 'id="chart-aging"' in page.text and "clean claim rate" in page.text
+    assert ACCOUNT not in page.text
+    csv = client.get("/kpis/denials_by_category.csv")
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert csv.text.splitlines() == ["category,denials,amount_cents", "AUTHORIZATION,1,12000"]
+    assert client.get("/kpis/nothing.csv").status_code == 404
+
+
+def test_the_pipeline_page_reads_the_broker_and_dead_letters_without_account_rows(login, seeded):
+    seeded.execute("""insert into dead_letters (event_id, source_topic, source_partition,
+                          source_offset, stage, error, reason, payload, dead_lettered_at)
+                      values ('payments:2:41:ledger', 'payments', 2, 41, 'ledger', 'INVALID',
+                              'amount_cents must be positive', '\\x00', now())""")
+    client = login("ops")
+    page = client.get("/ops")
+    assert page.status_code == 200
+    assert "coding-decisions" in page.text  # a registry topic, from the real broker
+    assert "amount_cents must be positive" in page.text and ACCOUNT not in page.text
+    assert 'hx-get="/ops/live"' in page.text
+    detail = client.get("/ops/dead-letters", params={"topic": "payments",
+                                                     "reason": "amount_cents must be positive"})
+    assert "payments:2:41:ledger" in detail.text and ">41<" in detail.text
