@@ -20,6 +20,8 @@ def add_arguments(parser, name: str) -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--rate", type=float, default=None, help="events/s (default: as fast as possible)")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for draining")
+    parser.add_argument("--console-port", type=int, default=8080,
+                        help="port of the console left running at the end (default 8080)")
 
 
 def say(msg: str) -> None:
@@ -169,6 +171,41 @@ def cmd_demo(args) -> int:
     print_summary(result)
     print("\nKafka and PostgreSQL are still running: `rcm status`, `eval $(rcm env)` then psql "
           "\"$RCM_DATABASE_URL\"; `rcm down` stops them.")
+    start_console(settings, args.console_port)
     return 1 if result["mismatches"] else 0
+
+
+# --- the console (issue 11): left running at the end of the demo, with a demo login -------------
+def start_console(settings, port: int) -> None:
+    """Start `rcm console` in the background with an admin user `demo` whose password is new on
+    every run (the only password the project ever makes up), and print where to log in."""
+    import secrets
+    import urllib.request
+
+    from infra.console.auth import add_user
+    from infra.console.db import Db
+
+    password = secrets.token_urlsafe(12)
+    db = Db(settings.console_dsn, size=1)
+    try:
+        add_user(db, "demo", "admin", password)
+    finally:
+        db.close()
+    console = pipeline.rcm_service("console", settings, settings.home / "logs",
+                                   "--port", str(port)).start()
+    url = f"http://127.0.0.1:{port}/"
+    for _ in range(60):
+        try:
+            with urllib.request.urlopen(url + "login", timeout=2):
+                break
+        except OSError:
+            if not console.alive():
+                say(f"the console did not start: {console.tail(5)}")
+                return
+            time.sleep(0.5)
+    print(f"\nThe console is running at {url} (pid {console.pid}; `kill {console.pid}` stops it).")
+    print(f"  demo login: user demo, password {password} (role admin; made for this demo run)")
+    print("  Its actions are events on Kafka: run `rcm process` and `rcm sink` for the pipeline to "
+          "apply them.")
 
 

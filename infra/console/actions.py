@@ -58,6 +58,25 @@ def status(db, kind: str, eid: str, since: datetime | None = None) -> tuple[str,
     return ("refused", reason) if reason else ("pending", None)
 
 
+# kind -> what an applied action changed, for the person who sent it (%s: the event id)
+RESULTS: dict[str, str] = {
+    "coding": """select c.claim_id as id, c.status from encounters_coded e
+                 join claims c on c.encounter_id = e.encounter_id
+                 where e.decision_id = %s order by c.built_at""",
+    "appeal": """select d.denial_id as id, d.status from denial_events e
+                 join denials d on d.denial_id = e.denial_id where e.event_id = %s""",
+    "payment": """select b.account_id as id, b.patient_cents, b.total_cents
+                  from ledger_entries e join account_balances b on b.account_id = e.account_id
+                  where e.source_event_id = %s limit 1""",
+    "rule": """select p.rule_id as id, p.status from scrub_rule_decisions d
+               join scrub_rule_proposals p on p.rule_id = d.rule_id where d.decision_id = %s""",
+}
+
+
+def results(db, kind: str, eid: str) -> list[dict]:
+    return db.rows(RESULTS[kind], (eid,))
+
+
 def dead_letter_reason(db, topic: T.Topic, eid: str, since: datetime | None = None) -> str | None:
     since = since or datetime.now(UTC) - timedelta(days=1)
     rows = db.rows("""select reason, payload from dead_letters

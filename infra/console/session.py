@@ -89,4 +89,5 @@ def outcome(ctx: Ctx):
     state, reason = actions.status(ctx.db, kind, eid, sent["at"])
     template = "action_live.html" if ctx.request.headers.get("HX-Request") else "action.html"
     return ctx.render(template, kind=kind, event_id=eid, state=state, reason=reason,
-                      target=sent["target"])
+                      target=sent["target"],
+                      results=actions.results(ctx.db, kind, eid) if state == "applied" else [])

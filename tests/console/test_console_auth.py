@@ -110,3 +110,19 @@ def test_the_navigation_shows_only_the_pages_of_the_role(login, role, allowed, h
         assert f'href="{path}"' in home
     for path in hidden_pages:
         assert f'href="{path}"' not in home
+
+
+def test_the_console_role_reads_the_pipeline_and_writes_only_its_own_tables(console_db):
+    def can(table: str, privilege: str) -> bool:
+        [row] = console_db.rows("select has_table_privilege('rcm_console', %s, %s) as ok",
+                                (table, privilege))
+        return row["ok"]
+
+    [role] = console_db.rows("select rolcanlogin from pg_roles where rolname = 'rcm_console'")
+    assert role == {"rolcanlogin": False}
+    assert all(can(t, "SELECT") for t in ("claims", "denials", "coding_review", "dead_letters",
+                                          "account_balances", "ledger_entries"))
+    assert not any(can(t, p) for t in ("claims", "denials", "ledger_entries", "account_balances")
+                   for p in ("INSERT", "UPDATE", "DELETE"))
+    assert can("console_sessions", "INSERT") and can("console_audit", "INSERT")
+    assert not can("console_audit", "UPDATE") and not can("console_audit", "DELETE")

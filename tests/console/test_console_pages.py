@@ -180,6 +180,7 @@ def test_kpis_for_an_analyst_have_charts_and_csv_but_no_account_rows(login, seed
     page = client.get("/kpis")
     assert page.status_code == 200
     assert 'id="chart-aging"' in page.text and "clean claim rate" in page.text
+    assert "built-in method" not in page.text
     assert ACCOUNT not in page.text
     csv = client.get("/kpis/denials_by_category.csv")
     assert csv.headers["content-type"].startswith("text/csv")
@@ -198,6 +199,7 @@ def test_the_pipeline_page_reads_the_broker_and_dead_letters_without_account_row
     assert "coding-decisions" in page.text  # a registry topic, from the real broker
     assert "amount_cents must be positive" in page.text and ACCOUNT not in page.text
     assert 'hx-get="/ops/live"' in page.text
+    assert re.search(r"denied open</td><td class=\"num\">1</td><td class=\"num\">\$120\.00", page.text)
     detail = client.get("/ops/dead-letters", params={"topic": "payments",
                                                      "reason": "amount_cents must be positive"})
     assert "payments:2:41:ledger" in detail.text and ">41<" in detail.text
