@@ -3,6 +3,8 @@ status history, denials and payments; a form posts a patient payment or refund (
 Every view of an account is audited."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from starlette.responses import RedirectResponse
 
 from infra.console import actions, money_input
@@ -16,7 +18,7 @@ METHODS = ("CASH", "CARD", "CHECK", "ONLINE")
 def find(ctx: Ctx):
     account = ctx.request.query_params.get("account", "").strip()
     if account:
-        return RedirectResponse(f"/accounts/{account}", status_code=303)
+        return RedirectResponse(f"/accounts/{quote(account, safe='')}", status_code=303)
     return ctx.render("account_find.html")
 
 

@@ -22,7 +22,8 @@ from infra.console.web import (
 
 
 def _safe_next(value: str | None) -> str:
-    return value if value and value.startswith("/") and not value.startswith("//") else "/"
+    # "//host" and "/\\host" are other sites to a browser
+    return value if value and value.startswith("/") and value[1:2] not in ("/", "\\") else "/"
 
 
 def _cookie(response: Response, request: Request, name: str, value: str, max_age: int | None):

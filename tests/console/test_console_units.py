@@ -1,0 +1,38 @@
+"""The console's small pure pieces: amounts typed by people, where a login may send the browser,
+event ids from form action ids."""
+from __future__ import annotations
+
+import pytest
+
+from infra.console import actions, money_input
+from infra.console.session import _safe_next
+from infra.console.web import money
+
+
+@pytest.mark.parametrize(("typed", "cents"), [("25", 2500), ("25.5", 2550), ("$1,234.56", 123456),
+                                              (" 0.01 ", 1)])
+def test_an_amount_in_dollars_becomes_integer_cents(typed, cents):
+    assert money_input.cents(typed) == cents
+
+
+@pytest.mark.parametrize("typed", ["", "abc", "12.345", "-5", "1e3", "0", "0.00", "10,00.1.2"])
+def test_anything_else_is_refused_with_a_message(typed):
+    with pytest.raises(ValueError, match="amount"):
+        money_input.cents(typed)
+
+
+def test_money_is_shown_in_dollars_and_cents():
+    assert (money(123456), money(-5), money(0), money(None)) == ("$1,234.56", "-$0.05", "$0.00", "")
+
+
+@pytest.mark.parametrize(("asked", "sent"), [("/coding", "/coding"), ("//evil.example", "/"),
+                                             ("/\\evil.example", "/"), ("https://evil.example", "/"),
+                                             (None, "/"), ("", "/")])
+def test_a_login_only_sends_the_browser_to_a_page_of_the_console(asked, sent):
+    assert _safe_next(asked) == sent
+
+
+def test_an_event_id_derives_from_the_forms_action_id_only():
+    assert actions.event_id("payment", "0" * 32) == "console:payment:" + "0" * 32
+    with pytest.raises(ValueError, match="reload the page"):
+        actions.event_id("payment", "not-hex")
