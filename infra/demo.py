@@ -176,7 +176,7 @@ def cmd_demo(args) -> int:
 
 
 # --- the console (issue 11): left running at the end of the demo, with a demo login -------------
-def start_console(settings, port: int) -> None:
+def start_console(settings, port: int):
     """Start `rcm console` in the background with an admin user `demo` whose password is new on
     every run (the only password the project ever makes up), and print where to log in."""
     import secrets
@@ -201,11 +201,12 @@ def start_console(settings, port: int) -> None:
         except OSError:
             if not console.alive():
                 say(f"the console did not start: {console.tail(5)}")
-                return
+                return console
             time.sleep(0.5)
     print(f"\nThe console is running at {url} (pid {console.pid}; `kill {console.pid}` stops it).")
     print(f"  demo login: user demo, password {password} (role admin; made for this demo run)")
     print("  Its actions are events on Kafka: run `rcm process` and `rcm sink` for the pipeline to "
           "apply them.")
+    return console
 
 
