@@ -75,11 +75,14 @@ COMMENT ON COLUMN console_audit.event_id IS 'Id of the event published on Kafka,
 
 -- The console's own role: reads the pipeline, writes only its tables. NOLOGIN until the security
 -- work (issue 12) gives it a password; meanwhile the console connects with the pipeline's DSN.
+-- Roles belong to the cluster: another database's migration may create it at the same moment.
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rcm_console') THEN
         CREATE ROLE rcm_console NOLOGIN;
     END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN
+    NULL;
 END
 $$;
 DO $$
