@@ -43,8 +43,8 @@ def publish(settings, kind: str, record: dict) -> None:
     topic = KINDS[kind][0]
     out = Outgoing(topic, codec.key_of(topic, record), codec.encode(topic.value_schema, record))
     try:
-        send([out], settings.bootstrap, timeout_s=min(settings.delivery_timeout_s, PUBLISH_TIMEOUT_S),
-             attempts=2)
+        send([out], settings.bootstrap, attempts=2,
+             timeout_s=min(settings.delivery_timeout_s, PUBLISH_TIMEOUT_S))
     except Undelivered as exc:
         raise NotPublished(str(exc)) from exc
 

@@ -87,7 +87,8 @@ def login(db, username: str, password: str, client: str, hours: float) -> str:
                        where not succeeded and attempted_at > clock_timestamp() - %(w)s
                          and (username = %(u)s or client = %(c)s)""",
                     {"u": username, "c": client, "w": THROTTLE_WINDOW})
-    if recent["user_failures"] >= MAX_USER_FAILURES or recent["client_failures"] >= MAX_CLIENT_FAILURES:
+    if (recent["user_failures"] >= MAX_USER_FAILURES
+            or recent["client_failures"] >= MAX_CLIENT_FAILURES):
         _attempt(db, username, client, False)
         raise Throttled("too many failed logins: try again in 15 minutes")
     row = db.one("select password_hash, role from console_users where username = %s and active",
@@ -112,8 +113,8 @@ def login(db, username: str, password: str, client: str, hours: float) -> str:
 
 
 def _attempt(db, username: str, client: str, ok: bool) -> None:
-    db.execute("insert into console_login_attempts (username, client, succeeded) values (%s, %s, %s)",
-               (username, client, ok))
+    db.execute("insert into console_login_attempts (username, client, succeeded) "
+               "values (%s, %s, %s)", (username, client, ok))
 
 
 def session_user(db, token: str | None) -> User | None:

@@ -8,7 +8,8 @@ import sys
 
 def add_arguments(parser, name: str) -> None:
     if name == "console":
-        parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+        parser.add_argument("--host", default="127.0.0.1",
+                            help="address to listen on (default 127.0.0.1)")
         parser.add_argument("--port", type=int, default=8080, help="port (default 8080)")
         return
     from infra.console.auth import ROLES

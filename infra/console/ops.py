@@ -40,7 +40,8 @@ def broker_status(bootstrap: str) -> dict:
         _samples[bootstrap] = (now, totals)
     rates = {}
     if before and now > before[0]:
-        rates = {name: (n - before[1].get(name, n)) / (now - before[0]) for name, n in totals.items()}
+        elapsed = now - before[0]
+        rates = {name: (n - before[1].get(name, n)) / elapsed for name, n in totals.items()}
     return {"topics": [{"topic": t.topic, "partitions": t.partitions, "messages": t.messages,
                         "per_second": rates.get(t.topic)} for t in topics],
             "groups": [{"group": g.group, "state": g.state, "lag": g.lag,

@@ -19,7 +19,8 @@ def proposals(ctx: Ctx):
         """select denial_id, claim_id, category, amount_cents, denied_on, denial_status
            from denial_root_causes where rule_id = %s order by denied_on desc limit 10""",
         (r["rule_id"],)) for r in rows}
-    return ctx.render("rules.html", rows=rows, evidence=evidence, action_ids=[new_action_id() for _ in rows],
+    return ctx.render("rules.html", rows=rows, evidence=evidence,
+                      action_ids=[new_action_id() for _ in rows],
                       can_decide=allowed(ctx.user.role, "rule_decision"))
 
 

@@ -49,9 +49,9 @@ async def login(request: Request) -> Response:
     client = request.client.host if request.client else "unknown"
     settings = request.app.state.settings
     try:
-        token = await run_in_threadpool(auth.login, request.app.state.db,
-                                        str(form.get("username", "")), str(form.get("password", "")),
-                                        client, settings.console_session_hours)
+        token = await run_in_threadpool(
+            auth.login, request.app.state.db, str(form.get("username", "")),
+            str(form.get("password", "")), client, settings.console_session_hours)
     except auth.Throttled as exc:
         return login_form(request, str(exc).capitalize() + ".", 429)
     except auth.LoginRefused:
