@@ -11,6 +11,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "down": ("infra.services", "cmd_down", "stop the local services"),
     "env": ("infra.credentials", "cmd_env",
             "print export lines for psql, Kafka and registry clients (DSNs name a password file)"),
+    "schemas": ("infra.registry", "cmd_schemas",
+                "check: fail if a working-tree .avsc is incompatible with the schema registry"),
     "status": ("infra.status", "cmd_status", "topics, consumer lag, throughput, dead letters"),
     "produce": ("producers.cli", "cmd_produce", "publish events (synthetic hospital, coding decisions, hospital formats)"),
     "tick": ("producers.tick", "cmd_tick", "advance the appeal deadline clock of every partition (event time)"),
