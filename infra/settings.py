@@ -112,7 +112,7 @@ class Settings:
         if explicit:
             return explicit
         owner = self.dsn
-        if "passfile=" not in owner:
+        if "passfile=" not in owner or "://" not in owner or "@" not in owner:
             return owner
         scheme, rest = owner.split("://", 1)
         return f"{scheme}://{ROLE_PREFIX}{role}@{rest.split('@', 1)[1]}"

@@ -153,3 +153,34 @@ def test_the_pseudonym_key_is_made_once_per_database(filled, database_url):
     apply_migrations(filled)
     assert rows(filled, "select account_key from analytics.account_balances") == before
     assert rows(filled, "select count(*) from analytics_private.pseudonym_key") == [(1,)]
+
+
+def test_a_cluster_that_trusted_everyone_is_switched_to_scram_by_the_next_start(tmp_path):
+    import socket
+    from dataclasses import replace
+
+    from infra import postgres
+    from infra.settings import Settings
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = replace(Settings(), home=tmp_path, postgres_port=port)
+    postgres.start(settings)
+    try:
+        # What a cluster made before issue 12 looks like: trust for all, an owner with no password.
+        rows(postgres.admin_dsn(settings, "postgres"), "alter role rcm password null")
+        hba = postgres.data_dir(settings) / "pg_hba.conf"
+        postgres._write_owned(settings, hba, "local all all trust\nhost all all 127.0.0.1/32 trust\n")
+        postgres.stop(settings)
+        postgres.start(settings)
+        assert postgres.HBA_MARKER in hba.read_text()
+        dsn = f"postgresql://rcm@127.0.0.1:{port}/postgres"
+        with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+            psycopg2.connect(dsn, password="wrong")
+        assert rows(postgres.admin_dsn(settings, "postgres"),
+                    "select rolname from pg_authid where rolname like 'rcm%%' "
+                    "and rolpassword like 'SCRAM-SHA-256$%%' order by 1") == [(r,) for r in sorted(
+                        credentials.ROLES)]
+    finally:
+        postgres.stop(settings)
