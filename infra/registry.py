@@ -25,6 +25,9 @@ from typing import ClassVar
 
 from infra.settings import Settings
 
+# Registry ids start above the fixed offline ids of schemas/topics.py, so a record written offline
+# and read with the registry is an unknown id (a dead letter), never another schema's bytes.
+ID_BASE = 1000
 LEVELS = {"NONE", "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL",
           "FULL_TRANSITIVE"}
 
@@ -36,7 +39,7 @@ class Store:
         self.path = path
         self.lock = threading.Lock()
         state = json.loads(path.read_text()) if path.exists() else {}
-        self.schemas: list[str] = state.get("schemas", [])  # id = index + 1
+        self.schemas: list[str] = state.get("schemas", [])  # id = ID_BASE + index + 1
         self.subjects: dict[str, list[int]] = state.get("subjects", {})  # version = index + 1
         self.config: dict[str, str] = state.get("config", {"": "BACKWARD"})
 
@@ -66,18 +69,24 @@ class Store:
         checker = compatibility.ReaderWriterCompatibilityChecker()
         ok = compatibility.SchemaCompatibilityType.compatible
         for schema_id in against:
-            old = avro_schema.parse(self.schemas[schema_id - 1])
+            old = avro_schema.parse(self.text(schema_id))
             pairs = {"BACKWARD": [(new, old)], "FORWARD": [(old, new)],
                      "FULL": [(new, old), (old, new)]}[level.replace("_TRANSITIVE", "")]
             if any(checker.get_compatibility(r, w).compatibility != ok for r, w in pairs):
                 return False
         return True
 
+    def text(self, schema_id: int) -> str:
+        return self.schemas[schema_id - ID_BASE - 1]
+
+    def known(self, schema_id: int) -> bool:
+        return 0 <= schema_id - ID_BASE - 1 < len(self.schemas)
+
     def find(self, subject: str, schema: str) -> tuple[int, int] | None:
         """(version, id) of the schema in the subject."""
         text = self.canonical(schema)
         for version, schema_id in enumerate(self.subjects.get(subject, []), 1):
-            if self.schemas[schema_id - 1] == text:
+            if self.text(schema_id) == text:
                 return version, schema_id
         return None
 
@@ -92,7 +101,7 @@ class Store:
             text = self.canonical(schema)
             if text not in self.schemas:
                 self.schemas.append(text)
-            schema_id = self.schemas.index(text) + 1
+            schema_id = ID_BASE + self.schemas.index(text) + 1
             self.subjects.setdefault(subject, []).append(schema_id)
             self._save()
             return schema_id
@@ -172,7 +181,7 @@ class Api(BaseHTTPRequestHandler):
             return self._error(404, 40402, f"version {version} not found")
         schema_id = ids[number - 1]
         self._answer(200, {"subject": subject, "version": number, "id": schema_id,
-                           "schema": self.store.schemas[schema_id - 1]})
+                           "schema": self.store.text(schema_id)})
 
     def register(self, subject: str, body: dict) -> None:
         schema_id = self.store.register(subject, body["schema"])
@@ -188,13 +197,13 @@ class Api(BaseHTTPRequestHandler):
         if not found:
             return self._error(404, 40403, "schema not found")
         self._answer(200, {"subject": subject, "version": found[0], "id": found[1],
-                           "schema": self.store.schemas[found[1] - 1]})
+                           "schema": self.store.text(found[1])})
 
     def by_id(self, schema_id: str) -> None:
         number = int(schema_id)
-        if not 1 <= number <= len(self.store.schemas):
+        if not self.store.known(number):
             return self._error(404, 40403, f"schema {number} not found")
-        self._answer(200, {"schema": self.store.schemas[number - 1]})
+        self._answer(200, {"schema": self.store.text(number)})
 
     def get_config(self, subject: str | None) -> None:
         self._answer(200, {"compatibilityLevel": self.store.level(subject or "")})

@@ -115,3 +115,15 @@ def test_the_wire_carries_registry_ids_and_an_older_version_still_decodes(regist
         codec.decode(codec._HEADER.pack(0, 9999) + buf.getvalue())
     assert unknown.value.kind == "UNKNOWN_SCHEMA"
     assert subject("encounters") == "encounters-value"
+
+
+def test_a_record_with_an_offline_id_is_unknown_to_the_registry_not_misread(registry_url):
+    offline = codec.encode("EncounterReceived", next(
+        codec.decode_for(T.ENCOUNTERS, r.value) for r in generate(40, seed=3).records
+        if r.topic == T.ENCOUNTERS and not r.bad))
+    ids = local_registry.register_all(registry_url)
+    assert min(ids.values()) > max(T.SCHEMA_IDS.values())
+    codec.use_registry(registry_url)
+    with pytest.raises(codec.DecodeError) as unknown:
+        codec.decode(offline)
+    assert unknown.value.kind == "UNKNOWN_SCHEMA"
