@@ -349,3 +349,40 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def codec_rates(records, url: str) -> dict[str, float]:
+    """Records/s of encode + decode with the fixed ids, then with the registry's (cached after the
+    first lookup of each id), on the same records; and the first lookup's cost in ms. For `rcm bench`."""
+    from schemas import codec
+
+    decoded = []
+    for record in records:
+        try:
+            decoded.append(codec.decode(record.value))
+        except codec.DecodeError:
+            continue
+
+    def rate() -> float:
+        start = time.perf_counter()
+        for name, value in decoded:
+            codec.decode(codec.encode(name, value))
+        return len(decoded) / (time.perf_counter() - start)
+
+    try:
+        codec.use_registry(url)
+        start = time.perf_counter()
+        codec.encode(*decoded[0])
+        first_ms = (time.perf_counter() - start) * 1000
+        rate()  # every id looked up once
+        registry_ids = codec.ids()
+        fixed, cached = [], []
+        for _ in range(3):  # alternated, so a busy moment of the machine hits both
+            codec.use_registry("")
+            fixed.append(rate())
+            codec._ids = registry_ids
+            cached.append(rate())
+    finally:
+        codec.use_registry(os.environ.get("RCM_SCHEMA_REGISTRY_URL", ""))
+    return {"codec_fixed_ids": max(fixed), "codec_registry_ids": max(cached),
+            "registry_first_lookup_ms": first_ms}
