@@ -23,6 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
+from avro.errors import AvroException
+
 from infra.settings import Settings
 
 # Registry ids start above the fixed offline ids of schemas/topics.py, so a record written offline
@@ -92,6 +94,9 @@ class Store:
 
     def register(self, subject: str, schema: str) -> int | None:
         """The schema's id, registering it as the subject's next version; None if incompatible."""
+        from avro import schema as avro_schema
+
+        avro_schema.parse(schema)  # not Avro: refused (422), whatever the subject holds
         with self.lock:
             found = self.find(subject, schema)
             if found:
@@ -151,8 +156,10 @@ class Api(BaseHTTPRequestHandler):
                     body = json.loads(self.rfile.read(length) or b"{}")
                 try:
                     return getattr(self, name)(*match.groups(), **({"body": body} if body else {}))
-                except (ValueError, KeyError, TypeError) as bad:
+                except (ValueError, KeyError, TypeError, AvroException) as bad:
                     return self._error(422, 42201, f"invalid schema: {type(bad).__name__}")
+                except Exception as failure:  # noqa: BLE001 (answer 500, never drop the connection)
+                    return self._error(500, 50001, f"registry error: {type(failure).__name__}")
         self._error(404, 404, "not found")
 
     def do_GET(self) -> None:

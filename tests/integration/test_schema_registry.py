@@ -127,3 +127,12 @@ def test_a_record_with_an_offline_id_is_unknown_to_the_registry_not_misread(regi
     with pytest.raises(codec.DecodeError) as unknown:
         codec.decode(offline)
     assert unknown.value.kind == "UNKNOWN_SCHEMA"
+
+
+def test_a_schema_that_is_not_avro_is_refused_and_the_registry_keeps_answering(registry_url):
+    client = Registry(registry_url)
+    with pytest.raises(RegistryError) as refused:
+        client.register("encounters-value", {"type": "record", "name": "X", "fields": [
+            {"name": "a", "type": "no-such-type"}]})
+    assert refused.value.status == 422
+    assert client.register("encounters-value", codec.schema_json("EncounterReceived")) > 1000
