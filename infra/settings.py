@@ -27,7 +27,7 @@ class Settings:
     analyst_database_url: str = field(default_factory=lambda: _env("RCM_ANALYST_DATABASE_URL", ""))
     # A Confluent-compatible schema registry; unset, the wire carries the fixed ids of schemas/topics.py.
     schema_registry_url: str = field(default_factory=lambda: _env("RCM_SCHEMA_REGISTRY_URL", ""))
-    # The local registry `rcm up` starts (infra/registry.py) when RCM_SCHEMA_REGISTRY_URL is unset.
+    # The local registry `rcm up` starts (infra/registry_server.py) when RCM_SCHEMA_REGISTRY_URL is unset.
     registry_port: int = field(default_factory=lambda: int(_env("RCM_SCHEMA_REGISTRY_PORT", "18081")))
     kafka_port: int = field(default_factory=lambda: int(_env("RCM_KAFKA_PORT", "19092")))
     postgres_port: int = field(default_factory=lambda: int(_env("RCM_POSTGRES_PORT", "15432")))
