@@ -60,6 +60,10 @@ def start(settings: Settings, timeout_s: float = 30) -> int:
     while not _answers(settings.registry_url):
         gone = proc.poll() is not None if proc else running_pid(settings) is None
         if time.monotonic() > deadline or gone:
+            if proc is not None and not gone:  # ours and mute: leave nothing running behind us
+                proc.kill()
+                proc.wait()
+                pid_file(settings).unlink(missing_ok=True)
             raise RuntimeError(f"the schema registry (pid {pid}) did not answer on "
                                f"{settings.registry_url}; see {home(settings) / 'registry.log'}")
         time.sleep(0.1)
