@@ -224,6 +224,9 @@ def cmd_bench(args) -> int:
                                               rate=args.latency_rate))
     say("== coder alone")
     coder = coder_rates()
+    from infra.registry import codec_rates
+
+    wire = codec_rates(records[:5000], settings.registry_url)
     med = {k: statistics.median(r[k] for r in e2e_runs) for k in e2e_runs[0]}
     steady = ({k: statistics.median(r[k] for r in steady_runs) for k in steady_runs[0]}
               if steady_runs else None)
@@ -243,6 +246,9 @@ def cmd_bench(args) -> int:
             print(f"  {k[6:]:<40} {v:>12,.0f} records/s")
     print(f"  coder alone, first sight / repeated     {coder['coder_uncached']:>7,.0f} / "
           f"{coder['coder_cached']:,.0f} statements/s")
+    print(f"  codec encode+decode, fixed / registry ids {wire['codec_fixed_ids']:>6,.0f} / "
+          f"{wire['codec_registry_ids']:,.0f} records/s (first registry lookup "
+          f"{wire['registry_first_lookup_ms']:.1f} ms, then cached)")
     for name, peak in sorted(rss.peak.items()):
         print(f"  peak RSS {name:<31} {peak / 2**20:>12,.0f} MiB")
     lat = steady or med
@@ -252,7 +258,9 @@ def cmd_bench(args) -> int:
           "p99_ms": f"{lat['p99_ms']:.0f}", "latency_rate": f"{args.latency_rate:.0f}" if steady else "flood",
           "flood_p99_ms": f"{med['p99_ms']:.0f}",
           "coder_uncached_per_s": f"{coder['coder_uncached']:.0f}",
-          "coder_cached_per_s": f"{coder['coder_cached']:.0f}"}
+          "coder_cached_per_s": f"{coder['coder_cached']:.0f}",
+          "codec_fixed_ids_per_s": f"{wire['codec_fixed_ids']:.0f}",
+          "codec_registry_ids_per_s": f"{wire['codec_registry_ids']:.0f}"}
     kv.update({f"rss_{n.split()[0]}_mib": f"{p / 2**20:.0f}" for n, p in sorted(rss.peak.items())})
     print(" ".join(f"{k}={v}" for k, v in kv.items()))
     return 0

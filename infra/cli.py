@@ -9,7 +9,10 @@ import sys
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "up": ("infra.services", "cmd_up", "start the local Kafka broker and PostgreSQL (idempotent)"),
     "down": ("infra.services", "cmd_down", "stop the local services"),
-    "env": ("infra.services", "cmd_env", "print export lines for the running services"),
+    "env": ("infra.credentials", "cmd_env",
+            "print export lines for psql, Kafka and registry clients (DSNs name a password file)"),
+    "schemas": ("infra.registry", "cmd_schemas",
+                "check: fail if a working-tree .avsc is incompatible with the schema registry"),
     "status": ("infra.status", "cmd_status", "topics, consumer lag, throughput, dead letters"),
     "produce": ("producers.cli", "cmd_produce", "publish events (synthetic hospital, coding decisions, hospital formats)"),
     "tick": ("producers.tick", "cmd_tick", "advance the appeal deadline clock of every partition (event time)"),

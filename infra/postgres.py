@@ -17,11 +17,13 @@ import time
 import warnings
 from pathlib import Path
 
+from infra import credentials
 from infra.settings import Settings
 
 PG_USER = "rcm-pg"
-ROLE = "rcm"
+ROLE = credentials.OWNER
 DATABASE = "rcm"
+HBA_MARKER = "# rcm-pipeline: SCRAM only, the pipeline's roles, 127.0.0.1 only"
 
 
 class PostgresError(RuntimeError):
@@ -62,7 +64,27 @@ def socket_dir(settings: Settings) -> Path:
 
 
 def admin_dsn(settings: Settings, database: str = DATABASE) -> str:
-    return f"postgresql://{ROLE}@127.0.0.1:{settings.postgres_port}/{database}"
+    credentials.passwords(settings.home)
+    return credentials.local_dsn(settings.home, settings.postgres_port, ROLE, database)
+
+
+def _hba() -> str:
+    roles = ",".join(credentials.ROLES)
+    return "\n".join([
+        HBA_MARKER,
+        "# Written by infra/postgres.py on every start; edits here are overwritten.",
+        f"local  all  {ROLE}  scram-sha-256",
+        f"host   all  {roles}  127.0.0.1/32  scram-sha-256",
+        "",
+    ])
+
+
+def _write_owned(settings: Settings, path: Path, text: str, mode: int = 0o600) -> None:
+    path.write_text(text)
+    os.chmod(path, mode)
+    if _as_root():
+        user = pwd.getpwnam(PG_USER)
+        os.chown(path, user.pw_uid, user.pw_gid)
 
 
 def _as_root() -> bool:
@@ -162,10 +184,17 @@ def _initdb(settings: Settings) -> None:
         return
     say(f"initialising a database cluster in {data}")
     shutil.rmtree(data, ignore_errors=True)  # a half-made cluster from an interrupted initdb
-    _run(settings, [str(bin_dir() / "initdb"), "-D", str(data), "-U", ROLE, "--auth=trust",
-                    "-E", "UTF8", "--locale=C", "--no-instructions"])
+    pwfile = home(settings) / "initdb.pw"  # read by initdb (the server's user), removed at once
+    _write_owned(settings, pwfile, credentials.passwords(settings.home)[ROLE] + "\n")
+    try:
+        _run(settings, [str(bin_dir() / "initdb"), "-D", str(data), "-U", ROLE,
+                        "--auth=scram-sha-256", f"--pwfile={pwfile}",
+                        "-E", "UTF8", "--locale=C", "--no-instructions"])
+    finally:
+        pwfile.unlink(missing_ok=True)
     with open(data / "postgresql.conf", "a") as conf:
         conf.write("\ninclude = 'rcm.conf'\n")
+    _write_owned(settings, data / "pg_hba.conf", _hba())
 
 
 def running_pid(settings: Settings) -> int | None:
@@ -177,25 +206,55 @@ def running_pid(settings: Settings) -> int | None:
     return pid if b"postgres" in cmdline else None
 
 
+def _trusting(settings: Settings) -> bool:
+    """A cluster initialised before authentication was on (initdb --auth=trust)."""
+    hba = data_dir(settings) / "pg_hba.conf"
+    return hba.exists() and HBA_MARKER not in hba.read_text()
+
+
 def start(settings: Settings, timeout_s: int = 60) -> int:
-    """Start the server unless ours already runs; make sure role and database `rcm` exist."""
+    """Start the server unless ours already runs; make sure database `rcm` and the roles exist."""
     pid = running_pid(settings)
     if pid is None:
         _prepare_dirs(settings)
         _initdb(settings)
         conf = data_dir(settings) / "rcm.conf"
-        conf.write_text(_conf(settings))
-        if _as_root():
-            user = pwd.getpwnam(PG_USER)
-            os.chown(conf, user.pw_uid, user.pw_gid)
+        _write_owned(settings, conf, _conf(settings), 0o644)
         say(f"starting PostgreSQL on 127.0.0.1:{settings.postgres_port} (log: {log_file(settings)})")
         _run(settings, [str(bin_dir() / "pg_ctl"), "start", "-D", str(data_dir(settings)),
                         "-l", str(log_file(settings)), "-w", "-t", str(timeout_s)])
         pid = running_pid(settings)
         if pid is None:
             raise PostgresError(f"PostgreSQL did not start; log tail:\n{_log_tail(settings)}")
+    if _trusting(settings):
+        # Still trusting: give the owner its password, then require SCRAM from everyone.
+        say("turning password authentication on (SCRAM-SHA-256)")
+        _set_passwords(settings, [ROLE])
+        _write_owned(settings, data_dir(settings) / "pg_hba.conf", _hba())
+        _run(settings, [str(bin_dir() / "pg_ctl"), "reload", "-D", str(data_dir(settings))])
+        time.sleep(0.5)
     _ensure_database(settings)
+    _set_passwords(settings, credentials.ROLES[1:])
     return pid
+
+
+def _set_passwords(settings: Settings, roles) -> None:
+    """Create each role that is missing, with LOGIN and its password (as a SCRAM verifier)."""
+    import psycopg2
+    from psycopg2 import sql
+
+    known = credentials.passwords(settings.home)
+    conn = psycopg2.connect(admin_dsn(settings, "postgres"), connect_timeout=10)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            for role in roles:
+                cur.execute("select 1 from pg_roles where rolname = %s", (role,))
+                verb = "alter" if cur.fetchone() else "create"
+                cur.execute(sql.SQL(verb + " role {} login password {}").format(
+                    sql.Identifier(role), sql.Literal(credentials.scram_verifier(known[role]))))
+    finally:
+        conn.close()
 
 
 def _ensure_database(settings: Settings) -> None:

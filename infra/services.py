@@ -12,6 +12,7 @@ import sys
 import time
 
 from infra import kafka, postgres
+from infra import registry as schema_registry
 from infra.settings import Settings, load
 from schemas import topics as registry
 
@@ -98,6 +99,9 @@ def up(settings: Settings | None = None) -> tuple[str, str]:
     applied = apply_migrations(settings.dsn)
     if applied:
         say(f"applied migrations: {', '.join(applied)}")
+    if settings.manages_registry:
+        schema_registry.start(settings)
+    schema_registry.register_all(settings.registry_url)
     say(f"up in {time.monotonic() - started:.1f}s: kafka {settings.bootstrap}, "
         f"postgres {redact(settings.dsn)}")
     return settings.bootstrap, settings.dsn
@@ -105,6 +109,8 @@ def up(settings: Settings | None = None) -> tuple[str, str]:
 
 def down(settings: Settings | None = None, purge: bool = False) -> None:
     settings = settings or load()
+    if settings.manages_registry:
+        schema_registry.stop(settings)
     if settings.manages_kafka:
         kafka.stop(settings)
         if purge:

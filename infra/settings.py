@@ -19,6 +19,16 @@ class Settings:
     # When set, these point at existing servers and `rcm up` starts nothing for them.
     kafka_bootstrap_servers: str = field(default_factory=lambda: _env("RCM_KAFKA_BOOTSTRAP_SERVERS", ""))
     database_url: str = field(default_factory=lambda: _env("RCM_DATABASE_URL", ""))
+    # One DSN per PostgreSQL role (docs/security.md). RCM_DATABASE_URL is the owner's, which applies
+    # the migrations. Unset, a role's DSN is the owner's with the role's user when the owner's names
+    # the local password file (the local cluster), else the owner's own (an existing deployment).
+    sink_database_url: str = field(default_factory=lambda: _env("RCM_SINK_DATABASE_URL", ""))
+    console_database_url: str = field(default_factory=lambda: _env("RCM_CONSOLE_DATABASE_URL", ""))
+    analyst_database_url: str = field(default_factory=lambda: _env("RCM_ANALYST_DATABASE_URL", ""))
+    # A Confluent-compatible schema registry; unset, the wire carries the fixed ids of schemas/topics.py.
+    schema_registry_url: str = field(default_factory=lambda: _env("RCM_SCHEMA_REGISTRY_URL", ""))
+    # The local registry `rcm up` starts (infra/registry_server.py) when RCM_SCHEMA_REGISTRY_URL is unset.
+    registry_port: int = field(default_factory=lambda: int(_env("RCM_SCHEMA_REGISTRY_PORT", "18081")))
     kafka_port: int = field(default_factory=lambda: int(_env("RCM_KAFKA_PORT", "19092")))
     postgres_port: int = field(default_factory=lambda: int(_env("RCM_POSTGRES_PORT", "15432")))
     kafka_heap: str = field(default_factory=lambda: _env("RCM_KAFKA_HEAP", "512m"))
@@ -83,12 +93,39 @@ class Settings:
         return not os.environ.get("RCM_DATABASE_URL")
 
     @property
+    def manages_registry(self) -> bool:
+        return not os.environ.get("RCM_SCHEMA_REGISTRY_URL")
+
+    @property
+    def registry_url(self) -> str:
+        return self.schema_registry_url or f"http://127.0.0.1:{self.registry_port}"
+
+    @property
     def bootstrap(self) -> str:
         return self.kafka_bootstrap_servers or f"127.0.0.1:{self.kafka_port}"
 
     @property
     def dsn(self) -> str:
-        return self.database_url or f"postgresql://rcm@127.0.0.1:{self.postgres_port}/rcm"
+        from infra.credentials import local_dsn
+
+        return self.database_url or local_dsn(self.home, self.postgres_port)
+
+    def role_dsn(self, role: str) -> str:
+        """The DSN of `sink`, `console` or `analyst`."""
+        from infra.credentials import ROLE_PREFIX
+
+        explicit = getattr(self, f"{role}_database_url")
+        if explicit:
+            return explicit
+        owner = self.dsn
+        if "passfile=" not in owner or "://" not in owner or "@" not in owner:
+            return owner
+        scheme, rest = owner.split("://", 1)
+        return f"{scheme}://{ROLE_PREFIX}{role}@{rest.split('@', 1)[1]}"
+
+    @property
+    def sink_dsn(self) -> str:
+        return self.role_dsn("sink")
 
     @property
     def console_dsn(self) -> str:

@@ -1,19 +1,27 @@
 """Avro in the Confluent wire format: magic byte 0, 4-byte big-endian schema id, Avro body.
 
 fastavro does the hot path; `avro` is used by the tests to prove both libraries write the same bytes.
+
+Schema ids: with RCM_SCHEMA_REGISTRY_URL set, the registry's (each schema is registered under
+`<topic>-value`, TopicNameStrategy; ids and writer schemas are cached once looked up, so a record
+written with an older version of a contract decodes into the current one); otherwise the fixed ids
+of schemas/topics.py, the offline default.
 """
 from __future__ import annotations
 
 import io
 import json
+import os
 import struct
+import threading
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import fastavro
 
-from schemas.topics import SCHEMA_IDS, Topic
+from schemas import registry as registry_api
+from schemas.topics import ALL, SCHEMA_IDS, Topic
 
 MAGIC = 0
 _HEADER = struct.Struct(">bI")
@@ -39,9 +47,63 @@ def parsed(name: str) -> Any:
     return fastavro.parse_schema(schema_json(name))
 
 
+class _Ids:
+    """Which id to write for a schema, and which schema an id names: fixed, or the registry's."""
+
+    def __init__(self, url: str):
+        self.registry = registry_api.Registry(url) if url else None
+        self.write: dict[str, int] = {} if url else dict(SCHEMA_IDS)
+        self.read: dict[int, tuple[str, Any]] = {} if url else {
+            i: (n, None) for i, n in _NAMES_BY_ID.items()}
+        self.lock = threading.Lock()
+
+    def id_for(self, name: str) -> int:
+        found = self.write.get(name)
+        if found is None:
+            topic = next((t.name for t in ALL if t.value_schema == name), name)
+            with self.lock:
+                found = self.write[name] = self.registry.register(
+                    registry_api.subject(topic), schema_json(name))
+                self.read.setdefault(found, (name, None))
+        return found
+
+    def schema_for(self, schema_id: int) -> tuple[str, Any] | None:
+        """(record name, writer schema or None when it is the current one), None if unknown."""
+        found = self.read.get(schema_id)
+        if found is None and self.registry is not None:
+            try:
+                writer = self.registry.schema_by_id(schema_id)
+            except registry_api.RegistryError as failure:
+                if failure.status != 404:
+                    raise
+                return None
+            name = writer.get("name") if isinstance(writer, dict) else None
+            if name not in SCHEMA_IDS:
+                return None
+            current = writer == schema_json(name)
+            found = self.read[schema_id] = (name, None if current else fastavro.parse_schema(writer))
+        return found
+
+
+_ids: _Ids | None = None
+
+
+def ids() -> _Ids:
+    global _ids
+    if _ids is None:
+        _ids = _Ids(os.environ.get("RCM_SCHEMA_REGISTRY_URL", ""))
+    return _ids
+
+
+def use_registry(url: str) -> None:
+    """Read and write the ids of the registry at `url` ("" for the fixed ids) from now on."""
+    global _ids
+    _ids = _Ids(url)
+
+
 def encode(schema_name: str, record: dict) -> bytes:
     buf = io.BytesIO()
-    buf.write(_HEADER.pack(MAGIC, SCHEMA_IDS[schema_name]))
+    buf.write(_HEADER.pack(MAGIC, ids().id_for(schema_name)))
     fastavro.schemaless_writer(buf, parsed(schema_name), record)
     return buf.getvalue()
 
@@ -53,13 +115,17 @@ def decode(data: bytes | None) -> tuple[str, dict]:
     magic, schema_id = _HEADER.unpack_from(data)
     if magic != MAGIC:
         raise DecodeError("MALFORMED", f"magic byte {magic} is not 0 (not Confluent wire format)")
-    name = _NAMES_BY_ID.get(schema_id)
-    if name is None:
+    found = ids().schema_for(schema_id)
+    if found is None:
         raise DecodeError("UNKNOWN_SCHEMA", f"schema id {schema_id} is not registered")
+    name, writer = found
     buf = io.BytesIO(data)
     buf.seek(_HEADER.size)
     try:
-        record = fastavro.schemaless_reader(buf, parsed(name), None)
+        if writer is None:
+            record = fastavro.schemaless_reader(buf, parsed(name), None)
+        else:
+            record = fastavro.schemaless_reader(buf, writer, parsed(name))
     except Exception as exc:  # fastavro raises many types on garbage
         raise DecodeError("MALFORMED", f"body does not decode as {name}: {type(exc).__name__}") from exc
     if buf.tell() != len(data):

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ENV_KEYS = ("RCM_HOME", "RCM_KAFKA_PORT", "RCM_POSTGRES_PORT",
+ENV_KEYS = ("RCM_HOME", "RCM_KAFKA_PORT", "RCM_POSTGRES_PORT", "RCM_SCHEMA_REGISTRY_PORT",
             "RCM_KAFKA_BOOTSTRAP_SERVERS", "RCM_DATABASE_URL")
 
 
@@ -35,7 +35,7 @@ class Services:
 
 @pytest.fixture(scope="session")
 def services() -> Iterator[Services]:
-    from infra import kafka, postgres
+    from infra import kafka, postgres, registry
     from infra import services as infra_services
     from infra.settings import load
 
@@ -43,8 +43,10 @@ def services() -> Iterator[Services]:
     os.environ["RCM_HOME"] = str(ROOT / ".rcm" / "test")
     os.environ["RCM_KAFKA_PORT"] = os.environ.get("RCM_TEST_KAFKA_PORT", "29092")
     os.environ["RCM_POSTGRES_PORT"] = os.environ.get("RCM_TEST_POSTGRES_PORT", "25432")
+    os.environ["RCM_SCHEMA_REGISTRY_PORT"] = os.environ.get("RCM_TEST_REGISTRY_PORT", "28081")
     settings = load()
     manages_kafka, manages_postgres = settings.manages_kafka, settings.manages_postgres
+    registry_before = registry.running_pid(settings)
     started_kafka = started_postgres = None
     try:
         if manages_kafka:
@@ -73,6 +75,8 @@ def services() -> Iterator[Services]:
             kafka.stop(settings)
         if started_postgres is not None and postgres.running_pid(settings) == started_postgres:
             postgres.stop(settings)
+        if registry_before is None:  # `rcm up` in a test (test_services.py) starts the registry
+            registry.stop(settings)
 
 
 @pytest.fixture(scope="session")

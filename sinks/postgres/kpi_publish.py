@@ -185,7 +185,7 @@ def cmd_kpis(args: argparse.Namespace) -> int:
 
     settings = settings_mod.load()
     apply_migrations(settings.dsn)
-    conn = psycopg2.connect(settings.dsn)
+    conn = psycopg2.connect(settings.sink_dsn)  # the sink role: writes rows, changes no table
     config = producer_config(settings.bootstrap, settings.delivery_timeout_s,
                              f"{settings.app_id}-kpis")
     deliverer = Deliverer(lambda: KafkaProducer(**config), settings.delivery_timeout_s,

@@ -191,7 +191,7 @@ def run_sink(settings=None, stop_event: threading.Event | None = None,
     if port:
         start_http_server(port, addr="127.0.0.1")
     apply_migrations(settings.dsn)
-    conn = psycopg2.connect(settings.dsn)
+    conn = psycopg2.connect(settings.sink_dsn)  # the sink role: writes rows, changes no table
     group = settings.sink_group
     consumer = KafkaConsumer(
         bootstrap_servers=settings.bootstrap, group_id=group, enable_auto_commit=False,

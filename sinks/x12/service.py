@@ -126,7 +126,7 @@ def run_sink_x12(settings=None, out: Path | None = None, batch_size: int = 500,
     out = out or settings.x12_outbox_dir
     directory = directory or PlaceholderDirectory.from_settings(settings)
     apply_migrations(settings.dsn)
-    conn = psycopg2.connect(settings.dsn)
+    conn = psycopg2.connect(settings.sink_dsn)  # the sink role: writes rows, changes no table
     finished, orphans = outbox.recover(conn, out)
     if finished or orphans:
         log.warning("outbox recovery: %d renames finished, %d uncommitted files removed",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -82,7 +83,7 @@ def test_rcm_env_prints_both_exports(services):
     out = subprocess.run([sys.executable, "-m", "infra.cli", "env"], check=True,
                          capture_output=True, text=True, env=dict(os.environ)).stdout
     assert f"export RCM_KAFKA_BOOTSTRAP_SERVERS={services.bootstrap}" in out.splitlines()
-    assert f"export RCM_DATABASE_URL={services.admin_dsn}" in out.splitlines()
+    assert f"export RCM_DATABASE_URL={shlex.quote(services.admin_dsn)}" in out.splitlines()
 
 
 def test_up_twice_keeps_the_same_servers(services, monkeypatch):
