@@ -77,9 +77,8 @@ class Settings:
     x12_receiver_name: str = field(default_factory=lambda: _env("RCM_X12_RECEIVER_NAME", "SYNTHETIC CLEARINGHOUSE"))
     x12_usage: str = field(default_factory=lambda: _env("RCM_X12_USAGE", "T"))  # ISA15: T test, P production
     x12_outbox: str = field(default_factory=lambda: _env("RCM_X12_OUTBOX", ""))
-    # The browser console (infra/console): its own PostgreSQL URL (default: the pipeline's), and
-    # whether its cookies carry Secure (keep 1 unless you serve it over plain HTTP off localhost).
-    console_database_url: str = field(default_factory=lambda: _env("RCM_CONSOLE_DATABASE_URL", ""))
+    # The browser console (infra/console): whether its cookies carry Secure (keep 1 unless you serve
+    # it over plain HTTP off localhost). Its PostgreSQL URL is RCM_CONSOLE_DATABASE_URL above.
     console_secure_cookie: bool = field(
         default_factory=lambda: _env("RCM_CONSOLE_SECURE_COOKIE", "1") not in ("0", "false", "no"))
     console_session_hours: float = field(default_factory=lambda: float(_env("RCM_CONSOLE_SESSION_HOURS", "8")))
@@ -129,7 +128,7 @@ class Settings:
 
     @property
     def console_dsn(self) -> str:
-        return self.console_database_url or self.dsn
+        return self.role_dsn("console")
 
     @property
     def x12_outbox_dir(self) -> Path:

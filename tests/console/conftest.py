@@ -18,9 +18,20 @@ def console_settings(services, database_url):
 
 @pytest.fixture
 def console_db(console_settings):
+    """The console's own connection: the read-only role `rcm_console`."""
     from infra.console.db import Db
 
     db = Db(console_settings.console_dsn, size=2)
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def owner_db(console_settings):
+    """The owner's connection, to seed pipeline rows as the sink would have written them."""
+    from infra.console.db import Db
+
+    db = Db(console_settings.dsn, size=1)
     yield db
     db.close()
 

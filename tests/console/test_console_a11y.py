@@ -37,8 +37,8 @@ class Fields(HTMLParser):
                 if f.get("id") not in self.labelled and not f.get("aria-label")]
 
 
-def test_every_field_of_every_page_has_a_label(login, console_db):
-    seed(console_db)
+def test_every_field_of_every_page_has_a_label(login, owner_db):
+    seed(owner_db)
     client = login("admin")
     checked = 0
     for path in PAGES:

@@ -118,8 +118,10 @@ def test_the_console_role_reads_the_pipeline_and_writes_only_its_own_tables(cons
                                 (table, privilege))
         return row["ok"]
 
-    [role] = console_db.rows("select rolcanlogin from pg_roles where rolname = 'rcm_console'")
-    assert role == {"rolcanlogin": False}
+    # `rcm up` gives the role its login and password; the console connects as it.
+    [role] = console_db.rows("select rolcanlogin, current_user as me from pg_roles "
+                             "where rolname = 'rcm_console'")
+    assert role == {"rolcanlogin": True, "me": "rcm_console"}
     assert all(can(t, "SELECT") for t in ("claims", "denials", "coding_review", "dead_letters",
                                           "account_balances", "ledger_entries"))
     assert not any(can(t, p) for t in ("claims", "denials", "ledger_entries", "account_balances")

@@ -16,9 +16,9 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def seeded(console_db):
-    seed(console_db)
-    return console_db
+def seeded(owner_db):
+    seed(owner_db)
+    return owner_db
 
 
 def event_id_of(response) -> str:
