@@ -24,6 +24,7 @@ from processors.coding import (
     history,
     infection,
     notes,
+    phrasing,
     pregnancy,
 )
 from processors.coding.codeset import Release
@@ -99,7 +100,20 @@ def query_key(condition: str, sex: str) -> Tokens:
 def _load() -> tuple[object, Index]:
     import simple_icd_10_cm as icd  # ~2 s and ~200 MB: once per process, and only when coding
 
-    return icd, build_index(icd)
+    return icd, build_index(icd, more=_lexicon(icd)["terms"])
+
+
+@functools.cache
+def _lexicon(icd) -> dict:
+    """Other ways of writing codes, from the packages (processors.coding.lexicon; cached on disk)."""
+    from processors.coding import lexicon
+
+    return lexicon.load(icd)
+
+
+@functools.cache
+def _organisms(index: Index) -> dict[str, str]:
+    return phrasing.organism_words(index.postings)
 
 
 @functools.cache
@@ -115,7 +129,7 @@ def _load_releases(folder: str) -> tuple[object, Index, tuple[Release, ...]]:
     terms = dict.fromkeys((code, text) for code in newer for r in loaded[1:]
                           for text in (r.titles.get(code), *r.terms.get(code, ())) if text)
     extra = [parse_term(code if len(code) <= 3 else f"{code[:3]}.{code[3:]}", text) for code, text in terms]
-    return icd, (build_index(icd, extra) if extra else index), loaded
+    return icd, (build_index(icd, extra, _lexicon(icd)["terms"]) if extra else index), loaded
 
 
 def _releases_folder() -> str:
@@ -132,6 +146,8 @@ class Coder:
         self._only_base_indexed = self._index is _load()[1]  # no newer code has a title
         self._on: Release | None = None  # the release in force for the statement being coded
         self._ranked = functools.lru_cache(maxsize=cache_size)(self._rank)
+        self._read = functools.lru_cache(maxsize=cache_size)(self._read_all)
+        self._abbreviations = _lexicon(self._icd)["abbreviations"]
         # simple-icd-10-cm normalises the code on every call; the pipeline asks about the same few
         # thousand codes again and again, so remember the answers per instance.
         for name in ("is_valid", "is_billable", "dotted", "describe", "conflicts", "code", "_has_sides",
@@ -235,12 +251,31 @@ class Coder:
             return ranked
         return tuple(r for r in ranked if on.has(r[1]))
 
+    def _read_all(self, query: Tokens, condition: str) -> tuple[tuple[float, str, str], ...]:
+        """The ranking of the statement and of its other readings (processors.coding.phrasing),
+        each code at its best score, the readings' scores times their factor."""
+        ranked = self._ranked(query)
+        others = phrasing.variants(query, condition, self._index.postings, self._abbreviations,
+                                   _organisms(self._index))
+        if not others:
+            return ranked
+        best = {code: (score, code, title) for score, code, title in ranked}
+        for variant, factor, why in others:
+            for score, code, title in self._ranked(variant):
+                if why == phrasing.NEC_WHY and not re.search(r"\bother\b", title, re.IGNORECASE):
+                    continue  # "specified NEC" is never the unspecified code
+                score = round(score * factor, 6)
+                if code not in best or score > best[code][0]:
+                    best[code] = (score, code, title)
+        order = {code: i for i, (_, code, _) in enumerate(ranked)}
+        return tuple(sorted(best.values(), key=lambda r: (-r[0], order.get(r[1], len(order)), r[1])))
+
     def _best(self, condition: str, age: int | None, sex: str):
         """(score, code, title) of the best code that fits the patient, else a reason."""
         query = query_key(condition, sex)
         if is_generic(query):
             return "too vague to code: no clinical condition named"
-        everything = self._ranked(query)
+        everything = self._read(query, expand(condition))
         ranked = self._in_force(everything)
         if everything and (self._on or self._base) is not self._base and everything[0] not in ranked:
             # the best title is a code the release in force deleted: its successors are a coder's

@@ -397,7 +397,7 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     # sites and lesions as the Alphabetic Index words them
     ("gastroenteric", "gastrointestinal"), ("labia majora", "vulva"), ("labia minora", "vulva"),
     ("labium", "vulva"), ("labia", "vulva"), ("boil", "furuncle"), ("boils", "furuncle"),
-    ("twist", "torsion"), ("twisted", "torsion"),
+    ("twist", "torsion"), ("twisted", "torsion"), ("bowel", "intestine"),
 )
 
 STOPWORDS = frozenset({
