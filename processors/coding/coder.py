@@ -48,6 +48,8 @@ SEPSIS_CONFIDENCE = 0.9
 UNEXPLAINED_CAP = 0.7  # words left over that the code does not explain
 PREGNANCY_CONFIDENCE = 0.9  # a routine pregnancy with its trimester (from the weeks or in words)
 PREGNANCY_UNSTATED_CAP = 0.7  # pregnant, but the trimester or the encounter's purpose is not written
+CLOSE_CALL = 0.05  # another reading's best code this near a second one is a close call ...
+CLOSE_CALL_CAP = 0.79  # ... and goes to review
 SPLIT_BELOW = 0.8  # a ";" list is coded as its parts only when every part is coded this surely
 # A routine examination, however it is written ("2 month well visit", "annual physical", "AWV").
 _WELL_VISIT = re.compile(
@@ -268,7 +270,13 @@ class Coder:
                 if code not in best or score > best[code][0]:
                     best[code] = (score, code, title)
         order = {code: i for i, (_, code, _) in enumerate(ranked)}
-        return tuple(sorted(best.values(), key=lambda r: (-r[0], order.get(r[1], len(order)), r[1])))
+        merged = sorted(best.values(), key=lambda r: (-r[0], order.get(r[1], len(order)), r[1]))
+        plain = {code: score for score, code, _ in ranked}
+        if (len(merged) > 1 and merged[0][0] > plain.get(merged[0][1], 0.0)
+                and merged[1][0] >= merged[0][0] - CLOSE_CALL):
+            # another reading chose, and nearly as well as a second code: a coder decides
+            merged = [(min(score, CLOSE_CALL_CAP), code, title) for score, code, title in merged]
+        return tuple(merged)
 
     def _best(self, condition: str, age: int | None, sex: str):
         """(score, code, title) of the best code that fits the patient, else a reason."""

@@ -57,7 +57,7 @@ def _versions() -> str:
 def _cache_file() -> Path:
     root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rcm"
     tag = re.sub(r"[^A-Za-z0-9.=]+", "_", _versions())
-    return root / f"coding-lexicon-v2-{tag}.json"
+    return root / f"coding-lexicon-v3-{tag}.json"
 
 
 def _content_words(text: str) -> list[str]:
@@ -102,8 +102,8 @@ def category_terms(icd) -> list[tuple[str, str]]:
 
 def _default_leaf(icd, code: str) -> str | None:
     """The code itself when billable, else its category's default leaf: the one whose characters
-    after the category are only 0s and 9s (K27 -> K27.9, K50.1 -> K50.10, N83.2 -> N83.209), the
-    9s first; an injury's with its initial encounter (the coder sets the 7th character the
+    after the category are only 0s and 9s (K27 -> K27.9, K50.1 -> K50.10, N83.2 -> N83.209), not
+    an "Other ..." one, the 9s first; an injury's with its initial encounter (the coder sets the 7th character the
     statement gives)."""
     if not icd.is_valid_item(code) or icd.is_chapter(code) or (icd.is_block(code) and not icd.is_category(code)):
         return None
@@ -119,7 +119,9 @@ def _default_leaf(icd, code: str) -> str | None:
     default = [c for c, tail in tails.items() if tail and set(tail) <= {"0", "9", "X"}]
     if not default:
         return None
-    return min(default, key=lambda c: (not tails[c].endswith("9"), tails[c].count("9"), c))
+    # an "Other ..." leaf ends in 9 where no 8 is left (D57.09): the unspecified one is D57.00
+    return min(default, key=lambda c: ("other" in icd.get_description(c).lower(), not tails[c].endswith("9"),
+                                       tails[c].count("9"), c))
 
 
 def sided(icd, code: str) -> bool:

@@ -9,6 +9,7 @@ esophagitis".
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 # Shorthand that contains punctuation, replaced before tokenising.
@@ -398,6 +399,15 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     ("gastroenteric", "gastrointestinal"), ("labia majora", "vulva"), ("labia minora", "vulva"),
     ("labium", "vulva"), ("labia", "vulva"), ("boil", "furuncle"), ("boils", "furuncle"),
     ("twist", "torsion"), ("twisted", "torsion"), ("bowel", "intestine"),
+    # lay names of body parts, which the tabular list never uses
+    ("voice box", "larynx"), ("windpipe", "trachea"), ("gullet", "esophagus"), ("food pipe", "esophagus"),
+    ("womb", "uterus"), ("collarbone", "clavicle"), ("collar bone", "clavicle"), ("breastbone", "sternum"),
+    ("breast bone", "sternum"), ("kneecap", "patella"), ("knee cap", "patella"), ("shinbone", "tibia"),
+    ("shin bone", "tibia"), ("thighbone", "femur"), ("thigh bone", "femur"), ("cheekbone", "malar bone"),
+    ("cheek bone", "malar bone"), ("tailbone", "coccyx"), ("tail bone", "coccyx"), ("belly button", "umbilicus"),
+    ("navel", "umbilicus"), ("eardrum", "tympanic membrane"), ("ear drum", "tympanic membrane"),
+    ("adam apple", "thyroid cartilage"), ("voicebox", "larynx"), ("armpit", "axilla"), ("shoulder blade", "scapula"),
+    ("funny bone", "elbow"), ("spleen", "spleen"), ("gums", "gingiva"), ("gum", "gingiva"),
 )
 
 STOPWORDS = frozenset({
@@ -463,9 +473,17 @@ def _split_hyphens(text: str) -> str:
     return re.sub(r"(?<=[a-z0-9])-(?=[a-z0-9])", " ", text)
 
 
+def fold(text: str) -> str:
+    """Lowercase, without accents ("Sjögren", "Ménière": sjogren, meniere), as both sides are read."""
+    text = text.lower()
+    if text.isascii():
+        return text
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
 def expand(text: str) -> str:
     """Lowercase, expand shorthand and synonyms; the result is still readable text."""
-    text = f" {text.lower()} "
+    text = f" {fold(text)} "
     for pattern, replacement, needs in _SCREENED_PHRASINGS:
         # a rewrite can only match where one of its literal words is: most statements have none
         if not needs or any(word in text for word in needs):
@@ -530,7 +548,7 @@ _SYNONYM_RE = re.compile(r"\b(" + "|".join(
 
 def apply_synonyms(text: str) -> str:
     """Synonyms only (no abbreviations): used on tabular terms so both sides speak alike."""
-    return _SYNONYM_RE.sub(lambda m: _SYNONYM_MAP[m.group(1)], _split_hyphens(text.lower()))
+    return _SYNONYM_RE.sub(lambda m: _SYNONYM_MAP[m.group(1)], _split_hyphens(fold(text)))
 
 
 _GENERIC_STEMS = frozenset(stem(w) for w in GENERIC_WORDS)

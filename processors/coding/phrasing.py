@@ -60,6 +60,44 @@ _ORGANS = (("stomach", "gastric"), ("kidney", "renal"), ("liver", "hepatic"), ("
            ("pleura", "pleural"), ("cervix", "cervical"), ("gallbladder", "cholecystic"))
 ORGAN_FORMS: Mapping[str, str] = {**{stem(a): stem(b) for a, b in _ORGANS}, **{stem(b): stem(a) for a, b in _ORGANS}}
 ORGAN_FACTOR = 0.97
+# "Inflammation, bladder - see Cystitis": an organ's inflammation is its Greek or Latin root + "itis"
+_ROOTS = (("bladder", "cyst"), ("stomach", "gastr"), ("kidney", "nephr"), ("liver", "hepat"),
+          ("colon", "col"), ("appendix", "appendic"), ("gallbladder", "cholecyst"), ("pancreas", "pancreat"),
+          ("trachea", "trache"), ("larynx", "laryng"), ("pharynx", "pharyng"), ("throat", "pharyng"),
+          ("tonsil", "tonsill"), ("bronchus", "bronch"), ("bronchi", "bronch"), ("lung", "pneumon"),
+          ("vagina", "vagin"), ("vulva", "vulv"), ("cervix", "cervic"), ("ear", "ot"), ("joint", "arthr"),
+          ("bone", "oste"), ("vein", "phleb"), ("skin", "dermat"), ("nerve", "neur"), ("esophagus", "esophag"),
+          ("duodenum", "duoden"), ("ileum", "ile"), ("pericardium", "pericard"), ("prostate", "prostat"),
+          ("testis", "orch"), ("testicle", "orch"), ("epididymis", "epididym"), ("urethra", "urethr"),
+          ("breast", "mast"), ("gingiva", "gingiv"), ("tongue", "gloss"), ("mouth", "stomat"), ("eyelid", "blephar"),
+          ("cornea", "kerat"), ("retina", "retin"), ("tendon", "tendin"), ("bursa", "burs"), ("muscle", "myos"),
+          ("gland", "aden"), ("sinus", "sinus"), ("conjunctiva", "conjunctiv"), ("iris", "ir"), ("spine", "spondyl"),
+          ("rectum", "proct"), ("ovary", "oophor"), ("uterus", "endometr"), ("heart muscle", "myocard"),
+          ("brain", "encephal"), ("spinal cord", "myel"), ("meninges", "mening"), ("artery", "arter"),
+          ("lymph node", "lymphaden"), ("salivary gland", "sialaden"), ("parotid", "parot"), ("thyroid", "thyroid"),
+          ("intestine", "enter"), ("navel", "omphal"), ("umbilicus", "omphal"), ("cecum", "typhl"),
+          ("kidney pelvis", "pyel"), ("nail", "onych"), ("hair follicle", "follicul"), ("fascia", "fasci"),
+          ("cartilage", "chondr"), ("synovium", "synov"), ("uvea", "uve"), ("sclera", "scler"),
+          ("peritoneum", "periton"), ("pleura", "pleur"), ("omentum", "oment"), ("penis glans", "balan"))
+ITIS: Mapping[str, str] = {stem(organ): f"{root}itis" for organ, root in _ROOTS if " " not in organ}
+_INFLAMMATION = frozenset(stem(w) for w in ("inflammation", "inflamed", "inflammatory"))
+ITIS_FACTOR = 0.97
+# "Low, blood pressure - see Hypotension": low or high amounts of a substance are its hypo-/hyper-
+# word, where the index has it ("low magnesium": hypomagnesemia; "high cholesterol": hypercholesterolemia)
+_AMOUNTS = (("magnesium", ("magnesemia",)), ("calcium", ("calcemia",)), ("potassium", ("kalemia",)),
+            ("sodium", ("natremia",)), ("phosphate", ("phosphatemia",)), ("phosphorus", ("phosphatemia",)),
+            ("glucose", ("glycemia",)), ("sugar", ("glycemia",)), ("cholesterol", ("cholesterolemia",)),
+            ("triglyceride", ("triglyceridemia", "glyceridemia")), ("lipid", ("lipidemia",)),
+            ("albumin", ("albuminemia",)), ("protein", ("proteinemia",)), ("oxygen", ("xemia", "xia")),
+            ("bp", ("tension",)), ("pressure", ("tension",)), ("thyroid", ("thyroidism",)),
+            ("temperature", ("thermia",)), ("potassium", ("kalemia",)), ("uric", ("uricemia",)),
+            ("insulin", ("insulinemia",)), ("ammonia", ("ammonemia",)), ("bilirubin", ("bilirubinemia",)))
+_LOW = frozenset(stem(w) for w in ("low", "lowered", "decreased", "reduced", "deficient"))
+_HIGH = frozenset(stem(w) for w in ("high", "elevated", "raised", "increased", "excess"))
+_AMOUNT_WORDS = frozenset(stem(w) for w in ("level", "levels", "blood", "serum"))
+AMOUNT_FACTOR = 0.97
+# Lesions the Alphabetic Index treats as one ("Carbuncle - see Furuncle"; "Boil - see Furuncle")
+SAME_LESION: Mapping[str, str] = {stem("carbuncle"): stem("furuncle"), stem("furuncle"): stem("carbuncle")}
 _NEC = re.compile(r"\bnec\b|\bnot elsewhere classified\b|(?<!un)\bspecified\b")
 _NEC_WORDS = frozenset(("nec", "specifi", "specified", "elsewhere", "classifi", "classified"))
 
@@ -113,6 +151,33 @@ def variants(query: Tokens, text: str, known: Mapping[str, list], abbreviations:
     if any(t in ORGAN_FORMS for t in positive):
         other = [ORGAN_FORMS.get(t, t) for t in positive]
         out.append((_with(query, other), ORGAN_FACTOR, "organ and adjective"))
+
+    # "inflammation of the bladder": cystitis
+    if any(t in _INFLAMMATION for t in positive):
+        organs = [t for t in positive if t in ITIS and stem(ITIS[t]) in known]
+        if organs:
+            rest = [t for t in positive if t not in _INFLAMMATION and t not in organs]
+            named = [stem(ITIS[t]) for t in organs]
+            out.append((Tokens(tuple(dict.fromkeys([*named, *rest])), query.negative,
+                               tuple(sorted({*query.implied, *organs}))), ITIS_FACTOR,
+                        "inflammation of " + ", ".join(organs) + " -> " + ", ".join(named)))
+
+    # low or high amounts: hypo- / hyper- words
+    low, high = any(t in _LOW for t in positive), any(t in _HIGH for t in positive)
+    if low != high:
+        prefix = "hypo" if low else "hyper"
+        for substance, endings in _AMOUNTS:
+            if stem(substance) in positive:
+                word = next((stem(prefix + e) for e in endings if stem(prefix + e) in known), None)
+                if word:
+                    rest = [t for t in positive if t not in _LOW | _HIGH | _AMOUNT_WORDS and t != stem(substance)]
+                    out.append((Tokens(tuple(dict.fromkeys([word, *rest])), query.negative, query.implied),
+                                AMOUNT_FACTOR, f"{'low' if low else 'high'} {substance} -> {prefix}{substance}"))
+                    break
+
+    # lesions the index treats as one
+    if any(t in SAME_LESION for t in positive):
+        out.append((_with(query, [SAME_LESION.get(t, t) for t in positive]), BROADER_FACTOR, "same lesion"))
 
     # broader sites
     if any(t in BROADER_SITES for t in positive):
