@@ -48,6 +48,7 @@ SEPSIS_CONFIDENCE = 0.9
 UNEXPLAINED_CAP = 0.7  # words left over that the code does not explain
 PREGNANCY_CONFIDENCE = 0.9  # a routine pregnancy with its trimester (from the weeks or in words)
 PREGNANCY_UNSTATED_CAP = 0.7  # pregnant, but the trimester or the encounter's purpose is not written
+EXTERNAL_CAUSES = ("V", "W", "X", "Y")
 CLOSE_CALL = 0.05  # another reading's best code this near a second one is a close call ...
 CLOSE_CALL_CAP = 0.79  # ... and goes to review
 SPLIT_BELOW = 0.8  # a ";" list is coded as its parts only when every part is coded this surely
@@ -288,6 +289,9 @@ class Coder:
         if everything and (self._on or self._base) is not self._base and everything[0] not in ranked:
             # the best title is a code the release in force deleted: its successors are a coder's
             return f"best match {self.not_in_release(everything[0][1], self._on.effective_from)}"
+        # External causes (V00-Y99) say how or where, never what: they are never first-listed
+        # (guideline I.C.20), so a statement is not coded as one alone.
+        ranked = tuple(r for r in ranked if not r[1].startswith(EXTERNAL_CAUSES))
         for score, code, title in ranked:
             if not self.conflicts(code, age, sex):
                 return score, code, title

@@ -198,6 +198,10 @@ _PHRASINGS: tuple[tuple[re.Pattern[str], object], ...] = tuple((re.compile(p), r
      r"(?:days?|d|weeks?|wks?|months?|mos?|years?|yrs?|hours?|hrs?)\b"), " "),
     (r"\bin (?:a |an )?(?:male|female|man|woman|elderly|adult)\b", " "),
     (r"\b(left|right|l|r|lt|rt)[- ]sided\b", r" \1 "),
+    # "both eyes", "both knees": the Alphabetic Index's "bilateral"
+    ((r"\b(?:both|b/l)\s+(?=(?:eyes|ears|knees|hips|shoulders|elbows|wrists|hands|feet|ankles|legs|arms|lungs|"
+     r"kidneys|breasts|ovaries|testes|sides|lower extremities|upper extremities|lower limbs|upper limbs)\b)"),
+     " bilateral "),
     (r"\b(?:recurrent|frequent|repeated) (utis?|urinary tract infections?)\b", r" \1 "),
     (r"\b(?:low back pain|lbp|lumbago) (?:with|w/) sciatica\b", " lumbago with sciatica "),
     (r"\btransaminitis\b|\belevated (?:transaminases|ast|alt|ast/alt|liver enzymes)\b",
@@ -399,6 +403,7 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     ("gastroenteric", "gastrointestinal"), ("labia majora", "vulva"), ("labia minora", "vulva"),
     ("labium", "vulva"), ("labia", "vulva"), ("boil", "furuncle"), ("boils", "furuncle"),
     ("twist", "torsion"), ("twisted", "torsion"), ("bowel", "intestine"),
+    ("stone", "calculus"), ("stones", "calculus"), ("embolus", "embolism"), ("emboli", "embolism"),
     # lay names of body parts, which the tabular list never uses
     ("voice box", "larynx"), ("windpipe", "trachea"), ("gullet", "esophagus"), ("food pipe", "esophagus"),
     ("womb", "uterus"), ("collarbone", "clavicle"), ("collar bone", "clavicle"), ("breastbone", "sternum"),
@@ -463,6 +468,8 @@ def stem(word: str) -> str:
         word = word[:-1]
     if len(word) > 6 and word.endswith("ion"):
         return word[:-3]
+    if len(word) > 9 and word.endswith("lessness"):  # "homelessness": homeless
+        return word[:-4]
     if len(word) > 5 and word.endswith("ed"):
         return word[:-2]
     return word
