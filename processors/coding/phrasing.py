@@ -6,6 +6,8 @@ a factor (at most 1) its scores are multiplied by; the coder keeps each code's b
 
   abbreviations  a word the index does not know that CMS's short titles abbreviate ("hemorrh",
                  "GU"): the long word (processors.coding.lexicon learns them)
+  completions    a word the index does not know that starts index words ("regurg"), or is an
+                 adjective in -y of one ("colicky"): the most used such word
   organisms      a genus the index does not know, or one named with "infection"/"infestation":
                  the disease named after it ("Trichostrongylus" -> trichostrongyliasis,
                  "Toxoplasma infection" -> toxoplasmosis), found among the index's own words
@@ -25,6 +27,7 @@ from collections.abc import Mapping
 from processors.coding.normalise import Tokens, stem
 
 ABBREVIATION_FACTOR = 1.0
+COMPLETION_FACTOR = 0.95
 ORGANISM_FACTOR = 0.97
 EPONYM_FACTOR = 0.97
 BROADER_FACTOR = 0.95
@@ -122,6 +125,11 @@ def variants(query: Tokens, text: str, known: Mapping[str, list], abbreviations:
         query = _with(query, fixed)
         out.append((query, ABBREVIATION_FACTOR, "abbreviation " + ", ".join(why)))
         positive = fixed
+    # an unknown word that is the start of index words ("regurg"), or an adjective in -y of one
+    # ("colicky"): the most used such word
+    grown = [_complete(t, known) if t not in known else t for t in positive]
+    if grown != positive and all(grown):
+        out.append((_with(query, grown), COMPLETION_FACTOR, "word completed"))
     infection = any(t in _INFECTION_WORDS for t in positive)
     disease = [(t, organisms.get(_root(t))) for t in positive]
     if any(d and (t not in known or infection) for t, d in disease):
@@ -131,6 +139,13 @@ def variants(query: Tokens, text: str, known: Mapping[str, list], abbreviations:
         implied = tuple(sorted({*query.implied, *named, *(t for t in positive if t in _INFECTION_WORDS)}))
         out.append((Tokens(tuple(dict.fromkeys(kept)), query.negative, implied), ORGANISM_FACTOR,
                     "organism " + ", ".join(f"{t} -> {d}" for t, d in disease if t in named)))
+
+    # a known organism named beside its condition: the organism's adjective ("Trichomonas
+    # vaginitis": trichomonal vulvovaginitis)
+    if not infection and not any(t in _INFECTION_WORDS for t in positive):
+        adjectives = [(t, organisms.get("adjective:" + _root(t))) for t in positive]
+        if any(a for _, a in adjectives) and len(positive) > 1:
+            out.append((_with(query, [a or t for t, a in adjectives]), ORGANISM_FACTOR, "organism adjective"))
 
     # NEC / specified: the other specified leaf
     if _NEC.search(text.lower()):
@@ -188,6 +203,31 @@ def variants(query: Tokens, text: str, known: Mapping[str, list], abbreviations:
     return out
 
 
+def _complete(word: str, known: Mapping[str, list]) -> str | None:
+    if len(word) >= 5:
+        longer = [k for k in _by_prefix(known, word[:3]) if k.startswith(word) and k != word]
+        if longer:
+            return max(longer, key=lambda k: (len(known[k]), k))
+    for cut in ("ky", "y"):
+        if word.endswith(cut) and len(word) - len(cut) >= 4 and word[:-len(cut)] in known:
+            return word[:-len(cut)]
+    return None
+
+
+_PREFIXES: dict[int, dict[str, list[str]]] = {}
+
+
+def _by_prefix(known: Mapping[str, list], head: str) -> list[str]:
+    table = _PREFIXES.get(id(known))
+    if table is None:
+        table = {}
+        for k in known:
+            table.setdefault(k[:3], []).append(k)
+        _PREFIXES.clear()
+        _PREFIXES[id(known)] = table
+    return table.get(head, [])
+
+
 def _with(query: Tokens, positive: list[str]) -> Tokens:
     return Tokens(tuple(dict.fromkeys(positive)), query.negative, query.implied)
 
@@ -213,6 +253,10 @@ def organism_words(known) -> dict[str, str]:
                 held = out.get(root)
                 if held is None or len(word) < len(held):
                     out[root] = word
+        if word.endswith("al") and len(word) >= 9:  # trichomon-al, candid-al
+            for ending in ("al",):
+                root = word[:-len(ending)]
+                out.setdefault("adjective:" + root, word)
     return out
 
 

@@ -144,3 +144,18 @@ def test_a_close_call_chosen_by_another_reading_goes_to_review(coder):
     # "specified scoliosis NEC": three Other... scoliosis codes score alike; none is auto-coded
     found = coder.code("specified scoliosis NEC", 16, "F")
     assert found.confidence < THRESHOLD
+
+
+def test_an_unknown_word_is_completed_from_the_index_words():
+    known = {"regurgitation": [1, 2], "regurgitant": [1], "itch": [1, 2, 3], "pain": [1]}
+    assert phrasing._complete("regurg", known) == "regurgitation"  # the most used completion
+    assert phrasing._complete("itchy", known) == "itch"  # an adjective in -y
+    assert phrasing._complete("zzzzzz", known) is None and phrasing._complete("pai", known) is None
+
+
+def test_a_known_organism_beside_its_condition_is_read_as_its_adjective():
+    words = phrasing.organism_words({"trichomoniasis": [], "trichomonal": [], "vaginitis": []})
+    query = Tokens(("trichomona", "vaginitis"), ())
+    readings = phrasing.variants(query, "trichomonas vaginitis", {"trichomonal": [1], "vaginitis": [1],
+                                                                  "trichomona": [1]}, {}, words)
+    assert (Tokens(("trichomonal", "vaginitis"), ()), phrasing.ORGANISM_FACTOR, "organism adjective") in readings
