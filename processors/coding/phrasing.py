@@ -63,6 +63,7 @@ _ORGANS = (("stomach", "gastric"), ("kidney", "renal"), ("liver", "hepatic"), ("
            ("pleura", "pleural"), ("cervix", "cervical"), ("gallbladder", "cholecystic"))
 ORGAN_FORMS: Mapping[str, str] = {**{stem(a): stem(b) for a, b in _ORGANS}, **{stem(b): stem(a) for a, b in _ORGANS}}
 ORGAN_FACTOR = 0.97
+_AROUND = frozenset(("around", "near", "surrounding"))
 # "Inflammation, bladder - see Cystitis": an organ's inflammation is its Greek or Latin root + "itis"
 _ROOTS = (("bladder", "cyst"), ("stomach", "gastr"), ("kidney", "nephr"), ("liver", "hepat"),
           ("colon", "col"), ("appendix", "appendic"), ("gallbladder", "cholecyst"), ("pancreas", "pancreat"),
@@ -166,6 +167,15 @@ def variants(query: Tokens, text: str, known: Mapping[str, list], abbreviations:
     if any(t in ORGAN_FORMS for t in positive):
         other = [ORGAN_FORMS.get(t, t) for t in positive]
         out.append((_with(query, other), ORGAN_FACTOR, "organ and adjective"))
+
+    # "pain around the belly button": periumbilical pain (around / near an organ: peri- + its adjective)
+    if any(t in _AROUND for t in positive):
+        near = [(t, ORGAN_FORMS.get(t, t)) for t in positive]
+        found = [(t, "peri" + a) for t, a in near if "peri" + a in known and t not in _AROUND]
+        if found:
+            swap = dict(found)
+            words = [swap.get(t, t) for t in positive if t not in _AROUND]
+            out.append((_with(query, words), ORGAN_FACTOR, "around: " + ", ".join(w for _, w in found)))
 
     # "inflammation of the bladder": cystitis
     if any(t in _INFLAMMATION for t in positive):

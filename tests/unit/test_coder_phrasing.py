@@ -159,3 +159,9 @@ def test_a_known_organism_beside_its_condition_is_read_as_its_adjective():
     readings = phrasing.variants(query, "trichomonas vaginitis", {"trichomonal": [1], "vaginitis": [1],
                                                                   "trichomona": [1]}, {}, words)
     assert (Tokens(("trichomonal", "vaginitis"), ()), phrasing.ORGANISM_FACTOR, "organism adjective") in readings
+
+
+def test_around_an_organ_is_its_peri_word():
+    readings = phrasing.variants(Tokens(("pain", "around", "umbilicus"), ()), "pain around the navel",
+                                 {"periumbilical": [1], "pain": [1]}, {}, {})
+    assert any(q.positive == ("pain", "periumbilical") for q, _, _ in readings)
