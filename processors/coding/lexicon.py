@@ -84,12 +84,23 @@ def cached(name: str, build, sources: tuple[str, ...] = ()):
         with tmp.open("wb") as f:
             pickle.dump(found, f, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(path)
-        for old in path.parent.glob(f"coding-{name}-*.pickle"):
-            if old != path:
-                old.unlink(missing_ok=True)  # an index of older code or packages
+        _forget_stale(path.parent.glob(f"coding-{name}-*.pickle"), path)
     except OSError:
         pass
     return found
+
+
+def _forget_stale(paths, keep: Path, days: int = 7) -> None:
+    """Remove caches of other code or packages unused for `days` (several checkouts of different
+    code share the folder: each keeps its own while it is used)."""
+    import time
+
+    for old in paths:
+        try:
+            if old != keep and time.time() - old.stat().st_atime > days * 86400:
+                old.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 def _content_words(text: str) -> list[str]:
@@ -276,9 +287,7 @@ def load(icd) -> dict:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(found), encoding="utf-8")
         tmp.replace(path)
-        for stale in path.parent.glob("coding-lexicon-*.json"):
-            if stale != path:
-                stale.unlink(missing_ok=True)  # of older packages
+        _forget_stale(path.parent.glob("coding-lexicon-*.json"), path)
     except OSError:
         pass  # a read-only home: built again next time
     return found
