@@ -24,6 +24,7 @@ from processors.coding import (
     history,
     infection,
     notes,
+    phrasing,
     pregnancy,
 )
 from processors.coding.codeset import Release
@@ -47,6 +48,9 @@ SEPSIS_CONFIDENCE = 0.9
 UNEXPLAINED_CAP = 0.7  # words left over that the code does not explain
 PREGNANCY_CONFIDENCE = 0.9  # a routine pregnancy with its trimester (from the weeks or in words)
 PREGNANCY_UNSTATED_CAP = 0.7  # pregnant, but the trimester or the encounter's purpose is not written
+EXTERNAL_CAUSES = ("V", "W", "X", "Y")
+CLOSE_CALL = 0.05  # another reading's best code this near a second one is a close call ...
+CLOSE_CALL_CAP = 0.79  # ... and goes to review
 SPLIT_BELOW = 0.8  # a ";" list is coded as its parts only when every part is coded this surely
 # A routine examination, however it is written ("2 month well visit", "annual physical", "AWV").
 _WELL_VISIT = re.compile(
@@ -99,7 +103,25 @@ def query_key(condition: str, sex: str) -> Tokens:
 def _load() -> tuple[object, Index]:
     import simple_icd_10_cm as icd  # ~2 s and ~200 MB: once per process, and only when coding
 
-    return icd, build_index(icd)
+    from processors.coding import lexicon
+
+    # The index is built once per machine and kept beside the lexicon, named after the packages'
+    # versions and the code that builds it: a later process reads it instead (several times faster).
+    return icd, lexicon.cached("index", lambda: build_index(icd, more=_lexicon(icd)["terms"]),
+                               sources=("index.py", "normalise.py", "lexicon.py"))
+
+
+@functools.cache
+def _lexicon(icd) -> dict:
+    """Other ways of writing codes, from the packages (processors.coding.lexicon; cached on disk)."""
+    from processors.coding import lexicon
+
+    return lexicon.load(icd)
+
+
+@functools.cache
+def _organisms(index: Index) -> dict[str, str]:
+    return phrasing.organism_words(index.postings)
 
 
 @functools.cache
@@ -115,7 +137,7 @@ def _load_releases(folder: str) -> tuple[object, Index, tuple[Release, ...]]:
     terms = dict.fromkeys((code, text) for code in newer for r in loaded[1:]
                           for text in (r.titles.get(code), *r.terms.get(code, ())) if text)
     extra = [parse_term(code if len(code) <= 3 else f"{code[:3]}.{code[3:]}", text) for code, text in terms]
-    return icd, (build_index(icd, extra) if extra else index), loaded
+    return icd, (build_index(icd, extra, _lexicon(icd)["terms"]) if extra else index), loaded
 
 
 def _releases_folder() -> str:
@@ -132,6 +154,8 @@ class Coder:
         self._only_base_indexed = self._index is _load()[1]  # no newer code has a title
         self._on: Release | None = None  # the release in force for the statement being coded
         self._ranked = functools.lru_cache(maxsize=cache_size)(self._rank)
+        self._read = functools.lru_cache(maxsize=cache_size)(self._read_all)
+        self._abbreviations = _lexicon(self._icd)["abbreviations"]
         # simple-icd-10-cm normalises the code on every call; the pipeline asks about the same few
         # thousand codes again and again, so remember the answers per instance.
         for name in ("is_valid", "is_billable", "dotted", "describe", "conflicts", "code", "_has_sides",
@@ -235,16 +259,44 @@ class Coder:
             return ranked
         return tuple(r for r in ranked if on.has(r[1]))
 
+    def _read_all(self, query: Tokens, condition: str) -> tuple[tuple[float, str, str], ...]:
+        """The ranking of the statement and of its other readings (processors.coding.phrasing),
+        each code at its best score, the readings' scores times their factor."""
+        ranked = self._ranked(query)
+        others = phrasing.variants(query, condition, self._index.postings, self._abbreviations,
+                                   _organisms(self._index))
+        if not others:
+            return ranked
+        best = {code: (score, code, title) for score, code, title in ranked}
+        for variant, factor, why in others:
+            for score, code, title in self._ranked(variant):
+                if why == phrasing.NEC_WHY and not re.search(r"\bother\b", title, re.IGNORECASE):
+                    continue  # "specified NEC" is never the unspecified code
+                score = round(score * factor, 6)
+                if code not in best or score > best[code][0]:
+                    best[code] = (score, code, title)
+        order = {code: i for i, (_, code, _) in enumerate(ranked)}
+        merged = sorted(best.values(), key=lambda r: (-r[0], order.get(r[1], len(order)), r[1]))
+        plain = {code: score for score, code, _ in ranked}
+        if (len(merged) > 1 and merged[0][0] > plain.get(merged[0][1], 0.0)
+                and merged[1][0] >= merged[0][0] - CLOSE_CALL):
+            # another reading chose, and nearly as well as a second code: a coder decides
+            merged = [(min(score, CLOSE_CALL_CAP), code, title) for score, code, title in merged]
+        return tuple(merged)
+
     def _best(self, condition: str, age: int | None, sex: str):
         """(score, code, title) of the best code that fits the patient, else a reason."""
         query = query_key(condition, sex)
         if is_generic(query):
             return "too vague to code: no clinical condition named"
-        everything = self._ranked(query)
+        everything = self._read(query, expand(condition))
         ranked = self._in_force(everything)
         if everything and (self._on or self._base) is not self._base and everything[0] not in ranked:
             # the best title is a code the release in force deleted: its successors are a coder's
             return f"best match {self.not_in_release(everything[0][1], self._on.effective_from)}"
+        # External causes (V00-Y99) say how or where, never what: they are never first-listed
+        # (guideline I.C.20), so a statement is not coded as one alone.
+        ranked = tuple(r for r in ranked if not r[1].startswith(EXTERNAL_CAUSES))
         for score, code, title in ranked:
             if not self.conflicts(code, age, sex):
                 return score, code, title

