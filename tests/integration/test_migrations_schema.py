@@ -111,3 +111,48 @@ def test_an_applied_migration_the_tree_lacks_stops_the_migrate(database_url):
         conn.close()
     with pytest.raises(migrate.MigrationDrift, match="0999_x.sql was applied .* not in"):
         migrate.apply_migrations(database_url)
+
+
+BUILD = """INSERT INTO claim_builds (event_id, claim_id, encounter_id, account_id, payer_id, status,
+               total_charge_cents, edits, service_end, built_at, source_event_id)
+           VALUES (%s, %s, %s, 'A1', 'P1', %s, %s, %s, '2026-03-01', %s, %s)"""
+VERSION = """INSERT INTO claim_versions (version_id, claim_id, version, frequency_code,
+                 payer_sequence, account_id, payer_id, status, total_charge_cents, built_at,
+                 event_id, source_event_id)
+             VALUES (%s, %s, %s, %s, 'PRIMARY', 'A1', 'P1', %s, %s, %s, %s, %s)"""
+
+
+def test_0023_moves_every_build_into_claim_versions(pg_admin_dsn):
+    with empty_database(pg_admin_dsn) as old:
+        migrate_as_main_did(old)
+        conn = psycopg2.connect(old)
+        try:
+            with conn, conn.cursor() as cur:
+                # C1: built before 0018 (claim_builds only), held then clean
+                cur.execute(BUILD, ("e1a", "C1", "E1", "HELD", 1000, '[{"edit": "NPI"}]',
+                                    "2026-03-02T10:00Z", "s1"))
+                cur.execute(BUILD, ("e1b", "C1", "E1", "CLEAN", 1000, "[]", "2026-03-03T10:00Z",
+                                    "s1b"))
+                # C2: built since 0018 (both tables), then corrected (frequency 7)
+                cur.execute(BUILD, ("e2", "C2", "E2", "CLEAN", 2000, "[]", "2026-03-02T11:00Z",
+                                    "s2"))
+                cur.execute(VERSION, ("C2:v1", "C2", 1, "1", "CLEAN", 2000, "2026-03-02T11:00Z",
+                                      "e2", "s2"))
+                cur.execute(BUILD, ("e2v2", "C2", "E2", "CLEAN", 2500, "[]", "2026-03-04T11:00Z",
+                                    "s2b"))
+                cur.execute(VERSION, ("C2:v2", "C2", 2, "7", "CLEAN", 2500, "2026-03-04T11:00Z",
+                                      "e2v2", "s2b"))
+        finally:
+            conn.close()
+        migrate.apply_migrations(old)
+        assert query(old, """SELECT version_id, event_id, encounter_id, status, frequency_code,
+                                    total_charge_cents, edits, service_end::text
+                               FROM claim_versions ORDER BY 1""") == [
+            ("C1:v1", "e1a", "E1", "HELD", "1", 1000, [{"edit": "NPI"}], "2026-03-01"),
+            ("C1:v2", "e1b", "E1", "CLEAN", "1", 1000, [], "2026-03-01"),
+            ("C2:v1", "e2", "E2", "CLEAN", "1", 2000, [], "2026-03-01"),
+            ("C2:v2", "e2v2", "E2", "CLEAN", "7", 2500, [], "2026-03-01")]
+        assert query(old, "SELECT to_regclass('claim_builds')") == [(None,)]
+        # the first build is the HELD one: C1 is not a clean claim, C2 is
+        assert query(old, "SELECT claim_id, status FROM claim_first_builds ORDER BY 1") == [
+            ("C1", "HELD"), ("C2", "CLEAN")]

@@ -16,24 +16,13 @@ COMMENT ON COLUMN claim_transitions.at IS 'Event time of the build that made the
 COMMENT ON COLUMN claim_transitions.source_event_id IS 'The event the transition comes from (coded encounter, or primary remittance).';
 COMMENT ON COLUMN claim_transitions.version IS 'Version of the claim built (the secondary claim''s version for SECONDARY_BILLED).';
 
-CREATE OR REPLACE VIEW claim_build_history AS
-SELECT event_id, claim_id, encounter_id, account_id, payer_id, status, total_charge_cents,
-       service_end, built_at
-  FROM claim_builds
-UNION ALL
-SELECT c.source_event_id || ':claim', c.claim_id, c.encounter_id, c.account_id, c.payer_id,
-       c.status, c.total_charge_cents, c.service_end, c.built_at
-  FROM claims c WHERE NOT EXISTS (SELECT 1 FROM claim_builds b WHERE b.claim_id = c.claim_id);
-COMMENT ON VIEW claim_build_history IS 'Every build of every claim: claim_builds, plus a claims row as its only build when claim_builds has none for it (rows written without build history).';
-COMMENT ON COLUMN claim_build_history.event_id IS 'Id of the ClaimBuilt event.';
-COMMENT ON COLUMN claim_build_history.status IS 'CLEAN or HELD at this build.';
-COMMENT ON COLUMN claim_build_history.built_at IS 'When this build happened (event time).';
-
 -- The scrubber's first-build KPIs (clean claim rate) measure only the claims the pipeline built.
 CREATE OR REPLACE VIEW claim_first_builds AS
-SELECT DISTINCT ON (claim_id) *
-  FROM claim_build_history WHERE status <> 'SUBMITTED' ORDER BY claim_id, built_at, event_id;
+SELECT DISTINCT ON (claim_id) event_id, claim_id, encounter_id, account_id, payer_id, status,
+       total_charge_cents, service_end, built_at
+  FROM claim_versions WHERE status <> 'SUBMITTED' ORDER BY claim_id, version;
 COMMENT ON VIEW claim_first_builds IS 'The first build of each claim the pipeline built: what the scrubber said before anyone touched the claim (claims submitted by the hospital''s billing system, status SUBMITTED, are not scrubbed and not counted).';
+COMMENT ON COLUMN claim_first_builds.event_id IS 'Id of the ClaimBuilt event of the first build.';
 COMMENT ON COLUMN claim_first_builds.status IS 'CLEAN or HELD at the first build (a claim held and then fixed stays HELD here).';
 COMMENT ON COLUMN claim_first_builds.built_at IS 'When the claim was first built (event time).';
 
@@ -67,8 +56,8 @@ UNION ALL
 SELECT claim_id, accepted, '999', reported_at, applied_at, event_id FROM x12_set_acknowledged_claims;
 COMMENT ON VIEW claim_status_reported IS 'Every status report of a claim: claim_status_events (277CA, 277, a 999 naming the claim) and, for each claim of an 837 set a 999 accepted or rejected as a whole, that result (x12_set_acknowledged_claims, transaction 999).';
 
--- Redefined from 0021 over claim_status_reported: the same definition, now also seeing the
--- claims of a rejected set. Still the one definition first_pass_acceptance and kpi_flow_window read.
+-- The first front-end acknowledgement of each claim: what first_pass_acceptance_rate counts
+-- (kpi_flow_window), including the claims of a rejected 837 set.
 CREATE OR REPLACE VIEW claim_first_acknowledgements AS
 SELECT DISTINCT ON (claim_id) claim_id, accepted, transaction, reported_at, event_id
   FROM claim_status_reported
@@ -95,21 +84,9 @@ COMMENT ON COLUMN claim_status_reports.at IS 'Status date (reported_at).';
 COMMENT ON COLUMN claim_status_reports.event_id IS 'The claim_status_events row.';
 COMMENT ON COLUMN claim_status_reports.transaction IS '277CA, 277 or 999.';
 
-CREATE OR REPLACE VIEW first_pass_acceptance AS
-SELECT count(*) AS claims,
-       count(*) FILTER (WHERE accepted) AS accepted_first_pass,
-       count(*) FILTER (WHERE NOT accepted) AS rejected_first_pass,
-       round(count(*) FILTER (WHERE accepted)::numeric / nullif(count(*), 0), 4) AS rate
-FROM claim_first_acknowledgements;
-COMMENT ON VIEW first_pass_acceptance IS 'First-pass acceptance: share of acknowledged claims whose first front-end acknowledgement (claim_first_acknowledgements: the first 277CA, or an earlier 999 rejecting its 837 set) accepted them.';
-COMMENT ON COLUMN first_pass_acceptance.claims IS 'Claims with at least one acknowledgement.';
-COMMENT ON COLUMN first_pass_acceptance.accepted_first_pass IS 'Claims whose first acknowledgement accepted them.';
-COMMENT ON COLUMN first_pass_acceptance.rejected_first_pass IS 'Claims whose first acknowledgement rejected them.';
-COMMENT ON COLUMN first_pass_acceptance.rate IS 'accepted_first_pass / claims.';
-
--- Redefined from 0019 with the acknowledgement step read from claim_status_reports. It also
--- carries 0020's rules for claims the hospital's billing system submitted (837 in, status
--- SUBMITTED), so neither migration loses the other's whichever lands first.
+-- Every step of every claim's life, from the one claim history (claim_versions), the 837 files
+-- sent, the acknowledgements (claim_status_reports), remittances and denials. Claims the
+-- hospital's billing system submitted (837 in, status SUBMITTED) start at SUBMITTED.
 CREATE OR REPLACE VIEW claim_status_history AS
 WITH remits AS (
     SELECT e.reference AS claim_id, e.source_event_id,
@@ -178,15 +155,15 @@ ORDER BY claim_id, at DESC, step DESC, source_event_id DESC;
 COMMENT ON VIEW claim_current_status IS 'Each claim''s status now: the latest row of claim_status_history.';
 COMMENT ON COLUMN claim_current_status.since IS 'When the claim entered this status.';
 
--- Redefined from 0021: the acknowledgement read from claim_status_reported (the rest unchanged).
+-- The latest version built by the end of the day, and the latest evidence about it.
 CREATE OR REPLACE FUNCTION claim_stage_as_of(as_of date)
 RETURNS TABLE (claim_id text, encounter_id text, account_id text, payer_id text,
                total_charge_cents bigint, stage text)
 LANGUAGE sql STABLE AS $$
     WITH latest AS (
-        SELECT DISTINCT ON (claim_id) * FROM claim_build_history
+        SELECT DISTINCT ON (claim_id) * FROM claim_versions
          WHERE (built_at AT TIME ZONE 'UTC')::date <= as_of
-         ORDER BY claim_id, built_at DESC, event_id DESC
+         ORDER BY claim_id, version DESC
     ), ack AS (
         SELECT DISTINCT ON (claim_id) claim_id, accepted FROM claim_status_reported
          WHERE (reported_at AT TIME ZONE 'UTC')::date <= as_of AND transaction IN ('277CA', '999')

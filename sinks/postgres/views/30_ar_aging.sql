@@ -1,8 +1,8 @@
 -- A/R aging: open balances by age bucket, from the date of service or from the last activity.
 
--- A/R aging and revenue-cycle KPIs, computed from the ledger, claims, denials and acknowledgements.
--- Money stays integer cents; rates are numeric rounded to 4 places, days to 1 place.
--- Aging is "as of" a date: the functions take it, the views call them with current_date.
+-- Money stays integer cents. Aging is "as of" a date: the functions take it (the KPIs and the
+-- ar-aging-snapshots topic pass an event-time day); the views call them with current_date for
+-- people looking at today.
 CREATE OR REPLACE FUNCTION ar_bucket(age_days integer) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN age_days <= 30 THEN '0-30' WHEN age_days <= 60 THEN '31-60'
