@@ -223,7 +223,7 @@ def test_kpi_values_of_a_day_and_its_30_days(scenario):
     assert v[("stage_dollars.claim_held", "DAILY")] == (10000, 1, 10000)
     assert ("dnfb_days", "ROLLING_30D") not in v  # a balance has no 30-day sum
     units = {k: u for k, _, _, _, _, u in query(scenario, "SELECT * FROM kpi_values(%s)", (D,))}
-    assert set(v) == {(k.name, w) for k in CATALOG for w in k.windows}  # what the README defines
+    assert set(v) == {(k.name, w) for k in CATALOG for w in k.windows}  # what docs/kpis.md defines
     assert units == {k.name: k.unit for k in CATALOG}
     on_0613 = values(scenario, date(2026, 6, 13))
     assert on_0613[("first_pass_acceptance_rate", "DAILY")] == (1, 1, Decimal(1))
