@@ -22,6 +22,24 @@ ENV_KEYS = ("RCM_HOME", "RCM_KAFKA_PORT", "RCM_POSTGRES_PORT",
             "RCM_KAFKA_BOOTSTRAP_SERVERS", "RCM_DATABASE_URL")
 
 
+LAYERS = ("unit", "stream", "integration", "e2e")  # the folders under tests/, one marker each
+SERVICE_FIXTURES = {"services", "kafka_bootstrap", "pg_admin_dsn", "database_url", "fresh_topics"}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark each test with its folder's layer, so `-m` and the folders agree; a unit or stream test
+    that asks for a service is an error (make test-unit runs with none)."""
+    for item in items:
+        layer = Path(str(item.fspath)).relative_to(ROOT / "tests").parts[0]
+        if layer not in LAYERS:
+            raise pytest.UsageError(f"{item.nodeid}: tests live in tests/{{{','.join(LAYERS)}}}/")
+        item.add_marker(getattr(pytest.mark, layer))
+        wanted = SERVICE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if layer in ("unit", "stream") and wanted:
+            raise pytest.UsageError(f"{item.nodeid} is a {layer} test but uses {sorted(wanted)}:"
+                                    " move it to tests/integration or tests/e2e")
+
+
 @dataclass(frozen=True)
 class Services:
     bootstrap: str
