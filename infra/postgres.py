@@ -12,11 +12,11 @@ import pwd
 import shutil
 import stat
 import subprocess
-import sys
 import time
 import warnings
 from pathlib import Path
 
+from infra.messages import sayer
 from infra.settings import Settings
 
 PG_USER = "rcm-pg"
@@ -28,8 +28,7 @@ class PostgresError(RuntimeError):
     pass
 
 
-def say(message: str) -> None:
-    print(f"[postgres] {message}", file=sys.stderr, flush=True)
+say = sayer("postgres")
 
 
 def bin_dir() -> Path:
