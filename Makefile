@@ -7,10 +7,10 @@ ARGS   ?=
 CONSOLE_JS := infra/console/node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test up down status lint test-down chromium
+.PHONY: help venv demo test test-unit test-integration test-e2e up down status lint typecheck test-down chromium
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z0-9-]*:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 venv: $(STAMP) $(CONSOLE_JS) ## create .venv (Python 3.11) and install the project with dev extras
 
@@ -36,10 +36,21 @@ demo: venv ## run the whole pipeline on synthetic data and summarise
 
 # The services fixture starts Kafka and PostgreSQL itself (jars come from Maven Central once).
 # pytest exits 5 when it collected nothing: that is a failure, never a pass.
-test: venv chromium ## run the tests (ARGS='-k services' to pick)
-	@$(BIN)/python -m pytest $(ARGS); rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): failing" >&2; fi; \
+PYTEST = @$(BIN)/python -m pytest $(1) $(ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make: pytest collected no tests (exit 5): failing" >&2; fi; \
 	exit $$rc
+
+test: venv chromium ## every layer in one session: unit, stream, integration, e2e, console (ARGS='-k services' to pick)
+	$(call PYTEST,)
+
+test-unit: venv ## tests/unit and tests/stream: no services, under a minute
+	$(call PYTEST,tests/unit tests/stream)
+
+test-integration: venv ## tests/integration: the sink and views on a real PostgreSQL (starts it)
+	$(call PYTEST,tests/integration)
+
+test-e2e: venv chromium ## tests/e2e and tests/console: the real services end to end, and the console in Chromium
+	$(call PYTEST,tests/e2e tests/console)
 
 up: venv ## start the local Kafka broker and PostgreSQL, create topics, migrate
 	$(BIN)/rcm up
@@ -50,8 +61,11 @@ down: venv ## stop the local Kafka broker and PostgreSQL
 status: venv ## topics, throughput, consumer lag, dead letters
 	$(BIN)/rcm status $(ARGS)
 
-lint: venv ## ruff
+lint: venv ## ruff (defaults, import order, private access, complexity)
 	$(BIN)/ruff check .
+
+typecheck: venv ## mypy on the rule modules and schemas/ (pyproject.toml [tool.mypy])
+	$(BIN)/mypy
 
 test-down: venv ## stop test services a killed test session left running (.rcm/test)
 	RCM_HOME=.rcm/test RCM_KAFKA_PORT=$${RCM_TEST_KAFKA_PORT:-29092} \

@@ -10,7 +10,6 @@ With --repeat K both are run K times and medians are reported. The last line is 
 from __future__ import annotations
 
 import statistics
-import sys
 import threading
 import time
 
@@ -19,6 +18,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from infra import pipeline, report
 from infra import settings as settings_mod
+from infra.messages import say
 from schemas import topics as T
 
 STAGE_OUTPUTS = {
@@ -35,10 +35,6 @@ def add_arguments(parser, name: str) -> None:
     parser.add_argument("--latency-rate", type=float, default=1000.0,
                         help="events/s of the steady run that measures latency (0 skips it)")
     parser.add_argument("--latency-events", type=int, default=10000)
-
-
-def say(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 class PeakRss:

@@ -8,11 +8,11 @@ against the generator's ground truth. Kafka and PostgreSQL stay up.
 from __future__ import annotations
 
 import json
-import sys
 import time
 
 from infra import pipeline, report
 from infra import settings as settings_mod
+from infra.messages import say
 
 
 def add_arguments(parser, name: str) -> None:
@@ -22,10 +22,6 @@ def add_arguments(parser, name: str) -> None:
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for draining")
     parser.add_argument("--console-port", type=int, default=8080,
                         help="port of the console left running at the end (default 8080)")
-
-
-def say(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 def reset(settings) -> None:

@@ -13,11 +13,11 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
+from infra.messages import sayer
 from infra.settings import Settings
 
 INFRA = Path(__file__).resolve().parent
@@ -44,8 +44,7 @@ class KafkaError(RuntimeError):
     pass
 
 
-def say(message: str) -> None:
-    print(f"[kafka] {message}", file=sys.stderr, flush=True)
+say = sayer("kafka")
 
 
 def ensure_jars() -> Path:

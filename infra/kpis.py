@@ -1,4 +1,9 @@
-"""`rcm report`: the A/R aging and revenue-cycle KPI dashboard, read from the PostgreSQL views."""
+"""`rcm report`: the revenue-cycle KPIs of one event-time day and the A/R aging, from PostgreSQL.
+
+The KPIs are kpi_values(day) (sinks/postgres/views/50_kpis.sql): the same SQL, on the same event
+time, as the `kpis` topic, named and explained by sinks.postgres.kpi_catalog. The day is --as-of,
+or else the latest day with events (kpi_event_day()), never the wall clock.
+"""
 from __future__ import annotations
 
 import argparse
@@ -10,44 +15,22 @@ from decimal import Decimal
 import psycopg2
 
 from infra.report import money
+from sinks.postgres.kpi_catalog import BY_NAME, CATALOG
 
 BUCKETS = ("0-30", "31-60", "61-90", "91-120", ">120")
+WINDOWS = ("DAILY", "ROLLING_30D")
 
-# name -> (SQL returning one row, one-line definition). %(as_of)s is the report date.
-KPIS: dict[str, tuple[str, str]] = {
-    "clean_claim_rate": ("SELECT * FROM kpi_clean_claim_rate",
-                         "claims CLEAN at their first build / claims built"),
-    "first_pass_acceptance": ("SELECT * FROM kpi_first_pass_acceptance",
-                              ("claims whose first front-end acknowledgement (277CA, or a 999 "
-                               "set rejection) accepted them / acknowledged claims")),
-    "denial_rate": ("SELECT * FROM kpi_denial_rate",
-                    "claims with a denial / remitted claims; denied $ / charges of remitted claims"),
-    "first_pass_resolution": ("SELECT * FROM kpi_first_pass_resolution",
-                              "claims settled by their first remittance / remitted claims"),
-    "net_collection_rate": ("SELECT * FROM kpi_net_collection_rate",
-                            "payments net of refunds / (charges - contractual adjustments)"),
-    "days_in_ar": ("SELECT * FROM kpi_days_in_ar_as_of(%(as_of)s)",
-                   "open A/R / average daily net charges of the last 90 days"),
-    "ar_over_90": ("SELECT * FROM kpi_ar_over_90_as_of(%(as_of)s)",
-                   "open A/R aged > 90 days from service / open A/R"),
-    "last_30_days": ("""SELECT coalesce(sum(claims_built), 0)::bigint AS claims_built,
-                              coalesce(sum(clean), 0)::bigint AS clean,
-                              round(sum(clean)::numeric / nullif(sum(claims_built), 0), 4)
-                                  AS clean_claim_rate,
-                              coalesce(sum(remitted_claims), 0)::bigint AS remitted_claims,
-                              coalesce(sum(denied_claims), 0)::bigint AS denied_claims,
-                              round(sum(denied_claims)::numeric / nullif(sum(remitted_claims), 0),
-                                    4) AS denial_rate
-                         FROM kpi_daily_claim_rates
-                        WHERE day > %(as_of)s::date - 30 AND day <= %(as_of)s""",
-                     "clean claim rate and initial denial rate of the 30 days ending on the date"),
-    "time_to_bill": ("SELECT * FROM kpi_time_to_bill",
-                     "average days from last service date to claim built / to 837 sent"),
-    "dnfb": ("SELECT * FROM kpi_dnfb_as_of(%(as_of)s)",
-             ("gross $ discharged with no claim built (DNFB), built not submitted (FBNS) / "
-              "average daily gross charges of the last 90 days")),
+KPI_SQL = ("SELECT kpi, time_window, numerator, denominator, value, unit FROM kpi_values(%(day)s)"
+           " ORDER BY kpi, time_window")
+STAGES_SQL = "SELECT stage, items, cents FROM kpi_stage_dollars_as_of(%(day)s)"
+# Aging totals by payer and by responsibility, from date of service or from last activity.
+AGING_SQL = {
+    "service": "SELECT * FROM ar_aging_summary_as_of(%(day)s)",
+    "activity": """SELECT payer_id, responsibility, bucket, count(DISTINCT account_id),
+                         sum(open_cents)::bigint AS open_cents
+                    FROM ar_aging_by_activity_as_of(%(day)s)
+                   GROUP BY GROUPING SETS ((payer_id, bucket), (responsibility, bucket))""",
 }
-STAGES_SQL = "SELECT stage, items, cents FROM kpi_stage_dollars_as_of(%(as_of)s)"
 
 
 def _plain(value):
@@ -58,31 +41,37 @@ def _plain(value):
     return value
 
 
-# Aging totals by payer and by responsibility, from date of service or from last activity.
-AGING_SQL = {
-    "service": "SELECT * FROM ar_aging_summary_as_of(%(as_of)s)",
-    "activity": """SELECT payer_id, responsibility, bucket, count(DISTINCT account_id),
-                         sum(open_cents)::bigint AS open_cents
-                    FROM ar_aging_by_activity_as_of(%(as_of)s)
-                   GROUP BY GROUPING SETS ((payer_id, bucket), (responsibility, bucket))""",
-}
+def _kpis(rows: list[dict]) -> dict[str, dict]:
+    """kpi_values rows as {kpi: {hfma, definition, unit, DAILY: {...}, ROLLING_30D: {...}}}."""
+    out: dict[str, dict] = {}
+    for r in rows:
+        if r["kpi"].startswith("stage_dollars."):
+            continue  # shown as the stage table
+        k = BY_NAME[r["kpi"]]
+        entry = out.setdefault(k.name, {"hfma": k.hfma, "unit": k.unit,
+                                        "definition": f"{k.numerator} / {k.denominator}"})
+        entry[r["time_window"]] = {"numerator": r["numerator"], "denominator": r["denominator"],
+                                   "value": r["value"]}
+    return out
 
 
 def collect(dsn: str, as_of: date | None = None, aged_from: str = "service") -> dict:
-    """Every KPI row and the aging tables as of a date (today by default), as plain JSON values.
-    Money stays integer cents; rates and days are numbers. A/R is aged from the date of service,
-    or from the account's last activity with aged_from="activity"."""
-    as_of = as_of or date.today()
+    """Every KPI of the day (kpi_values) and the aging tables, as plain JSON values. Money stays
+    integer cents; rates and days are numbers. A/R is aged from the date of service, or from the
+    account's last activity with aged_from="activity"."""
     conn = psycopg2.connect(dsn)
     try:
         with conn.cursor() as cur:
+            if as_of is None:
+                cur.execute("SELECT kpi_event_day()")
+                as_of = cur.fetchone()[0] or date.today()  # an empty database has no event day
+
             def rows(sql: str) -> list[dict]:
-                cur.execute(sql, {"as_of": as_of})
+                cur.execute(sql, {"day": as_of})
                 names = [d.name for d in cur.description]
                 return [{n: _plain(v) for n, v in zip(names, r, strict=True)} for r in cur.fetchall()]
 
-            kpis = {name: {"definition": definition, **rows(sql)[0]}
-                    for name, (sql, definition) in KPIS.items()}
+            kpis = _kpis(rows(KPI_SQL))
             summary = rows(AGING_SQL[aged_from])
             stages = rows(STAGES_SQL)
     finally:
@@ -99,52 +88,48 @@ def collect(dsn: str, as_of: date | None = None, aged_from: str = "service") -> 
                       "by_payer": dict(sorted(by_payer.items()))}}
 
 
-def _rate(value) -> str:
-    return "n/a" if value is None else f"{value * 100:.1f}%"
+def _value(unit: str, part: dict | None) -> str:
+    if part is None or part["value"] is None:
+        return "n/a"
+    if unit == "RATIO":
+        return f"{part['value'] * 100:.1f}%"
+    return f"{part['value']:.1f} days"
 
 
-def _days(value) -> str:
-    return "n/a" if value is None else f"{value:.1f} days"
+# KPIs whose numerator and denominator are cents (the others count claims).
+CENTS_PARTS = frozenset({"remittance_denial_rate_dollars", "net_collection_rate", "net_days_in_ar",
+                         "aged_ar_over_90_rate", "dnfb_days", "fbns_days", "dnsp_days"})
+
+
+def _parts(name: str, part: dict | None) -> str:
+    if part is None:
+        return ""
+    if name in CENTS_PARTS:
+        return f"{money(part['numerator'])} / {money(part['denominator'])}"
+    return f"{part['numerator']}/{part['denominator']}"
+
+
+def _kpi_lines(kpis: dict[str, dict]) -> list[str]:
+    lines = [f"  {'KPI':<32}{'day':>10}{'30 days':>10}  parts (30 days, else the day)"]
+    for k in CATALOG:
+        got = kpis.get(k.name)
+        if got is None:
+            continue
+        day, month = got.get("DAILY"), got.get("ROLLING_30D")
+        lines.append(f"  {k.name:<32}{_value(k.unit, day):>10}{_value(k.unit, month):>10}  "
+                     f"{_parts(k.name, month or day)}"
+                     + (f"  [HFMA: {k.hfma}]" if k.hfma else ""))
+    return lines
 
 
 def render(report: dict) -> str:
-    k = report["kpis"]
-    c, f, d, n = k["clean_claim_rate"], k["first_pass_acceptance"], k["denial_rate"], \
-        k["net_collection_rate"]
-    a, o, t = k["days_in_ar"], k["ar_over_90"], k["time_to_bill"]
-    r, m, b = k["first_pass_resolution"], k["last_30_days"], k["dnfb"]
-    lines = [
-        f"Revenue cycle as of {report['as_of']}", "",
-        (f"  clean claim rate       {_rate(c['rate']):>10}  {c['clean']}/{c['claims_built']}; "
-        f"{c['definition']}"),
-        (f"  first-pass acceptance  {_rate(f['rate']):>10}  {f['accepted_first_pass']}/{f['claims']}; "
-        f"{f['definition']}"),
-        (f"  initial denial rate    {_rate(d['rate_by_count']):>10}  {d['denied_claims']}/"
-        f"{d['remitted_claims']} claims, {_rate(d['rate_by_dollars'])} of "
-        f"{money(d['remitted_charge_cents'])}; {d['definition']}"),
-        (f"  first-pass resolution  {_rate(r['rate']):>10}  {r['resolved_first_pass']}/"
-         f"{r['remitted_claims']}; {r['definition']}"),
-        (f"  last 30 days           {_rate(m['clean_claim_rate']):>10}  clean ({m['clean']}/"
-         f"{m['claims_built']}), {_rate(m['denial_rate'])} denied ({m['denied_claims']}/"
-         f"{m['remitted_claims']}); {m['definition']}"),
-        (f"  net collection rate    {_rate(n['rate']):>10}  {money(n['payments_cents'])} / "
-        f"({money(n['charges_cents'])} - {money(n['contractual_cents'])}); {n['definition']}"),
-        (f"  net days in A/R        {_days(a['days_in_ar']):>10}  {money(a['open_ar_cents'])} open, "
-        f"{money(a['net_charges_90d_cents'])} net charges in 90 days; {a['definition']}"),
-        (f"  A/R over 90 days       {_rate(o['share']):>10}  {money(o['over_90_cents'])} of "
-        f"{money(o['open_cents'])}; {o['definition']}"),
-        (f"  time to bill           {_days(t['avg_days_to_build']):>10}  to build "
-        f"({t['claims_built']} claims), {_days(t['avg_days_to_send'])} to 837 "
-        f"({t['claims_sent']} sent); {t['definition']}"),
-        (f"  DNFB days              {_days(b['dnfb_days']):>10}  {money(b['dnfb_cents'])} in "
-         f"{b['dnfb_encounters']} encounters; FBNS {_days(b['fbns_days'])} ({money(b['fbns_cents'])}"
-         f" in {b['fbns_claims']} claims); DNSP {_days(b['dnsp_days'])}; {b['definition']}"),
-        "", "Dollars waiting in each stage",
-        *(f"  {s['stage']:<24}{money(s['cents']):>14}  {s['items']}"
-          for s in report.get("stage_dollars", [])),
-        "", "A/R aging (days from " + ("last activity" if report["aging"]["aged_from"] == "activity"
-                                      else "date of service") + ")",
-    ]
+    lines = [f"Revenue cycle on {report['as_of']} (event time; the same values as the kpis topic)",
+             "", *_kpi_lines(report["kpis"]),
+             "", "Dollars waiting in each stage",
+             *(f"  {s['stage']:<24}{money(s['cents']):>14}  {s['items']}"
+               for s in report.get("stage_dollars", [])),
+             "", "A/R aging (days from " + ("last activity" if report["aging"]["aged_from"] ==
+                                           "activity" else "date of service") + ")"]
     head = f"  {'':<20}" + "".join(f"{b:>14}" for b in BUCKETS) + f"{'total':>14}"
     aging = report["aging"]
     for title, table in (("by responsibility", aging["by_responsibility"]),
@@ -161,7 +146,7 @@ def render(report: dict) -> str:
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--as-of", type=date.fromisoformat, default=None,
-                        help="age A/R and compute days in A/R as of YYYY-MM-DD (default today)")
+                        help="the event-time day YYYY-MM-DD (default: the latest day with events)")
     parser.add_argument("--by-activity", action="store_true",
                         help="age A/R from each account's last ledger entry, not the date of service")
 

@@ -12,12 +12,12 @@ import pwd
 import shutil
 import stat
 import subprocess
-import sys
 import time
 import warnings
 from pathlib import Path
 
 from infra import credentials
+from infra.messages import sayer
 from infra.settings import Settings
 
 PG_USER = "rcm-pg"
@@ -30,8 +30,7 @@ class PostgresError(RuntimeError):
     pass
 
 
-def say(message: str) -> None:
-    print(f"[postgres] {message}", file=sys.stderr, flush=True)
+say = sayer("postgres")
 
 
 def bin_dir() -> Path:

@@ -8,17 +8,15 @@ from __future__ import annotations
 import argparse
 import logging
 import shutil
-import sys
 import time
 
 from infra import kafka, postgres
 from infra import registry as schema_registry
+from infra.messages import sayer
 from infra.settings import Settings, load
 from schemas import topics as registry
 
-
-def say(message: str) -> None:
-    print(f"[rcm] {message}", file=sys.stderr, flush=True)
+say = sayer("rcm")
 
 
 def admin_client(bootstrap: str):

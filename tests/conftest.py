@@ -22,6 +22,24 @@ ENV_KEYS = ("RCM_HOME", "RCM_KAFKA_PORT", "RCM_POSTGRES_PORT", "RCM_SCHEMA_REGIS
             "RCM_KAFKA_BOOTSTRAP_SERVERS", "RCM_DATABASE_URL")
 
 
+LAYERS = ("unit", "stream", "integration", "e2e", "console")  # the folders under tests/, one marker each
+SERVICE_FIXTURES = {"services", "kafka_bootstrap", "pg_admin_dsn", "database_url", "fresh_topics"}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark each test with its folder's layer, so `-m` and the folders agree; a unit or stream test
+    that asks for a service is an error (make test-unit runs with none)."""
+    for item in items:
+        layer = Path(str(item.fspath)).relative_to(ROOT / "tests").parts[0]
+        if layer not in LAYERS:
+            raise pytest.UsageError(f"{item.nodeid}: tests live in tests/{{{','.join(LAYERS)}}}/")
+        item.add_marker(getattr(pytest.mark, layer))
+        wanted = SERVICE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if layer in ("unit", "stream") and wanted:
+            raise pytest.UsageError(f"{item.nodeid} is a {layer} test but uses {sorted(wanted)}:"
+                                    " move it to tests/integration or tests/e2e")
+
+
 @dataclass(frozen=True)
 class Services:
     bootstrap: str
@@ -58,7 +76,7 @@ def services() -> Iterator[Services]:
             pid = postgres.start(settings)
             started_postgres = pid if before is None else None
         infra_services.create_topics(settings.bootstrap)
-        infra_services.apply_migrations(settings.dsn)
+        _migrate_test_database(settings.dsn, manages_postgres)
         os.environ["RCM_KAFKA_BOOTSTRAP_SERVERS"] = settings.bootstrap
         os.environ["RCM_DATABASE_URL"] = settings.dsn
         yield Services(settings.bootstrap, settings.dsn, settings, started_kafka, started_postgres,
@@ -77,6 +95,29 @@ def services() -> Iterator[Services]:
             postgres.stop(settings)
         if registry_before is None:  # `rcm up` in a test (test_services.py) starts the registry
             registry.stop(settings)
+
+
+def _migrate_test_database(dsn: str, ours: bool) -> None:
+    """Migrate the session's database. The test server's own database (.rcm/test) starts again
+    from empty when a migration applied to it has changed since (a migration still being written):
+    it holds nothing but earlier test runs. A server the session does not manage is never reset."""
+    import psycopg2
+
+    from infra import services as infra_services
+    from sinks.postgres.migrate import MigrationDrift
+
+    try:
+        infra_services.apply_migrations(dsn)
+    except MigrationDrift:
+        if not ours:
+            raise
+        conn = psycopg2.connect(dsn)
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        finally:
+            conn.close()
+        infra_services.apply_migrations(dsn)
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,21 @@ from starlette.responses import Response
 
 from infra.console.web import Ctx, page
 
-DAILY_SQL = """select day, claims_built, clean, clean_claim_rate, remitted_claims, denied_claims,
-                      denial_rate from kpi_daily_claim_rates order by day"""
+# Each day's clean-claim and denial rates from kpi_flow_window, the one definition of both KPIs.
+DAILY_SQL = """
+    with days as (
+        select generate_series(min((built_at at time zone 'UTC')::date), kpi_event_day(),
+                               interval '1 day')::date as day
+          from claim_versions)
+    select days.day,
+           max(w.denominator) filter (where w.kpi = 'clean_claim_rate') as claims_built,
+           max(w.numerator) filter (where w.kpi = 'clean_claim_rate') as clean,
+           max(w.value) filter (where w.kpi = 'clean_claim_rate') as clean_claim_rate,
+           max(w.denominator) filter (where w.kpi = 'remittance_denial_rate') as remitted_claims,
+           max(w.numerator) filter (where w.kpi = 'remittance_denial_rate') as denied_claims,
+           max(w.value) filter (where w.kpi = 'remittance_denial_rate') as denial_rate
+      from days cross join lateral kpi_flow_window(days.day, days.day) w
+     group by days.day order by days.day"""
 CATEGORY_SQL = """select category, count(*) as denials, sum(amount_cents)::bigint as amount_cents
                   from denials group by category order by sum(amount_cents) desc, category"""
 

@@ -1,10 +1,11 @@
 """What each KPI on the `kpis` topic means: its parts, windows, and the HFMA MAP Key it follows.
 
-The numbers come from one SQL definition (kpi_values(day) in migration 0017); this catalog is what a
-reader needs to trust them: the HFMA MAP Key name where one exists (the KPI is named after it) and,
-always, how we differ from it. tests/unit/test_kpi_catalog.py checks the names against HFMA's and
-the README table against this catalog; tests/integration/test_kpi_stream.py checks that kpi_values
-publishes exactly these.
+The numbers come from one SQL definition, kpi_values(day) in sinks/postgres/views/50_kpis.sql,
+which the `kpis` topic, `rcm report` and the kpi_latest view all read, on event time. This catalog is
+what a reader needs to trust them: the HFMA MAP Key name where one exists (the KPI is named after
+it) and, always, how we differ from it. tests/unit/test_kpi_catalog.py checks the names against
+HFMA's and docs/kpis.md against this catalog; tests/integration/test_kpi_stream.py checks that
+kpi_values publishes exactly these.
 """
 from __future__ import annotations
 

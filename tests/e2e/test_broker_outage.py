@@ -19,7 +19,6 @@ from kafka import KafkaConsumer, TopicPartition
 
 from infra import kafka
 from processors.ledger.rules import entries_for_payment, journals
-from producers.hl7 import compose
 from producers.hl7.cli import read as read_hl7
 from producers.publish import record_name
 from producers.synthetic import generate
@@ -30,6 +29,7 @@ from sinks.postgres.service import balance_deliverer, publish_balances, run_sink
 from sinks.postgres.writer import SinkRecord
 from tests import factories as f
 from tests.integration.test_sink_service import ledger, publish, settings_for
+from tests.support import hl7_compose as compose
 
 pytestmark = pytest.mark.e2e
 DELIVERY_TIMEOUT_S = 2.0

@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from producers.fhir import samples
 from schemas import codec
 from schemas import topics as T
+from tests.support import fhir_samples as samples
 
 pytestmark = pytest.mark.e2e
 

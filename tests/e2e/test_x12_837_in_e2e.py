@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from infra import pipeline
-from producers.x12 import generate as G
 from tests import x837_files as X
 from tests.e2e.test_x12_in import PAID_ON, adj, produce_x12, rows
+from tests.support import x12_generate as G
 from tests.unit.test_x12_837_in import INST_CLAIM, PROF_CLAIMS
 
 pytestmark = pytest.mark.e2e

@@ -7,7 +7,7 @@ posted to the ledger on the encounter's last date of service (service_start = se
   E1 A1 P1 $500.00  served 06-28, discharged_at 06-28 15:00, coding review requested 06-29 (open)
   E2 A2 P1 $300.00  served 06-25 (no discharged_at), coded 06-26, no claim
   E3 A3 P2 $200.00  served 06-19, coded 06-20, claim built HELD 06-21, rebuilt CLEAN 06-29
-                    (claims keeps the CLEAN row, claim_builds both builds), not sent
+                    (claims keeps the CLEAN row, claim_versions both builds), not sent
   E4 A4 P2 $100.00  served 06-19, coded 06-20, claim built HELD 06-22
   E5 A5 P1 $400.00  served 06-09, coded 06-10, claim CLEAN 06-11, 837 sent 06-12, 277CA accepted 06-13
   E6 A6 P1  $50.00  served 05-31, coded 06-01, claim CLEAN 06-02, 277CA rejected 06-03
@@ -96,14 +96,18 @@ def scenario(database_url):
                            source_emitted_at)
                        VALUES ('rev-E1', 'E1', 'A1', 'P1', 'OUTPATIENT', 50000, %s, 'ev-E1', %s)""",
                     (at(6, 29), at(6, 29)))
+        versions: dict[str, int] = {}
         for event, enc, status, (m, d) in BUILDS:
             _, acct, payer, cents, (sm, sd) = by_enc[enc]
-            cur.execute("""INSERT INTO claim_builds (event_id, claim_id, encounter_id, account_id,
-                               payer_id, status, total_charge_cents, service_end, built_at,
-                               source_event_id)
-                           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-                        (event, f"CLM-{enc}", enc, acct, payer, status, cents, date(2026, sm, sd),
-                         at(m, d), f"ev-{enc}"))
+            version = versions[enc] = versions.get(enc, 0) + 1
+            cur.execute("""INSERT INTO claim_versions (version_id, claim_id, version,
+                               frequency_code, payer_sequence, event_id, encounter_id,
+                               account_id, payer_id, status, total_charge_cents, service_end,
+                               built_at, source_event_id)
+                           VALUES (%s, %s, %s, '1', 'PRIMARY', %s, %s, %s, %s, %s, %s, %s, %s,
+                                   %s)""",
+                        (f"CLM-{enc}:v{version}", f"CLM-{enc}", version, event, enc, acct, payer,
+                         status, cents, date(2026, sm, sd), at(m, d), f"ev-{enc}"))
         for enc, (event, status, (m, d)) in CLAIM_ROWS.items():
             _, acct, payer, cents, (sm, sd) = by_enc[enc]
             cur.execute("""INSERT INTO claims (claim_id, account_id, encounter_id, payer_id,
@@ -181,12 +185,13 @@ def test_dollars_wait_in_the_stage_each_encounter_or_claim_has_reached(scenario)
 
 def test_clean_claim_rate_counts_each_claim_at_its_first_build(scenario):
     # First builds: E3 HELD, E4 HELD, E5, E6, E7 CLEAN -> 3 / 5 (the claims table alone says 4 / 5).
-    assert query(scenario, "SELECT * FROM kpi_clean_claim_rate")[0] == (5, 3, Decimal("0.6"))
-    daily = {d: (b, c) for d, b, c in query(
-        scenario, "SELECT day, claims_built, clean FROM kpi_daily_claim_rates")}
-    assert daily[date(2026, 6, 21)] == (1, 0)  # E3, held at its first build
-    assert date(2026, 6, 29) not in daily  # E3's rebuild is not a new claim: no day of its own
-    assert sum(b for b, _ in daily.values()) == 5 and sum(c for _, c in daily.values()) == 3
+    whole = {k: (n, d, v) for k, n, d, v, _ in query(
+        scenario, "SELECT * FROM kpi_flow_window('2026-01-01', %s)", (D,))}
+    assert whole["clean_claim_rate"] == (3, 5, Decimal("0.6"))
+    daily = {day: values(scenario, day)[("clean_claim_rate", "DAILY")][:2]
+             for day in (date(2026, 6, 21), date(2026, 6, 29))}
+    assert daily[date(2026, 6, 21)] == (0, 1)  # E3, held at its first build
+    assert daily[date(2026, 6, 29)] == (0, 0)  # E3's rebuild is not a new claim
 
 
 def values(dsn, day):
@@ -218,7 +223,7 @@ def test_kpi_values_of_a_day_and_its_30_days(scenario):
     assert v[("stage_dollars.claim_held", "DAILY")] == (10000, 1, 10000)
     assert ("dnfb_days", "ROLLING_30D") not in v  # a balance has no 30-day sum
     units = {k: u for k, _, _, _, _, u in query(scenario, "SELECT * FROM kpi_values(%s)", (D,))}
-    assert set(v) == {(k.name, w) for k in CATALOG for w in k.windows}  # what the README defines
+    assert set(v) == {(k.name, w) for k in CATALOG for w in k.windows}  # what docs/kpis.md defines
     assert units == {k.name: k.unit for k in CATALOG}
     on_0613 = values(scenario, date(2026, 6, 13))
     assert on_0613[("first_pass_acceptance_rate", "DAILY")] == (1, 1, Decimal(1))
@@ -226,11 +231,11 @@ def test_kpi_values_of_a_day_and_its_30_days(scenario):
 
 def test_report_shows_dnfb_and_stage_dollars(scenario):
     got = report.collect(scenario, D)
-    assert got["kpis"]["dnfb"]["dnfb_cents"] == 80000
-    assert got["kpis"]["dnfb"]["dnfb_days"] == pytest.approx(43.6)
+    assert got["kpis"]["dnfb_days"]["DAILY"] == {"numerator": 80000, "denominator": 165000,
+                                                 "value": 43.6}
     assert got["stage_dollars"][0] == {"stage": "in_coding_review", "items": 1, "cents": 50000}
     text = report.render(got)
-    assert "DNFB" in text and "43.6 days" in text and "$500.00" in text
+    assert "dnfb_days" in text and "43.6 days" in text and "$500.00" in text
 
 
 def read_topic(bootstrap, topic):
@@ -344,7 +349,7 @@ def test_the_sink_keeps_discharges_and_every_build_and_publishes_kpis(fresh_topi
         producer.send(ENCOUNTERS.name, key=codec.key_of(ENCOUNTERS, enc),
                       value=codec.encode(ENCOUNTERS.value_schema, enc))
     producer.send(ENCOUNTERS.name, key=b"k", value=b"garbage")  # the coding stage's to dead-letter
-    for claim in (built("b1", "HELD"), built("b2", "CLEAN")):
+    for claim in (built("b1", "HELD"), built("b2", "CLEAN") | {"version": 2}):
         producer.send(CLAIMS.name, key=codec.key_of(CLAIMS, claim),
                       value=codec.encode(CLAIMS.value_schema, claim))
     producer.flush()
@@ -358,8 +363,10 @@ def test_the_sink_keeps_discharges_and_every_build_and_publishes_kpis(fresh_topi
                                     FROM encounter_discharges ORDER BY 1""") == [
         ("E0000001", at(3, 2, 18), 14500), ("E0000002", None, 14500)]
     assert query(database_url, "SELECT count(*) FROM dead_letters") == [(0,)]
-    assert query(database_url, "SELECT event_id, status FROM claim_builds ORDER BY 1") == [
-        ("b1", "HELD"), ("b2", "CLEAN")]
+    assert query(database_url, """SELECT event_id, version, status, encounter_id, service_end
+                                    FROM claim_versions ORDER BY 1""") == [
+        ("b1", 1, "HELD", "E0000001", date(2026, 3, 2)),
+        ("b2", 2, "CLEAN", "E0000001", date(2026, 3, 2))]
     assert query(database_url, "SELECT count(*) FROM claims") == [(1,)]
     latest = dict(read_topic(fresh_topics, KPIS))
     first_build = latest["clean_claim_rate|DAILY|2026-03-02"]  # event day, not today

@@ -1,4 +1,4 @@
-"""A/R aging and KPI views against a small scenario whose every number is worked out by hand below.
+"""A/R aging and the KPIs (kpi_values, `rcm report`) against a small scenario whose every number is worked out by hand below.
 
 As of 2026-06-30. Five accounts, three payers (P1, P2, SELF):
 
@@ -87,6 +87,14 @@ def scenario(database_url):
                                    %s, %s, %s)""",
                         (f"CLM-{enc}", acct, enc, payer, status, cents, date(2026, m, d),
                          date(2026, m, d), at(bm, bd), enc, at(bm, bd)))
+            cur.execute("""INSERT INTO claim_versions (version_id, claim_id, version,
+                               frequency_code, payer_sequence, event_id, encounter_id, account_id,
+                               payer_id, status, total_charge_cents, service_end, built_at,
+                               source_event_id)
+                           VALUES (%s, %s, 1, '1', 'PRIMARY', %s, %s, %s, %s, %s, %s, %s, %s,
+                                   %s)""",
+                        (f"CLM-{enc}:v1", f"CLM-{enc}", f"{enc}:claim", enc, acct, payer, status,
+                         cents, date(2026, m, d), at(bm, bd), enc))
         cur.execute("""INSERT INTO encounters_coded (event_id, encounter_id, account_id, payer_id,
                            plan_type, encounter_class, patient_age, patient_sex, service_start,
                            service_end, total_charge_cents, coded_at, source_event_id,
@@ -177,70 +185,109 @@ def test_aging_summary_by_payer_and_by_responsibility(scenario):
 def test_today_views_match_the_functions_on_current_date(scenario):
     for view, func in (("ar_aging", "ar_aging_as_of"),
                        ("ar_aging_by_activity", "ar_aging_by_activity_as_of"),
-                       ("ar_aging_summary", "ar_aging_summary_as_of"),
-                       ("kpi_days_in_ar", "kpi_days_in_ar_as_of"),
-                       ("kpi_ar_over_90", "kpi_ar_over_90_as_of")):
+                       ("ar_aging_summary", "ar_aging_summary_as_of")):
         assert sorted(query(scenario, f"SELECT * FROM {view}"), key=repr) == sorted(
             query(scenario, f"SELECT * FROM {func}(current_date)"), key=repr)
 
 
-def test_kpi_views(scenario):
-    one = lambda sql, args=(): query(scenario, sql, args)[0]
-    # Claims E1, E3, E4, E6 CLEAN, E2 HELD: 4 / 5.
-    assert one("SELECT * FROM kpi_clean_claim_rate") == (5, 4, Decimal("0.8000"))
+def flow(dsn: str, first: date, last: date) -> dict[str, tuple]:
+    return {kpi: (num, den, value) for kpi, num, den, value, _ in
+            query(dsn, "SELECT * FROM kpi_flow_window(%s, %s)", (first, last))}
+
+
+def values(dsn: str, day: date) -> dict[tuple[str, str], tuple]:
+    return {(kpi, window): (num, den, value) for kpi, window, num, den, value, _ in
+            query(dsn, "SELECT * FROM kpi_values(%s)", (day,))}
+
+
+def test_flow_kpis_over_the_whole_history(scenario):
+    got = flow(scenario, date(2026, 1, 1), AS_OF)
+    # Claims E1, E3, E4, E6 CLEAN, E2 HELD at their first build: 4 / 5.
+    assert got["clean_claim_rate"] == (4, 5, Decimal("0.8000"))
     # First acknowledgements: E1 yes, E3 no (accepted only after), E4 yes, E6 yes: 3 / 4.
-    assert one("SELECT * FROM kpi_first_pass_acceptance") == (4, 3, 1, Decimal("0.7500"))
+    assert got["first_pass_acceptance_rate"] == (3, 4, Decimal("0.7500"))
     # Remitted: E1, E3, E6 (ledger entries reference them), E4 (denial only) = 4 claims,
     # charges 10000 + 5000 + 8000 + 4000 = 27000. Denied: E4, E6 = 2 claims, 8000 + 1000 = 9000.
-    # 2 / 4 = 0.5; 9000 / 27000 = 0.3333.
-    assert one("SELECT * FROM kpi_denial_rate") == (4, 2, Decimal("0.5000"), 9000, 27000,
-                                                    Decimal("0.3333"))
+    assert got["remittance_denial_rate"] == (2, 4, Decimal("0.5000"))
+    assert got["remittance_denial_rate_dollars"] == (9000, 27000, Decimal("0.3333"))
     # Charges 10000 + 5000 + 20000 + 8000 + 3000 + 4000 = 50000; contractual 3000 + 500 = 3500;
     # payments 6000 + 400 + 5000 + 1500 = 12900. 12900 / 46500 = 0.27742 -> 0.2774.
-    assert one("SELECT * FROM kpi_net_collection_rate") == (50000, 3500, 12900, Decimal("0.2774"))
+    assert got["net_collection_rate"] == (12900, 46500, Decimal("0.2774"))
+    # E1: one remittance (06-25), insurance 10000 - 6000 - 3000 - 1000 = 0; E3: one remittance
+    # (04-10), 5000 - 5000 = 0; E4 and E6 denied. 2 / 4.
+    assert got["first_pass_resolution_rate"] == (2, 4, Decimal("0.5000"))
+    # Days to build: E1 2, E2 4, E3 10, E4 1, E6 5 -> 22 / 5 = 4.4.
+    assert got["time_to_bill_days"] == (22, 5, Decimal("4.4"))
+
+
+def test_balance_kpis_at_the_end_of_the_day(scenario):
+    got = values(scenario, AS_OF)
     # Open A/R: 50000 - 3500 - 12900 = 33600 (= 600 + 20000 + 8000 + 3000 + 2000 in the aging).
     # Last 90 days = posted after 04-01: charges E1 10000 + E6 4000, contractual 3000 + 500:
     # net 10500, 116.67 a day; 33600 / (10500 / 90) = 288.0 days.
-    assert one("SELECT * FROM kpi_days_in_ar_as_of(%s)", (AS_OF,)) == (33600, 10500,
-                                                                       Decimal("288.0"))
+    assert got["net_days_in_ar", "DAILY"] == (33600, 10500, Decimal("288.0"))
     # Over 90 days from service: A3 8000 (135 d) + A4 3000 (104 d); A2 is exactly 90, not over.
     # 11000 / 33600 = 0.32738 -> 0.3274.
-    assert one("SELECT * FROM kpi_ar_over_90_as_of(%s)", (AS_OF,)) == (33600, 11000,
-                                                                       Decimal("0.3274"))
-    # Remitted E1, E3, E4, E6; E4 and E6 denied. E1: one remittance (06-25), insurance
-    # 10000 - 6000 - 3000 - 1000 = 0; E3: one remittance (04-10), 5000 - 5000 = 0. 2 / 4.
-    assert one("SELECT * FROM kpi_first_pass_resolution") == (4, 2, Decimal("0.5000"))
-    # Days to build: E1 2, E2 4, E3 10, E4 1, E6 5 -> 22 / 5 = 4.4. To 837: E1 3, E6 7 -> 5.0.
-    assert one("SELECT * FROM kpi_time_to_bill") == (5, Decimal("4.4"), 2, Decimal("5.0"))
+    assert got["aged_ar_over_90_rate", "DAILY"] == (11000, 33600, Decimal("0.3274"))
+
+
+def test_daily_and_rolling_30_day_claim_rates(scenario):
+    # Built: 02-16 E4, 03-11 E3, 04-05 E2 (HELD), 05-20 E6, 06-12 E1. First remittance: E4 03-20
+    # (denial only), E3 04-10, E6 06-20 (payment and denial), E1 06-25.
+    mar1 = values(scenario, date(2026, 3, 1))
+    assert mar1["clean_claim_rate", "DAILY"] == (0, 0, None)
+    assert mar1["clean_claim_rate", "ROLLING_30D"] == (1, 1, Decimal("1.0000"))  # E4 on 02-16
+    assert mar1["remittance_denial_rate", "ROLLING_30D"] == (0, 0, None)
+    # 04-05: E2 HELD that day (0 / 1); 30 days 03-07..04-05 built E3 and E2: 1 / 2. First remitted
+    # in the window: E4 (03-20), denied: 1 / 1; $80.00 of $80.00.
+    apr5 = values(scenario, date(2026, 4, 5))
+    assert apr5["clean_claim_rate", "DAILY"] == (0, 1, Decimal("0.0000"))
+    assert apr5["clean_claim_rate", "ROLLING_30D"] == (1, 2, Decimal("0.5000"))
+    assert apr5["remittance_denial_rate", "ROLLING_30D"] == (1, 1, Decimal("1.0000"))
+    assert apr5["remittance_denial_rate_dollars", "ROLLING_30D"] == (8000, 8000, Decimal("1.0000"))
+    # 04-10: E3 first remitted, not denied (0 / 1); window 03-12..04-10: E4 and E3, 1 / 2;
+    # dollars 8000 / (8000 + 5000) = 0.61538 -> 0.6154.
+    apr10 = values(scenario, date(2026, 4, 10))
+    assert apr10["remittance_denial_rate", "DAILY"] == (0, 1, Decimal("0.0000"))
+    assert apr10["remittance_denial_rate", "ROLLING_30D"] == (1, 2, Decimal("0.5000"))
+    assert apr10["remittance_denial_rate_dollars", "ROLLING_30D"] == (8000, 13000,
+                                                                      Decimal("0.6154"))
+    # 06-25: E1 first remitted (0 / 1); window 05-27..06-25: built E1 (clean, 1 / 1); remitted E6
+    # (denied $10.00) and E1: 1 / 2; dollars 1000 / (4000 + 10000) = 0.07142 -> 0.0714.
+    jun25 = values(scenario, date(2026, 6, 25))
+    assert jun25["clean_claim_rate", "ROLLING_30D"] == (1, 1, Decimal("1.0000"))
+    assert jun25["remittance_denial_rate", "DAILY"] == (0, 1, Decimal("0.0000"))
+    assert jun25["remittance_denial_rate", "ROLLING_30D"] == (1, 2, Decimal("0.5000"))
+    assert jun25["remittance_denial_rate_dollars", "ROLLING_30D"] == (1000, 14000,
+                                                                      Decimal("0.0714"))
 
 
 def test_empty_database_gives_no_rates_and_no_aging(database_url):
     report = kpis.collect(database_url, AS_OF)
-    assert report["kpis"]["clean_claim_rate"]["rate"] is None
-    assert report["kpis"]["days_in_ar"]["days_in_ar"] is None
+    assert report["kpis"]["clean_claim_rate"]["ROLLING_30D"]["value"] is None
+    assert report["kpis"]["net_days_in_ar"]["DAILY"]["value"] is None
     assert report["aging"]["by_payer"] == {} and report["aging"]["by_responsibility"] == {}
     assert "no open A/R" in kpis.render(report)
 
 
-def test_rcm_report_json_and_text(scenario, monkeypatch, capsys):
+def test_rcm_report_shows_the_kpi_values_the_topic_carries(scenario, monkeypatch, capsys):
     monkeypatch.setenv("RCM_DATABASE_URL", scenario)
     assert kpis.cmd_report(type("Args", (), {"json": True, "as_of": AS_OF})()) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["as_of"] == "2026-06-30"
     k = report["kpis"]
-    assert k["clean_claim_rate"]["rate"] == 0.8
-    assert k["first_pass_acceptance"]["rate"] == 0.75
-    assert (k["denial_rate"]["rate_by_count"], k["denial_rate"]["rate_by_dollars"]) == (0.5, 0.3333)
-    assert k["net_collection_rate"]["rate"] == 0.2774
-    assert (k["days_in_ar"]["open_ar_cents"], k["days_in_ar"]["days_in_ar"]) == (33600, 288.0)
-    assert k["ar_over_90"]["share"] == 0.3274
-    assert k["first_pass_resolution"]["rate"] == 0.5
-    # 06-01..06-30: built E1 (CLEAN) = 1 / 1; first remitted E6 (denied) and E1 = 1 / 2.
-    assert {n: k["last_30_days"][n] for n in ("claims_built", "clean", "clean_claim_rate",
-                                              "remitted_claims", "denied_claims", "denial_rate")} \
-        == {"claims_built": 1, "clean": 1, "clean_claim_rate": 1.0, "remitted_claims": 2,
-            "denied_claims": 1, "denial_rate": 0.5}
-    assert (k["time_to_bill"]["avg_days_to_build"], k["time_to_bill"]["avg_days_to_send"]) == (4.4, 5.0)
+    published = values(scenario, AS_OF)
+    assert {(name, w): (v[w]["numerator"], v[w]["denominator"], v[w]["value"])
+            for name, v in k.items() for w in kpis.WINDOWS if w in v} == {
+        key: (num, den, None if value is None else float(value))
+        for key, (num, den, value) in published.items() if not key[0].startswith("stage_")}
+    # 06-01..06-30: built E1 (CLEAN) = 1 / 1; first remitted E6 (denied) and E1 = 1 / 2; charges
+    # E1 10000, contractual 3000 + 500, payments 6000 + 400 + 1500: 7900 / 6500 = 1.2154.
+    assert k["clean_claim_rate"]["ROLLING_30D"]["value"] == 1.0
+    assert k["remittance_denial_rate"]["ROLLING_30D"]["value"] == 0.5
+    assert k["net_collection_rate"]["ROLLING_30D"]["value"] == 1.2154
+    assert k["net_days_in_ar"]["DAILY"]["value"] == 288.0
+    assert k["net_days_in_ar"]["hfma"] == "Net Days in Accounts Receivable (A/R)"
     assert all(v["definition"] for v in k.values())
     zero = dict.fromkeys(kpis.BUCKETS, 0)
     assert report["aging"]["by_responsibility"] == {
@@ -252,32 +299,17 @@ def test_rcm_report_json_and_text(scenario, monkeypatch, capsys):
 
     assert kpis.cmd_report(type("Args", (), {"json": False, "as_of": AS_OF})()) == 0
     text = capsys.readouterr().out
-    assert "clean claim rate" in text and "80.0%" in text and "288.0 days" in text
-    assert "$336.00" in text and "$200.00" in text and "DNFB" in text
+    assert "clean_claim_rate" in text and "100.0%" in text and "288.0 days" in text
+    assert "$336.00" in text and "$200.00" in text and "dnfb_days" in text
     insurance = next(line for line in text.splitlines() if line.strip().startswith("insurance"))
     assert insurance.split()[1:] == ["$0.00", "$20.00", "$200.00", "$0.00", "$80.00", "$300.00"]
 
 
-def test_daily_and_rolling_30_day_claim_rates(scenario):
-    got = {r[0]: r[1:] for r in query(scenario, "SELECT * FROM kpi_daily_claim_rates")}
-    # Built: 02-16 E4, 03-11 E3, 04-05 E2 (HELD), 05-20 E6, 06-12 E1. First remittance: E4 03-20
-    # (denial only), E3 04-10, E6 06-20 (payment and denial), E1 06-25. Every day from 02-16 to
-    # 06-25: 13 + 31 + 30 + 31 + 25 = 130 rows.
-    assert len(got) == 130 and min(got) == date(2026, 2, 16) and max(got) == date(2026, 6, 25)
-    assert got[date(2026, 3, 1)] == (0, 0, None, 1, 1, Decimal("1.0000"), 0, 0, None,
-                                     0, 0, None, 0, 0, None)
-    # 04-05: E2 HELD that day (0 / 1); 30 days 03-07..04-05 built E3 and E2: 1 / 2. First remitted
-    # in the window: E4 (03-20), denied: 1 / 1; $80.00 of $80.00.
-    assert got[date(2026, 4, 5)] == (1, 0, Decimal("0.0000"), 2, 1, Decimal("0.5000"), 0, 0, None,
-                                     1, 1, Decimal("1.0000"), 8000, 8000, Decimal("1.0000"))
-    # 04-10: E3 first remitted, not denied (0 / 1); window 03-12..04-10: E4 and E3, 1 / 2;
-    # dollars 8000 / (8000 + 5000) = 0.61538 -> 0.6154.
-    assert got[date(2026, 4, 10)][6:] == (1, 0, Decimal("0.0000"), 2, 1, Decimal("0.5000"),
-                                          13000, 8000, Decimal("0.6154"))
-    # 06-25: E1 first remitted (0 / 1); window 05-27..06-25: built E1 (clean, 1 / 1); remitted E6
-    # (denied $10.00) and E1: 1 / 2; dollars 1000 / (4000 + 10000) = 0.07142 -> 0.0714.
-    assert got[date(2026, 6, 25)] == (0, 0, None, 1, 1, Decimal("1.0000"), 1, 0, Decimal("0.0000"),
-                                      2, 1, Decimal("0.5000"), 14000, 1000, Decimal("0.0714"))
+def test_rcm_report_defaults_to_the_latest_event_day(scenario, monkeypatch, capsys):
+    # The latest event is the patient payment posted 06-28: the report's day, not today's date.
+    monkeypatch.setenv("RCM_DATABASE_URL", scenario)
+    assert kpis.cmd_report(type("Args", (), {"json": True, "as_of": None})()) == 0
+    assert json.loads(capsys.readouterr().out)["as_of"] == "2026-06-28"
 
 
 def test_rcm_report_aged_from_last_activity(scenario, monkeypatch, capsys):

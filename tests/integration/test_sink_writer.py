@@ -129,7 +129,7 @@ def test_applying_the_same_batch_twice_changes_nothing(conn, database_url):
     before = snapshot(database_url)
     second = write_batch(conn, GROUP, batch)
     assert snapshot(database_url) == before
-    # a claim is a row of claims and one of claim_builds (every build is kept)
+    # a claim is a row of claims (its latest version) and one of claim_versions (every build)
     rows = sum(len(r.value["entries"]) if r.topic == "ledger-entries"
                else 2 if r.topic == "claims" else 1 for r in batch)
     assert sum(first.inserted.values()) == rows

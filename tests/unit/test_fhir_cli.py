@@ -8,8 +8,8 @@ import json
 from kafka.future import Future
 
 from producers import cli as produce_cli
-from producers.fhir import samples
 from tests.factories import encounter
+from tests.support import fhir_samples as samples
 
 
 def parse(*argv):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from producers.fhir import samples
 from producers.fhir.adapter import convert
 from producers.fhir.read import read_bytes
 from schemas import codec
 from tests.factories import encounter
+from tests.support import fhir_samples as samples
 
 
 def decoded(result):

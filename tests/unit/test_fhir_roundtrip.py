@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from producers.fhir import samples
 from producers.fhir.adapter import convert
 from producers.fhir.read import read_bytes
 from schemas import codec
+from tests.support import fhir_samples as samples
 
 SAME = ("account_id", "patient_age", "patient_sex", "payer_id", "plan_type", "provider_npi",
         "facility_id", "encounter_class", "service_start", "service_end", "diagnoses",

@@ -7,11 +7,11 @@ from datetime import date
 
 import pytest
 
-from producers.fhir import samples
 from producers.fhir.adapter import convert
 from producers.fhir.read import read_bytes
 from schemas import codec
 from tests.factories import DOS, encounter
+from tests.support import fhir_samples as samples
 
 
 def run(resources, name="visit.json"):

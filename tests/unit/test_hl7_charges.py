@@ -10,10 +10,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from producers.hl7.compose import segment
 from producers.hl7.parse import MessageError, visit_events
 from schemas import codec
 from schemas import topics as T
+from tests.support.hl7_compose import segment
 
 NOW = datetime(2026, 3, 3, tzinfo=UTC)
 DOS = date(2025, 3, 4)

@@ -6,10 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from producers.hl7 import compose
 from producers.hl7.cli import cmd_produce, read
 from producers.hl7.files import split_messages
 from tests import factories as F
+from tests.support import hl7_compose as compose
 
 ENC = F.encounter(6) | {"procedures_pcs": [], "discharge_status": None}
 

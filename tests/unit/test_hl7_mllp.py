@@ -6,11 +6,11 @@ from collections import Counter
 
 import hl7
 
-from producers.hl7 import compose
 from producers.hl7.mllp import END, START, Deframer, build_ack, frame, handle_message, listen
 from producers.hl7.parse import header, parse_message
 from schemas import codec
 from tests import factories as F
+from tests.support import hl7_compose as compose
 
 ENC = F.encounter(6) | {"procedures_pcs": [], "discharge_status": None}
 GOOD = compose.adt(ENC, "REGISTER", "C1", F.T0).encode()

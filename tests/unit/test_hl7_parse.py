@@ -1,15 +1,15 @@
-"""HL7 v2 messages (written from synthetic encounters by producers.hl7.compose) -> VisitEvents."""
+"""HL7 v2 messages (written from synthetic encounters by tests.support.hl7_compose) -> VisitEvents."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
 import pytest
 
-from producers.hl7 import compose
 from producers.hl7.parse import MessageError, visit_events
 from schemas import codec
 from schemas import topics as T
 from tests import factories as F
+from tests.support import hl7_compose as compose
 
 NOW = datetime(2026, 3, 3, tzinfo=UTC)
 INPATIENT = F.encounter(5, encounter_class="INPATIENT", plan_type="MEDICARE", payer_id="MEDICARE",

@@ -6,11 +6,11 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from processors.visits.rules import DictStore, assemble
-from producers.hl7 import compose
 from producers.hl7.parse import visit_events
 from producers.synthetic import generate
 from schemas import codec
 from schemas import topics as T
+from tests.support import hl7_compose as compose
 
 NOT_CARRIED = ("event_id", "occurred_at", "emitted_at", "em", "discharged_at", "secondary_payer_id",
                "cancelled")

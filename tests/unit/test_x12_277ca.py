@@ -5,12 +5,12 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from producers.x12 import generate as G
 from producers.x12.ack277 import claim_statuses, is_accepted
 from producers.x12.cli import convert
 from producers.x12.tokens import X12Error, read
 from schemas import codec
 from schemas import topics as T
+from tests.support import x12_generate as G
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 ON = date(2026, 3, 1)

@@ -6,13 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from producers.x12 import generate as G
 from producers.x12.cli import convert
 from producers.x12.remit835 import remittances
 from producers.x12.tokens import X12Error, read
 from schemas import codec
 from schemas import topics as T
 from tests.samples import x12_samples
+from tests.support import x12_generate as G
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from producers.x12 import generate as G
 from producers.x12.tokens import read
+from tests.support import x12_generate as G
 
 CLAIM = {"claim_id": "CLM-E1", "claim_status": "1", "total_charge_cents": 10000,
          "total_paid_cents": 8000, "patient_responsibility_cents": 0,

@@ -210,11 +210,11 @@ def synthetic_bundles(events: int = 200, seed: int = 7, start: date = date(2026,
 
 
 def main(argv=None) -> int:
-    """python -m producers.fhir.samples DIR [--events N] [--seed S]: one Bundle file per encounter."""
+    """python -m tests.support.fhir_samples DIR [--events N] [--seed S]: one Bundle file per encounter."""
     import argparse
     from pathlib import Path
 
-    parser = argparse.ArgumentParser(prog="python -m producers.fhir.samples", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tests.support.fhir_samples", description=main.__doc__)
     parser.add_argument("dir")
     parser.add_argument("--events", type=int, default=200, help="synthetic records to draw from")
     parser.add_argument("--seed", type=int, default=7)
