@@ -19,6 +19,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.partitioner import murmur2
 from prometheus_client import Counter, Histogram
 
+from processors.state import State
 from schemas import codec
 from schemas.topics import DEAD_LETTERS, Topic
 
@@ -182,18 +183,59 @@ Handler = Callable[[dict], Iterable[Outgoing]]
 class Stage:
     """One piece of specialist work on one input topic.
 
-    `owner`: this stage dead-letters the topic's bad records (exactly one stage owns each input
-    topic, so a bad record yields exactly one dead letter).
+    `owner`: this stage validates the topic's records and dead-letters the bad ones (exactly one
+    stage owns each input topic, so a bad record yields exactly one dead letter). It runs first;
+    the other stages on the topic receive only the records it accepted.
+    `reads`, `writes`: the states (tables) the handler gets and puts; each must be co-partitioned
+    with `source` (placed by the source's key field, same partition count), so the entry a record
+    needs is on a partition its worker owns. `broadcast`: compacted topics every worker reads
+    whole (small reference data such as `scrub-rules`), exempt from that rule.
     """
 
     name: str
     source: Topic
     handle: Handler
     owner: bool = True
+    reads: tuple[State, ...] = ()
+    writes: tuple[State, ...] = ()
+    broadcast: tuple[Topic, ...] = ()
+
+
+class NotCopartitioned(Exception):
+    """A stage declares a table its input topic's partitions do not hold: a worker holding some
+    partitions would read or write entries on partitions it does not own."""
+
+
+def copartitioning_errors(stages: Sequence[Stage]) -> list[str]:
+    """One line per (stage, state) whose state is not co-partitioned with the stage's stream:
+    entries placed by another field than the stream's key, or another partition count."""
+    errors = []
+    for stage in stages:
+        for verb, states in (("reads", stage.reads), ("writes", stage.writes)):
+            for state in states:
+                src = stage.source
+                if state.field != src.key:
+                    errors.append(f"stage {stage.name} {verb} table {state.name} (placed by "
+                                  f"{state.field}) from stream {src.name} (keyed by {src.key})")
+                elif state.topic.partitions != src.partitions:
+                    errors.append(f"stage {stage.name} {verb} table {state.name} "
+                                  f"({state.topic.partitions} partitions) from stream {src.name} "
+                                  f"({src.partitions} partitions)")
+    return errors
+
+
+def check_copartitioned(stages: Sequence[Stage]) -> None:
+    """Raise NotCopartitioned naming every table and stream that do not line up."""
+    errors = copartitioning_errors(stages)
+    if errors:
+        raise NotCopartitioned("state not co-partitioned with the stream that uses it: "
+                               + "; ".join(errors))
 
 
 async def run_batch(source: Topic, events, stages: Sequence[Stage], emitter: Emitter) -> None:
-    """Decode each event once, hand it to every stage on `source`, then emit everything in order."""
+    """Decode each event once, hand it to every stage on `source` (the owner first: a record it
+    rejects goes no further), then emit everything in order."""
+    stages = sorted(stages, key=lambda s: not s.owner)
     out: list[Outgoing] = []
     now = time.time()
     for stage in stages:
@@ -216,6 +258,8 @@ async def run_batch(source: Topic, events, stages: Sequence[Stage], emitter: Emi
                 ERRORS.labels(stage.name, "INVALID").inc()
                 if stage.owner and exc.owner:
                     out.append(dead_letter(source, message, stage.name, "INVALID", exc.reason))
+                if stage.owner:
+                    break  # the record is bad: no other stage sees it
                 continue
             if emitted is not None:
                 LATENCY.labels(stage.name).observe(max(0.0, now - emitted.timestamp()))
