@@ -106,13 +106,6 @@ def scrub_rules(payer_id: str) -> list[dict]:
     return [r for r in rules if r["payer_id"] == payer_id]
 
 
-# Commits never pass an unacknowledged record (processors/acks.py); a partition held that way is
-# unstuck by the commit watchdog below.
-from processors.acks import install as _install_acks
-
-_install_acks()
-
-
 def pending():
     return store(S.CODING_PENDING)
 

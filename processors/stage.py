@@ -19,7 +19,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.partitioner import murmur2
 from prometheus_client import Counter, Histogram
 
-from processors.state import State
+from processors.state import STATES, State
 from schemas import codec
 from schemas.topics import DEAD_LETTERS, Topic
 
@@ -84,6 +84,19 @@ class ProducerEmitter:
         self.give_up = give_up or _exit_undelivered
 
     async def send_many(self, out: Sequence[Outgoing]) -> None:
+        """Deliver `out`: first the results, then, once the broker acknowledged every one of
+        them, the state changes (the changelogs of processors.state). A worker killed between
+        the two leaves the old state, so the redelivered input produces its results again (the
+        same ids); never a state that says "done" for results that are not on the broker (the
+        matcher's "known" claim, whose released remittances were lost with the kill)."""
+        state = {st.topic.name for st in STATES}
+        results = [o for o in out if o.topic.name not in state]
+        changes = [o for o in out if o.topic.name in state]
+        for part in (results, changes):
+            if part:
+                await self._deliver(part)
+
+    async def _deliver(self, out: Sequence[Outgoing]) -> None:
         by_tp: dict[tuple[str, int], list[Outgoing]] = {}
         for o in out:
             partition = o.partition if o.partition is not None else partition_for(o.key, o.topic.partitions)

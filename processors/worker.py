@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 
+from processors import acks
 from processors import app as A
 from processors.claims.agent import ACCEPT_SUBMITTED, BILL_SECONDARY, BUILD_CLAIMS
 from processors.coding.agent import CODE_ENCOUNTERS, RELEASE_CODING
@@ -55,9 +56,13 @@ def _agent(topic: T.Topic):
     stages = stages_on(topic)
     assert sum(s.owner for s in stages) == 1, f"{topic.name} needs exactly one owner stage"
 
+    async def handle(events) -> None:
+        await run_batch(topic, events, stages, A.emitter())
+
     async def consume(stream):
+        # in offset order per partition, committed only once processed and delivered
         async for events in stream.take_events(A.BATCH_MAX, A.BATCH_WITHIN_S):
-            await run_batch(topic, events, stages, A.emitter())
+            await acks.process(A.app.consumer, events, handle)
 
     consume.__name__ = consume.__qualname__ = f"consume_{topic.name.replace('-', '_')}"
     return A.app.agent(A.topic(topic), name=consume.__name__)(consume)
@@ -115,6 +120,7 @@ def run_worker(loglevel: str) -> int:
 
     from processors.broadcast import TopicMirror
 
+    acks.install()  # each input partition in offset order; commits only what was delivered
     A.reference()  # load before consuming so the first batch does not stall a poll interval
     A.scrub_rules_mirror = TopicMirror(T.SCRUB_RULES, A.SETTINGS.bootstrap).start()
     if A.SETTINGS.processor_metrics_port:

@@ -85,7 +85,11 @@ def as_835(records) -> tuple[list, dict[str, str]]:
 
 def assert_exact(settings, scenario, moved: dict[str, str]) -> None:
     dsn, counts = settings.dsn, scenario.truth["counts"]
-    assert report.reconcile(dsn, scenario.truth) == []
+    problems = report.reconcile(dsn, scenario.truth)
+    if problems:
+        from lossprobe import probe
+        print("loss probe written to", probe(settings, scenario, moved, problems))
+    assert problems == []
     assert count(dsn, "select count(*) from dead_letters") == counts["dead_letters"]
     assert count(dsn, "select count(*) from denials") == counts["denial_adjustments"]
     # every remittance posted, each once, the 835 ones with their claim's account
