@@ -51,6 +51,7 @@ class Offsets:
     def __init__(self) -> None:
         self.next: dict = {}
         self.sought_at: dict = {}  # tp -> monotonic time of the last seek back
+        self.seen: dict = {}  # tp -> the offset that arrived instead of the next one (for the log)
 
     def admit(self, events: Sequence) -> tuple[list, dict, dict]:
         """The events to process now, in order: those at the next offset of their partition and
@@ -65,6 +66,7 @@ class Offsets:
                 continue  # not ready, already skipping, or processed already
             if offset > expected:
                 jumped[tp] = expected
+                self.seen[tp] = offset
                 continue
             admitted.append(event)
             ahead[tp] = offset + 1
@@ -90,6 +92,7 @@ class Offsets:
         for tp in tps:
             self.next.pop(tp, None)
             self.sought_at.pop(tp, None)
+            self.seen.pop(tp, None)
 
 
 OFFSETS = Offsets()
@@ -112,8 +115,9 @@ async def process(consumer, events: Sequence, handle) -> None:
         due = OFFSETS.due_seeks(jumped, time.monotonic())
         if due:
             for tp, offset in due.items():
-                log.warning("input %s/%s: records were skipped before an offset above %s; "
-                            "seeking back to %s", tp.topic, tp.partition, offset, offset)
+                log.warning("input %s/%s: offset %s arrived where %s was next (records "
+                            "skipped); seeking back to %s", tp.topic, tp.partition,
+                            OFFSETS.seen.get(tp), offset, offset)
             try:
                 await consumer.seek_wait(due)
             except Exception as exc:  # noqa: BLE001 - revoked meanwhile: the next one places it
