@@ -104,11 +104,16 @@ class ProducerEmitter:
         errors: set[str] = set()
         for attempt in range(1, self.attempts + 1):
             try:
-                sent = await self._send(by_tp)
-            except KafkaError as exc:  # e.g. no metadata: everything goes again (ids make it safe)
-                errors.add(type(exc).__name__)
+                # handing the batches over is bounded too: aiokafka waits for a partition's
+                # previous batch (one the broker keeps refusing) before it takes the next
+                sent = await asyncio.wait_for(self._send(by_tp), timeout=self.timeout_s)
+            except (TimeoutError, KafkaError) as exc:
+                # e.g. no metadata: everything goes again (ids make it safe)
+                name = "send blocked" if isinstance(exc, TimeoutError) \
+                    else type(exc).__name__
+                errors.add(name)
                 log.warning("delivery attempt %d of %d failed to send (%s)", attempt,
-                            self.attempts, type(exc).__name__)
+                            self.attempts, name)
                 continue
             done, _ = await asyncio.wait([f for _, f in sent], timeout=self.timeout_s) \
                 if sent else (set(), set())

@@ -114,3 +114,15 @@ def test_a_result_never_acknowledged_leaves_the_state_unchanged_on_the_broker():
     except Stopped:
         pass
     assert "claim-accounts" not in {t for t, _ in producer.log}
+
+
+def test_a_send_that_blocks_counts_as_a_failed_attempt():
+    # aiokafka holds a partition's next batch while the broker keeps refusing the previous one
+    class Blocking(Producer):
+        async def send_batch(self, batch, topic, partition):
+            await asyncio.sleep(3600)
+
+    reasons = []
+    emitter = ProducerEmitter(App(Blocking(0)), timeout_s=0.2, attempts=2, give_up=reasons.append)
+    asyncio.run(emitter.send_many(_records(5)))
+    assert len(reasons) == 1 and "send blocked" in reasons[0]
