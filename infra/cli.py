@@ -17,7 +17,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "produce": ("producers.cli", "cmd_produce", "publish events (synthetic hospital, coding decisions, hospital formats)"),
     "tick": ("producers.tick", "cmd_tick", "advance the appeal deadline clock of every partition (event time)"),
     "listen": ("producers.hl7.mllp", "cmd_listen", "listen for hospital messages (HL7 v2 over MLLP)"),
-    "process": ("processors.app", "cmd_process", "run the stream processors (faust worker)"),
+    "process": ("processors.worker", "cmd_process", "run the stream processors (faust worker)"),
     "sink": ("sinks.postgres.service", "cmd_sink", "run the PostgreSQL sink"),
     "rules": ("processors.patterns.cli", "cmd_rules",
               "proposed scrub rules from denial patterns: list, accept, reject"),

@@ -1,8 +1,12 @@
-"""A local single-node Apache Kafka broker (KRaft), run straight from Maven Central jars.
+"""A local Apache Kafka (KRaft) on 127.0.0.1, run straight from Maven Central jars: one broker by
+default, or a cluster of `RCM_KAFKA_BROKERS` (`rcm up --brokers 3`).
 
 `ensure_jars` resolves org.apache.kafka:kafka_2.13 (infra/pom.xml) into infra/jars once; `start`
-formats the log directory once and runs `kafka.Kafka` in its own session with a pid file under
-$RCM_HOME/kafka; `stop` signals that pid and nothing else.
+formats each node's log directory once and runs `kafka.Kafka` in its own session with a pid file
+under $RCM_HOME/kafka (node 1) or $RCM_HOME/kafka-<n> (node n); `stop` signals those pids and
+nothing else. Node n (from 1) listens on RCM_KAFKA_PORT + 2(n-1), its controller on the next port.
+In a cluster every node is broker and controller (a static three-voter quorum), internal topics
+are replicated three times, and `min.insync.replicas` is 2.
 """
 from __future__ import annotations
 
@@ -68,39 +72,51 @@ def ensure_jars() -> Path:
     return JARS
 
 
-def home(settings: Settings) -> Path:
-    return settings.home / "kafka"
+def home(settings: Settings, node: int = 1) -> Path:
+    return settings.home / ("kafka" if node == 1 else f"kafka-{node}")
 
 
-def pid_file(settings: Settings) -> Path:
-    return home(settings) / "kafka.pid"
+def pid_file(settings: Settings, node: int = 1) -> Path:
+    return home(settings, node) / "kafka.pid"
 
 
-def log_file(settings: Settings) -> Path:
-    return home(settings) / "kafka.log"
+def log_file(settings: Settings, node: int = 1) -> Path:
+    return home(settings, node) / "kafka.log"
 
 
-def server_properties(settings: Settings) -> str:
-    port = settings.kafka_port
+def nodes(settings: Settings) -> range:
+    return range(1, settings.brokers + 1)
+
+
+def port(settings: Settings, node: int = 1) -> int:
+    return settings.kafka_port + 2 * (node - 1)
+
+
+def server_properties(settings: Settings, node: int = 1) -> str:
+    p, n = port(settings, node), settings.brokers
+    rf, isr = min(n, 3), 2 if n >= 3 else 1
+    quorum = (f"controller.quorum.bootstrap.servers=127.0.0.1:{p + 1}" if n == 1 else
+              "controller.quorum.voters=" + ",".join(
+                  f"{i}@127.0.0.1:{port(settings, i) + 1}" for i in nodes(settings)))
     return "\n".join([
         "process.roles=broker,controller",
-        "node.id=1",
-        f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{port + 1}",
-        f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+        f"node.id={node}",
+        f"listeners=PLAINTEXT://127.0.0.1:{p},CONTROLLER://127.0.0.1:{p + 1}",
+        f"advertised.listeners=PLAINTEXT://127.0.0.1:{p}",
         "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
         "inter.broker.listener.name=PLAINTEXT",
         "controller.listener.names=CONTROLLER",
-        f"controller.quorum.bootstrap.servers=127.0.0.1:{port + 1}",
-        f"log.dirs={home(settings) / 'data'}",
+        quorum,
+        f"log.dirs={home(settings, node) / 'data'}",
         "num.partitions=4",
         "auto.create.topics.enable=false",
-        "offsets.topic.replication.factor=1",
-        "share.coordinator.state.topic.replication.factor=1",
-        "share.coordinator.state.topic.min.isr=1",
-        "transaction.state.log.replication.factor=1",
-        "transaction.state.log.min.isr=1",
-        "min.insync.replicas=1",
-        "default.replication.factor=1",
+        f"offsets.topic.replication.factor={rf}",
+        f"share.coordinator.state.topic.replication.factor={rf}",
+        f"share.coordinator.state.topic.min.isr={isr}",
+        f"transaction.state.log.replication.factor={rf}",
+        f"transaction.state.log.min.isr={isr}",
+        f"min.insync.replicas={isr}",
+        f"default.replication.factor={rf}",
         "group.initial.rebalance.delay.ms=0",
         "num.network.threads=2",
         "num.io.threads=4",
@@ -130,9 +146,9 @@ def _is_broker(pid: int) -> bool:
         return False
 
 
-def running_pid(settings: Settings) -> int | None:
+def running_pid(settings: Settings, node: int = 1) -> int | None:
     try:
-        pid = int(pid_file(settings).read_text().strip())
+        pid = int(pid_file(settings, node).read_text().strip())
     except (OSError, ValueError):
         return None
     return pid if exists(pid) and _is_broker(pid) else None
@@ -144,9 +160,9 @@ def _port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _log_tail(settings: Settings, lines: int = 40) -> str:
+def _log_tail(settings: Settings, lines: int = 40, node: int = 1) -> str:
     try:
-        return "\n".join(log_file(settings).read_text(errors="replace").splitlines()[-lines:])
+        return "\n".join(log_file(settings, node).read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return "(no log)"
 
@@ -161,50 +177,91 @@ def _java() -> str:
     return java
 
 
-def _format_storage(settings: Settings, props: Path, log4j: Path) -> None:
-    if (home(settings) / "data" / "meta.properties").exists():
-        return
+def _new_cluster_id() -> str:
     cluster_id = "-"
     while cluster_id.startswith("-"):  # StorageTool would read a leading '-' as an option
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    return cluster_id
+
+
+def _cluster_id(settings: Settings) -> str:
+    """One id for every node of the local cluster, kept next to node 1's data."""
+    path = home(settings) / "cluster.id"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(_new_cluster_id() + "\n")
+    return path.read_text().strip()
+
+
+def _format_storage(settings: Settings, props: Path, log4j: Path, node: int = 1) -> None:
+    if (home(settings, node) / "data" / "meta.properties").exists():
+        return
+    if settings.brokers == 1:  # a dynamic quorum of one
+        cluster_id, mode = _new_cluster_id(), ["--standalone"]
+    else:  # the static voters of server.properties
+        cluster_id, mode = _cluster_id(settings), []
     cmd = [_java(), f"-Dlog4j2.configurationFile={log4j}", "-cp", f"{JARS}/*",
-           "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props), "--standalone"]
+           "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props), *mode]
     done = subprocess.run(cmd, check=False, capture_output=True, text=True)
     if done.returncode != 0:
         raise KafkaError(f"formatting the KRaft log dir failed:\n{done.stdout}{done.stderr}")
 
 
+def _check_size(settings: Settings) -> None:
+    """Refuse to start a cluster of another size over existing data (`rcm down --purge` first)."""
+    marker = home(settings) / "brokers"
+    if (home(settings) / "data" / "meta.properties").exists():
+        had = int(marker.read_text()) if marker.exists() else 1
+        if had != settings.brokers:
+            raise KafkaError(f"$RCM_HOME/kafka holds a {had}-broker cluster; `rcm down --purge` "
+                             f"before starting {settings.brokers}")
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(f"{settings.brokers}\n")
+
+
 def start(settings: Settings, timeout_s: float = 120) -> int:
-    """Start the broker unless ours is already running; return its pid once it serves requests."""
-    pid = running_pid(settings)
+    """Start every node that is not running yet; return node 1's pid once all serve requests."""
+    _check_size(settings)
+    pids = {node: start_node(settings, node, wait=False) for node in nodes(settings)}
+    for node, pid in pids.items():
+        wait_ready(settings, pid, timeout_s, node)
+    return pids[1]
+
+
+def start_node(settings: Settings, node: int = 1, timeout_s: float = 120, wait: bool = True) -> int:
+    """Start one node unless ours is already running; with `wait`, return once it serves."""
+    pid = running_pid(settings, node)
     if pid is not None:
-        wait_ready(settings, pid, timeout_s)
+        if wait:
+            wait_ready(settings, pid, timeout_s, node)
         return pid
-    if _port_open(settings.kafka_port):
-        raise KafkaError(f"port {settings.kafka_port} is taken by another process; "
+    if _port_open(port(settings, node)):
+        raise KafkaError(f"port {port(settings, node)} is taken by another process; "
                          "set RCM_KAFKA_PORT or RCM_KAFKA_BOOTSTRAP_SERVERS")
     ensure_jars()
-    root = home(settings)
+    root = home(settings, node)
     root.mkdir(parents=True, exist_ok=True)
     props, log4j = root / "server.properties", root / "log4j2.xml"
-    props.write_text(server_properties(settings))
+    props.write_text(server_properties(settings, node))
     log4j.write_text(LOG4J2)
-    _format_storage(settings, props, log4j)
+    _format_storage(settings, props, log4j, node)
     cmd = [_java(), f"-Xmx{settings.kafka_heap}", "-XX:+UseG1GC", "-Djava.awt.headless=true",
            # Kafka stops itself on SIGTERM; log4j's own hook would only complain during that stop.
            "-Dlog4j2.shutdownHookEnabled=false",
            f"-Dlog4j2.configurationFile={log4j}", f"-Dkafka.logs.dir={root}",
            "-cp", f"{JARS}/*", "kafka.Kafka", str(props)]
-    say(f"starting broker on 127.0.0.1:{settings.kafka_port} (log: {log_file(settings)})")
-    with open(log_file(settings), "ab") as log:
+    say(f"starting broker {node} on 127.0.0.1:{port(settings, node)} "
+        f"(log: {log_file(settings, node)})")
+    with open(log_file(settings, node), "ab") as log:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                 start_new_session=True, cwd=root)
-    pid_file(settings).write_text(f"{proc.pid}\n")
-    wait_ready(settings, proc.pid, timeout_s)
+    pid_file(settings, node).write_text(f"{proc.pid}\n")
+    if wait:
+        wait_ready(settings, proc.pid, timeout_s, node)
     return proc.pid
 
 
-def wait_ready(settings: Settings, pid: int, timeout_s: float) -> None:
+def wait_ready(settings: Settings, pid: int, timeout_s: float, node: int = 1) -> None:
     from kafka.admin import KafkaAdminClient
 
     started = time.monotonic()
@@ -212,18 +269,19 @@ def wait_ready(settings: Settings, pid: int, timeout_s: float) -> None:
     quiet = logging.getLogger("kafka")
     level = quiet.level
     quiet.setLevel(logging.CRITICAL)  # refused connections while the JVM boots are expected
+    p = port(settings, node)
     try:
         while time.monotonic() < deadline:
             if not exists(pid):
-                raise KafkaError(f"the Kafka broker (pid {pid}) exited while starting; log tail:\n"
-                                 f"{_log_tail(settings)}")
-            if _port_open(settings.kafka_port) and _answers(settings.bootstrap, KafkaAdminClient):
+                raise KafkaError(f"Kafka broker {node} (pid {pid}) exited while starting; log "
+                                 f"tail:\n{_log_tail(settings, node=node)}")
+            if _port_open(p) and _answers(f"127.0.0.1:{p}", KafkaAdminClient):
                 return
             time.sleep(0.5)
     finally:
         quiet.setLevel(level)
-    raise KafkaError(f"the Kafka broker (pid {pid}) was not ready after {timeout_s:.0f}s; log tail:\n"
-                     f"{_log_tail(settings)}")
+    raise KafkaError(f"Kafka broker {node} (pid {pid}) was not ready after {timeout_s:.0f}s; log "
+                     f"tail:\n{_log_tail(settings, node=node)}")
 
 
 def _answers(bootstrap: str, client) -> bool:
@@ -241,25 +299,47 @@ def _answers(bootstrap: str, client) -> bool:
 
 
 def stop(settings: Settings, timeout_s: float = 30) -> bool:
-    """Stop our broker (by pid file). Returns True if one was running."""
-    pid = running_pid(settings)
+    """Stop our brokers (by pid file). Returns True if any was running. Every node is signalled
+    before any is waited for: the last node of a cluster stopped one by one would wait for a
+    controller quorum that is gone."""
+    signalled = [(node, pid) for node in nodes(settings)
+                 if (pid := _signal(settings, node, signal.SIGTERM)) is not None]
+    for node, pid in signalled:
+        _wait_gone(settings, node, pid, timeout_s)
+    return bool(signalled)
+
+
+def stop_node(settings: Settings, node: int = 1, timeout_s: float = 30,
+              sig: int = signal.SIGTERM) -> bool:
+    """Stop one node (SIGKILL with `sig`: the crash a test inflicts). True if it was running."""
+    pid = _signal(settings, node, sig)
+    if pid is not None:
+        _wait_gone(settings, node, pid, timeout_s)
+    return pid is not None
+
+
+def _signal(settings: Settings, node: int, sig: int) -> int | None:
+    pid = running_pid(settings, node)
     if pid is None:
-        pid_file(settings).unlink(missing_ok=True)
-        return False
-    say(f"stopping broker (pid {pid})")
-    os.kill(pid, signal.SIGTERM)
+        pid_file(settings, node).unlink(missing_ok=True)
+        return None
+    say(f"stopping broker {node} (pid {pid})")
+    os.kill(pid, sig)
+    return pid
+
+
+def _wait_gone(settings: Settings, node: int, pid: int, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and exists(pid):
         _reap(pid)
         time.sleep(0.2)
     if exists(pid):
-        say(f"broker did not stop in {timeout_s:.0f}s; killing it")
+        say(f"broker {node} did not stop in {timeout_s:.0f}s; killing it")
         os.kill(pid, signal.SIGKILL)
         while exists(pid):
             _reap(pid)
             time.sleep(0.1)
-    pid_file(settings).unlink(missing_ok=True)
-    return True
+    pid_file(settings, node).unlink(missing_ok=True)
 
 
 def _reap(pid: int) -> None:

@@ -9,6 +9,7 @@ import argparse
 import logging
 import shutil
 import time
+from dataclasses import replace
 
 from infra import kafka, postgres
 from infra import registry as schema_registry
@@ -30,12 +31,13 @@ def create_topics(bootstrap: str, topics=registry.ALL, timeout_s: float = 60) ->
     admin = admin_client(bootstrap)
     try:
         deadline = time.monotonic() + timeout_s
+        rf, durability = replication(admin)
         created: list[str] = []
         while missing := [t for t in topics if t.name not in set(admin.list_topics())]:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"could not create topics {[t.name for t in missing]}")
-            spec = {t.name: {"num_partitions": t.partitions, "replication_factor": 1,
-                             "configs": t.config()} for t in missing}
+            spec = {t.name: {"num_partitions": t.partitions, "replication_factor": rf,
+                             "configs": {**t.config(), **durability}} for t in missing}
             # Errors are judged by the next listing: "already exists" from a concurrent `up` is fine,
             # and a just-deleted topic may refuse creation for a moment.
             admin.create_topics(spec, raise_errors=False)
@@ -45,6 +47,15 @@ def create_topics(bootstrap: str, topics=registry.ALL, timeout_s: float = 60) ->
         return created
     finally:
         admin.close()
+
+
+def replication(admin) -> tuple[int, dict[str, str]]:
+    """Replication factor and configs for new topics on the cluster `admin` talks to: three
+    replicas and min.insync.replicas=2 once it has three brokers (with acks=all everywhere, a
+    write then survives the loss of any one broker), else one replica per broker available."""
+    brokers = len(admin.describe_cluster()["brokers"])
+    rf = min(brokers, 3)
+    return rf, ({"min.insync.replicas": "2"} if rf == 3 else {})
 
 
 def wait_for_topics(bootstrap: str, names: list[str], timeout_s: float = 60, admin=None) -> None:
@@ -112,7 +123,8 @@ def down(settings: Settings | None = None, purge: bool = False) -> None:
     if settings.manages_kafka:
         kafka.stop(settings)
         if purge:
-            shutil.rmtree(kafka.home(settings), ignore_errors=True)
+            for node in kafka.nodes(settings):
+                shutil.rmtree(kafka.home(settings, node), ignore_errors=True)
     if settings.manages_postgres:
         postgres.stop(settings)
         if purge:
@@ -133,6 +145,10 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     if name == "down":
         parser.add_argument("--purge", action="store_true",
                             help="also delete the local Kafka and PostgreSQL data under $RCM_HOME")
+    if name == "up":
+        parser.add_argument("--brokers", type=int, default=0,
+                            help="run a local Kafka cluster of N brokers (3: replication factor 3, "
+                                 "min.insync.replicas 2); default: as last started, else 1")
 
 
 def _quietly(run) -> int:
@@ -146,7 +162,10 @@ def _quietly(run) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    return _quietly(lambda: up(load()))
+    settings = load()
+    if getattr(args, "brokers", 0):
+        settings = replace(settings, kafka_brokers=args.brokers)
+    return _quietly(lambda: up(settings))
 
 
 def cmd_down(args: argparse.Namespace) -> int:

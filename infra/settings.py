@@ -30,6 +30,8 @@ class Settings:
     # The local registry `rcm up` starts (infra/registry_server.py) when RCM_SCHEMA_REGISTRY_URL is unset.
     registry_port: int = field(default_factory=lambda: int(_env("RCM_SCHEMA_REGISTRY_PORT", "18081")))
     kafka_port: int = field(default_factory=lambda: int(_env("RCM_KAFKA_PORT", "19092")))
+    # Brokers of the local Kafka `rcm up` runs (0: as many as it last started, else 1).
+    kafka_brokers: int = field(default_factory=lambda: int(_env("RCM_KAFKA_BROKERS", "0")))
     postgres_port: int = field(default_factory=lambda: int(_env("RCM_POSTGRES_PORT", "15432")))
     kafka_heap: str = field(default_factory=lambda: _env("RCM_KAFKA_HEAP", "512m"))
     app_id: str = field(default_factory=lambda: _env("RCM_APP_ID", "rcm-pipeline"))
@@ -100,8 +102,20 @@ class Settings:
         return self.schema_registry_url or f"http://127.0.0.1:{self.registry_port}"
 
     @property
+    def brokers(self) -> int:
+        """How many brokers the local Kafka has: RCM_KAFKA_BROKERS, else what `rcm up --brokers`
+        last started under RCM_HOME, else 1."""
+        if self.kafka_brokers > 0:
+            return self.kafka_brokers
+        try:
+            return max(1, int((self.home / "kafka" / "brokers").read_text()))
+        except (OSError, ValueError):
+            return 1
+
+    @property
     def bootstrap(self) -> str:
-        return self.kafka_bootstrap_servers or f"127.0.0.1:{self.kafka_port}"
+        return self.kafka_bootstrap_servers or ",".join(
+            f"127.0.0.1:{self.kafka_port + 2 * i}" for i in range(self.brokers))
 
     @property
     def dsn(self) -> str:

@@ -12,6 +12,7 @@ from functools import lru_cache
 import faust
 
 from infra import settings as settings_mod
+from processors import state as S
 from schemas import topics as T
 
 SETTINGS = settings_mod.load()
@@ -56,23 +57,38 @@ def _state_table(t: T.Topic):
                                                internal=False))
 
 
-# Encounters in coding review and decisions waiting for them, by encounter id.
-pending_table = _state_table(T.CODING_PENDING)
-# Visits being assembled from visit-events, by visit number.
-visits_table = _state_table(T.VISITS_PENDING)
-# Claim id -> account, and remittances that arrived before their claim, each entry on its claim
-# id's partition. Claims come keyed by account, unmatched remittances by claim id, so the two
-# halves of a match sit on different partitions: one worker (today's deployment) holds every
-# partition and sees both. A GlobalTable would serve several workers, but faust 0.15.3 never
-# finishes the partition assignment with one declared (measured: the group stays in "performing
-# assignments").
-claim_accounts_table = _state_table(T.CLAIM_ACCOUNTS)
-# Distinct denials counted per denial pattern, by rule id (co-partitioned with denial-patterns and
-# scrub-rule-decisions, which are keyed by rule id too).
-denial_patterns_table = _state_table(T.DENIAL_PATTERN_COUNTS)
-# Scrub rules a person decided, by rule id. The claim builder reads every entry whatever partition
-# it sits on: like claim_accounts_table, that holds while one worker holds every partition.
-scrub_rules_table = _state_table(T.SCRUB_RULES)
+# One faust table per processor state (processors.state.STATES), each restored from its
+# compacted topic for the partitions the worker is assigned. Every stage declares the states it
+# reads and writes; the worker refuses to start unless each is co-partitioned with the stream of
+# the stage using it (processors.stage.check_copartitioned), so no stage reads an entry on a
+# partition it does not own:
+# - coding-pending, visits-pending, claim-state, encounter-charges, denials-open: keyed by their
+#   own ids, placed by account, read by stages on account-keyed streams;
+# - claim-accounts: by claim id, read by the matcher on remittances-unmatched and claim-index
+#   (both keyed by claim id; index_claims repartitions claims into claim-index);
+# - denial-pattern-counts, scrub-rules: by rule id, on denial-patterns and scrub-rule-decisions.
+# The claim builder reads scrub-rules by payer: a broadcast mirror (processors.broadcast), not
+# the table. faust's GlobalTable is not used: 0.15.3 never finishes the partition assignment
+# with one declared.
+TABLES = {st.topic: _state_table(st.topic) for st in S.STATES}
+pending_table = TABLES[T.CODING_PENDING]
+visits_table = TABLES[T.VISITS_PENDING]
+claim_accounts_table = TABLES[T.CLAIM_ACCOUNTS]
+denial_patterns_table = TABLES[T.DENIAL_PATTERN_COUNTS]
+scrub_rules_table = TABLES[T.SCRUB_RULES]
+claim_state_table = TABLES[T.CLAIM_STATE]
+encounter_charges_table = TABLES[T.ENCOUNTER_CHARGES]
+denials_open_table = TABLES[T.DENIALS_OPEN]
+
+
+def store(state: S.State) -> S.TableStore:
+    """The table of `state` as a store that places its changelog records as declared."""
+    return S.TableStore(TABLES[state.topic], state)
+
+
+# The scrub-rules mirror the worker starts (processors.broadcast.TopicMirror); None: the rules
+# are read from the local table (faust's in-memory test context, one process).
+scrub_rules_mirror = None
 
 
 @lru_cache(maxsize=4096)
@@ -83,58 +99,50 @@ def _scrub_rule(raw: bytes) -> dict:
 
 
 def scrub_rules(payer_id: str) -> list[dict]:
-    """The decided scrub rules of one payer (a handful: people decide them one by one); each
-    stored value is decoded once."""
-    rules = (_scrub_rule(raw) for raw in scrub_rules_table.data.values() if raw is not None)
+    """The decided scrub rules of one payer (a handful: people decide them one by one), from every
+    partition of `scrub-rules`; each stored value is decoded once."""
+    data = scrub_rules_table.data if scrub_rules_mirror is None else scrub_rules_mirror.data
+    rules = (_scrub_rule(raw) for raw in list(data.values()) if raw is not None)
     return [r for r in rules if r["payer_id"] == payer_id]
 
 
-# Each claim's last version and content, by claim id on its account's partition: the builder
-# (encounters-coded) and the secondary biller (remittances) both read and write it.
-claim_state_table = _state_table(T.CLAIM_STATE)
-# The charges posted per encounter, by encounter id on its account's partition (post_charges).
-encounter_charges_table = _state_table(T.ENCOUNTER_CHARGES)
-# Each denial's appeal lifecycle, alert flags and appeal events waiting for it, by denial id.
-denials_open_table = _state_table(T.DENIALS_OPEN)
-
-# Commits never pass an unacknowledged record (processors/acks.py); a partition held that way is
-# unstuck by the commit watchdog below.
-from processors.acks import install as _install_acks
-
-_install_acks()
-
-
 def pending():
-    """The coding-pending table as a store (entries on their account's partition)."""
-    from processors.state import TableStore
-
-    return TableStore(pending_table, T.CODING_PENDING, partition_by="account_id")
+    return store(S.CODING_PENDING)
 
 
 def claim_state():
-    """The claim-state table as a store (entries on their account's partition)."""
-    from processors.state import TableStore
-
-    return TableStore(claim_state_table, T.CLAIM_STATE, partition_by="account_id")
+    return store(S.CLAIM_STATE)
 
 
 def encounter_charges():
-    from processors.state import TableStore
-
-    return TableStore(encounter_charges_table, T.ENCOUNTER_CHARGES, partition_by="account_id")
+    return store(S.ENCOUNTER_CHARGES)
 
 
 def denials_open():
-    """The denials-open table as a store (entries on their account's partition)."""
-    from processors.state import TableStore
-
-    return TableStore(denials_open_table, T.DENIALS_OPEN, partition_by="account_id")
+    return store(S.DENIALS_OPEN)
 
 
-@lru_cache(maxsize=1)
+_CLOCKS: list = [None, None]  # (the assignment they were built for, Clocks)
+
+
+def _assigned() -> frozenset:
+    return frozenset(app.assignor.assigned_actives())
+
+
 def denial_clocks():
-    """The appeal stage's event-time clocks and timers, rebuilt once per process from the table
-    (faust restores the table before the agents read)."""
+    """The appeal stage's event-time clocks and timers, rebuilt from the table whenever the
+    worker's assignment changed (faust restores newly assigned partitions before the agents
+    read), so partitions taken over from another worker bring their denials' timers."""
+    assigned = _assigned()
+    if _CLOCKS[1] is None or _CLOCKS[0] != assigned:
+        _CLOCKS[:] = [assigned, _build_clocks()]
+    return _CLOCKS[1]
+
+
+denial_clocks.cache_clear = lambda: _CLOCKS.__setitem__(slice(None), [None, None])
+
+
+def _build_clocks():
     from processors.denials.appeals import Clocks
     from processors.stage import partition_for
     from schemas import codec
@@ -205,25 +213,3 @@ async def watch_commits() -> None:
         watchdog.check(app, _WATCH, {t.name for t in T.ALL if not t.compacted})
     except Exception:  # a diagnostic must never take the worker down
         logging.getLogger(__name__).exception("commit watchdog failed")
-
-
-def _import_agents() -> None:
-    # Importing the module registers the agents on `app`.
-    import processors.agents  # noqa: F401
-
-
-def add_arguments(parser, name: str) -> None:
-    parser.add_argument("--loglevel", default=SETTINGS.log_level.lower())
-
-
-def cmd_process(args) -> int:
-    from prometheus_client import start_http_server
-
-    _import_agents()
-    reference()  # load before consuming so the first batch does not stall a poll interval
-    if SETTINGS.processor_metrics_port:
-        start_http_server(SETTINGS.processor_metrics_port, addr="127.0.0.1")
-    worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
-    worker.spinner = None  # a terminal spinner only writes escape codes into service logs
-    worker.execute_from_commandline()
-    return 0

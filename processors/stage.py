@@ -19,6 +19,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.partitioner import murmur2
 from prometheus_client import Counter, Histogram
 
+from processors.state import STATES, State
 from schemas import codec
 from schemas.topics import DEAD_LETTERS, Topic
 
@@ -83,6 +84,19 @@ class ProducerEmitter:
         self.give_up = give_up or _exit_undelivered
 
     async def send_many(self, out: Sequence[Outgoing]) -> None:
+        """Deliver `out`: first the results, then, once the broker acknowledged every one of
+        them, the state changes (the changelogs of processors.state). A worker killed between
+        the two leaves the old state, so the redelivered input produces its results again (the
+        same ids); never a state that says "done" for results that are not on the broker (the
+        matcher's "known" claim, whose released remittances were lost with the kill)."""
+        state = {st.topic.name for st in STATES}
+        results = [o for o in out if o.topic.name not in state]
+        changes = [o for o in out if o.topic.name in state]
+        for part in (results, changes):
+            if part:
+                await self._deliver(part)
+
+    async def _deliver(self, out: Sequence[Outgoing]) -> None:
         by_tp: dict[tuple[str, int], list[Outgoing]] = {}
         for o in out:
             partition = o.partition if o.partition is not None else partition_for(o.key, o.topic.partitions)
@@ -90,11 +104,16 @@ class ProducerEmitter:
         errors: set[str] = set()
         for attempt in range(1, self.attempts + 1):
             try:
-                sent = await self._send(by_tp)
-            except KafkaError as exc:  # e.g. no metadata: everything goes again (ids make it safe)
-                errors.add(type(exc).__name__)
+                # handing the batches over is bounded too: aiokafka waits for a partition's
+                # previous batch (one the broker keeps refusing) before it takes the next
+                sent = await asyncio.wait_for(self._send(by_tp), timeout=self.timeout_s)
+            except (TimeoutError, KafkaError) as exc:
+                # e.g. no metadata: everything goes again (ids make it safe)
+                name = "send blocked" if isinstance(exc, TimeoutError) \
+                    else type(exc).__name__
+                errors.add(name)
                 log.warning("delivery attempt %d of %d failed to send (%s)", attempt,
-                            self.attempts, type(exc).__name__)
+                            self.attempts, name)
                 continue
             done, _ = await asyncio.wait([f for _, f in sent], timeout=self.timeout_s) \
                 if sent else (set(), set())
@@ -182,18 +201,59 @@ Handler = Callable[[dict], Iterable[Outgoing]]
 class Stage:
     """One piece of specialist work on one input topic.
 
-    `owner`: this stage dead-letters the topic's bad records (exactly one stage owns each input
-    topic, so a bad record yields exactly one dead letter).
+    `owner`: this stage validates the topic's records and dead-letters the bad ones (exactly one
+    stage owns each input topic, so a bad record yields exactly one dead letter). It runs first;
+    the other stages on the topic receive only the records it accepted.
+    `reads`, `writes`: the states (tables) the handler gets and puts; each must be co-partitioned
+    with `source` (placed by the source's key field, same partition count), so the entry a record
+    needs is on a partition its worker owns. `broadcast`: compacted topics every worker reads
+    whole (small reference data such as `scrub-rules`), exempt from that rule.
     """
 
     name: str
     source: Topic
     handle: Handler
     owner: bool = True
+    reads: tuple[State, ...] = ()
+    writes: tuple[State, ...] = ()
+    broadcast: tuple[Topic, ...] = ()
+
+
+class NotCopartitioned(Exception):
+    """A stage declares a table its input topic's partitions do not hold: a worker holding some
+    partitions would read or write entries on partitions it does not own."""
+
+
+def copartitioning_errors(stages: Sequence[Stage]) -> list[str]:
+    """One line per (stage, state) whose state is not co-partitioned with the stage's stream:
+    entries placed by another field than the stream's key, or another partition count."""
+    errors = []
+    for stage in stages:
+        for verb, states in (("reads", stage.reads), ("writes", stage.writes)):
+            for state in states:
+                src = stage.source
+                if state.field != src.key:
+                    errors.append(f"stage {stage.name} {verb} table {state.name} (placed by "
+                                  f"{state.field}) from stream {src.name} (keyed by {src.key})")
+                elif state.topic.partitions != src.partitions:
+                    errors.append(f"stage {stage.name} {verb} table {state.name} "
+                                  f"({state.topic.partitions} partitions) from stream {src.name} "
+                                  f"({src.partitions} partitions)")
+    return errors
+
+
+def check_copartitioned(stages: Sequence[Stage]) -> None:
+    """Raise NotCopartitioned naming every table and stream that do not line up."""
+    errors = copartitioning_errors(stages)
+    if errors:
+        raise NotCopartitioned("state not co-partitioned with the stream that uses it: "
+                               + "; ".join(errors))
 
 
 async def run_batch(source: Topic, events, stages: Sequence[Stage], emitter: Emitter) -> None:
-    """Decode each event once, hand it to every stage on `source`, then emit everything in order."""
+    """Decode each event once, hand it to every stage on `source` (the owner first: a record it
+    rejects goes no further), then emit everything in order."""
+    stages = sorted(stages, key=lambda s: not s.owner)
     out: list[Outgoing] = []
     now = time.time()
     for stage in stages:
@@ -216,6 +276,8 @@ async def run_batch(source: Topic, events, stages: Sequence[Stage], emitter: Emi
                 ERRORS.labels(stage.name, "INVALID").inc()
                 if stage.owner and exc.owner:
                     out.append(dead_letter(source, message, stage.name, "INVALID", exc.reason))
+                if stage.owner:
+                    break  # the record is bad: no other stage sees it
                 continue
             if emitted is not None:
                 LATENCY.labels(stage.name).observe(max(0.0, now - emitted.timestamp()))

@@ -8,10 +8,44 @@ written), so the pure rule modules can use it.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from schemas import codec
-from schemas.topics import PARTITIONS, Topic
+from schemas import topics as T
+from schemas.topics import Topic
+
+
+@dataclass(frozen=True)
+class State:
+    """A piece of processor state: a faust table over the compacted state topic `topic`, each
+    entry on the partition of its `partition_by` field's value (None: the topic's key field).
+    Stages declare the states they read and write; the worker checks that each is co-partitioned
+    with the stage's input (processors.stage.check_copartitioned)."""
+
+    topic: Topic
+    partition_by: str | None = None
+
+    @property
+    def field(self) -> str:
+        return self.partition_by or self.topic.key
+
+    @property
+    def name(self) -> str:
+        return self.topic.name
+
+
+# Every state of the processor, with the field that places its entries.
+CODING_PENDING = State(T.CODING_PENDING, "account_id")  # encounters in review, by encounter
+VISITS_PENDING = State(T.VISITS_PENDING, "account_id")  # visits being assembled, by visit
+CLAIM_ACCOUNTS = State(T.CLAIM_ACCOUNTS)  # claim id -> account, waiting remittances, by claim id
+DENIAL_PATTERN_COUNTS = State(T.DENIAL_PATTERN_COUNTS)  # distinct denials per pattern, by rule id
+SCRUB_RULES = State(T.SCRUB_RULES)  # decided scrub rules, by rule id (broadcast to the builder)
+CLAIM_STATE = State(T.CLAIM_STATE, "account_id")  # each claim's last version, by claim id
+ENCOUNTER_CHARGES = State(T.ENCOUNTER_CHARGES, "account_id")  # charges posted, by encounter
+DENIALS_OPEN = State(T.DENIALS_OPEN, "account_id")  # each denial's appeal lifecycle, by denial
+STATES: tuple[State, ...] = (CODING_PENDING, VISITS_PENDING, CLAIM_ACCOUNTS, DENIAL_PATTERN_COUNTS,
+                             SCRUB_RULES, CLAIM_STATE, ENCOUNTER_CHARGES, DENIALS_OPEN)
 
 
 class Store(Protocol):
@@ -42,11 +76,13 @@ class TableStore:
 
     `put` changes the local copy at once and queues the changelog record in `writes`; the stage
     sends those with its other output, so state and results reach Kafka before the offsets that
-    caused them are committed. `partition_by` names the field whose value picks the changelog
+    caused them are committed. `topic` is a state topic or a `State`; `partition_by` names the field whose value picks the changelog
     partition (the account, so the entry sits with the events it joins); None: the key's own.
     """
 
     def __init__(self, table, topic: Topic, partition_by: str | None = None) -> None:
+        if isinstance(topic, State):
+            topic, partition_by = topic.topic, topic.partition_by
         self.table, self.topic, self.partition_by = table, topic, partition_by
         self.writes: list = []  # processors.stage.Outgoing
 
@@ -61,4 +97,4 @@ class TableStore:
         value = codec.encode(self.topic.value_schema, rec)
         self.table.data[key] = value
         by = key if self.partition_by is None else str(rec[self.partition_by]).encode()
-        self.writes.append(Outgoing(self.topic, key, value, partition_for(by, PARTITIONS)))
+        self.writes.append(Outgoing(self.topic, key, value, partition_for(by, self.topic.partitions)))

@@ -9,14 +9,10 @@ behind the committed offset, and for how long that offset has not moved.
 It reports offsets only (never keys or values) in a warning and in the gauge
 `rcm_processor_stalled_partitions`; `RCM_STALL_AFTER_S` sets how long counts as stalled. Then it
 heals: it asks the group coordinator for a rebalance (at most once per `RCM_STALL_AFTER_S`). A
-rebalance is faust's own reset: every partition is revoked (its read offset, acknowledgements and
-gaps forgotten), assigned again and sought to its committed offset, so the records behind the
-frozen offset are delivered again. Stages are idempotent under redelivery (the SIGKILL exactness
-tests), so the records after it that were already processed change nothing the second time.
-Seen in tests with faust 0.15.3: after a SIGKILL and restart, the batch fetched while a table
-restore ended was never acknowledged (faust resumes stream partitions before it seeks them to their
-committed offsets). Reordering that restore step (seek, then resume) was tried and made things
-worse: partitions without a committed offset were then never fetched.
+rebalance is faust's own reset: every partition is revoked, assigned again and placed at its
+committed offset (processors.acks), so the records behind the frozen offset are delivered again.
+Since the worker processes each partition in offset order and seeks back itself when records were
+skipped (processors.acks), this is a last resort: for a partition whose next records never come.
 """
 from __future__ import annotations
 

@@ -74,6 +74,10 @@ REMITTANCES_UNMATCHED = Topic("remittances-unmatched", "RemittanceReceived", "cl
 CLAIM_ACCOUNTS = Topic("claim-accounts", "ClaimAccount", "claim_id", PARTITIONS, compacted=True,
                        doc="Processor state: claim id -> account, and remittances waiting for their "
                            "claim (compacted; internal).")
+CLAIM_INDEX = Topic("claim-index", "ClaimAccount", "claim_id", PARTITIONS,
+                    doc="Repartition: claim id -> account from every built claim (`waiting` "
+                        "empty), keyed by claim id so it meets `remittances-unmatched` and "
+                        "`claim-accounts` on the same partition (internal).")
 CLAIM_STATUS = Topic("claim-status", "ClaimStatusReported", "claim_id", PARTITIONS,
                      doc="Claim acknowledgements from X12 277CA, keyed by claim id (input).")
 ENCOUNTERS_CODED = Topic("encounters-coded", "EncounterCoded", "account_id", PARTITIONS,
@@ -151,6 +155,7 @@ ALL: tuple[Topic, ...] = (
     DENIAL_PATTERNS, DENIAL_PATTERN_COUNTS, SCRUB_RULE_PROPOSALS, SCRUB_RULE_DECISIONS, SCRUB_RULES,
     KPIS, AR_AGING_SNAPSHOTS,
     APPEALS, CLAIMS_SUBMITTED, DENIALS_OPEN, DENIAL_LIFECYCLE, DEADLINE_APPROACHING, DENIAL_EXPIRED,
+    CLAIM_INDEX,
 )
 INPUTS: tuple[Topic, ...] = (ENCOUNTERS, REMITTANCES, PAYMENTS, APPEALS)  # what hospital systems emit
 BY_NAME: dict[str, Topic] = {t.name: t for t in ALL}

@@ -3,7 +3,7 @@
 Consumes: encounters-coded  (key: account_id, value: EncounterCoded)
           remittances       (key: account_id, value: RemittanceReceived)
           claims-submitted  (key: account_id, value: ClaimBuilt SUBMITTED, from an 837 in)
-Reads:    scrub-rules table (decided scrub rules, every partition: one worker holds them all)
+Reads:    scrub-rules (decided scrub rules, broadcast: every worker mirrors every partition)
 Produces: claims            (ClaimBuilt: CLEAN, or HELD with its edits; versions 1/7/8; SECONDARY)
           ledger-entries    (TRANSFER_TO_SECONDARY when a secondary claim is billed)
           claim-state       (ClaimState: each claim's last version, content, payer claim number)
@@ -17,6 +17,7 @@ from __future__ import annotations
 from prometheus_client import Counter
 
 from processors import app as A
+from processors import state as S
 from processors.stage import Rejected, Stage, record
 from schemas import topics as T
 
@@ -44,10 +45,6 @@ def handle(coded: dict):
 
 def handle_remittance(remit: dict):
     from processors.claims.secondary import on_remittance
-    from processors.ledger.rules import validate_remittance
-
-    if validate_remittance(remit):
-        raise Rejected("remittance rejected by ledger validation", owner=False)
     store = A.claim_state()
     records, outcome = on_remittance(remit, store)
     SECONDARY.labels(outcome).inc()
@@ -70,6 +67,11 @@ def handle_submitted(claim: dict):
             *(record(topic, rec) for topic, rec in waited)]
 
 
-BUILD_CLAIMS = Stage("build_claims", T.ENCOUNTERS_CODED, handle, owner=True)
-BILL_SECONDARY = Stage("bill_secondary", T.REMITTANCES, handle_remittance, owner=False)
-ACCEPT_SUBMITTED = Stage("accept_submitted_claims", T.CLAIMS_SUBMITTED, handle_submitted, owner=True)
+STATE = (S.CLAIM_STATE,)
+BUILD_CLAIMS = Stage("build_claims", T.ENCOUNTERS_CODED, handle, owner=True, reads=STATE,
+                     writes=STATE, broadcast=(T.SCRUB_RULES,))
+BILL_SECONDARY = Stage("bill_secondary", T.REMITTANCES, handle_remittance, owner=False,
+                       reads=STATE, writes=STATE)
+ACCEPT_SUBMITTED = Stage("accept_submitted_claims", T.CLAIMS_SUBMITTED, handle_submitted,
+                         owner=True, reads=(*STATE, S.ENCOUNTER_CHARGES),
+                         writes=(*STATE, S.ENCOUNTER_CHARGES))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from prometheus_client import Counter
 
 from processors import app as A
+from processors import state as S
 from processors.stage import Rejected, Stage, record
 from schemas import topics as T
 
@@ -76,5 +77,8 @@ def handle_decision(dec: dict):
     return _send(release, store)
 
 
-CODE_ENCOUNTERS = Stage("code_encounters", T.ENCOUNTERS, handle, owner=True)
-RELEASE_CODING = Stage("release_coding", T.CODING_DECISIONS, handle_decision, owner=True)
+PENDING = (S.CODING_PENDING,)
+CODE_ENCOUNTERS = Stage("code_encounters", T.ENCOUNTERS, handle, owner=True, reads=PENDING,
+                        writes=PENDING)
+RELEASE_CODING = Stage("release_coding", T.CODING_DECISIONS, handle_decision, owner=True,
+                       reads=PENDING, writes=PENDING)

@@ -19,6 +19,7 @@ import time
 from prometheus_client import Counter
 
 from processors import app as A
+from processors import state as S
 from processors.stage import ERRORS, Outgoing, Rejected, Stage, partition_for, record
 from schemas import codec
 from schemas import topics as T
@@ -30,10 +31,6 @@ HOLDS = Counter("rcm_appeal_holds_total", "Appeal events that arrived before the
 
 def handle(remit: dict):
     from processors.denials.rules import flag_denials
-    from processors.ledger.rules import validate_remittance
-
-    if validate_remittance(remit):
-        raise Rejected("remittance rejected by ledger validation", owner=False)
     return [record(T.DENIALS, d) for d in flag_denials(remit)]
 
 
@@ -83,5 +80,6 @@ def on_appeal(ev: dict):
 
 
 FLAG_DENIALS = Stage("flag_denials", T.REMITTANCES, handle, owner=False)
-WORK_DENIALS = Stage("work_denials", T.DENIALS, on_denial, owner=True)
-APPLY_APPEALS = Stage(APPLY, T.APPEALS, on_appeal, owner=True)
+OPEN = (S.DENIALS_OPEN,)
+WORK_DENIALS = Stage("work_denials", T.DENIALS, on_denial, owner=True, reads=OPEN, writes=OPEN)
+APPLY_APPEALS = Stage(APPLY, T.APPEALS, on_appeal, owner=True, reads=OPEN, writes=OPEN)

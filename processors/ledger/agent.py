@@ -8,23 +8,21 @@ Rule:     processors.ledger.rules.entries_for_encounter / _remittance / _payment
           state in `encounter-charges`)
 The sink applies each entry id once, in the transaction that records its progress, and publishes
 the committed balance to `account-balances`: that is what keeps balances exact after redelivery.
-Owns the dead letters of `remittances` and `payments`; skips encounters the coding stage rejects.
+Owns the dead letters of `remittances` and `payments`; receives only the encounters the coding
+stage accepted (processors.stage.run_batch), so it needs no code set.
 """
 from __future__ import annotations
 
 from processors import app as A
+from processors import state as S
 from processors.stage import Rejected, Stage, record
 from schemas import topics as T
 
 
 def on_encounter(enc: dict):
-    from processors.coding.rules import validate_encounter
     from processors.ledger.corrections import entries_for_encounter_version
     from processors.ledger.rules import journals
 
-    coder, charge_master = A.reference()
-    if validate_encounter(enc, charge_master, coder):
-        raise Rejected("encounter rejected by coding validation", owner=False)
     store = A.encounter_charges()
     entries = entries_for_encounter_version(enc, store)
     return [*store.writes, *(record(T.LEDGER_ENTRIES, j) for j in journals(entries))]
@@ -48,6 +46,7 @@ def on_payment(payment: dict):
     return [record(T.LEDGER_ENTRIES, j) for j in journals(entries_for_payment(payment))]
 
 
-POST_CHARGES = Stage("post_charges", T.ENCOUNTERS, on_encounter, owner=False)
+POST_CHARGES = Stage("post_charges", T.ENCOUNTERS, on_encounter, owner=False,
+                     reads=(S.ENCOUNTER_CHARGES,), writes=(S.ENCOUNTER_CHARGES,))
 POST_REMITTANCES = Stage("post_remittances", T.REMITTANCES, on_remittance, owner=True)
 POST_PAYMENTS = Stage("post_payments", T.PAYMENTS, on_payment, owner=True)

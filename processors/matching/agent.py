@@ -1,17 +1,25 @@
-"""Match remittances to accounts: learn claim -> account from claims, release what waited.
+"""Match remittances to accounts: repartition claims by claim id, join them with the remittances.
 
-Consumes: remittances-unmatched (key: claim_id, value: RemittanceReceived, account_id "")
-          claims                (key: account_id, value: ClaimBuilt)
-Produces: remittances           (RemittanceReceived with its account) | dead-letters
+Consumes: claims                (key: account_id, value: ClaimBuilt)
+          claim-index           (key: claim_id, value: ClaimAccount, waiting empty)
+          remittances-unmatched (key: claim_id, value: RemittanceReceived, account_id "")
+Produces: claim-index           (index_claims: each built claim's id and account, re-keyed)
+          remittances           (RemittanceReceived with its account, re-keyed by account)
           claim-accounts        (ClaimAccount: the state, claim id -> account + waiting remittances)
-Rule:     processors.matching.rules.on_unmatched, on_claim
-Owns the dead letters of `remittances-unmatched` (match_remittances) and `claims` (index_claims).
+          dead-letters
+Rule:     processors.matching.rules.index, on_claim, on_unmatched
+The join runs where both halves sit: `claim-index`, `remittances-unmatched` and `claim-accounts`
+are keyed by claim id with the same partition count and partitioner, so one worker owns a claim's
+entry, its index record and its remittances.
+Owns the dead letters of `claims` (index_claims), `claim-index` (learn_claim_accounts) and
+`remittances-unmatched` (match_remittances).
 """
 from __future__ import annotations
 
 from prometheus_client import Counter
 
 from processors import app as A
+from processors import state as S
 from processors.stage import Outgoing, Rejected, Stage, record
 from processors.state import TableStore
 from schemas import topics as T
@@ -30,7 +38,7 @@ def _send(match, store: TableStore) -> list[Outgoing]:
 def handle_unmatched(remit: dict):
     from processors.matching.rules import NotMatchable, on_unmatched
 
-    store = TableStore(A.claim_accounts_table, T.CLAIM_ACCOUNTS)
+    store = A.store(S.CLAIM_ACCOUNTS)
     try:
         return _send(on_unmatched(remit, store), store)
     except NotMatchable as exc:
@@ -38,14 +46,26 @@ def handle_unmatched(remit: dict):
 
 
 def handle_claim(claim: dict):
-    from processors.matching.rules import NotMatchable, on_claim
+    from processors.matching.rules import NotMatchable, index
 
-    store = TableStore(A.claim_accounts_table, T.CLAIM_ACCOUNTS)
     try:
-        return _send(on_claim(claim, store), store)
+        return [record(T.CLAIM_INDEX, index(claim))]
     except NotMatchable as exc:
         raise Rejected(str(exc)) from exc
 
 
-MATCH_REMITTANCES = Stage("match_remittances", T.REMITTANCES_UNMATCHED, handle_unmatched, owner=True)
+def handle_index(entry: dict):
+    from processors.matching.rules import NotMatchable, on_claim
+
+    store = A.store(S.CLAIM_ACCOUNTS)
+    try:
+        return _send(on_claim(entry, store), store)
+    except NotMatchable as exc:
+        raise Rejected(str(exc)) from exc
+
+
+MATCH_REMITTANCES = Stage("match_remittances", T.REMITTANCES_UNMATCHED, handle_unmatched,
+                          owner=True, reads=(S.CLAIM_ACCOUNTS,), writes=(S.CLAIM_ACCOUNTS,))
 INDEX_CLAIMS = Stage("index_claims", T.CLAIMS, handle_claim, owner=True)
+LEARN_CLAIM_ACCOUNTS = Stage("learn_claim_accounts", T.CLAIM_INDEX, handle_index, owner=True,
+                             reads=(S.CLAIM_ACCOUNTS,), writes=(S.CLAIM_ACCOUNTS,))

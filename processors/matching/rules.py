@@ -1,8 +1,10 @@
 """Match remittances to accounts by claim id.
 
 An 835 names the claim (CLP01, the claim id the pipeline sent in CLM01), not the account. The
-processor learns claim id -> account from every built claim (`claims`) and keeps it, with the
-remittances that arrived before their claim, in one `ClaimAccount` entry per claim id. A
+processor learns claim id -> account from every built claim (`claims`, keyed by account,
+repartitioned by claim id into `claim-index`) and keeps it, with the remittances that arrived
+before their claim, in one `ClaimAccount` entry per claim id, on the claim id's partition: the
+partition of `remittances-unmatched` that carries the claim's remittances. A
 remittance whose claim is known leaves for `remittances` with the account filled in; one whose
 claim is not known yet waits in the entry and leaves when the claim is built.
 
@@ -48,8 +50,18 @@ def with_account(remit: dict, account_id: str) -> dict:
     return {**remit, "account_id": account_id}
 
 
+def index(claim: dict) -> dict:
+    """A built claim as its `claim-index` record (claim id -> account), keyed by claim id so it
+    reaches the partition that holds the claim's entry and its unmatched remittances."""
+    claim_id = claim["claim_id"].strip()
+    if not claim_id:
+        raise NotMatchable("claim has no claim id")
+    return {"claim_id": claim_id, "account_id": claim["account_id"], "waiting": []}
+
+
 def on_claim(claim: dict, store: ClaimStore) -> Match:
-    """A claim was built: remember its account and release the remittances waiting for it."""
+    """A claim was built (a `claims` or `claim-index` record: its claim id and account): remember
+    its account and release the remittances waiting for it."""
     claim_id, account = claim["claim_id"].strip(), claim["account_id"]
     if not claim_id:
         raise NotMatchable("claim has no claim id")

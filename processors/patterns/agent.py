@@ -16,6 +16,7 @@ from __future__ import annotations
 from prometheus_client import Counter
 
 from processors import app as A
+from processors import state as S
 from processors.stage import Rejected, Stage, record
 from processors.state import TableStore
 from schemas import topics as T
@@ -27,17 +28,13 @@ OUTCOMES = Counter("rcm_denial_pattern_outcomes_total",
 
 
 def handle_remittance(remit: dict):
-    from processors.ledger.rules import validate_remittance
     from processors.patterns.rules import observe
 
-    if validate_remittance(remit):
-        raise Rejected("remittance rejected by ledger validation", owner=False)
     return [record(T.DENIAL_PATTERNS, rec) for rec in observe(remit)]
 
 
 def _stores() -> tuple[TableStore, TableStore]:
-    return (TableStore(A.denial_patterns_table, T.DENIAL_PATTERN_COUNTS),
-            TableStore(A.scrub_rules_table, T.SCRUB_RULES))
+    return A.store(S.DENIAL_PATTERN_COUNTS), A.store(S.SCRUB_RULES)
 
 
 def _send(outcome, patterns: TableStore, rules: TableStore) -> list:
@@ -67,6 +64,8 @@ def handle_decision(dec: dict):
 
 
 DETECT_DENIAL_PATTERNS = Stage("detect_denial_patterns", T.REMITTANCES, handle_remittance, owner=False)
-COUNT_DENIAL_PATTERNS = Stage("count_denial_patterns", T.DENIAL_PATTERNS, handle_pattern, owner=True)
+RULE_STATE = (S.DENIAL_PATTERN_COUNTS, S.SCRUB_RULES)
+COUNT_DENIAL_PATTERNS = Stage("count_denial_patterns", T.DENIAL_PATTERNS, handle_pattern,
+                              owner=True, reads=RULE_STATE, writes=RULE_STATE)
 APPLY_RULE_DECISIONS = Stage("apply_rule_decisions", T.SCRUB_RULE_DECISIONS, handle_decision,
-                             owner=True)
+                             owner=True, reads=RULE_STATE, writes=RULE_STATE)

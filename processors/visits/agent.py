@@ -12,8 +12,8 @@ from __future__ import annotations
 import time
 
 from processors import app as A
+from processors import state as S
 from processors.stage import ERRORS, Outgoing, Rejected, Stage, partition_for, record
-from processors.state import TableStore
 from schemas import codec
 from schemas import topics as T
 
@@ -38,7 +38,7 @@ def kept_dead_letter(ev: dict, reason: str) -> Outgoing:
 def handle(ev: dict):
     from processors.visits.rules import Refused, assemble
 
-    store = TableStore(A.visits_table, T.VISITS_PENDING, partition_by="account_id")
+    store = A.store(S.VISITS_PENDING)
     try:
         outcome = assemble(ev, store)
     except Refused as exc:
@@ -49,4 +49,5 @@ def handle(ev: dict):
     return out
 
 
-ASSEMBLE_VISITS = Stage(STAGE, T.VISIT_EVENTS, handle, owner=True)
+ASSEMBLE_VISITS = Stage(STAGE, T.VISIT_EVENTS, handle, owner=True, reads=(S.VISITS_PENDING,),
+                        writes=(S.VISITS_PENDING,))

@@ -45,7 +45,9 @@ def remittance(n: int, claim_id: str, payer: str, status: str, lines: list[dict]
             "claim_adjustments": [], "lines": lines, "remarks": []}
 
 
-def test_a_corrected_claim_keeps_its_id_and_a_secondary_claim_bills_the_primarys_balance(run_settings):
+@pytest.mark.parametrize("workers", [1, 3], ids=["1-worker", "3-workers"])
+def test_a_corrected_claim_keeps_its_id_and_a_secondary_claim_bills_the_primarys_balance(
+        run_settings, workers):
     dual = coded_encounter(9001, secondary_payer_id="MEDICAID")
     fixed = {**dual, "event_id": "enc-9001-r2", "charges": [*dual["charges"], LAB]}
     plain = coded_encounter(9002, payer_id="COMM-ACME", plan_type="COMMERCIAL")
@@ -61,15 +63,17 @@ def test_a_corrected_claim_keeps_its_id_and_a_secondary_claim_bills_the_primarys
             line(1, 14500, 9000, ("CO", "45", 3500), ("PR", "3", 2000))])),
     ]
     logs = run_settings.home / "logs"
-    processor = pipeline.rcm_service("process", run_settings, logs).start()
+    processors = [pipeline.rcm_service("process", run_settings, logs / f"worker-{i}").start()
+                  for i in range(workers)]  # one group: the same results with one or three
     sink = pipeline.rcm_service("sink", run_settings, logs).start()
     try:
         publish(records[:3], run_settings.bootstrap)
-        pipeline.wait_drained(run_settings, [processor, sink], timeout=300)
+        pipeline.wait_drained(run_settings, [*processors, sink], timeout=300)
         publish(records[3:] + records[3:4], run_settings.bootstrap)  # the primary 835 twice
-        pipeline.wait_drained(run_settings, [processor, sink], timeout=300)
+        pipeline.wait_drained(run_settings, [*processors, sink], timeout=300)
     finally:
-        processor.stop()
+        for p in processors:
+            p.stop()
         sink.stop()
     dsn = run_settings.dsn
     assert rows(dsn, """select claim_id, version, frequency_code, payer_sequence, total_charge_cents

@@ -13,9 +13,11 @@ from producers.synthetic import generate
 pytestmark = pytest.mark.e2e
 
 
-def start(settings):
+def start(settings, workers: int = 1):
+    """`workers` separate `rcm process` in one group (each can be SIGKILLed), and `rcm sink`."""
     logs = settings.home / "logs"
-    return (pipeline.rcm_service("process", settings, logs).start(),
+    return ([pipeline.rcm_service("process", settings, logs / f"worker-{i}").start()
+             for i in range(workers)],
             pipeline.rcm_service("sink", settings, logs).start())
 
 
@@ -24,13 +26,17 @@ def stop_all(*services):
         s.stop()
 
 
-def run_to_completion(settings, records) -> None:
-    processor, sink = start(settings)
+def run_to_completion(settings, records, workers: int = 1) -> None:
+    processors, sink = start(settings, workers)
     try:
         publish(records, settings.bootstrap)
-        pipeline.wait_drained(settings, [processor, sink], timeout=600)
+        pipeline.wait_drained(settings, [*processors, sink], timeout=600)
     finally:
-        stop_all(processor, sink)
+        stop_all(*processors, sink)
+
+
+# The tests below run with one worker and with three in one group: the same results.
+WORKERS = pytest.mark.parametrize("workers", [1, 3], ids=["1-worker", "3-workers"])
 
 
 def count(dsn: str, sql: str) -> int:
@@ -77,35 +83,39 @@ def test_every_balance_matches_the_ground_truth_to_the_cent(run_settings):
     assert statuses.get("CLOSED", 0) > 0 and statuses.get("APPEALED", 0) > 0
 
 
-def test_balances_stay_exact_after_sigkill_of_processor_and_sink(run_settings):
+@WORKERS
+def test_balances_stay_exact_after_sigkill_of_processor_and_sink(run_settings, workers):
     scenario = generate(6000, seed=23)
     records = list(scenario.records)
-    processor, sink = start(run_settings)
+    processors, sink = start(run_settings, workers)
     try:
         publish(records[:3000], run_settings.bootstrap)
         deadline = time.monotonic() + 180
         while count(run_settings.dsn, "select count(*) from ledger_entries") < 500:
             assert time.monotonic() < deadline, "the pipeline made no progress before the crash"
             time.sleep(0.2)
-        processor.kill()
+        for p in processors:
+            p.kill()
         sink.kill()
-        processor, sink = start(run_settings)
+        processors, sink = start(run_settings, workers)
         publish(records[3000:], run_settings.bootstrap)
         time.sleep(3)
         sink.kill()  # a second crash, of the sink alone, while it catches up
         sink = pipeline.rcm_service("sink", run_settings, run_settings.home / "logs").start()
-        pipeline.wait_drained(run_settings, [processor, sink], timeout=600)
+        pipeline.wait_drained(run_settings, [*processors, sink], timeout=900)
     finally:
-        stop_all(processor, sink)
+        stop_all(*processors, sink)
     dsn = run_settings.dsn
     assert report.reconcile(dsn, scenario.truth) == []
     assert count(dsn, "select count(*) from dead_letters") == scenario.truth["counts"]["dead_letters"]
     assert count(dsn, "select count(*) from denials") == scenario.truth["counts"]["denial_adjustments"]
 
 
-def test_bad_records_are_dead_lettered_with_reasons_and_the_partition_keeps_flowing(run_settings):
+@WORKERS
+def test_bad_records_are_dead_lettered_with_reasons_and_the_partition_keeps_flowing(run_settings,
+                                                                                    workers):
     scenario = generate(2000, seed=5)
-    run_to_completion(run_settings, scenario.records)
+    run_to_completion(run_settings, scenario.records, workers)
     dsn = run_settings.dsn
     by_error = dict(report.query(dsn, "select error, count(*) from dead_letters group by 1"))
     cats = scenario.truth["counts"]["bad_by_category"]

@@ -49,7 +49,7 @@ def run(coro):
 
 
 def test_remittance_agent_flags_one_denial_per_denied_line_and_posts_nothing_for_it(collector):
-    from processors.agents import on_remittances
+    from processors.worker import on_remittances
 
     line = {"line": 1, "procedure_code": "99213", "units": 1, "charge_cents": 14500,
             "paid_cents": 0, "adjustments": [F.adjustment("CO", "50", 14500)], "remarks": ["N115"]}
@@ -63,7 +63,7 @@ def test_remittance_agent_flags_one_denial_per_denied_line_and_posts_nothing_for
 
 
 def test_a_bad_remittance_gives_exactly_one_dead_letter_from_its_owner_stage(collector):
-    from processors.agents import on_remittances
+    from processors.worker import on_remittances
 
     run(feed(on_remittances, [b"\x00\x00\x00\x00\x02garbage"], collector, 1))
     [dead] = collector.on(T.DEAD_LETTERS)
@@ -72,7 +72,7 @@ def test_a_bad_remittance_gives_exactly_one_dead_letter_from_its_owner_stage(col
 
 
 def test_remittance_agent_dead_letters_malformed_bytes_and_keeps_going(collector):
-    from processors.agents import on_remittances
+    from processors.worker import on_remittances
 
     good = enc(F.remittance(), T.REMITTANCES)
     run(feed(on_remittances, [b"not avro at all", good], collector, 2))
@@ -88,7 +88,7 @@ def test_remittance_agent_dead_letters_malformed_bytes_and_keeps_going(collector
 
 
 def test_payment_agent_dead_letters_unknown_schema_and_impossible_amounts(collector):
-    from processors.agents import on_payments
+    from processors.worker import on_payments
 
     unknown = b"\x00\x00\x00\x03\xe7" + b"\x02"
     zero = enc(F.payment(cents=0), T.PAYMENTS)
@@ -102,7 +102,7 @@ def test_payment_agent_dead_letters_unknown_schema_and_impossible_amounts(collec
 
 
 def test_encounter_agent_codes_and_posts_charges_or_dead_letters_once(collector):
-    from processors.agents import on_encounters
+    from processors.worker import on_encounters
 
     good = enc(F.encounter(1), T.ENCOUNTERS)
     bad = enc(F.encounter(2, charges=[{"line": 1, "charge_code": "CM999999", "units": 1,
@@ -118,8 +118,8 @@ def test_encounter_agent_codes_and_posts_charges_or_dead_letters_once(collector)
 
 
 def test_coded_encounter_agent_builds_a_clean_claim(collector):
-    from processors.agents import on_encounters_coded
     from processors.coding.rules import code_encounter
+    from processors.worker import on_encounters_coded
 
     coder, charge_master = A.reference()
     kind, coded = code_encounter(F.encounter(3), charge_master, coder, 0.8)
@@ -131,7 +131,7 @@ def test_coded_encounter_agent_builds_a_clean_claim(collector):
 
 
 def test_a_reviewed_encounter_is_held_in_the_table_and_a_decision_releases_it(collector):
-    from processors.agents import on_coding_decisions, on_encounters
+    from processors.worker import on_coding_decisions, on_encounters
 
     vague = F.encounter(41, diagnoses=[{"sequence": 1, "text": "feeling off", "code": None}])
     run(feed(on_encounters, [enc(vague, T.ENCOUNTERS)], collector, 3))

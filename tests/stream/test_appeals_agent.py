@@ -17,7 +17,7 @@ def fresh() -> None:
 
 
 def test_an_early_write_off_waits_for_its_denial_then_posts_to_the_ledger(collector):  # noqa: F811
-    from processors.agents import on_appeals, on_denials
+    from processors.worker import on_appeals, on_denials
 
     fresh()
     den = F.denial(cents=12000)
@@ -35,7 +35,7 @@ def test_an_early_write_off_waits_for_its_denial_then_posts_to_the_ledger(collec
 
 
 def test_ticks_fire_each_alert_once_and_bad_events_are_dead_lettered(collector):  # noqa: F811
-    from processors.agents import on_appeals, on_denials
+    from processors.worker import on_appeals, on_denials
 
     fresh()
     den = F.denial()

@@ -26,7 +26,7 @@ def primary_remittance(claim: dict, event: str) -> dict:
 
 
 def test_a_correction_keeps_the_claim_id_and_a_primary_remittance_bills_the_secondary(collector):  # noqa: F811
-    from processors.agents import on_encounters_coded, on_remittances
+    from processors.worker import on_encounters_coded, on_remittances
 
     run(feed(on_encounters_coded, [enc(coded_for(31, "s-1"), T.ENCOUNTERS_CODED)], collector, 2))
     [v1] = collector.on(T.CLAIMS)
@@ -62,7 +62,7 @@ def test_a_correction_keeps_the_claim_id_and_a_primary_remittance_bills_the_seco
 
 
 def test_a_corrected_encounter_posts_only_its_extra_line(collector):  # noqa: F811
-    from processors.agents import on_encounters
+    from processors.worker import on_encounters
 
     first = F.encounter(4243)
     run(feed(on_encounters, [enc(first, T.ENCOUNTERS)], collector, 3))

@@ -29,7 +29,12 @@ def unmatched(claim_id: str, n: int = 1) -> dict:
 
 
 def test_a_remittance_before_its_claim_waits_then_posts_with_the_account(collector):  # noqa: F811
-    from processors.agents import on_claims, on_remittances, on_remittances_unmatched
+    from processors.worker import (
+        on_claim_index,
+        on_claims,
+        on_remittances,
+        on_remittances_unmatched,
+    )
 
     run(feed(on_remittances_unmatched, [enc(unmatched("CLM-EARLY"), T.REMITTANCES_UNMATCHED)],
              collector, 1))
@@ -40,7 +45,13 @@ def test_a_remittance_before_its_claim_waits_then_posts_with_the_account(collect
     assert key == b"CLM-EARLY"
 
     collector.sent.clear()
-    run(feed(on_claims, [enc(claim("CLM-EARLY"), T.CLAIMS)], collector, 2))
+    run(feed(on_claims, [enc(claim("CLM-EARLY"), T.CLAIMS)], collector, 1))
+    [index] = collector.on(T.CLAIM_INDEX)  # the claim, re-keyed by its claim id
+    assert (index["claim_id"], index["account_id"]) == ("CLM-EARLY", ACCOUNT)
+    assert [k for name, k, _ in collector.sent if name == T.CLAIM_INDEX.name] == [b"CLM-EARLY"]
+    assert collector.on(T.CLAIM_ACCOUNTS) == []  # the claims partition holds no claim entry
+    collector.sent.clear()
+    run(feed(on_claim_index, [enc(index, T.CLAIM_INDEX)], collector, 2))
     [released] = collector.on(T.REMITTANCES)
     assert (released["account_id"], released["event_id"]) == (ACCOUNT, "x835:P:CLM-EARLY:1")
     [state] = collector.on(T.CLAIM_ACCOUNTS)
@@ -54,9 +65,11 @@ def test_a_remittance_before_its_claim_waits_then_posts_with_the_account(collect
 
 
 def test_a_remittance_for_a_known_claim_is_matched_at_once(collector):  # noqa: F811
-    from processors.agents import on_claims, on_remittances_unmatched
+    from processors.worker import on_claim_index, on_claims, on_remittances_unmatched
 
     run(feed(on_claims, [enc(claim("CLM-KNOWN"), T.CLAIMS)], collector, 1))
+    [index] = collector.on(T.CLAIM_INDEX)
+    run(feed(on_claim_index, [enc(index, T.CLAIM_INDEX)], collector, 2))
     collector.sent.clear()
     run(feed(on_remittances_unmatched, [enc(unmatched("CLM-KNOWN"), T.REMITTANCES_UNMATCHED)],
              collector, 1))
@@ -67,7 +80,7 @@ def test_a_remittance_for_a_known_claim_is_matched_at_once(collector):  # noqa: 
 
 
 def test_bad_records_are_dead_lettered_once_by_each_owner(collector):  # noqa: F811
-    from processors.agents import on_claims, on_remittances_unmatched
+    from processors.worker import on_claims, on_remittances_unmatched
 
     no_claim = unmatched(" ")
     run(feed(on_remittances_unmatched, [b"garbage", enc(no_claim, T.REMITTANCES_UNMATCHED)],

@@ -47,7 +47,7 @@ def coded(n: int, payer_id: str = "COMM-ACME") -> bytes:
 
 def test_denials_of_one_pattern_propose_one_rule_and_an_accepted_rule_holds_the_next_claim(
         collector):  # noqa: F811
-    from processors.agents import (
+    from processors.worker import (
         on_denial_patterns,
         on_encounters_coded,
         on_remittances,
@@ -92,7 +92,7 @@ def test_denials_of_one_pattern_propose_one_rule_and_an_accepted_rule_holds_the_
 
 def test_a_decision_before_its_proposal_waits_and_a_bad_one_is_dead_lettered(
         collector):  # noqa: F811
-    from processors.agents import on_scrub_rule_decisions
+    from processors.worker import on_scrub_rule_decisions
 
     run(feed(on_scrub_rule_decisions, [decision(), decision("COMM-ACME|50|99213"), b"junk"],
              collector, 3))

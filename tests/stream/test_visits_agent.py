@@ -8,7 +8,7 @@ from tests.unit.test_visits_rules import admit, charges, discharge
 
 
 def test_visit_events_become_one_encounter_with_the_state_written_beside_it(collector):  # noqa: F811
-    from processors.agents import on_visit_events
+    from processors.worker import on_visit_events
 
     A.visits_table.data.clear()
     values = [enc(e, T.VISIT_EVENTS) for e in (admit(), charges(), charges(), discharge())]
@@ -23,7 +23,7 @@ def test_visit_events_become_one_encounter_with_the_state_written_beside_it(coll
 
 
 def test_bad_bytes_and_incomplete_visits_are_dead_lettered_and_a_late_charge_re_sends(collector):  # noqa: F811
-    from processors.agents import on_visit_events
+    from processors.worker import on_visit_events
 
     A.visits_table.data.clear()
     incomplete = admit(2, visit_number="V8", payer_id=None, plan_type=None)
