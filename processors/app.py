@@ -217,12 +217,11 @@ def add_arguments(parser, name: str) -> None:
 
 
 def cmd_process(args) -> int:
-    from prometheus_client import start_http_server
+    from infra.health import watch_faust
 
     _import_agents()
     reference()  # load before consuming so the first batch does not stall a poll interval
-    if SETTINGS.processor_metrics_port:
-        start_http_server(SETTINGS.processor_metrics_port, addr="127.0.0.1")
+    watch_faust(app, SETTINGS.processor_metrics_port)  # metrics, /healthz, /readyz (issue 15)
     worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
     worker.spinner = None  # a terminal spinner only writes escape codes into service logs
     worker.execute_from_commandline()
