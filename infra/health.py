@@ -144,17 +144,20 @@ def probe(port: int, path: str = "/readyz", host: str = "127.0.0.1",
 
 
 def kafka_consumer_connected(consumer) -> bool:
-    """A kafka-python consumer in a group knows and reaches its group coordinator."""
+    """A kafka-python consumer in a group knows its group coordinator (read without side
+    effects: `coordinator_unknown()` would mark a coordinator still connecting as dead)."""
     try:
-        return not consumer._coordinator.coordinator_unknown()
+        return consumer._coordinator.coordinator_id is not None
     except Exception:  # noqa: BLE001 - a probe must never fail the service
         return False
 
 
-def watch_faust(app, port: int, interval_s: float = 2.0) -> Health:
+def watch_faust(app, settings, interval_s: float = 2.0) -> Health:
     """The processor's health: a faust timer (so a beat proves the worker's loop turns) samples
     the consumer's assignment, its group coordinator and its committed offsets; serves them on
-    `port` with the metrics. Call before the worker starts."""
+    RCM_PROCESSOR_METRICS_PORT with the metrics. Call before the worker starts: it first waits
+    (bounded backoff, each retry logged and counted) until a broker accepts connections, because
+    faust gives up at once (exit 1) when none does at start."""
     health = Health("processor", needs=("kafka",))
     last: dict = {}
 
@@ -177,5 +180,9 @@ def watch_faust(app, port: int, interval_s: float = 2.0) -> Health:
         last.update(committed)
         health.beat()
 
-    serve(health, port)
+    serve(health, settings.processor_metrics_port)
+    from infra.reconnect import Retry, require_broker, transient_kafka
+
+    retry = Retry("processor", settings.reconnect_initial_s, settings.reconnect_max_s)
+    retry.call("kafka", lambda: require_broker(settings.bootstrap), transient_kafka)
     return health

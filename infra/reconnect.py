@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import random
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -156,3 +157,22 @@ class Retry:
 def transient_kafka(exc: BaseException) -> bool:
     """A Kafka fault that waiting may heal (the broker away, restarting, electing leaders)."""
     return isinstance(exc, kafka_errors.KafkaError | OSError) and classify("kafka", exc) is None
+
+
+def broker_reachable(bootstrap: str, timeout_s: float = 2.0) -> bool:
+    """Some bootstrap server accepts a TCP connection (a cheap probe before a Kafka client, whose
+    own first bootstrap can outlast a broker that is still starting)."""
+    for server in bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout_s).close()
+            return True
+        except (OSError, ValueError):
+            continue
+    return False
+
+
+def require_broker(bootstrap: str) -> None:
+    """Raise a retriable KafkaConnectionError unless some bootstrap server accepts connections."""
+    if not broker_reachable(bootstrap):
+        raise kafka_errors.KafkaConnectionError("no bootstrap server accepts connections")

@@ -221,7 +221,7 @@ def cmd_process(args) -> int:
 
     _import_agents()
     reference()  # load before consuming so the first batch does not stall a poll interval
-    watch_faust(app, SETTINGS.processor_metrics_port)  # metrics, /healthz, /readyz (issue 15)
+    watch_faust(app, SETTINGS)  # metrics, /healthz, /readyz; waits for a broker (issue 15)
     worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
     worker.spinner = None  # a terminal spinner only writes escape codes into service logs
     worker.execute_from_commandline()

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
 import sys
 import threading
 import uuid
@@ -31,7 +30,7 @@ from kafka.errors import KafkaError
 
 from infra.delivery import Deliverer
 from infra.health import Health, serve
-from infra.reconnect import EXIT_CONFIG
+from infra.reconnect import EXIT_CONFIG, broker_reachable
 from producers.hl7.parse import Header, MessageError, header, parse_message, visit_events
 from producers.hl7.records import dead_letter, outgoing
 from schemas import topics as T
@@ -214,17 +213,6 @@ async def watch_broker(health: Health, bootstrap: str, stop: asyncio.Event,
             await asyncio.wait_for(stop.wait(), every_s)
         except TimeoutError:
             pass
-
-
-def broker_reachable(bootstrap: str, timeout_s: float = 2.0) -> bool:
-    for server in bootstrap.split(","):
-        host, _, port = server.strip().rpartition(":")
-        try:
-            socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout_s).close()
-            return True
-        except (OSError, ValueError):
-            continue
-    return False
 
 
 def add_arguments(parser, name: str) -> None:

@@ -35,6 +35,7 @@ from infra.reconnect import (
     Retry,
     Stopped,
     classify,
+    require_broker,
     transient_kafka,
     transient_postgres,
 )
@@ -79,7 +80,10 @@ STAGE = "sink"
 MAX_RECORDS = 5000
 RETRY_OUTBOX_S = 1.0  # after a publication failed, try the outbox again this often (at most)
 CONNECT_TIMEOUT_S = 10  # one PostgreSQL connection attempt
-BOOTSTRAP_TIMEOUT_MS = 10_000  # one attempt to reach the broker at start
+PING_IDLE_S = 5.0  # while no records come, check the database this often
+# A SIGKILLed sink's place in the group is given to its successor after this long (default 45 s)
+SESSION_TIMEOUT_MS = 10_000
+BOOTSTRAP_TIMEOUT_MS = 30_000  # one attempt to bootstrap, once a broker accepts connections
 
 RECORDS = Counter("rcm_sink_records_total", "Records the sink applied or dead-lettered", ["topic"])
 BATCHES = Counter("rcm_sink_batches_total", "Batches committed to PostgreSQL")
@@ -233,10 +237,12 @@ def run_sink(settings=None, stop_event: threading.Event | None = None,
 
 
 def _consumer(settings, listener: SeekToStored) -> KafkaConsumer:
+    require_broker(settings.bootstrap)
     consumer = KafkaConsumer(
         bootstrap_servers=settings.bootstrap, group_id=settings.sink_group,
         enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=MAX_RECORDS,
-        client_id=f"{settings.app_id}-sink", bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS)
+        client_id=f"{settings.app_id}-sink", bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+        session_timeout_ms=SESSION_TIMEOUT_MS)
     consumer.subscribe([t.name for t in TOPICS], listener=listener)
     return consumer
 
@@ -259,6 +265,13 @@ class Database:
         self.close()
         self.conn = self.retry.call("postgres", attempt, transient_postgres)
 
+    def ping(self) -> None:
+        """While idle: notice a database that went away (readiness), and reconnect before the
+        next batch needs it. Raises what the connection raises."""
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT 1")
+        self.conn.rollback()
+
     def failed(self, exc: BaseException) -> None:
         """The connection broke mid-work: count, wait, reconnect. The batch in flight was rolled
         back with its connection; the caller re-reads it from the offsets stored in PostgreSQL."""
@@ -279,6 +292,7 @@ def _consume(settings, stop, idle_exit_s, db: Database, consumer, listener: Seek
     group = settings.sink_group
     waiting = _drain_on_start(db, deliverer)
     applied, idle_since = 0, time.monotonic()
+    pinged = time.monotonic()
     kpis_due = time.monotonic() + settings.kpi_interval_s
     outbox_due = time.monotonic() + RETRY_OUTBOX_S if waiting else None
     while not stop.is_set():
@@ -301,6 +315,9 @@ def _consume(settings, stop, idle_exit_s, db: Database, consumer, listener: Seek
             if not messages:
                 if idle_exit_s is not None and time.monotonic() - idle_since >= idle_exit_s:
                     break
+                if time.monotonic() - pinged >= PING_IDLE_S:
+                    pinged = time.monotonic()
+                    db.ping()
                 continue
             idle_since = time.monotonic()
             handled, waiting = _handle(db.conn, group, consumer, deliverer, messages)

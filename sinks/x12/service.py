@@ -23,12 +23,25 @@ from prometheus_client import Counter
 
 from infra import settings as settings_mod
 from infra.health import Health, kafka_consumer_connected, serve
-from infra.reconnect import Fatal, Retry, Stopped, classify, transient_kafka, transient_postgres
+from infra.reconnect import (
+    Fatal,
+    Retry,
+    Stopped,
+    classify,
+    require_broker,
+    transient_kafka,
+    transient_postgres,
+)
 from schemas import codec
 from schemas.codec import DecodeError
 from schemas.topics import CLAIMS
 from sinks.postgres.offsets import SeekToStored
-from sinks.postgres.service import BOOTSTRAP_TIMEOUT_MS, Database
+from sinks.postgres.service import (
+    BOOTSTRAP_TIMEOUT_MS,
+    PING_IDLE_S,
+    SESSION_TIMEOUT_MS,
+    Database,
+)
 from sinks.x12 import outbox
 from sinks.x12.build837 import INSTITUTIONAL, PROFESSIONAL, Envelope, unsendable, write_837
 from sinks.x12.directory import BillingDirectory, PlaceholderDirectory
@@ -142,10 +155,14 @@ def run_sink_x12(settings=None, out: Path | None = None, batch_size: int = 500,
         db.connect(migrate=True)
         _recover(db, out)
         listener = SeekToStored(None, db.conn, group)
-        consumer = retry.call("kafka", lambda: KafkaConsumer(
-            bootstrap_servers=settings.bootstrap, group_id=group, enable_auto_commit=False,
-            auto_offset_reset="earliest", client_id=f"{settings.app_id}-sink-x12",
-            bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS), transient_kafka)
+        def connect() -> KafkaConsumer:
+            require_broker(settings.bootstrap)
+            return KafkaConsumer(
+                bootstrap_servers=settings.bootstrap, group_id=group, enable_auto_commit=False,
+                auto_offset_reset="earliest", client_id=f"{settings.app_id}-sink-x12",
+                bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS, session_timeout_ms=SESSION_TIMEOUT_MS)
+
+        consumer = retry.call("kafka", connect, transient_kafka)
         listener.consumer = consumer
         consumer.subscribe([CLAIMS.name], listener=listener)
         loop = _Loop(settings, db, consumer, listener, health, directory, out, check)
@@ -193,6 +210,7 @@ class _Loop:
     def run(self, stop, batch_size: int, max_wait_s: float, idle_exit_s: float | None) -> int:
         consumer, listener = self.consumer, self.listener
         written, batch, first_at, idle_since = 0, [], 0.0, time.monotonic()
+        pinged = time.monotonic()
         while not stop.is_set():
             self.health.beat()
             self.health.set_partitions(len(consumer.assignment()))
@@ -218,6 +236,9 @@ class _Loop:
                 elif (not batch and idle_exit_s is not None
                       and time.monotonic() - idle_since >= idle_exit_s):
                     break
+                elif not batch and time.monotonic() - pinged >= PING_IDLE_S:
+                    pinged = time.monotonic()
+                    self.db.ping()
             except InvalidFile:
                 raise
             except Exception as exc:
