@@ -457,6 +457,7 @@ def cmd_chaos(args: argparse.Namespace) -> int:
     import logging
 
     logging.basicConfig(level=logging.ERROR)
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)  # the feed's clients see every kill
     settings = dataclasses.replace(load(), log_level="INFO")
     if not (settings.manages_kafka and settings.manages_postgres):
         say("rcm chaos kills the broker and PostgreSQL: it runs only on the local ones "
