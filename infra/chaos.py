@@ -31,7 +31,11 @@ from infra.health import probe
 from infra.settings import Settings, load
 
 KINDS = ("broker", "postgres", "processor", "sink")
-READY_TIMEOUT_S = 300.0  # a component not ready again after this long fails the run
+READY_TIMEOUT_S = 600.0  # a component not ready again after this long fails the run
+# A service alive but not ready this long after its start is hung (seen: a faust worker started
+# while the broker came back was assigned no partitions and never asked again): like a supervisor
+# with a readiness deadline, chaos SIGKILLs it and starts it again, and reports it.
+HUNG_S = 180.0
 
 
 def say(message: str) -> None:
@@ -69,6 +73,7 @@ class Result:
     duration_s: float
     kills: list[Event] = field(default_factory=list)
     exits: list[Event] = field(default_factory=list)
+    hung: list[Event] = field(default_factory=list)  # alive, never ready: killed and restarted
     problems: list[str] = field(default_factory=list)
     checks: dict = field(default_factory=dict)
 
@@ -206,6 +211,7 @@ class Supervisor:
         self.restart_at: dict[str, float] = {}
         self.killed: dict[str, tuple[float, Event]] = {}
         self.starting: dict[str, threading.Thread] = {}
+        self.since: dict[str, float] = {}  # when each component began starting
         self.failed: list[str] = []
 
     def up(self, kinds) -> list[Component]:
@@ -231,6 +237,9 @@ class Supervisor:
             state = self.state[c.name]
             if state == "down" and now >= self.restart_at[c.name]:
                 self._start(c)
+            elif (state == "starting" and c.kind not in ("broker", "postgres")
+                  and now - self.since.get(c.name, now) > HUNG_S):
+                self._hung(c)
             elif state == "starting":
                 thread = self.starting.get(c.name)
                 if (thread is None or not thread.is_alive()) and c.ready():
@@ -245,8 +254,17 @@ class Supervisor:
             elif state == "up" and c.exited() is not None:
                 self._exited(c)
 
+    def _hung(self, c: Component) -> None:
+        event = Event(round(time.monotonic() - self.started, 1), c.name, "hung", c.kind,
+                      pid=c.kill())
+        self.result.hung.append(event)
+        self.log(f"{c.name} (pid {event.pid}) alive but not ready {HUNG_S:.0f}s after its "
+                 f"start at {event.at_s:.1f}s: killed and started again")
+        self._start(c)
+
     def _start(self, c: Component) -> None:
         self.state[c.name] = "starting"
+        self.since[c.name] = time.monotonic()
         if c.kind in ("broker", "postgres"):
             def start() -> None:
                 try:
@@ -316,6 +334,7 @@ def run(settings: Settings, events: int, duration_s: float, seed: int | None = N
                 c.start()
         sup = Supervisor(comps, boot, result, log)
         sup.state.update({c.name: "starting" for c in comps if c.kind in ("processor", "sink")})
+        sup.since.update({c.name: boot for c in comps if c.kind in ("processor", "sink")})
         sup.wait_all_up()
         started = sup.started = time.monotonic()
         log(f"services ready after {started - boot:.0f}s; feeding {len(records):,} records at "
@@ -424,6 +443,8 @@ def render(result: Result) -> str:
                      f"down {k.down_s:.1f}s, {rec}")
     for e in result.exits:
         lines.append(f"  exit     at {e.at_s:>7.1f}s  {e.component:<10} code {e.code}")
+    for e in result.hung:
+        lines.append(f"  hung     at {e.at_s:>7.1f}s  {e.component:<10} pid {e.pid} (never ready)")
     by_kind: dict[str, list[float]] = {}
     for k in result.kills:
         if k.recovered_s is not None:
