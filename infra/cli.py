@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "kpis": ("sinks.postgres.kpi_publish", "cmd_kpis", "publish KPIs and A/R aging snapshots to Kafka now (publish [--as-of D] [--days N])"),
     "demo": ("infra.demo", "cmd_demo", "run the whole pipeline on synthetic data and summarise"),
     "bench": ("infra.bench", "cmd_bench", "measure throughput and latency against a raw baseline"),
+    "chaos": ("infra.chaos", "cmd_chaos",
+              "SIGKILL random components under load, restart them, check nothing was lost"),
     "code": ("processors.coding.cli", "cmd_code", "code clinician statements to ICD-10-CM"),
     "eval": ("processors.coding.cli", "cmd_eval", "measure the coder on the labelled dev set"),
     "console": ("infra.console.cli", "cmd_console", "serve the browser console ([--host H] [--port P])"),

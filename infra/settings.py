@@ -54,6 +54,16 @@ class Settings:
     # The MLLP listener answers within this many seconds: AA once the broker has the message,
     # otherwise it closes the connection without an ACK so the sender resends.
     mllp_ack_timeout_s: float = field(default_factory=lambda: float(_env("RCM_MLLP_ACK_TIMEOUT_S", "30")))
+    # The MLLP listener's answer when the broker has not taken a message within
+    # RCM_MLLP_ACK_TIMEOUT_S: AE (an application error the sender resends) or close (no ACK).
+    mllp_unavailable: str = field(default_factory=lambda: _env("RCM_MLLP_UNAVAILABLE", "AE"))
+    # Long-running services wait out PostgreSQL or Kafka being away: the first retry after this
+    # many seconds, doubling (with jitter) up to RCM_RECONNECT_MAX_S between retries (infra.reconnect).
+    reconnect_initial_s: float = field(default_factory=lambda: float(_env("RCM_RECONNECT_INITIAL_S", "0.5")))
+    reconnect_max_s: float = field(default_factory=lambda: float(_env("RCM_RECONNECT_MAX_S", "30")))
+    # Health (/healthz, /readyz) and metrics ports of `rcm sink-x12` and `rcm listen mllp` (0: off).
+    sink_x12_metrics_port: int = field(default_factory=lambda: int(_env("RCM_SINK_X12_METRICS_PORT", "9103")))
+    mllp_metrics_port: int = field(default_factory=lambda: int(_env("RCM_MLLP_METRICS_PORT", "9104")))
     log_level: str = field(default_factory=lambda: _env("RCM_LOG_LEVEL", "WARNING"))
     # The processor warns when an input partition's committed offset holds still this long.
     stall_after_s: float = field(default_factory=lambda: float(_env("RCM_STALL_AFTER_S", "60")))

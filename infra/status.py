@@ -100,6 +100,42 @@ def group_statuses(admin) -> list[GroupStatus]:
     return rows
 
 
+def service_health(settings) -> list[dict]:
+    """Each long-running service's /readyz answer on its metrics port (never record contents)."""
+    from infra.health import probe
+
+    rows = []
+    for name, port in (("processor", settings.processor_metrics_port),
+                       ("sink", settings.sink_metrics_port),
+                       ("sink-x12", settings.sink_x12_metrics_port),
+                       ("mllp", settings.mllp_metrics_port)):
+        if not port:
+            continue
+        code, body = probe(port, "/readyz", timeout_s=1.0)
+        state = "not running" if code is None else "ready" if code == 200 else (
+            "not ready" if body.get("live") else "not live")
+        rows.append({"service": name, "port": port, "state": state,
+                     "connected": body.get("connected", {}), "partitions": body.get("partitions"),
+                     "seconds_since_commit": body.get("seconds_since_commit"),
+                     "reasons": body.get("reasons", [])})
+    return rows
+
+
+def render_health(rows: list[dict]) -> list[str]:
+    lines = ["", (f"{'service':<11}{'port':>6}  {'state':<12}{'kafka':<7}{'postgres':<10}"
+                 f"{'partitions':>10}{'since commit':>14}")]
+    for r in rows:
+        conn = r["connected"]
+        flag = {True: "yes", False: "no", None: "-"}
+        since = "-" if r["seconds_since_commit"] is None else f"{r['seconds_since_commit']:.0f}s"
+        parts = "-" if r["partitions"] is None else str(r["partitions"])
+        lines.append(f"{r['service']:<11}{r['port']:>6}  {r['state']:<12}"
+                     f"{flag[conn.get('kafka')]:<7}{flag[conn.get('postgres')]:<10}"
+                     f"{parts:>10}{since:>14}" + (f"  ({'; '.join(r['reasons'])})"
+                                                  if r["state"] == "not ready" else ""))
+    return lines
+
+
 def collect(bootstrap: str, interval_s: float) -> dict:
     from kafka.admin import KafkaAdminClient
 
@@ -136,11 +172,16 @@ def render(report: dict) -> str:
 def cmd_status(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.CRITICAL)
     settings = load()
+    health = service_health(settings)
     try:
         report = collect(settings.bootstrap, args.interval)
     except Exception as failure:  # noqa: BLE001 - any broker failure: say which broker and why
         print(f"rcm status: cannot read Kafka at {settings.bootstrap} ({failure!r}); "
               "is it running (rcm up)?", file=sys.stderr)
+        print(json.dumps({"services": health}, indent=2) if args.json
+              else "\n".join(render_health(health)))
         return 1
-    print(json.dumps(report, indent=2) if args.json else render(report))
+    report["services"] = health
+    print(json.dumps(report, indent=2) if args.json
+          else render(report) + "\n" + "\n".join(render_health(health)))
     return 0

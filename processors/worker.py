@@ -116,15 +116,14 @@ def cmd_process(args) -> int:
 
 def run_worker(loglevel: str) -> int:
     import faust
-    from prometheus_client import start_http_server
 
+    from infra.health import watch_faust
     from processors.broadcast import TopicMirror
 
     acks.install()  # each input partition in offset order; commits only what was delivered
     A.reference()  # load before consuming so the first batch does not stall a poll interval
+    watch_faust(A.app, A.SETTINGS)  # metrics, /healthz, /readyz; waits for a broker (issue 15)
     A.scrub_rules_mirror = TopicMirror(T.SCRUB_RULES, A.SETTINGS.bootstrap).start()
-    if A.SETTINGS.processor_metrics_port:
-        start_http_server(A.SETTINGS.processor_metrics_port, addr="127.0.0.1")
     worker = faust.Worker(A.app, loglevel=loglevel, quiet=True)
     worker.spinner = None  # a terminal spinner only writes escape codes into service logs
     worker.execute_from_commandline()

@@ -91,7 +91,8 @@ def services() -> Iterator[Services]:
         # this session's RCM_HOME with a new pid, and is still this session's to stop.
         if started_kafka is not None and kafka.running_pid(settings) is not None:
             kafka.stop(settings)
-        if started_postgres is not None and postgres.running_pid(settings) == started_postgres:
+        # ... and so may PostgreSQL (tests/e2e/test_postgres_outage.py, test_chaos.py).
+        if started_postgres is not None and postgres.running_pid(settings) is not None:
             postgres.stop(settings)
         if registry_before is None:  # `rcm up` in a test (test_services.py) starts the registry
             registry.stop(settings)
@@ -142,19 +143,22 @@ def database_url(pg_admin_dsn: str) -> Iterator[str]:
 
     from infra.services import apply_migrations
 
+    def run(sql: str) -> None:
+        # a connection per statement: a test may restart the server in between
+        admin = psycopg2.connect(pg_admin_dsn)
+        admin.autocommit = True
+        try:
+            with admin.cursor() as cur:
+                cur.execute(sql)
+        finally:
+            admin.close()
+
     name = f"rcm_test_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(pg_admin_dsn)
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cur:
-            cur.execute(f'create database "{name}"')
-        dsn = with_database(pg_admin_dsn, name)
-        apply_migrations(dsn)
-        yield dsn
-        with admin.cursor() as cur:
-            cur.execute(f'drop database if exists "{name}" with (force)')
-    finally:
-        admin.close()
+    run(f'create database "{name}"')
+    dsn = with_database(pg_admin_dsn, name)
+    apply_migrations(dsn)
+    yield dsn
+    run(f'drop database if exists "{name}" with (force)')
 
 
 @pytest.fixture

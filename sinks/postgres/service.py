@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -24,10 +25,20 @@ import psycopg2
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
-from prometheus_client import Counter, Histogram, start_http_server
+from prometheus_client import Counter, Histogram
 
 from infra import settings as settings_mod
 from infra.delivery import Deliverer, producer_config
+from infra.health import Health, kafka_consumer_connected, serve
+from infra.reconnect import (
+    Fatal,
+    Retry,
+    Stopped,
+    classify,
+    require_broker,
+    transient_kafka,
+    transient_postgres,
+)
 from processors.ledger.rules import validate_remittance
 from schemas import codec
 from schemas.codec import DecodeError
@@ -68,6 +79,11 @@ _BY_NAME = {t.name: t for t in TOPICS}
 STAGE = "sink"
 MAX_RECORDS = 5000
 RETRY_OUTBOX_S = 1.0  # after a publication failed, try the outbox again this often (at most)
+CONNECT_TIMEOUT_S = 10  # one PostgreSQL connection attempt
+PING_IDLE_S = 5.0  # while no records come, check the database this often
+# A SIGKILLed sink's place in the group is given to its successor after this long (default 45 s)
+SESSION_TIMEOUT_MS = 10_000
+BOOTSTRAP_TIMEOUT_MS = 30_000  # one attempt to bootstrap, once a broker accepts connections
 
 RECORDS = Counter("rcm_sink_records_total", "Records the sink applied or dead-lettered", ["topic"])
 BATCHES = Counter("rcm_sink_batches_total", "Batches committed to PostgreSQL")
@@ -181,57 +197,170 @@ def _observe_latency(records: list[SinkRecord], committed_at: float) -> None:
 
 def run_sink(settings=None, stop_event: threading.Event | None = None,
              idle_exit_s: float | None = None, metrics_port: int | None = None) -> int:
-    """Consume until stopped (SIGTERM/SIGINT, stop_event, or idle for idle_exit_s); return records applied."""
+    """Consume until stopped (SIGTERM/SIGINT, stop_event, or idle for idle_exit_s); return records
+    applied. PostgreSQL or Kafka away (at start or later) is waited out (infra.reconnect); raises
+    reconnect.Fatal for bad settings or refused access."""
     settings = settings or settings_mod.load()
     stop = stop_event or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
     port = settings.sink_metrics_port if metrics_port is None else metrics_port
-    if port:
-        start_http_server(port, addr="127.0.0.1")
-    apply_migrations(settings.dsn)
-    conn = psycopg2.connect(settings.sink_dsn)  # the sink role: writes rows, changes no table
-    group = settings.sink_group
+    health = Health("sink")
+    server = serve(health, port)
+    retry = Retry("sink", settings.reconnect_initial_s, settings.reconnect_max_s, stop,
+                  health.set_connected)
+    db = Database(settings.sink_dsn, retry, health, owner_dsn=settings.dsn)
+    consumer = deliverer = None
+    applied = 0
+    try:
+        db.connect(migrate=True)
+        group = settings.sink_group
+        listener = SeekToStored(None, db.conn, group)
+        consumer = retry.call("kafka", lambda: _consumer(settings, listener), transient_kafka)
+        listener.consumer = consumer
+        deliverer = balance_deliverer(settings)
+        applied = _consume(settings, stop, idle_exit_s, db, consumer, listener, deliverer, health)
+    except Stopped:
+        pass
+    finally:
+        log.info("sink stopping after %d records", applied)
+        if consumer is not None:
+            consumer.close(autocommit=False)
+        if deliverer is not None:
+            deliverer.close()
+        db.close()
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+    return applied
+
+
+def _consumer(settings, listener: SeekToStored) -> KafkaConsumer:
+    require_broker(settings.bootstrap)
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.bootstrap, group_id=group, enable_auto_commit=False,
-        auto_offset_reset="earliest", max_poll_records=MAX_RECORDS,
-        client_id=f"{settings.app_id}-sink")
-    consumer.subscribe([t.name for t in TOPICS], listener=SeekToStored(consumer, conn, group))
-    deliverer = balance_deliverer(settings)
-    republished, waiting = drain_outbox(conn, deliverer)
-    if republished:
-        log.warning("published %d balances a previous run committed but did not publish", republished)
+        bootstrap_servers=settings.bootstrap, group_id=settings.sink_group,
+        enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=MAX_RECORDS,
+        client_id=f"{settings.app_id}-sink", bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+        session_timeout_ms=SESSION_TIMEOUT_MS)
+    consumer.subscribe([t.name for t in TOPICS], listener=listener)
+    return consumer
+
+
+class Database:
+    """The sink's PostgreSQL connection, made again (with backoff) whenever it breaks."""
+
+    def __init__(self, dsn: str, retry: Retry, health: Health, owner_dsn: str | None = None) -> None:
+        """dsn: the sink's role, which writes rows and changes no table; owner_dsn: the owner's,
+        which applies the migrations (docs/security.md)."""
+        self.dsn, self.retry, self.health = dsn, retry, health
+        self.owner_dsn = owner_dsn or dsn
+        self.conn = None
+
+    def connect(self, migrate: bool = False) -> None:
+        def attempt():
+            if migrate:
+                apply_migrations(self.owner_dsn)
+            conn = psycopg2.connect(self.dsn, connect_timeout=CONNECT_TIMEOUT_S)
+            conn.rollback()  # proves the server answers, not just that the socket opened
+            return conn
+
+        self.close()
+        self.conn = self.retry.call("postgres", attempt, transient_postgres)
+
+    def ping(self) -> None:
+        """While idle: notice a database that went away (readiness), and reconnect before the
+        next batch needs it. Raises what the connection raises."""
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT 1")
+        self.conn.rollback()
+
+    def failed(self, exc: BaseException) -> None:
+        """The connection broke mid-work: count, wait, reconnect. The batch in flight was rolled
+        back with its connection; the caller re-reads it from the offsets stored in PostgreSQL."""
+        self.retry.failed("postgres", exc)
+        self.connect()
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except psycopg2.Error:
+                pass
+            self.conn = None
+
+
+def _consume(settings, stop, idle_exit_s, db: Database, consumer, listener: SeekToStored,
+             deliverer: Deliverer, health: Health) -> int:
+    group = settings.sink_group
+    waiting = _drain_on_start(db, deliverer)
     applied, idle_since = 0, time.monotonic()
+    pinged = time.monotonic()
     kpis_due = time.monotonic() + settings.kpi_interval_s
     outbox_due = time.monotonic() + RETRY_OUTBOX_S if waiting else None
-    try:
-        while not stop.is_set():
+    while not stop.is_set():
+        health.beat()
+        health.set_partitions(len(consumer.assignment()))
+        health.set_connected("kafka", kafka_consumer_connected(consumer))
+        try:
+            if listener.unsought:  # an assignment PostgreSQL could not seek: seek it now
+                listener.seek(listener.unsought)
             if outbox_due is not None and time.monotonic() >= outbox_due:
-                _, waiting = drain_outbox(conn, deliverer)
+                _, waiting = drain_outbox(db.conn, deliverer)
                 outbox_due = time.monotonic() + RETRY_OUTBOX_S if waiting else None
             if settings.kpi_interval_s > 0 and time.monotonic() >= kpis_due:
-                kpi_publish.publish_safely(conn, deliverer)
+                kpi_publish.publish_safely(db.conn, deliverer)
                 kpis_due = time.monotonic() + settings.kpi_interval_s
             polled = consumer.poll(timeout_ms=500, max_records=MAX_RECORDS)
             messages = [m for batch in polled.values() for m in batch]
+            if listener.unsought:
+                continue  # read from where Kafka said, not PostgreSQL: seek first, read again
             if not messages:
                 if idle_exit_s is not None and time.monotonic() - idle_since >= idle_exit_s:
                     break
+                if time.monotonic() - pinged >= PING_IDLE_S:
+                    pinged = time.monotonic()
+                    db.ping()
                 continue
             idle_since = time.monotonic()
-            handled, waiting = _handle(conn, group, consumer, deliverer, messages)
+            handled, waiting = _handle(db.conn, group, consumer, deliverer, messages)
+            health.commit()
             applied += handled
             if waiting and outbox_due is None:
                 outbox_due = time.monotonic() + RETRY_OUTBOX_S
-    finally:
-        log.info("sink stopping after %d records", applied)
-        if outbox_due is not None:
-            log.warning("stopping with balances still in the outbox; the next run publishes them")
-        consumer.close(autocommit=False)
-        deliverer.close()
-        conn.close()
+        except Exception as exc:
+            if transient_postgres(exc) or classify("postgres", exc) is not None:
+                db.failed(exc)
+                listener.conn = db.conn
+                # back to what PostgreSQL committed, before anything more is read
+                listener.unsought.update(consumer.assignment())
+                outbox_due = time.monotonic()
+            elif transient_kafka(exc) or classify("kafka", exc) is not None:
+                retry_kafka(db.retry, exc)
+            else:
+                raise
+    if outbox_due is not None:
+        log.warning("stopping with balances still in the outbox; the next run publishes them")
     return applied
+
+
+def retry_kafka(retry: Retry, exc: BaseException) -> None:
+    """A Kafka call failed (the client reconnects by itself): count it, wait, go on."""
+    retry.failed("kafka", exc)
+
+
+def _drain_on_start(db: Database, deliverer: Deliverer) -> int:
+    while True:
+        try:
+            republished, waiting = drain_outbox(db.conn, deliverer)
+            break
+        except Exception as exc:
+            if not transient_postgres(exc) and classify("postgres", exc) is None:
+                raise
+            db.failed(exc)
+    if republished:
+        log.warning("published %d balances a previous run committed but did not publish", republished)
+    return waiting
 
 
 def _handle(conn, group: str, consumer, deliverer: Deliverer, messages: list) -> tuple[int, int]:
@@ -271,6 +400,10 @@ def cmd_sink(args) -> int:
     settings = settings_mod.load()
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    applied = run_sink(settings, idle_exit_s=args.idle_exit, metrics_port=args.metrics_port)
+    try:
+        applied = run_sink(settings, idle_exit_s=args.idle_exit, metrics_port=args.metrics_port)
+    except Fatal as fatal:
+        print(f"rcm sink: {fatal}", file=sys.stderr, flush=True)
+        return fatal.code
     log.warning("sink stopped: %d records applied", applied)
     return 0

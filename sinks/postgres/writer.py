@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+import psycopg2
 from psycopg2.extras import Json, execute_values
 
 
@@ -402,9 +403,19 @@ def write_batch(conn, group: str, records: Sequence[SinkRecord]) -> BatchResult:
                             " ON CONFLICT DO NOTHING", (touched,))
         conn.commit()
     except BaseException:
-        conn.rollback()
+        rollback(conn)
         raise
     return BatchResult(inserted, balances, offsets)
+
+
+def rollback(conn) -> None:
+    """Roll back the transaction in flight. A connection that broke (the server restarted) has
+    nothing left to roll back: the server discarded the transaction, and the caller's own error,
+    not "connection already closed", is the one that tells what happened."""
+    try:
+        conn.rollback()
+    except (psycopg2.OperationalError, psycopg2.InterfaceError):
+        pass
 
 
 def _insert(cur, table: _Table, rows: list[tuple]) -> int:

@@ -12,21 +12,36 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg2
 from kafka import KafkaConsumer
-from prometheus_client import Counter, start_http_server
+from prometheus_client import Counter
 
 from infra import settings as settings_mod
+from infra.health import Health, kafka_consumer_connected, serve
+from infra.reconnect import (
+    Fatal,
+    Retry,
+    Stopped,
+    classify,
+    require_broker,
+    transient_kafka,
+    transient_postgres,
+)
 from schemas import codec
 from schemas.codec import DecodeError
 from schemas.topics import CLAIMS
-from sinks.postgres.migrate import apply_migrations
 from sinks.postgres.offsets import SeekToStored
+from sinks.postgres.service import (
+    BOOTSTRAP_TIMEOUT_MS,
+    PING_IDLE_S,
+    SESSION_TIMEOUT_MS,
+    Database,
+)
 from sinks.x12 import outbox
 from sinks.x12.build837 import INSTITUTIONAL, PROFESSIONAL, Envelope, unsendable, write_837
 from sinks.x12.directory import BillingDirectory, PlaceholderDirectory
@@ -97,9 +112,12 @@ def write_batch(conn, settings, group: str, directory: BillingDirectory, out: Pa
             key = (msg.topic, msg.partition)
             offsets[key] = max(offsets.get(key, 0), msg.offset + 1)
         outbox.record(conn, group, pending, offsets)
-    except Exception:
-        for f in pending:
-            (out / f".{f.name}.tmp").unlink(missing_ok=True)
+    except Exception as exc:
+        if not transient_postgres(exc):
+            for f in pending:
+                (out / f".{f.name}.tmp").unlink(missing_ok=True)
+        # else the commit may have happened before the connection broke: `outbox.recover`, run
+        # once the database is back, renames the files it recorded and deletes the others
         raise
     published = [outbox.publish(out, f.name) for f in pending]
     for f in pending:
@@ -115,54 +133,134 @@ def run_sink_x12(settings=None, out: Path | None = None, batch_size: int = 500,
                  idle_exit_s: float | None = None,
                  directory: BillingDirectory | None = None, check: bool = True,
                  metrics_port: int = 0) -> int:
-    """Consume `claims` until stopped (SIGTERM/SIGINT, stop_event, or idle); return files written."""
+    """Consume `claims` until stopped (SIGTERM/SIGINT, stop_event, or idle); return files written.
+    PostgreSQL or Kafka away is waited out (infra.reconnect); raises Fatal for bad settings or
+    refused access, InvalidFile when pyx12 rejects a file."""
     settings = settings or settings_mod.load()
     stop = stop_event or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-    if metrics_port:
-        start_http_server(metrics_port, addr="127.0.0.1")
+    health = Health("sink-x12")
+    server = serve(health, metrics_port)
     out = out or settings.x12_outbox_dir
     directory = directory or PlaceholderDirectory.from_settings(settings)
-    apply_migrations(settings.dsn)
-    conn = psycopg2.connect(settings.sink_dsn)  # the sink role: writes rows, changes no table
-    finished, orphans = outbox.recover(conn, out)
+    retry = Retry("sink-x12", settings.reconnect_initial_s, settings.reconnect_max_s, stop,
+                  health.set_connected)
+    db = Database(settings.sink_dsn, retry, health, owner_dsn=settings.dsn)
+    group = group_of(settings)
+    consumer = None
+    written = 0
+    try:
+        db.connect(migrate=True)
+        _recover(db, out)
+        listener = SeekToStored(None, db.conn, group)
+        def connect() -> KafkaConsumer:
+            require_broker(settings.bootstrap)
+            return KafkaConsumer(
+                bootstrap_servers=settings.bootstrap, group_id=group, enable_auto_commit=False,
+                auto_offset_reset="earliest", client_id=f"{settings.app_id}-sink-x12",
+                bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS, session_timeout_ms=SESSION_TIMEOUT_MS)
+
+        consumer = retry.call("kafka", connect, transient_kafka)
+        listener.consumer = consumer
+        consumer.subscribe([CLAIMS.name], listener=listener)
+        loop = _Loop(settings, db, consumer, listener, health, directory, out, check)
+        written = loop.run(stop, batch_size, max_wait_s, idle_exit_s)
+    except Stopped:
+        pass
+    finally:
+        if consumer is not None:
+            consumer.close(autocommit=False)
+        db.close()
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+    return written
+
+
+def _recover(db: Database, out: Path) -> None:
+    while True:
+        try:
+            finished, orphans = outbox.recover(db.conn, out)
+            break
+        except Exception as exc:
+            if not transient_postgres(exc):
+                raise
+            db.failed(exc)
     if finished or orphans:
         log.warning("outbox recovery: %d renames finished, %d uncommitted files removed",
                     finished, orphans)
-    group = group_of(settings)
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap, group_id=group,
-                             enable_auto_commit=False, auto_offset_reset="earliest",
-                             client_id=f"{settings.app_id}-sink-x12")
-    consumer.subscribe([CLAIMS.name], listener=SeekToStored(consumer, conn, group))
-    written, batch, first_at, idle_since = 0, [], 0.0, time.monotonic()
-    try:
+
+
+class _Loop:
+    def __init__(self, settings, db: Database, consumer, listener: SeekToStored, health: Health,
+                 directory: BillingDirectory, out: Path, check: bool) -> None:
+        self.settings, self.db, self.consumer, self.listener = settings, db, consumer, listener
+        self.health, self.directory, self.out, self.check = health, directory, out, check
+        self.group = group_of(settings)
+
+    def write(self, batch: list) -> int:
+        files = write_batch(self.db.conn, self.settings, self.group, self.directory, self.out,
+                            batch, check=self.check)
+        self.health.commit()
+        log.info("batch of %d records: %d files", len(batch), len(files))
+        return len(files)
+
+    def run(self, stop, batch_size: int, max_wait_s: float, idle_exit_s: float | None) -> int:
+        consumer, listener = self.consumer, self.listener
+        written, batch, first_at, idle_since = 0, [], 0.0, time.monotonic()
+        pinged = time.monotonic()
         while not stop.is_set():
-            polled = consumer.poll(timeout_ms=200, max_records=max(1, batch_size - len(batch)))
-            messages = [m for part in polled.values() for m in part]
-            if messages:
-                if not batch:
-                    first_at = time.monotonic()
-                batch.extend(messages)
-                idle_since = time.monotonic()
-            full = len(batch) >= batch_size
-            due = batch and time.monotonic() - first_at >= max_wait_s
-            if full or due:
-                files = write_batch(conn, settings, group, directory, out, batch, check=check)
-                written += len(files)
-                log.info("batch of %d records: %d files", len(batch), len(files))
-                batch = []
-            elif (not batch and idle_exit_s is not None
-                  and time.monotonic() - idle_since >= idle_exit_s):
-                break
+            self.health.beat()
+            self.health.set_partitions(len(consumer.assignment()))
+            self.health.set_connected("kafka", kafka_consumer_connected(consumer))
+            try:
+                if listener.unsought:
+                    batch = []  # read from positions PostgreSQL did not give: read again
+                    listener.seek(listener.unsought)
+                polled = consumer.poll(timeout_ms=200, max_records=max(1, batch_size - len(batch)))
+                if listener.unsought:
+                    continue
+                messages = [m for part in polled.values() for m in part]
+                if messages:
+                    if not batch:
+                        first_at = time.monotonic()
+                    batch.extend(messages)
+                    idle_since = time.monotonic()
+                full = len(batch) >= batch_size
+                due = batch and time.monotonic() - first_at >= max_wait_s
+                if full or due:
+                    written += self.write(batch)
+                    batch = []
+                elif (not batch and idle_exit_s is not None
+                      and time.monotonic() - idle_since >= idle_exit_s):
+                    break
+                elif not batch and time.monotonic() - pinged >= PING_IDLE_S:
+                    pinged = time.monotonic()
+                    self.db.ping()
+            except InvalidFile:
+                raise
+            except Exception as exc:
+                if transient_postgres(exc) or classify("postgres", exc) is not None:
+                    self.db.failed(exc)
+                    _recover(self.db, self.out)
+                    listener.conn = self.db.conn
+                    listener.unsought.update(consumer.assignment())
+                    batch = []
+                elif transient_kafka(exc) or classify("kafka", exc) is not None:
+                    self.db.retry.failed("kafka", exc)
+                else:
+                    raise
         if batch:  # a clean stop writes what it has read
-            written += len(write_batch(conn, settings, group, directory, out, batch,
-                                       check=check))
-    finally:
-        consumer.close(autocommit=False)
-        conn.close()
-    return written
+            try:
+                written += self.write(batch)
+            except Exception as exc:
+                if not transient_postgres(exc):
+                    raise
+                log.warning("stopping with %d records unwritten (PostgreSQL away); the next run "
+                            "reads them again", len(batch))
+        return written
 
 
 def add_arguments(parser, name: str) -> None:
@@ -174,8 +272,9 @@ def add_arguments(parser, name: str) -> None:
                         help="write a partial batch after this many seconds")
     parser.add_argument("--no-validate", action="store_true",
                         help="skip the pyx12 check of each file before it is committed")
-    parser.add_argument("--metrics-port", type=int, default=0,
-                        help="Prometheus port on 127.0.0.1 (default 0: off)")
+    parser.add_argument("--metrics-port", type=int, default=None,
+                        help="metrics and /healthz, /readyz on 127.0.0.1 (0: off; default "
+                             "RCM_SINK_X12_METRICS_PORT)")
     parser.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS",
                         help="exit after this many seconds without records (for scripts and tests)")
 
@@ -184,8 +283,13 @@ def cmd_sink_x12(args) -> int:
     settings = settings_mod.load()
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    files = run_sink_x12(settings, out=args.out, batch_size=args.batch_size,
-                         max_wait_s=args.max_wait, idle_exit_s=args.idle_exit,
-                         check=not args.no_validate, metrics_port=args.metrics_port)
+    port = settings.sink_x12_metrics_port if args.metrics_port is None else args.metrics_port
+    try:
+        files = run_sink_x12(settings, out=args.out, batch_size=args.batch_size,
+                             max_wait_s=args.max_wait, idle_exit_s=args.idle_exit,
+                             check=not args.no_validate, metrics_port=port)
+    except Fatal as fatal:
+        print(f"rcm sink-x12: {fatal}", file=sys.stderr, flush=True)
+        return fatal.code
     log.warning("x12 sink stopped: %d files written", files)
     return 0

@@ -90,3 +90,26 @@ def _port() -> int:
 
     servers = [o for o in gc.get_objects() if isinstance(o, asyncio.base_events.Server)]
     return servers[-1].sockets[0].getsockname()[1]
+
+
+class AwayPublisher:
+    """A broker that does not acknowledge anything (it is down)."""
+
+    def send(self, records):
+        from producers.hl7.mllp import NotDelivered
+
+        raise NotDelivered("0 of 1 records acknowledged")
+
+
+def test_with_the_broker_away_the_sender_gets_ae_or_a_closed_connection_never_aa():
+    counts = Counter()
+    ack = handle_message(GOOD, AwayPublisher(), counts, unavailable="AE").decode()
+    msa = next(s for s in ack.split("\r") if s.startswith("MSA")).split("|")
+    assert msa[1:3] == ["AE", "C1"] and "broker is unavailable" in msa[3]
+    assert (counts["AA"], counts["unpublished"]) == (0, 1)
+    import pytest
+    from kafka.errors import KafkaError
+
+    with pytest.raises(KafkaError):
+        handle_message(GOOD, AwayPublisher(), counts, unavailable="close")
+    assert counts["AA"] == 0 and counts["unpublished"] == 2

@@ -1,0 +1,33 @@
+"""`rcm status` shows each service's health from its /readyz (issue 15)."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from infra.health import Health, serve
+from infra.settings import load
+from infra.status import render_health, service_health
+from tests.unit.test_health import free_port
+
+
+def test_status_shows_ready_not_ready_and_not_running_services():
+    sink, mllp = Health("sink"), Health("mllp", needs=("kafka",), consumer=False)
+    sink.set_connected("kafka", True)
+    sink.set_connected("postgres", True)
+    sink.set_partitions(57)
+    ports = [free_port() for _ in range(4)]
+    servers = [serve(sink, ports[1]), serve(mllp, ports[3])]
+    settings = replace(load(), processor_metrics_port=ports[0], sink_metrics_port=ports[1],
+                       sink_x12_metrics_port=0, mllp_metrics_port=ports[3])
+    try:
+        rows = {r["service"]: r for r in service_health(settings)}
+    finally:
+        for s in servers:
+            s.shutdown()
+            s.server_close()
+    assert set(rows) == {"processor", "sink", "mllp"}  # a port of 0 is not shown
+    assert rows["processor"]["state"] == "not running"
+    assert rows["sink"]["state"] == "ready" and rows["sink"]["partitions"] == 57
+    assert rows["mllp"]["state"] == "not ready"
+    assert rows["mllp"]["reasons"] == ["not connected to kafka"]
+    text = "\n".join(render_health(list(rows.values())))
+    assert "sink" in text and "57" in text and "(not connected to kafka)" in text
