@@ -51,6 +51,8 @@ PREGNANCY_UNSTATED_CAP = 0.7  # pregnant, but the trimester or the encounter's p
 EXTERNAL_CAUSES = ("V", "W", "X", "Y")
 CLOSE_CALL = 0.05  # another reading's best code this near a second one is a close call ...
 CLOSE_CALL_CAP = 0.79  # ... and goes to review
+SIDE_CALL = 0.15  # a side the best title drops, when a code this near names it, is a coder's call
+_SIDE = re.compile(r"\b(left|right|bilateral|unilateral)\b", re.IGNORECASE)
 SPLIT_BELOW = 0.8  # a ";" list is coded as its parts only when every part is coded this surely
 # A routine examination, however it is written ("2 month well visit", "annual physical", "AWV").
 _WELL_VISIT = re.compile(
@@ -144,6 +146,18 @@ def _releases_folder() -> str:
     from infra.settings import load
 
     return load().icd10cm_releases
+
+
+def _side_dropped(query: Tokens, best: tuple[float, str, str], ranked) -> tuple[float, str, str]:
+    """"SNHL, left" whose best title names no side ("Unspecified sensorineural hearing loss") while
+    a code nearly as good names the left: which one is meant is a coder's call, so it goes to review."""
+    score, code, title = best
+    sides = {w for w in ("left", "right") if w in query.positive}
+    if not sides or _SIDE.search(title):
+        return best
+    near = any(other >= score - SIDE_CALL and sides & {m.lower() for m in _SIDE.findall(t)}
+               for other, c, t in ranked if c != code)
+    return (min(score, CLOSE_CALL_CAP), code, title) if near else best
 
 
 class Coder:
@@ -299,7 +313,7 @@ class Coder:
         ranked = tuple(r for r in ranked if not r[1].startswith(EXTERNAL_CAUSES))
         for score, code, title in ranked:
             if not self.conflicts(code, age, sex):
-                return score, code, title
+                return _side_dropped(query, (score, code, title), ranked)
         if ranked:
             return f"best match does not fit the patient: {self.conflicts(ranked[0][1], age, sex)[0][1]}"
         return "too vague to code: no ICD-10-CM title matches"

@@ -97,8 +97,10 @@ def parse_term(code: str, text: str) -> Entry:
         words = _words(clause)
         if n > 0 and clause.startswith("unspecified whether"):
             sets["negative"].update(stem(w) for w in words if w not in STOPWORDS)
-        elif n > 0 and 2 <= len(words) <= 3 and words[0] in ("left", "right", "bilateral") and "of" not in words:
-            # "..., right arm" after "shaft of humerus": the side is required, the limb is implied
+        elif (n > 0 and 2 <= len([w for w in words if w not in STOPWORDS]) <= 3
+              and words[0] in ("left", "right", "bilateral") and "of" not in words):
+            # "..., right arm" after "shaft of humerus", "..., right bronchus or lung" after "upper lobe":
+            # the side is required, the site is implied
             sets["required"].add(stem(words[0]))
             sets["optional"].update(stem(w) for w in words[1:])
         elif n > 0 and len(words) > 2 and words[0] == "unspecified" and words[1] in ("with", "without"):

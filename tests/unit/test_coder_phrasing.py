@@ -165,3 +165,30 @@ def test_around_an_organ_is_its_peri_word():
     readings = phrasing.variants(Tokens(("pain", "around", "umbilicus"), ()), "pain around the navel",
                                  {"periumbilical": [1], "pain": [1]}, {}, {})
     assert any(q.positive == ("pain", "periumbilical") for q, _, _ in readings)
+
+
+def test_lay_names_of_conditions_read_as_the_index_words(coder):
+    # written for this test, not in the dev set: the lexicon holds general synonyms
+    for text, age, sex, want in (("throwing up blood", 50, "M", "K92.0"), ("spitting blood", 60, "M", "R04.2"),
+                                 ("bedwetting", 7, "M", "N39.44"), ("fingernail fungus", 40, "F", "B35.1"),
+                                 ("fibroid uterus", 45, "F", "D25.9"), ("tennis elbow, right", 45, "M", "M77.11"),
+                                 ("chickenpox", 5, "M", "B01.9")):
+        assert coder.code(text, age, sex).code == want, text
+
+
+def test_clinical_abbreviations_expand_and_ambiguous_ones_read_by_their_neighbour(coder):
+    for text, age, sex, want in (("RLS", 60, "F", "G25.81"), ("threatened AB", 28, "F", "O20.0"),
+                                 ("L breast ca, UIQ", 55, "F", "C50.212"), ("RUL lung cancer", 70, "M", "C34.11"),
+                                 ("perforated appy", 20, "M", "K35.32")):
+        assert coder.code(text, age, sex).code == want, text
+    assert coder.code("s/p appy", 40, "M").code != "K35.80"  # appy alone may be the operation
+
+
+def test_a_side_after_an_or_site_is_required_and_the_site_implied():
+    entry = parse_term("C34.11", "Malignant neoplasm of upper lobe, right bronchus or lung")
+    assert "right" in entry.required and "bronchus" not in entry.required and "bronchus" in entry.optional
+
+
+def test_a_side_the_best_title_drops_is_a_coders_call_when_a_sided_code_is_near(coder):
+    found = coder.code("sensorineural hearing loss, left", 70, "M")
+    assert found.confidence < THRESHOLD
