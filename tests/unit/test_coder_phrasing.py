@@ -192,3 +192,13 @@ def test_a_side_after_an_or_site_is_required_and_the_site_implied():
 def test_a_side_the_best_title_drops_is_a_coders_call_when_a_sided_code_is_near(coder):
     found = coder.code("sensorineural hearing loss, left", 70, "M")
     assert found.confidence < THRESHOLD
+
+
+def test_a_condition_only_pregnancy_has_names_the_pregnancy_and_its_weeks(coder):
+    # Z3A beside the chapter 15 code (guideline I.C.15.b), the trimester counted from the weeks
+    found = coder.code("mild hyperemesis, 9 wks", 27, "F")
+    assert (found.code, found.also) == ("O21.0", ("Z3A.09",))
+    found = coder.code("GDM A1, 30 weeks", 33, "F")
+    assert (found.code, found.also) == ("O24.410", ("Z3A.30",))
+    found = coder.code("pre-eclampsia, 35 wks", 31, "F")
+    assert found.code.startswith("O14.") and found.code.endswith("3") and found.also == ("Z3A.35",)
