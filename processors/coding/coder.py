@@ -23,6 +23,7 @@ from processors.coding import (
     demographics,
     history,
     infection,
+    lexicon,
     notes,
     phrasing,
     pregnancy,
@@ -52,6 +53,7 @@ EXTERNAL_CAUSES = ("V", "W", "X", "Y")
 CLOSE_CALL = 0.05  # another reading's best code this near a second one is a close call ...
 CLOSE_CALL_CAP = 0.79  # ... and goes to review
 SIDE_CALL = 0.15  # a side the best title drops, when a code this near names it, is a coder's call
+_NOTE_FILLER = frozenset({"underlying", "any", "associated", "such", "if", "applicable"})
 _SIDE = re.compile(r"\b(left|right|bilateral|unilateral)\b", re.IGNORECASE)
 SPLIT_BELOW = 0.8  # a ";" list is coded as its parts only when every part is coded this surely
 # A routine examination, however it is written ("2 month well visit", "annual physical", "AWV").
@@ -412,7 +414,37 @@ class Coder:
             return Suggestion(code, min(round(score, 4), UNSTATED_EPISODE_CAP), evidence,
                               f"episode of care not stated: initial encounter assumed for {code} "
                               f"'{title}'", also)
-        return Suggestion(code, round(score, 4), evidence, f"matched {code} '{title}'", also)
+        found = Suggestion(code, round(score, 4), evidence, f"matched {code} '{title}'", also)
+        return self._first_as_noted(ctx, found)
+
+    def _first_as_noted(self, ctx: Context, found: Suggestion) -> Suggestion:
+        """A 'code first' note whose words the statement itself says ("COVID PNA": J12.82 says
+        code first COVID-19 (U07.1); "anemia in CKD": D63.1 says underlying CKD (N18.-)) puts
+        that code first; a category named is read from the statement, else its default leaf."""
+        if ctx.kind != "active":
+            return found
+        first = self._noted_first(ctx.condition, found.code)
+        if not first or first == found.code or first in found.also:
+            return found
+        return Suggestion(first, found.confidence, found.evidence,
+                          f"{found.reason}; its 'code first' note names {first}", (found.code, *found.also))
+
+    def _noted_first(self, condition: str, code: str) -> str | None:
+        expanded = expand(condition)
+        said = set(tokens_of(expanded).positive)
+        for note in self.instruction_notes(code):
+            if note.kind != "code first" or len(note.refs) != 1 or note.refs[0][0] != note.refs[0][1]:
+                continue
+            named = set(tokens_of(expand(re.sub(r"\([^)]*\)", " ", note.text))).positive) - _NOTE_FILLER
+            if not named or not named <= said:
+                continue
+            ranked = self._in_force(self._read(query_key(condition, "U"), expanded))
+            within = [c for _, c, _ in ranked if notes.covers(note.refs, c)]
+            if within:
+                return within[0]
+            leaf = lexicon.default_leaf(self._icd, self.dotted(note.refs[0][0]))
+            return leaf if leaf and self.is_valid(leaf) else None
+        return None
 
     def _combined(self, ctx: Context, age: int | None, sex: str) -> Suggestion | None:
         """A combination or paired code the guidelines call for (processors.coding.combination)."""

@@ -28,11 +28,11 @@ def test_short_titles_teach_abbreviations_that_agree():
 
 
 def test_a_category_reference_names_its_default_leaf_never_an_other_one():
-    assert lexicon._default_leaf(icd, "K92.0") == "K92.0"  # billable already
-    assert lexicon._default_leaf(icd, "K27") == "K27.9"
-    assert lexicon._default_leaf(icd, "D57.0") == "D57.00"  # not D57.09 "other specified"
-    assert lexicon._default_leaf(icd, "N83.2") == "N83.209"
-    assert lexicon._default_leaf(icd, "S02.60") == "S02.609A"  # an injury: its initial encounter
+    assert lexicon.default_leaf(icd, "K92.0") == "K92.0"  # billable already
+    assert lexicon.default_leaf(icd, "K27") == "K27.9"
+    assert lexicon.default_leaf(icd, "D57.0") == "D57.00"  # not D57.09 "other specified"
+    assert lexicon.default_leaf(icd, "N83.2") == "N83.209"
+    assert lexicon.default_leaf(icd, "S02.60") == "S02.609A"  # an injury: its initial encounter
 
 
 def test_excludes_notes_and_category_terms_point_at_billable_codes():
@@ -202,3 +202,11 @@ def test_a_condition_only_pregnancy_has_names_the_pregnancy_and_its_weeks(coder)
     assert (found.code, found.also) == ("O24.410", ("Z3A.30",))
     found = coder.code("pre-eclampsia, 35 wks", 31, "F")
     assert found.code.startswith("O14.") and found.code.endswith("3") and found.also == ("Z3A.35",)
+
+
+def test_a_code_first_note_the_statement_itself_names_puts_that_code_first(coder):
+    found = coder.code("pneumonia due to covid-19", 60, "M")
+    assert (found.code, found.also) == ("U07.1", ("J12.82",))
+    found = coder.code("anemia of chronic kidney disease", 70, "F")
+    assert (found.code, found.also) == ("N18.9", ("D63.1",))  # the category's default leaf
+    assert coder.code("viral pneumonia", 60, "M").also == ()  # nothing the note names was said
