@@ -50,6 +50,8 @@ UNEXPLAINED_CAP = 0.7  # words left over that the code does not explain
 PREGNANCY_CONFIDENCE = 0.9  # a routine pregnancy with its trimester (from the weeks or in words)
 PREGNANCY_UNSTATED_CAP = 0.7  # pregnant, but the trimester or the encounter's purpose is not written
 EXTERNAL_CAUSES = ("V", "W", "X", "Y")
+# B95-B97 name the agent of a condition coded elsewhere: supplementary, never a statement's only code
+SUPPLEMENTARY = ("B95", "B96", "B97")
 CLOSE_CALL = 0.05  # another reading's best code this near a second one is a close call ...
 CLOSE_CALL_CAP = 0.79  # ... and goes to review
 SIDE_CALL = 0.15  # a side the best title drops, when a code this near names it, is a coder's call
@@ -311,8 +313,8 @@ class Coder:
             # the best title is a code the release in force deleted: its successors are a coder's
             return f"best match {self.not_in_release(everything[0][1], self._on.effective_from)}"
         # External causes (V00-Y99) say how or where, never what: they are never first-listed
-        # (guideline I.C.20), so a statement is not coded as one alone.
-        ranked = tuple(r for r in ranked if not r[1].startswith(EXTERNAL_CAUSES))
+        # (guideline I.C.20), so a statement is not coded as one alone; nor as B95-B97 alone.
+        ranked = tuple(r for r in ranked if not r[1].startswith(EXTERNAL_CAUSES + SUPPLEMENTARY))
         for score, code, title in ranked:
             if not self.conflicts(code, age, sex):
                 return _side_dropped(query, (score, code, title), ranked)

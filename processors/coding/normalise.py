@@ -413,6 +413,8 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     ("otitis media with effusion", "nonsuppurative otitis media"), ("vaccines", "immunization"),
     ("vaccinations", "immunization"), ("immunizations", "immunization"), ("ftt", "failure to thrive"), ("hyperemesis", "hyperemesis gravidarum"),
     # sites and lesions as the Alphabetic Index words them
+    # Vulvovaginitis, see Vaginitis: the tabular list words the same condition both ways
+    ("vulvovaginitis", "vaginitis"),
     ("gastroenteric", "gastrointestinal"), ("labia majora", "vulva"), ("labia minora", "vulva"),
     ("labium", "vulva"), ("labia", "vulva"), ("boil", "furuncle"), ("boils", "furuncle"),
     ("twist", "torsion"), ("twisted", "torsion"), ("bowel", "intestine"),

@@ -210,3 +210,15 @@ def test_a_code_first_note_the_statement_itself_names_puts_that_code_first(coder
     found = coder.code("anemia of chronic kidney disease", 70, "F")
     assert (found.code, found.also) == ("N18.9", ("D63.1",))  # the category's default leaf
     assert coder.code("viral pneumonia", 60, "M").also == ()  # nothing the note names was said
+
+
+def test_h_pylori_is_the_cause_beside_its_condition_and_b95_b97_are_never_alone(coder):
+    found = coder.code("H. pylori duodenal ulcer", 50, "M")
+    assert (found.code, found.also) == ("K26.9", ("B96.81",))
+    for text in ("helicobacter pylori infection", "E coli infection"):
+        assert not (coder.code(text, 50, "F").code or "").startswith(("B95", "B96", "B97")), text
+
+
+def test_vaginitis_and_vulvovaginitis_are_one_condition(coder):
+    assert coder.code("trichomonal vaginitis", 30, "F").code == "A59.01"
+    assert coder.code("acute vulvovaginitis", 30, "F").code == "N76.0"
