@@ -309,6 +309,12 @@ _DEFAULTS: tuple[tuple[re.Pattern[str], re.Pattern[str], str, str], ...] = tuple
         # Stenosis, aortic (valve) I35.0; Insufficiency, aortic / mitral: nonrheumatic unless stated
         (r"\baortic (?:valve )?(?:stenosis|insufficiency)\b|\bmitral (?:valve )?insufficiency\b",
          r"\brheumatic\b|\bmitral stenosis\b|\bcongenital\b", "nonrheumatic ", ""),
+        # Infarct, myocardial, ST elevation, anterior / inferior (wall) NEC: the other coronary
+        # artery of that wall (I21.09, I21.19) when no artery is written
+        ((r"\b(?:anterior|anterolateral|anteroseptal|inferior|inferolateral|inferoposterior)\b.*"
+          r"\bst elevation myocardial infarction\b|\bst elevation myocardial infarction\b.*\b(?:anterior|inferior)\b"),
+         r"\bcoronary\b|\bartery\b|\bsubsequent\b|\bnon st\b|\bhistory\b|\bold\b", "",
+         "$, involving other coronary artery"),
         # a side names the ear of an otitis ("L AOM": H66.92)
         (r"\botitis\b|\botalgia\b|\bcerumen\b|\bvertigo\b|\btinnitus\b", r"\bear\b|^(?!.*\b(?:left|right|bilateral)\b)", "", "$ear"),
         # Disorder, depressive, major: single episode (F32.9) unless recurrent
@@ -374,7 +380,8 @@ ABBREVIATIONS: dict[str, str] = {
     "snhl": "sensorineural hearing loss", "chl": "conductive hearing loss",
     "ddd": "degenerative disc disease", "cmc": "carpometacarpal", "uoq": "upper outer quadrant",
     "uiq": "upper inner quadrant", "loq": "lower outer quadrant", "liq": "lower inner quadrant",
-    "pcn": "penicillin",
+    "pcn": "penicillin", "lad": "left anterior descending coronary artery", "rca": "right coronary artery",
+    "lcx": "left circumflex coronary artery",
     "bpv": "benign paroxysmal vertigo", "bppv": "benign paroxysmal vertigo",
     "ahrf": "acute hypoxic respiratory failure", "1st": "first", "4th": "fourth", "5th": "fifth", "gdm": "gestational diabetes", "2nd": "second", "3rd": "third", "t2": "type 2", "t1": "type 1",
 }

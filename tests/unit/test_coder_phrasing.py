@@ -222,3 +222,10 @@ def test_h_pylori_is_the_cause_beside_its_condition_and_b95_b97_are_never_alone(
 def test_vaginitis_and_vulvovaginitis_are_one_condition(coder):
     assert coder.code("trichomonal vaginitis", 30, "F").code == "A59.01"
     assert coder.code("acute vulvovaginitis", 30, "F").code == "N76.0"
+
+
+def test_a_stemi_by_wall_is_the_initial_infarct_of_that_walls_other_artery_unless_one_is_named(coder):
+    assert coder.code("STEMI of inferior wall", 60, "M").code == "I21.19"
+    assert coder.code("acute STEMI, anterior", 60, "M").code == "I21.09"
+    assert coder.code("STEMI, LAD", 60, "M").code == "I21.02"
+    assert coder.code("subsequent STEMI of inferior wall", 60, "M").code == "I22.1"
