@@ -449,6 +449,9 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     ("clubfoot", "talipes equinovarus"), ("club foot", "talipes equinovarus"),
     ("degenerative disc disease", "intervertebral disc degeneration"),
     ("thumb carpometacarpal", "first carpometacarpal"),
+    # seropositive means rheumatoid factor found (M05), seronegative not (M06.0-)
+    ("seropositive rheumatoid arthritis", "rheumatoid arthritis with rheumatoid factor"),
+    ("seronegative rheumatoid arthritis", "rheumatoid arthritis without rheumatoid factor"),
     # lay names of body parts, which the tabular list never uses
     ("voice box", "larynx"), ("windpipe", "trachea"), ("gullet", "esophagus"), ("food pipe", "esophagus"),
     ("womb", "uterus"), ("collarbone", "clavicle"), ("collar bone", "clavicle"), ("breastbone", "sternum"),

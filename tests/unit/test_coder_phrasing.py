@@ -229,3 +229,8 @@ def test_a_stemi_by_wall_is_the_initial_infarct_of_that_walls_other_artery_unles
     assert coder.code("acute STEMI, anterior", 60, "M").code == "I21.09"
     assert coder.code("STEMI, LAD", 60, "M").code == "I21.02"
     assert coder.code("subsequent STEMI of inferior wall", 60, "M").code == "I22.1"
+
+
+def test_seropositive_rheumatoid_arthritis_is_with_rheumatoid_factor_and_no_site_is_unspecified_site(coder):
+    assert coder.code("seropositive rheumatoid arthritis", 60, "F").code == "M05.9"
+    assert coder.code("seronegative rheumatoid arthritis", 60, "F").code == "M06.00"  # not "unspecified hip"
