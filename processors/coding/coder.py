@@ -23,6 +23,7 @@ from processors.coding import (
     demographics,
     history,
     infection,
+    lexicon,
     notes,
     phrasing,
     pregnancy,
@@ -49,8 +50,13 @@ UNEXPLAINED_CAP = 0.7  # words left over that the code does not explain
 PREGNANCY_CONFIDENCE = 0.9  # a routine pregnancy with its trimester (from the weeks or in words)
 PREGNANCY_UNSTATED_CAP = 0.7  # pregnant, but the trimester or the encounter's purpose is not written
 EXTERNAL_CAUSES = ("V", "W", "X", "Y")
+# B95-B97 name the agent of a condition coded elsewhere: supplementary, never a statement's only code
+SUPPLEMENTARY = ("B95", "B96", "B97")
 CLOSE_CALL = 0.05  # another reading's best code this near a second one is a close call ...
 CLOSE_CALL_CAP = 0.79  # ... and goes to review
+SIDE_CALL = 0.15  # a side the best title drops, when a code this near names it, is a coder's call
+_NOTE_FILLER = frozenset({"underlying", "any", "associated", "such", "if", "applicable"})
+_SIDE = re.compile(r"\b(left|right|bilateral|unilateral)\b", re.IGNORECASE)
 SPLIT_BELOW = 0.8  # a ";" list is coded as its parts only when every part is coded this surely
 # A routine examination, however it is written ("2 month well visit", "annual physical", "AWV").
 _WELL_VISIT = re.compile(
@@ -144,6 +150,18 @@ def _releases_folder() -> str:
     from infra.settings import load
 
     return load().icd10cm_releases
+
+
+def _side_dropped(query: Tokens, best: tuple[float, str, str], ranked) -> tuple[float, str, str]:
+    """"SNHL, left" whose best title names no side ("Unspecified sensorineural hearing loss") while
+    a code nearly as good names the left: which one is meant is a coder's call, so it goes to review."""
+    score, code, title = best
+    sides = {w for w in ("left", "right") if w in query.positive}
+    if not sides or _SIDE.search(title):
+        return best
+    near = any(other >= score - SIDE_CALL and sides & {m.lower() for m in _SIDE.findall(t)}
+               for other, c, t in ranked if c != code)
+    return (min(score, CLOSE_CALL_CAP), code, title) if near else best
 
 
 class Coder:
@@ -295,11 +313,11 @@ class Coder:
             # the best title is a code the release in force deleted: its successors are a coder's
             return f"best match {self.not_in_release(everything[0][1], self._on.effective_from)}"
         # External causes (V00-Y99) say how or where, never what: they are never first-listed
-        # (guideline I.C.20), so a statement is not coded as one alone.
-        ranked = tuple(r for r in ranked if not r[1].startswith(EXTERNAL_CAUSES))
+        # (guideline I.C.20), so a statement is not coded as one alone; nor as B95-B97 alone.
+        ranked = tuple(r for r in ranked if not r[1].startswith(EXTERNAL_CAUSES + SUPPLEMENTARY))
         for score, code, title in ranked:
             if not self.conflicts(code, age, sex):
-                return score, code, title
+                return _side_dropped(query, (score, code, title), ranked)
         if ranked:
             return f"best match does not fit the patient: {self.conflicts(ranked[0][1], age, sex)[0][1]}"
         return "too vague to code: no ICD-10-CM title matches"
@@ -398,7 +416,37 @@ class Coder:
             return Suggestion(code, min(round(score, 4), UNSTATED_EPISODE_CAP), evidence,
                               f"episode of care not stated: initial encounter assumed for {code} "
                               f"'{title}'", also)
-        return Suggestion(code, round(score, 4), evidence, f"matched {code} '{title}'", also)
+        found = Suggestion(code, round(score, 4), evidence, f"matched {code} '{title}'", also)
+        return self._first_as_noted(ctx, found)
+
+    def _first_as_noted(self, ctx: Context, found: Suggestion) -> Suggestion:
+        """A 'code first' note whose words the statement itself says ("COVID PNA": J12.82 says
+        code first COVID-19 (U07.1); "anemia in CKD": D63.1 says underlying CKD (N18.-)) puts
+        that code first; a category named is read from the statement, else its default leaf."""
+        if ctx.kind != "active":
+            return found
+        first = self._noted_first(ctx.condition, found.code)
+        if not first or first == found.code or first in found.also:
+            return found
+        return Suggestion(first, found.confidence, found.evidence,
+                          f"{found.reason}; its 'code first' note names {first}", (found.code, *found.also))
+
+    def _noted_first(self, condition: str, code: str) -> str | None:
+        expanded = expand(condition)
+        said = set(tokens_of(expanded).positive)
+        for note in self.instruction_notes(code):
+            if note.kind != "code first" or len(note.refs) != 1 or note.refs[0][0] != note.refs[0][1]:
+                continue
+            named = set(tokens_of(expand(re.sub(r"\([^)]*\)", " ", note.text))).positive) - _NOTE_FILLER
+            if not named or not named <= said:
+                continue
+            ranked = self._in_force(self._read(query_key(condition, "U"), expanded))
+            within = [c for _, c, _ in ranked if notes.covers(note.refs, c)]
+            if within:
+                return within[0]
+            leaf = lexicon.default_leaf(self._icd, self.dotted(note.refs[0][0]))
+            return leaf if leaf and self.is_valid(leaf) else None
+        return None
 
     def _combined(self, ctx: Context, age: int | None, sex: str) -> Suggestion | None:
         """A combination or paired code the guidelines call for (processors.coding.combination)."""

@@ -47,7 +47,7 @@ class Entry:
     optional: frozenset[str]
     negative: frozenset[str]
     minor: frozenset[str]
-    specificity: int  # 3 an "Unspecified ..." title, 2 unspecified elsewhere in it, 1 an "NOS" term, 0
+    specificity: int  # 4 an "Unspecified ..." title, 3 "..., unspecified site", 2 unspecified elsewhere, 1 "NOS", 0
     # otherwise, -1 one half of an "X and Y" title
     weight: float = 1.0  # below 1 for a phrase from another source (processors.coding.lexicon)
     via: str = ""  # that phrase and where it comes from; `text` is then the code's own title
@@ -97,8 +97,10 @@ def parse_term(code: str, text: str) -> Entry:
         words = _words(clause)
         if n > 0 and clause.startswith("unspecified whether"):
             sets["negative"].update(stem(w) for w in words if w not in STOPWORDS)
-        elif n > 0 and 2 <= len(words) <= 3 and words[0] in ("left", "right", "bilateral") and "of" not in words:
-            # "..., right arm" after "shaft of humerus": the side is required, the limb is implied
+        elif (n > 0 and 2 <= len([w for w in words if w not in STOPWORDS]) <= 3
+              and words[0] in ("left", "right", "bilateral") and "of" not in words):
+            # "..., right arm" after "shaft of humerus", "..., right bronchus or lung" after "upper lobe":
+            # the side is required, the site is implied
             sets["required"].add(stem(words[0]))
             sets["optional"].update(stem(w) for w in words[1:])
         elif n > 0 and len(words) > 2 and words[0] == "unspecified" and words[1] in ("with", "without"):
@@ -111,8 +113,9 @@ def parse_term(code: str, text: str) -> Entry:
     defaults = sets["required"] & DEFAULT_WORDS
     lowered = text.lower()
     # ties go to the unspecified kind ("Unspecified osteoarthritis"), then any unspecified leaf, then NOS
-    specificity = (3 if lowered.startswith("unspecified") else 2 if "unspecified" in lowered
-                   else 1 if lowered.endswith(" nos") else 0)
+    # a statement naming no site is the "unspecified site" leaf, not an unspecified side of one site
+    specificity = (4 if lowered.startswith("unspecified") else 3 if lowered.endswith(", unspecified site")
+                   else 2 if "unspecified" in lowered else 1 if lowered.endswith(" nos") else 0)
     return Entry(code, text, frozenset(sets["required"] - defaults),
                  frozenset(sets["optional"] | defaults), frozenset(sets["negative"]),
                  frozenset(sets["minor"]), specificity)

@@ -32,13 +32,15 @@ ORGANISMS: tuple[tuple[re.Pattern[str], str, str, str], ...] = tuple((re.compile
     (r"\bklebsiella(?: pneumoniae)?\b", "A41.59", "B96.1", "Klebsiella"),
     (r"\bproteus(?: mirabilis)?\b", "A41.59", "B96.4", "Proteus"),
     (r"\benterococc\w*|\bvre\b", "A41.81", "B95.2", "Enterococcus"),
+    (r"\bh\.? ?pylori\b|\bhelicobacter(?: pylori)?\b", "A41.89", "B96.81", "Helicobacter pylori"),
 ))
 # Words of a code's title that already name the organism ("Pneumonia due to MRSA", J15.212).
 NAMED_IN_TITLE = re.compile(r"escherichia|staphylococc|streptococc|pseudomonas|klebsiella|proteus|enterococc|"
-                            r"bacterial|due to|coli", re.IGNORECASE)
+                            r"bacterial|due to|coli|pylori|helicobacter", re.IGNORECASE)
 INFECTION = re.compile(r"\b(?:uti|urinary tract infection|cystitis|pyelonephritis|cellulitis|abscess|pneumonia|pna|"
                        r"osteomyelitis|wound infection|infection|infected|bacteremia|endocarditis|meningitis|"
-                       r"prostatitis|pharyngitis|impetigo|colitis|enteritis|arthritis|sinusitis|otitis|carrier)\b")
+                       r"prostatitis|pharyngitis|impetigo|colitis|enteritis|arthritis|sinusitis|otitis|carrier|"
+                       r"gastritis|duodenitis|peptic ulcer|gastric ulcer|duodenal ulcer)\b")
 _JOINERS = re.compile(r"\b(?:due to|secondary to|from|d/t|2/2|caused by|with|w/|source|positive|\+)\b|[,;:()]")
 
 
@@ -89,4 +91,8 @@ def organism(text: str) -> Found | None:
     if not found or not INFECTION.search(text) or SEPSIS.search(text):
         return None
     rest = _rest(text, found[0].span())
-    return Found((found[2],), rest, found[0].group(0), found[3]) if rest else None
+    if rest in ("", "infection", "infected"):
+        # B95-B97 only add the cause to a condition coded elsewhere; "E. coli infection" alone is
+        # the index's Infection, <organism> (A49.8, A04.8...), for the index to find
+        return None
+    return Found((found[2],), rest, found[0].group(0), found[3])

@@ -125,7 +125,7 @@ def excludes_terms(icd) -> list[tuple[str, str]]:
             if code.startswith(_SKIP_TARGETS):
                 continue
             target = leaves_cache.get(code) if code in leaves_cache else leaves_cache.setdefault(
-                code, _default_leaf(icd, code))
+                code, default_leaf(icd, code))
             if target:
                 out.append((target, phrase))
     return out
@@ -138,12 +138,12 @@ def category_terms(icd) -> list[tuple[str, str]]:
         if icd.is_leaf(item) or icd.is_chapter(item) or (icd.is_block(item) and not icd.is_category(item)):
             continue
         terms = [t for t in icd.get_inclusion_term(item) if not _CODE_IN_TEXT.search(t)]
-        target = _default_leaf(icd, item) if terms and not item.startswith(_SKIP_TARGETS) else None
+        target = default_leaf(icd, item) if terms and not item.startswith(_SKIP_TARGETS) else None
         out.extend((target, term) for term in terms if target)
     return out
 
 
-def _default_leaf(icd, code: str) -> str | None:
+def default_leaf(icd, code: str) -> str | None:
     """The code itself when billable, else its category's default leaf: the one whose characters
     after the category are only 0s and 9s (K27 -> K27.9, K50.1 -> K50.10, N83.2 -> N83.209), not
     an "Other ..." one, the 9s first; an injury's with its initial encounter (the coder sets the 7th character the

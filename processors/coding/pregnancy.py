@@ -21,7 +21,10 @@ _WEEKS = re.compile(
     r"|\b(?:ga|ega|gestational age)\s*(?:of|:|=)?\s*(\d{1,2})\b")
 _CUE = re.compile(r"\bg\s*\d+\s*p\s*\d+|\bg\d+\b|\biup\b|\bintrauterine pregnancy\b|\bpregnan\w*|\bgestation\b|"
                   r"\b(?:e?ga)\b|\bprenatal\b|\bantenatal\b|\bprimigravida\b|\bmultigravida\b|\bgravida\b|"
-                  r"\bob (?:visit|check|care)\b|\b\d{1,2}\s*(?:w|wk|wks|weeks?)\s*(?:\d\s*d\s*)?(?:pregnant|gestation|ga|ega)\b")
+                  r"\bob (?:visit|check|care)\b|"
+                  # conditions only a pregnancy has name it themselves ("GDM, 32 wks", "hyperemesis at 10 weeks")
+                  r"\bhyperemesis\b|\bgdm(?:\s*a[12])?\b|\bgestational\b|\bpre-?eclampsia\b|\beclampsia\b|"
+                  r"\bp?prom\b|\bpih\b|\bplacenta (?:previa|accreta|abruption)\b|\b\d{1,2}\s*(?:w|wk|wks|weeks?)\s*(?:\d\s*d\s*)?(?:pregnant|gestation|ga|ega)\b")
 _NOT_HERE = re.compile(r"\bpregnancy test\b|\bnot pregnant\b|\bpostpartum\b|\bpuerper\w*|\bdelivered\b|"
                        r"\bcontracept\w*|\bectopic\b|\bmolar\b|\bmiscarriage\b|\babortion\b|\btermination\b")
 _GRAVIDA = re.compile(r"\bg\s*(\d+)(?:\s*p\s*\d+(?:-\d+){0,3})?\b|\b(primigravida|multigravida|primip\w*|multip\w*|"
