@@ -316,7 +316,10 @@ def _consume(settings, stop, idle_exit_s, db: Database, consumer, listener: Seek
             if listener.unsought:
                 continue  # read from where Kafka said, not PostgreSQL: seek first, read again
             if not messages:
-                if idle_exit_s is not None and time.monotonic() - idle_since >= idle_exit_s:
+                # Idle means nothing to read and nothing waiting in the outbox: balances the broker
+                # has not taken yet are work left, so a broker slow to come back is waited for.
+                if idle_exit_s is not None and outbox_due is None \
+                        and time.monotonic() - idle_since >= idle_exit_s:
                     break
                 if time.monotonic() - pinged >= PING_IDLE_S:
                     pinged = time.monotonic()
