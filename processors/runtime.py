@@ -54,6 +54,9 @@ def consumer_options(settings) -> dict:
             "auto_offset_reset": "earliest", "isolation_level": "read_uncommitted",
             "partition_assignment_strategy": (RangePartitionAssignor,),
             "max_poll_records": BATCH_MAX, "fetch_max_wait_ms": 50,
+            # heartbeats share the event loop with the stages: a batch of encounters the coder
+            # meets for the first time can hold it for seconds on a busy machine
+            "session_timeout_ms": 60000, "heartbeat_interval_ms": 3000,
             "max_partition_fetch_bytes": 1024 * 1024}
 
 

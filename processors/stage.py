@@ -256,7 +256,9 @@ async def run_batch(source: Topic, events, stages: Sequence[Stage], emitter: Emi
     now = time.time()
     for stage in stages:
         EVENTS_IN.labels(stage.name).inc(len(events))
-    for event in events:
+    for i, event in enumerate(events):
+        if i and not i % 256:
+            await asyncio.sleep(0)  # let heartbeats and timers run during a long batch
         message = getattr(event, "message", event)  # a faust event or an aiokafka record
         try:
             rec = codec.decode_for(source, message.value)
