@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Sequence
 
@@ -42,6 +43,7 @@ BATCH_MAX = 2000  # records per getmany
 POLL_MS = 100
 COMMIT_EVERY_S = 0.5
 RESEEK_AFTER_S = 1.0
+EXIT_FAILED = 70  # EX_SOFTWARE: the loop itself failed; the supervisor starts the worker again
 
 
 def client_options(settings) -> dict:
@@ -130,6 +132,7 @@ class Runtime(Service):
         self.committed: dict[TopicPartition, int] = {}
         self.committed_at = 0.0
         self.commits = 0
+        self.stopping = False
         self.consumer: AIOKafkaConsumer | None = None
         self.producer: AIOKafkaProducer | None = None
         self.emitter: ProducerEmitter | None = None
@@ -146,6 +149,7 @@ class Runtime(Service):
         self.add_future(self.run_batches())
 
     async def on_stop(self) -> None:
+        self.stopping = True
         if self.consumer is not None:
             async with self.lock:
                 await self.commit(force=True)
@@ -154,11 +158,25 @@ class Runtime(Service):
             await self.producer.stop()
 
     async def run_batches(self) -> None:
-        while not self.should_stop:
+        try:
+            await self._run_batches()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug, not bad input (that is dead-lettered): stop, uncommitted
+            if self.stopping:  # the consumer was closed under a poll
+                return
+            log.critical("the batch loop failed; stopping without a commit", exc_info=True)
+            logging.shutdown()
+            os._exit(EXIT_FAILED)
+
+    async def _run_batches(self) -> None:
+        while not (self.should_stop or self.stopping):
             if self.unplaced and not self.rebalancing:
                 async with self.lock:
                     await self.place(self.unplaced)
             batches = await self.consumer.getmany(timeout_ms=POLL_MS, max_records=BATCH_MAX)
+            if self.stopping:
+                break
             if batches:
                 await self.process([r for records in batches.values() for r in records])
             elif time.monotonic() - self.committed_at >= COMMIT_EVERY_S:
