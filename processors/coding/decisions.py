@@ -286,9 +286,13 @@ def _correct(dec: dict, entry: dict | None, store: PendingStore, coder, charge_m
     if dec["corrects_claim_id"] != claim_id:
         raise NotApplicable(f"the decision corrects claim {dec['corrects_claim_id']}, but the "
                             f"encounter's claim is {claim_id}")
-    if entry is None or entry["encounter"] is None or not entry["released"]:
-        raise NotApplicable("the encounter has not been coded yet: there is no claim to correct "
-                            "(a decision on its coding review releases it)")
+    if entry is None or entry["encounter"] is None:
+        raise NotApplicable("the coding stage holds no coded encounter to correct: it has not "
+                            "arrived, or was coded before encounters were kept (sending it again "
+                            "keeps it)")
+    if not entry["released"]:
+        raise NotApplicable("the encounter is in coding review, not coded yet: there is no claim "
+                            "to correct (a decision on its review releases it)")
     enc = codec.decode_for(T.ENCOUNTERS, entry["encounter"])
     try:
         released = _release(entry, enc, dec, coder, charge_master)

@@ -257,7 +257,7 @@ def test_a_correction_that_cannot_apply_is_refused_with_the_reason(coder, cm, ca
            "another claim": correction(("I10",), corrects_claim_id="CLM-E2"),
            "bad code": correction(("I10",), procedures=[{"line": 9, "procedure_code": "99214",
                                                           "modifiers": [], "charge_code": None}])}
-    why = {"never coded": "not been coded yet", "in review": "not been coded yet",
+    why = {"never coded": "holds no coded encounter", "in review": "in coding review",
            "another claim": "encounter's claim is CLM-E1", "bad code": "line 9"}[case]
     with pytest.raises(NotApplicable, match=why):
         on_decision(dec[case], store, coder, cm)
