@@ -106,7 +106,9 @@ def decide(ctx: Ctx):
 @page("codes")
 def code_search(ctx: Ctx):
     q = ctx.request.query_params.get("q", "")
-    return ctx.render("code_results.html", results=codes.search(q), q=q)
+    age, sex, day = _query_patient(ctx.request.query_params)
+    results = [{**r, "problems": codes.fit(r["code"], age, sex, day)} for r in codes.search(q)]
+    return ctx.render("code_results.html", results=results, q=q)
 
 
 def patient(row: dict) -> tuple:

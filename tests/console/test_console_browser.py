@@ -234,10 +234,13 @@ def work_in_the_browser(page: Page, denials: dict[str, str], dsn: str) -> None:
     page.one(f'#held-claims a[href="/claims/{held}"]').click()
     page.wait("#claim-status", "HELD")
     assert "Patient age 54, sex F" in page.one("#patient").text
+    page.one("#code-q").send_keys("N40")  # the picker marks what does not fit this patient
+    page.wait("#code-results .conflict", "N40.1 is for male patients only; patient is female")
     page.one("#codes").clear()
     page.one("#codes").send_keys("N40.1")
     page.wait("#code-check", "for male patients only; patient is female")
     page.one("#codes").clear()
+    page.one("#code-q").clear()
     page.one("#code-q").send_keys("urgency of urination")
     page.wait('#code-results button[data-code="R39.15"]').click()
     page.wait("#code-check", "Billable, no conflicts found.")

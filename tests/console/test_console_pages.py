@@ -183,6 +183,10 @@ def test_the_review_shows_age_and_sex_and_a_code_that_does_not_fit_them_is_refus
     assert f'hx-get="/codes/check?age=58&amp;sex=F&amp;day={date.today()}"' in page
     assert "male patients only; patient is female" in client.get(
         "/codes/check?codes=N40.0&age=58&sex=F").text
+    found = client.get("/codes/search?q=N40.0&age=58&sex=F").text  # the picker marks it too
+    assert '<small class="error conflict">(N40.0 is for male patients only; patient is female)' \
+        in found
+    assert "conflict" not in client.get("/codes/search?q=N40.0&age=58&sex=M").text
     response = client.post("/coding/rev-1/decide", data={
         "csrf": hidden(page, "csrf"), "action_id": hidden(page, "action_id"), "codes": "N40.0"})
     assert response.status_code == 400
