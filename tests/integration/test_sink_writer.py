@@ -60,7 +60,8 @@ def review(n):
         "payer_id": "COMM-ACME", "encounter_class": "OFFICE", "total_charge_cents": 1000 * n,
         "reasons": ["statement 1 is too vague to code"],
         "suggestions": [{"sequence": 1, "text": "feels unwell", "code": None, "confidence": 0.2}],
-    }
+    } | ({"patient_age": 40 + n, "patient_sex": "F", "date_of_service": T0.date()} if n % 2 == 0
+         else {})  # odd ones as written before reviews carried them
 
 
 def dead_letter(offset):
@@ -221,6 +222,9 @@ def test_work_queue_views_order_by_what_to_work_first(conn, database_url):
     write_batch(conn, GROUP, mixed_batch())
     assert [r[0] for r in query(database_url, "SELECT encounter_id FROM coding_review_queue")] == [
         "E0000004", "E0000003"]
+    assert query(database_url, "SELECT encounter_id, patient_age, patient_sex, date_of_service "
+                               "FROM coding_review ORDER BY 1") == [
+        ("E0000003", None, None, None), ("E0000004", 44, "F", T0.date())]
     assert [r[0] for r in query(database_url, "SELECT claim_id FROM held_claims")] == ["CLM-E0000002"]
     [(category, days_left, deadline)] = query(
         database_url, "SELECT category, days_left, appeal_deadline FROM denials_by_deadline")
