@@ -2,7 +2,7 @@
 
 The long chaos run left the processor, restarted while the broker came back, assigned nothing
 and never asking again. Here the worker's first assignments are made blind to its topics
-(tests/e2e/faults/sitecustomize.py), as in that run; the orphan watchdog must see input partitions
+(tests/e2e/sitecustomize.py), as in that run; the orphan watchdog must see input partitions
 with records waiting that no member holds, ask for a rejoin (and, if that does not help, exit 75
 for its supervisor to start it again), and every balance must then equal the ground truth."""
 from __future__ import annotations
@@ -18,12 +18,13 @@ from producers.publish import publish
 from producers.synthetic import generate
 
 pytestmark = pytest.mark.e2e
-FAULTS = Path(__file__).parent / "faults"
+FAULTS = Path(__file__).parent  # its sitecustomize.py injects the fault
 
 
 def _processor(settings, blind: int, name: str) -> pipeline.Service:
     env = {"RCM_STALL_AFTER_S": "8", "RCM_TEST_BLIND_ASSIGNMENTS": str(blind),
-           "PYTHONPATH": os.pathsep.join([str(FAULTS), os.environ.get("PYTHONPATH", "")])}
+           "PYTHONPATH": os.pathsep.join(p for p in (str(FAULTS), os.environ.get("PYTHONPATH"))
+                                         if p)}
     svc = pipeline.rcm_service("process", settings, settings.home / "logs", **env)
     svc.name, svc.log = name, settings.home / "logs" / f"{name}.log"
     return svc.start()

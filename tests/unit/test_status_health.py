@@ -37,8 +37,15 @@ def test_status_shows_every_worker_of_rcm_process_workers_n_on_the_ports_after_t
     first, second = Health("processor", needs=("kafka",)), Health("processor", needs=("kafka",))
     second.set_connected("kafka", True)
     second.set_partitions(44)
-    port = free_port()
-    servers = [serve(first, port), serve(second, port + 1)]
+    for _ in range(50):  # two free ports in a row
+        port = free_port()
+        servers = [serve(first, port), serve(second, port + 1)]
+        if None not in servers:
+            break
+        for s in servers:
+            if s is not None:
+                s.shutdown()
+                s.server_close()
     settings = replace(load(), processor_metrics_port=port, sink_metrics_port=0,
                        sink_x12_metrics_port=0, mllp_metrics_port=0)
     try:

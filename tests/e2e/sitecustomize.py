@@ -1,5 +1,6 @@
-"""Fault injection for tests/e2e/test_orphaned_partitions.py, loaded by `rcm process` when the test
-puts this folder first on its PYTHONPATH (never by anything else).
+"""Fault injection for tests/e2e/test_orphaned_partitions.py, loaded (as Python loads any
+sitecustomize) by the `rcm process` that test starts with this folder first on its PYTHONPATH, and
+acting only with RCM_TEST_BLIND_ASSIGNMENTS set.
 
 RCM_TEST_BLIND_ASSIGNMENTS=N reproduces what the long chaos run saw: the worker's first N group
 assignments are computed from cluster metadata that shows none of its topics (faust logs "Ignoring
