@@ -160,6 +160,7 @@ def watch_faust(app, settings, interval_s: float = 2.0) -> Health:
     faust gives up at once (exit 1) when none does at start."""
     health = Health("processor", needs=("kafka",))
     last: dict = {}
+    orphans: list = []
 
     @app.timer(interval=interval_s)
     async def sample_health() -> None:
@@ -179,6 +180,9 @@ def watch_faust(app, settings, interval_s: float = 2.0) -> Health:
         last.clear()
         last.update(committed)
         health.beat()
+        if not orphans:  # once the worker runs: partitions nobody holds make it rejoin or exit
+            orphans.append(watch_orphans(settings, input_topics(app), lambda: health.partitions,
+                                         lambda: _faust_rejoin(app)))
 
     serve(health, settings.processor_metrics_port)
     from infra.reconnect import Retry, require_broker, transient_kafka
@@ -186,3 +190,24 @@ def watch_faust(app, settings, interval_s: float = 2.0) -> Health:
     retry = Retry("processor", settings.reconnect_initial_s, settings.reconnect_max_s)
     retry.call("kafka", lambda: require_broker(settings.bootstrap), transient_kafka)
     return health
+
+
+def input_topics(app) -> set[str]:
+    """The topics a faust app's agents consume."""
+    return {name for agent in app.agents.values() for name in getattr(agent.channel, "topics", ())}
+
+
+def _faust_rejoin(app) -> None:
+    from processors.watchdog import rejoin
+
+    rejoin(app)
+
+
+def watch_orphans(settings, topics: set[str], held, rejoin):
+    """Start the orphan watchdog (processors.watchdog.OrphanWatch) for the processor's group:
+    partitions with records waiting that no member holds make the worker rejoin, then exit 75.
+    `held()`: partitions this worker holds; `rejoin()`: ask its consumer to rejoin."""
+    from processors.watchdog import OrphanWatch
+
+    return OrphanWatch(settings.bootstrap, settings.app_id, topics, held, rejoin,
+                       after_s=settings.stall_after_s).start()
