@@ -231,6 +231,14 @@ class Runtime(Service):
         self.committed.update(due)
         self.commits += 1
 
+    def request_rejoin(self) -> None:
+        """Ask the group coordinator for a new assignment, from any thread (the orphan watchdog,
+        processors.watchdog.OrphanWatch, runs in its own)."""
+        consumer, loop = self.consumer, self.loop
+        if consumer is None:
+            return
+        loop.call_soon_threadsafe(consumer._coordinator.request_rejoin)  # noqa: SLF001
+
     def connected(self) -> bool:
         """The consumer knows its group coordinator (aiokafka keeps that private)."""
         try:
@@ -337,11 +345,12 @@ def watch_health(app, runtime: Runtime, settings, interval_s: float = 2.0):
     turns) samples the batch loop's partitions, its group coordinator and its commits, served on
     RCM_PROCESSOR_METRICS_PORT with the metrics. It first waits (bounded backoff, each retry
     logged) until a broker accepts connections."""
-    from infra.health import Health, serve
+    from infra.health import Health, serve, watch_orphans
     from infra.reconnect import Retry, require_broker, transient_kafka
 
     health = Health("processor", needs=("kafka",))
     seen = [0]
+    orphans: list = []
 
     @app.timer(interval=interval_s)
     async def sample_health() -> None:
@@ -351,6 +360,9 @@ def watch_health(app, runtime: Runtime, settings, interval_s: float = 2.0):
             seen[0] = runtime.commits
             health.commit()
         health.beat()
+        if not orphans:  # once the loop runs: partitions nobody holds make it rejoin or exit
+            orphans.append(watch_orphans(settings, set(runtime.sources),
+                                         lambda: health.partitions, runtime.request_rejoin))
 
     serve(health, settings.processor_metrics_port)
     retry = Retry("processor", settings.reconnect_initial_s, settings.reconnect_max_s)

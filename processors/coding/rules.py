@@ -1,6 +1,6 @@
 """Coding rules: validate an encounter, then code it or send it to coding review.
 
-Pure functions over decoded records (dicts); the faust agent decodes, calls these and sends.
+Pure functions over decoded records (dicts); the batch loop decodes, calls these and sends.
 Imports only the standard library, schemas and the coding helpers (simple-icd-10-cm is reached
 through the Coder).
 """

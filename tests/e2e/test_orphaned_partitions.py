@@ -35,7 +35,7 @@ def _wait_orphaned(settings, svc: pipeline.Service, timeout_s: float = 120) -> N
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         assert svc.alive(), svc.tail()
-        if "Ignoring missing topic" in svc.log.read_text(errors="replace"):
+        if "No partition metadata for topic" in svc.log.read_text(errors="replace"):
             return
         time.sleep(1)
     pytest.fail(f"the fault did not take:\n{svc.tail()}")
