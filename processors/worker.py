@@ -97,6 +97,7 @@ def cmd_process(args) -> int:
 def run_worker(loglevel: str) -> int:
     import faust
 
+    from infra.reconnect import Retry, transient_kafka
     from processors.broadcast import TopicMirror
     from processors.runtime import Runtime, watch_health
 
@@ -105,7 +106,10 @@ def run_worker(loglevel: str) -> int:
     ctx.reference()  # load before consuming so the first batch does not stall a poll interval
     runtime = Runtime(ctx, stages, A.SETTINGS)
     watch_health(A.app, runtime, A.SETTINGS)  # metrics, /healthz, /readyz; waits for a broker
-    ctx.scrub_rules_mirror = TopicMirror(T.SCRUB_RULES, A.SETTINGS.bootstrap).start()
+    # a broker restarting while the worker starts (no leader yet) is waited out, not an exit
+    retry = Retry("processor", A.SETTINGS.reconnect_initial_s, A.SETTINGS.reconnect_max_s)
+    ctx.scrub_rules_mirror = retry.call(
+        "kafka", TopicMirror(T.SCRUB_RULES, A.SETTINGS.bootstrap).start, transient_kafka)
     worker = faust.Worker(A.app, runtime, loglevel=loglevel, quiet=True)
     worker.spinner = None  # a terminal spinner only writes escape codes into service logs
     worker.execute_from_commandline()
