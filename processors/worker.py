@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 
+from infra.children import stop_children
 from processors import app as A
 from processors.claims import agent as claims
 from processors.coding import agent as coding
@@ -142,14 +143,5 @@ def supervise(n: int, loglevel: str) -> int:
                 log.warning("worker %d exited %s; starting it again", i, child.returncode)
                 children[i] = start(i)
         time.sleep(0.5)
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 30
-    for child in children:
-        try:
-            child.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+    stop_children(children)
     return 0

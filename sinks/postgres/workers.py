@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 
+from infra.children import stop_children
 from infra.reconnect import EXIT_CONFIG, EXIT_PERMISSION
 
 log = logging.getLogger("rcm.sink")
@@ -53,18 +54,6 @@ def supervise(n: int, args: list[str], metrics_port: int, supervisor_env: str) -
                 time.sleep(RESTART_DELAY_S)
                 children[i] = start(i)
         time.sleep(0.5)
-    _stop([c for c in children if c is not None])
+    stop_children([c for c in children if c is not None])
     return code
 
-
-def _stop(children: list[subprocess.Popen]) -> None:
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 30
-    for child in children:
-        try:
-            child.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
