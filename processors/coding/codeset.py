@@ -15,6 +15,7 @@ CDC's layouts, as read here:
 """
 from __future__ import annotations
 
+import bisect
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
@@ -42,6 +43,11 @@ class Release:
     def has_category(self, code: str) -> bool:
         """A category or subcategory: the start of a billable code, three characters or more."""
         return plain(code) in self.categories
+
+    @cached_property
+    def ordered(self) -> tuple[str, ...]:
+        """The billable codes, sorted: the codes starting with a prefix are one slice of it."""
+        return tuple(sorted(self.billable))
 
     @cached_property
     def categories(self) -> frozenset[str]:
@@ -74,7 +80,13 @@ def changes(before: Release, after: Release) -> tuple[frozenset[str], frozenset[
 def successors(code: str, release: Release) -> list[str]:
     """Codes of `release` that start with a code it no longer has (M72.2 -> M72.20, M72.21...)."""
     p = plain(code)
-    return sorted(c for c in release.billable if c.startswith(p) and c != p)
+    codes = release.ordered
+    out = []
+    for c in codes[bisect.bisect_right(codes, p):]:
+        if not c.startswith(p):
+            break
+        out.append(c)
+    return out
 
 
 # --- CDC files -------------------------------------------------------------------------------

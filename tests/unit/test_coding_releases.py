@@ -191,3 +191,13 @@ def test_a_new_code_with_a_cdc_title_is_suggested_from_its_release_only(tmp_path
     assert coder.describe("M72.21") == "Plantar fascial fibromatosis, right foot"
     assert coder.code("plantar fasciitis of right heel", 50, "M", date=date(2026, 10, 5)).code == "M72.21"
     assert coder.code("plantar fasciitis of right heel", 50, "M", date=LAST_FY2026).code == "M72.2"
+
+
+def test_successors_are_every_longer_code_under_the_deleted_one():
+    billable = frozenset({"M722", "M7220", "M7221", "M7229", "M723", "M72", "M71", "A00", "M8"})
+    release = codeset.Release("test", date(2026, 10, 1), date(2027, 9, 30), billable, "test")
+    for code in ("M72.2", "m72", "M7", "M72.29", "Z99", "A", ""):
+        p = codeset.plain(code)
+        assert codeset.successors(code, release) == sorted(c for c in billable
+                                                           if c.startswith(p) and c != p)
+    assert codeset.successors("M72.2", release) == ["M7220", "M7221", "M7229"]
