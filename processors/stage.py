@@ -272,6 +272,7 @@ async def run_batch(source: Topic, events, stages: Sequence[Stage], emitter: Emi
                     out.append(dead_letter(source, message, stage.name, exc.kind, exc.reason))
             continue
         emitted = rec.get("emitted_at") or rec.get("source_emitted_at")
+        codec.handling(rec, message.value, source.value_schema)
         for stage in stages:
             try:
                 out.extend(stage.handle(rec))
@@ -284,6 +285,7 @@ async def run_batch(source: Topic, events, stages: Sequence[Stage], emitter: Emi
                 continue
             if emitted is not None:
                 latency[stage.name].observe(max(0.0, now - emitted.timestamp()))
+        codec.handling(None)
     await emitter.send_many(out)
     sent: dict[str, int] = {}
     for o in out:

@@ -110,6 +110,32 @@ def encode(schema_name: str, record: dict) -> bytes:
     return buf.getvalue()
 
 
+class _Handling:
+    """The record a processor stage is handling now, with the bytes it was read from."""
+
+    record: dict | None = None
+    data: bytes | None = None
+    name: str | None = None
+
+
+_handling = _Handling()
+
+
+def handling(record: dict | None, data: bytes | None = None, name: str | None = None) -> None:
+    """Say which record (decoded from `data`, of schema `name`) the stages handle now; None
+    when done (processors.stage.run_batch, in the worker's one loop thread)."""
+    _handling.record, _handling.data, _handling.name = record, data, name
+
+
+def encode_as_read(schema_name: str, record: dict) -> bytes:
+    """`record` in wire format: the very bytes it was read from when it is the record being
+    handled (a rule keeping its input as it came, such as the encounter held in coding-pending
+    or a remittance waiting for its claim; the rules never change their input), else encoded."""
+    if record is _handling.record and schema_name == _handling.name:
+        return cast(bytes, _handling.data)
+    return encode(schema_name, record)
+
+
 def decode(data: bytes | None) -> tuple[str, dict]:
     """Return (schema name, record) or raise DecodeError."""
     if data is None or len(data) < _HEADER.size:

@@ -111,7 +111,7 @@ def _wait(remit: dict, entry: dict | None, store: state.Store) -> str:
         stub["payer_claim_control_number"] = remit["payer_claim_control_number"]
     could_bill = remit["claim_status"] == PRIMARY_PAID and patient_responsibility(remit) > 0
     if could_bill and stub["waiting_remittance"] is None:
-        stub["waiting_remittance"] = codec.encode(T.REMITTANCES.value_schema, remit)
+        stub["waiting_remittance"] = codec.encode_as_read(T.REMITTANCES.value_schema, remit)
     if stub != entry:
         store.put(stub)
     return "waiting"

@@ -204,7 +204,7 @@ def on_encounter(enc: dict, kind: str, rec: dict, store: PendingStore, coder,
     # A decision was waiting for this encounter (or this is a redelivery after release).
     dec = codec.decode_for(T.CODING_DECISIONS, entry["decision"])
     suggested = _suggested(rec) if kind == "review" else [d["code"] for d in rec["diagnoses"]]
-    stored, entry = entry, {**entry, "encounter": codec.encode(T.ENCOUNTERS.value_schema, enc),
+    stored, entry = entry, {**entry, "encounter": codec.encode_as_read(T.ENCOUNTERS.value_schema, enc),
                             "suggested": suggested}
     try:
         released = _release(entry, enc, dec, coder, charge_master)
@@ -228,7 +228,8 @@ def _keep(store: PendingStore, entry: dict | None, enc: dict, suggested: list[st
     """Hold the encounter's latest version (written only when it changed: a redelivery writes
     nothing)."""
     kept = {"encounter_id": enc["encounter_id"], "account_id": enc["account_id"],
-            "encounter": codec.encode(T.ENCOUNTERS.value_schema, enc), "suggested": suggested,
+            "encounter": codec.encode_as_read(T.ENCOUNTERS.value_schema, enc),
+            "suggested": suggested,
             "decision": None, "released": released}
     if entry != kept:
         store.put(kept)

@@ -59,3 +59,23 @@ def test_a_malformed_record_is_dead_lettered_once_by_the_owner_and_no_stage_runs
     assert calls == []
     [dead] = [codec.decode_for(T.DEAD_LETTERS, o.value) for o in out.sent]
     assert (dead["stage"], dead["error"], dead["source_offset"]) == ("own", "MALFORMED", 7)
+
+
+def test_a_stage_keeping_its_input_as_it_came_keeps_the_bytes_it_was_read_from():
+    kept = []
+
+    def keep(remit):
+        kept.append((codec.encode_as_read(T.REMITTANCES.value_schema, remit),
+                     codec.encode_as_read(T.REMITTANCES.value_schema,
+                                          {**remit, "total_paid_cents": 1})))
+        return []
+
+    data = codec.encode(T.REMITTANCES.value_schema, F.remittance(3))
+    asyncio.run(run_batch(T.REMITTANCES, [event(data, 0)],
+                          (Stage("keep", T.REMITTANCES, keep),), Collector()))
+    [(same, changed)] = kept
+    assert same is data  # not encoded again
+    assert codec.decode_for(T.REMITTANCES, changed)["total_paid_cents"] == 1  # another record: encoded
+    # once the batch is done no record is being handled: an equal record is encoded afresh
+    again = codec.encode_as_read(T.REMITTANCES.value_schema, codec.decode_for(T.REMITTANCES, data))
+    assert again == data and again is not data
