@@ -35,6 +35,10 @@ def add_arguments(parser, name: str) -> None:
     parser.add_argument("--latency-rate", type=float, default=1000.0,
                         help="events/s of the steady run that measures latency (0 skips it)")
     parser.add_argument("--latency-events", type=int, default=10000)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="processor workers of the end-to-end runs (rcm process --workers N)")
+    parser.add_argument("--compare-workers", type=int, default=0, metavar="M",
+                        help="also time each end-to-end run with M workers, alternating with N")
     parser.add_argument("--sink-only", action="store_true",
                         help="run the pipeline once to fill the sink's topics (unless they hold "
                              "records already), then time `rcm sink` alone on them --repeat times")
@@ -147,23 +151,54 @@ def stage_rates(settings) -> dict[str, float]:
     return rates
 
 
-def end_to_end(settings, records, rss: PeakRss, rate: float | None = None) -> dict:
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU of a process and its living children (a supervisor's workers)."""
+    if not pid:
+        return 0.0
+    try:
+        proc = psutil.Process(pid)
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    total = 0.0
+    for p in procs:
+        try:
+            t = p.cpu_times()
+        except psutil.Error:
+            continue
+        total += t.user + t.system
+    return total
+
+
+def records_written(settings) -> int:
+    """Every record on a topic the hospital does not write (results, state changelogs, journals,
+    balances, dead letters): the topics are recreated before each run."""
+    derived = tuple(t for t in T.ALL if t not in T.INPUTS)
+    return sum(pipeline.end_offsets(settings.bootstrap, derived).values())
+
+
+def end_to_end(settings, records, rss: PeakRss, rate: float | None = None, workers: int = 1) -> dict:
     """Publish `records` (as fast as possible, or at `rate`/s) through the real processor and sink;
-    events/s from the first send to the last commit, and latency from each record's emit time."""
+    events/s from the first send to the last commit, and latency from each record's emit time.
+    Also the processor's CPU per input event (joined to drained: start-up not counted) and the
+    records written per input event."""
     from infra.demo import reset
     from producers.publish import publish
 
     reset(settings)
     logs = settings.home / "logs"
-    processor = pipeline.rcm_service("process", settings, logs).start()
+    args = ("--workers", str(workers)) if workers > 1 else ()
+    processor = pipeline.rcm_service("process", settings, logs, *args).start()
     sink = pipeline.rcm_service("sink", settings, logs).start()
     rss.watch("processor", processor.pid)
     rss.watch("sink", sink.pid)
     try:
-        pipeline.wait_joined(settings, processor)
+        pipeline.wait_joined(settings, processor, members=workers)
+        cpu_before = cpu_seconds(processor.pid)
         started_wall = time.time()
         publish(records, settings.bootstrap, rate=rate)
         pipeline.wait_drained(settings, [processor, sink], timeout=900)
+        cpu = cpu_seconds(processor.pid) - cpu_before
     finally:
         processor.stop()
         sink.stop()
@@ -172,7 +207,9 @@ def end_to_end(settings, records, rss: PeakRss, rate: float | None = None) -> di
                                            (select max(applied_at) from claims)))""")[0][0]
     elapsed = float(last_commit) - started_wall
     lat = report.latency_ms(settings.dsn)
-    result = {"e2e_events_per_s": len(records) / elapsed, **{f"{k}_ms": v for k, v in lat.items()}}
+    result = {"e2e_events_per_s": len(records) / elapsed, **{f"{k}_ms": v for k, v in lat.items()},
+              "processor_cpu_us_per_event": cpu / len(records) * 1e6,
+              "records_written_per_event": records_written(settings) / len(records)}
     if rate is None:
         result.update({f"stage_{k}_per_s": v for k, v in stage_rates(settings).items()})
     return result
@@ -272,7 +309,7 @@ def cmd_bench(args) -> int:
     records = list(generate(args.events, args.seed).records)
     if args.sink_only:
         return cmd_sink_only(args, settings, records)
-    base_runs, e2e_runs, steady_runs = [], [], []
+    base_runs, e2e_runs, steady_runs, other_runs = [], [], [], []
     with PeakRss() as rss:
         rss.watch("kafka", kafka.running_pid(settings) if settings.manages_kafka else None)
         rss.watch("postgres", postgres.running_pid(settings) if settings.manages_postgres else None)
@@ -281,12 +318,17 @@ def cmd_bench(args) -> int:
             say(f"== run {i + 1}/{args.repeat}: baseline")
             base_runs.append(baseline(settings, records))
             say(f"   baseline {base_runs[-1]:,.0f} events/s; end to end, as fast as possible...")
-            e2e_runs.append(end_to_end(settings, records, rss))
-            say(f"   end to end {e2e_runs[-1]['e2e_events_per_s']:,.0f} events/s")
+            e2e_runs.append(end_to_end(settings, records, rss, workers=args.workers))
+            say(f"   end to end {e2e_runs[-1]['e2e_events_per_s']:,.0f} events/s "
+                f"({args.workers} worker(s))")
+            if args.compare_workers:
+                other_runs.append(end_to_end(settings, records, rss, workers=args.compare_workers))
+                say(f"   end to end {other_runs[-1]['e2e_events_per_s']:,.0f} events/s "
+                    f"({args.compare_workers} worker(s))")
             if args.latency_rate:
                 say(f"   end to end at a steady {args.latency_rate:,.0f} events/s for latency...")
                 steady_runs.append(end_to_end(settings, records[:args.latency_events], rss,
-                                              rate=args.latency_rate))
+                                              rate=args.latency_rate, workers=args.workers))
     say("== coder alone")
     coder = coder_rates()
     from infra.registry import codec_rates
@@ -301,6 +343,15 @@ def cmd_bench(args) -> int:
     print(f"  baseline (kafka-python produce+consume) {base:>12,.0f} events/s")
     print(f"  end to end (to PostgreSQL balances)     {med['e2e_events_per_s']:>12,.0f} events/s")
     print(f"  ratio end-to-end / baseline             {ratio:>12.3f}")
+    print(f"  processor workers / brokers             {args.workers:>12} / {settings.brokers}")
+    print(f"  processor CPU per input event           {med['processor_cpu_us_per_event']:>12,.0f} µs")
+    print(f"  records written per input event         {med['records_written_per_event']:>12.2f}")
+    other = ({k: statistics.median(r[k] for r in other_runs) for k in other_runs[0]}
+             if other_runs else None)
+    if other:
+        print(f"  end to end with {args.compare_workers} workers (same run)        "
+              f"{other['e2e_events_per_s']:>8,.0f} events/s ({other['e2e_events_per_s'] / med['e2e_events_per_s']:.2f}x "
+              f"{args.workers} worker(s); CPU {other['processor_cpu_us_per_event']:,.0f} µs/event)")
     print(f"  latency p50 / p95 / p99, flood          {med['p50_ms']:,.0f} / {med['p95_ms']:,.0f} / "
           f"{med['p99_ms']:,.0f} ms (queueing: input arrives faster than it is processed)")
     if steady:
@@ -317,7 +368,8 @@ def cmd_bench(args) -> int:
     for name, peak in sorted(rss.peak.items()):
         print(f"  peak RSS {name:<31} {peak / 2**20:>12,.0f} MiB")
     lat = steady or med
-    kv = {"events": args.events, "repeat": args.repeat,
+    kv = {"events": args.events, "repeat": args.repeat, "workers": args.workers,
+          "brokers": settings.brokers,
           "e2e_events_per_s": f"{med['e2e_events_per_s']:.0f}", "baseline_events_per_s": f"{base:.0f}",
           "ratio": f"{ratio:.4f}", "p50_ms": f"{lat['p50_ms']:.0f}", "p95_ms": f"{lat['p95_ms']:.0f}",
           "p99_ms": f"{lat['p99_ms']:.0f}", "latency_rate": f"{args.latency_rate:.0f}" if steady else "flood",
@@ -325,7 +377,13 @@ def cmd_bench(args) -> int:
           "coder_uncached_per_s": f"{coder['coder_uncached']:.0f}",
           "coder_cached_per_s": f"{coder['coder_cached']:.0f}",
           "codec_fixed_ids_per_s": f"{wire['codec_fixed_ids']:.0f}",
-          "codec_registry_ids_per_s": f"{wire['codec_registry_ids']:.0f}"}
+          "codec_registry_ids_per_s": f"{wire['codec_registry_ids']:.0f}",
+          "processor_cpu_us_per_event": f"{med['processor_cpu_us_per_event']:.0f}",
+          "records_written_per_event": f"{med['records_written_per_event']:.2f}"}
+    if other:
+        kv.update({f"e2e_events_per_s_workers_{args.compare_workers}": f"{other['e2e_events_per_s']:.0f}",
+                   f"processor_cpu_us_per_event_workers_{args.compare_workers}":
+                       f"{other['processor_cpu_us_per_event']:.0f}"})
     kv.update({f"rss_{n.split()[0]}_mib": f"{p / 2**20:.0f}" for n, p in sorted(rss.peak.items())})
     print(" ".join(f"{k}={v}" for k, v in kv.items()))
     return 0

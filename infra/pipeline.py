@@ -218,14 +218,16 @@ def wait_drained(settings: Settings, services: list[Service], timeout: float = 6
         time.sleep(poll)
 
 
-def wait_joined(settings: Settings, processor: Service, timeout: float = 180.0) -> None:
-    """Wait until the faust worker has joined its group, so start-up is not counted as throughput."""
+def wait_joined(settings: Settings, processor: Service, timeout: float = 180.0,
+                members: int = 1) -> None:
+    """Wait until the processor (`members` workers of it) has joined its group, so start-up is
+    not counted as throughput."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not processor.alive():
             raise RuntimeError(f"processor exited with {processor.proc.returncode}:\n{processor.tail()}")
-        state, members = group_state(settings.bootstrap, settings.app_id)
-        if state == "Stable" and members:
+        state, joined = group_state(settings.bootstrap, settings.app_id)
+        if state == "Stable" and joined >= members:
             return
         time.sleep(0.3)
     raise RuntimeError(f"processor did not join its consumer group in {timeout:.0f}s:\n{processor.tail()}")
