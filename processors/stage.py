@@ -41,6 +41,13 @@ class Outgoing:
     key: bytes
     value: bytes
     partition: int | None = None  # None: the default partitioner on `key`
+    handled_by: tuple[str, ...] = ()  # stages that already ran on it (HANDLED_BY, fused stages)
+
+
+# A record header naming the stages (comma-separated) that already ran on the record in the
+# stage that wrote it (a fused stage: claims are built in the pass that codes the encounter). The
+# stages named skip it when it is read back; a record no stage is left for is not even decoded.
+HANDLED_BY = "rcm-handled-by"
 
 
 class Rejected(Exception):
@@ -140,11 +147,12 @@ class ProducerEmitter:
         for (topic, partition), items in by_tp.items():
             batch, held = producer.create_batch(), []
             for o in items:
-                if batch.append(key=o.key, value=o.value, timestamp=None) is None:
+                headers = [(HANDLED_BY, ",".join(o.handled_by).encode())] if o.handled_by else []
+                if batch.append(key=o.key, value=o.value, timestamp=None, headers=headers) is None:
                     future = await producer.send_batch(batch, topic, partition=partition)
                     sent.append((((topic, partition), held), future))
                     batch, held = producer.create_batch(), []
-                    batch.append(key=o.key, value=o.value, timestamp=None)
+                    batch.append(key=o.key, value=o.value, timestamp=None, headers=headers)
                 held.append(o)
             future = await producer.send_batch(batch, topic, partition=partition)
             sent.append((((topic, partition), held), future))
@@ -172,8 +180,17 @@ def _exit_undelivered(reason: str) -> None:
 EXIT_UNDELIVERED = 75  # EX_TEMPFAIL: the broker did not take the output; run the worker again
 
 
-def record(topic: Topic, rec: dict) -> Outgoing:
-    return Outgoing(topic, codec.key_of(topic, rec), codec.encode(topic.value_schema, rec))
+def record(topic: Topic, rec: dict, handled_by: tuple[str, ...] = ()) -> Outgoing:
+    return Outgoing(topic, codec.key_of(topic, rec), codec.encode(topic.value_schema, rec),
+                    handled_by=handled_by)
+
+
+def handled_by(message) -> frozenset[str]:
+    """The stages a record's HANDLED_BY header names (none for a record without it)."""
+    for name, value in getattr(message, "headers", None) or ():
+        if name == HANDLED_BY and value:
+            return frozenset(value.decode().split(","))
+    return frozenset()
 
 
 def dead_letter(source: Topic, message, stage: str, error: str, reason: str) -> Outgoing:
@@ -257,12 +274,21 @@ async def run_batch(source: Topic, events, stages: Sequence[Stage], emitter: Emi
     out: list[Outgoing] = []
     now = time.time()
     latency = {stage.name: LATENCY.labels(stage.name) for stage in stages}
-    for stage in stages:
-        EVENTS_IN.labels(stage.name).inc(len(events))
+    skipped: dict[str, int] = {}
+    everyone = stages
     for i, event in enumerate(events):
         if i and not i % 256:
             await asyncio.sleep(0)  # let heartbeats and timers run during a long batch
         message = getattr(event, "message", event)  # a faust event or an aiokafka record
+        done = handled_by(message)
+        if done:
+            stages = [s for s in everyone if s.name not in done]
+            for name in done:
+                skipped[name] = skipped.get(name, 0) + 1
+        else:
+            stages = everyone
+        if not stages:
+            continue  # a fused stage ran every stage of this topic on it already
         try:
             rec = codec.decode_for(source, message.value)
         except codec.DecodeError as exc:
@@ -286,6 +312,8 @@ async def run_batch(source: Topic, events, stages: Sequence[Stage], emitter: Emi
             if emitted is not None:
                 latency[stage.name].observe(max(0.0, now - emitted.timestamp()))
         codec.handling(None)
+    for stage in everyone:
+        EVENTS_IN.labels(stage.name).inc(len(events) - skipped.get(stage.name, 0))
     await emitter.send_many(out)
     sent: dict[str, int] = {}
     for o in out:

@@ -1,6 +1,8 @@
 """Build and scrub claims, version them, and bill secondary payers.
 
-Consumes: encounters-coded  (key: account_id, value: EncounterCoded)
+Consumes: encounters-coded  (key: account_id, value: EncounterCoded), only the records not built
+                            yet: the coding stage builds each claim in the pass that codes the
+                            encounter (`build`) and marks the coded record (stage.HANDLED_BY)
           remittances       (key: account_id, value: RemittanceReceived)
           claims-submitted  (key: account_id, value: ClaimBuilt SUBMITTED, from an 837 in)
 Reads:    scrub-rules (decided scrub rules, broadcast: every worker mirrors every partition)
@@ -29,7 +31,12 @@ SECONDARY = Counter("rcm_secondary_claims_total",
                     "unknown_claim", ["outcome"])
 
 
-def handle(ctx: Context, coded: dict):
+BUILD_CLAIMS = "build_claims"
+
+
+def build(ctx: Context, coded: dict):
+    """The claim of a coded encounter (the coding stage calls this in the pass that codes it;
+    `build_claims` for a coded record another writer sent)."""
     from processors.claims.rules import build_claim
     from processors.claims.secondary import release_waiting
     from processors.claims.versions import version_claim
@@ -74,7 +81,7 @@ STATE = (S.CLAIM_STATE,)
 
 def stages(ctx: Context) -> tuple[Stage, ...]:
     return (
-        Stage("build_claims", T.ENCOUNTERS_CODED, partial(handle, ctx), owner=True, reads=STATE,
+        Stage(BUILD_CLAIMS, T.ENCOUNTERS_CODED, partial(build, ctx), owner=True, reads=STATE,
               writes=STATE, broadcast=(T.SCRUB_RULES,)),
         Stage("bill_secondary", T.REMITTANCES, partial(handle_remittance, ctx), owner=False,
               reads=STATE, writes=STATE),

@@ -4,6 +4,8 @@ Consumes: encounters        (key: account_id, value: EncounterReceived)
           coding-decisions  (key: account_id, value: CodingDecision)
 Produces: encounters-coded  (EncounterCoded) | coding-review (CodingReviewRequested) | dead-letters
           coding-pending    (PendingCoding: the state between review and decision)
+          claims, claim-state, ... (each coded encounter's claim, built in the same pass:
+                            processors.claims.agent.build)
 Rule:     processors.coding.rules.validate_encounter, code_encounter;
           processors.coding.decisions.validate_decision, on_encounter, on_decision
 Owns the dead letters of `encounters` and `coding-decisions`.
@@ -43,9 +45,22 @@ def _observe(release) -> None:
         DECISION_CODES.labels("dropped").inc(a.dropped)
 
 
-def _send(release, store) -> list:
+def _send(ctx: Context, release, store) -> list:
+    """The release's records and the coding state's changes; each coded encounter's claim is
+    built in the same pass (claims.agent.build: keyed by the account like the encounter, so its
+    state is on this partition) and the coded record says so (HANDLED_BY), so `build_claims`
+    does not build it again when it reads `encounters-coded`."""
+    from processors.claims.agent import BUILD_CLAIMS, build
+
     _observe(release)
-    return [*getattr(store, "writes", ()), *(record(topic, rec) for topic, rec in release.records)]
+    out = list(getattr(store, "writes", ()))
+    for topic, rec in release.records:
+        if topic is T.ENCOUNTERS_CODED:
+            out.append(record(topic, rec, handled_by=(BUILD_CLAIMS,)))
+            out.extend(build(ctx, rec))
+        else:
+            out.append(record(topic, rec))
+    return out
 
 
 def handle(ctx: Context, enc: dict):
@@ -61,7 +76,7 @@ def handle(ctx: Context, enc: dict):
     release = on_encounter(enc, kind, rec, store, coder, charge_master)
     if kind == "coded" and release.agreement is None:
         OUTCOMES.labels("auto").inc()
-    return _send(release, store)
+    return _send(ctx, release, store)
 
 
 def handle_decision(ctx: Context, dec: dict):
@@ -76,16 +91,19 @@ def handle_decision(ctx: Context, dec: dict):
         release = on_decision(dec, store, coder, charge_master)
     except NotApplicable as exc:
         raise Rejected(str(exc)) from exc
-    return _send(release, store)
+    return _send(ctx, release, store)
 
 
 PENDING = (S.CODING_PENDING,)
 
 
 def stages(ctx: Context) -> tuple[Stage, ...]:
+    from processors.claims.agent import STATE as CLAIMS
+
+    states = (*PENDING, *CLAIMS)  # the claims built in the same pass (_send)
     return (
-        Stage("code_encounters", T.ENCOUNTERS, partial(handle, ctx), owner=True, reads=PENDING,
-              writes=PENDING),
+        Stage("code_encounters", T.ENCOUNTERS, partial(handle, ctx), owner=True, reads=states,
+              writes=states, broadcast=(T.SCRUB_RULES,)),
         Stage("release_coding", T.CODING_DECISIONS, partial(handle_decision, ctx), owner=True,
-              reads=PENDING, writes=PENDING),
+              reads=states, writes=states, broadcast=(T.SCRUB_RULES,)),
     )

@@ -134,6 +134,49 @@ def test_coded_encounter_agent_builds_a_clean_claim(collector):
         "CLM-E0000003", "CLEAN", 14500)
 
 
+def test_the_claim_of_a_coded_encounter_is_built_in_the_pass_that_codes_it(collector):
+    from processors.stage import HANDLED_BY, Outgoing
+
+    class Keeping(Collector):  # keeps the outgoing records too (their headers)
+        def __init__(self):
+            super().__init__()
+            self.out: list[Outgoing] = []
+
+        async def send_many(self, out) -> None:
+            self.out.extend(out)
+            await super().send_many(out)
+
+    keeping = Keeping()
+    encounter = F.encounter(5)
+    run(feed(T.ENCOUNTERS, [enc(encounter, T.ENCOUNTERS)], keeping, 4))
+    [coded] = keeping.on(T.ENCOUNTERS_CODED)
+    [claim] = keeping.on(T.CLAIMS)
+    assert (claim["claim_id"], claim["account_id"], claim["status"]) == (
+        "CLM-E0000005", encounter["account_id"], "CLEAN")
+    assert claim["diagnosis_codes"] == [d["code"] for d in coded["diagnoses"]] == ["I10"]
+    assert claim["total_charge_cents"] == sum(c["units"] * c["unit_price_cents"]
+                                              for c in encounter["charges"])
+    [state] = keeping.on(T.CLAIM_STATE)
+    assert (state["claim_id"], state["version"]) == ("CLM-E0000005", 1)
+    [marked] = [o for o in keeping.out if o.topic is T.ENCOUNTERS_CODED]
+    assert marked.handled_by == ("build_claims",)
+
+    # read back with its header, build_claims skips it without even decoding it: not built
+    # twice, and bytes that would not decode give no dead letter either
+    collector.sent.clear()
+    headers = [(HANDLED_BY, b"build_claims")]
+    records = [SimpleNamespace(topic=T.ENCOUNTERS_CODED.name, partition=0, offset=900 + i,
+                               key=b"k", value=v, headers=headers)
+               for i, v in enumerate((marked.value, b"not avro"))]
+    run(run_batch(T.ENCOUNTERS_CODED, records, stages_on(STAGES, T.ENCOUNTERS_CODED), collector))
+    assert collector.sent == []
+    # without it (a coded record another writer sent) build_claims builds as before: the same
+    # claim, since the state says this source event built it already
+    run(feed(T.ENCOUNTERS_CODED, [marked.value], collector, 1))
+    [again] = collector.on(T.CLAIMS)
+    assert (again["event_id"], again["version"]) == (claim["event_id"], 1)
+
+
 def test_a_reviewed_encounter_is_held_in_the_table_and_a_decision_releases_it(collector):
 
     vague = F.encounter(41, diagnoses=[{"sequence": 1, "text": "feeling off", "code": None}])
