@@ -9,6 +9,7 @@ With --repeat K both are run K times and medians are reported. The last line is 
 """
 from __future__ import annotations
 
+import os
 import statistics
 import threading
 import time
@@ -48,7 +49,9 @@ def add_arguments(parser, name: str) -> None:
 
 
 class PeakRss:
-    """Samples resident memory of named processes (and their children) every 200 ms."""
+    """Samples resident memory of named processes every 500 ms: with their children (a
+    supervisor's workers, PostgreSQL's backends), except the bench's own process, whose children
+    are the processor and the sink, watched on their own."""
 
     def __init__(self):
         self.pids: dict[str, int] = {}
@@ -61,17 +64,19 @@ class PeakRss:
             self.pids[name] = pid
 
     def _sample(self) -> None:
+        own = os.getpid()
         for name, pid in list(self.pids.items()):
             try:
                 proc = psutil.Process(pid)
-                rss = proc.memory_info().rss + sum(
-                    c.memory_info().rss for c in proc.children(recursive=True))
+                rss = proc.memory_info().rss
+                if pid != own:
+                    rss += sum(c.memory_info().rss for c in proc.children(recursive=True))
             except psutil.Error:
                 continue
             self.peak[name] = max(self.peak.get(name, 0), rss)
 
     def _run(self) -> None:
-        while not self._stop.wait(0.2):
+        while not self._stop.wait(0.5):
             self._sample()
 
     def __enter__(self):
@@ -152,12 +157,13 @@ def stage_rates(settings) -> dict[str, float]:
 
 
 def cpu_seconds(pid: int | None) -> float:
-    """User + system CPU of a process and its living children (a supervisor's workers)."""
+    """User + system CPU of a process and its living children (a supervisor's workers); of the
+    bench's own process alone (its children are the processor and the sink)."""
     if not pid:
         return 0.0
     try:
         proc = psutil.Process(pid)
-        procs = [proc, *proc.children(recursive=True)]
+        procs = [proc, *proc.children(recursive=True)] if pid != os.getpid() else [proc]
     except psutil.Error:
         return 0.0
     total = 0.0
@@ -194,11 +200,14 @@ def end_to_end(settings, records, rss: PeakRss, rate: float | None = None, worke
     rss.watch("sink", sink.pid)
     try:
         pipeline.wait_joined(settings, processor, members=workers)
-        cpu_before = cpu_seconds(processor.pid)
+        # CPU by process while the records flow: where the time goes ("bench": the producer)
+        pids = {name: pid for name, pid in rss.pids.items() if name not in ("processor", "sink")}
+        pids.update(processor=processor.pid, sink=sink.pid)
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         started_wall = time.time()
         publish(records, settings.bootstrap, rate=rate)
         pipeline.wait_drained(settings, [processor, sink], timeout=900)
-        cpu = cpu_seconds(processor.pid) - cpu_before
+        cpu = {name.split()[0]: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
     finally:
         processor.stop()
         sink.stop()
@@ -208,7 +217,8 @@ def end_to_end(settings, records, rss: PeakRss, rate: float | None = None, worke
     elapsed = float(last_commit) - started_wall
     lat = report.latency_ms(settings.dsn)
     result = {"e2e_events_per_s": len(records) / elapsed, **{f"{k}_ms": v for k, v in lat.items()},
-              "processor_cpu_us_per_event": cpu / len(records) * 1e6,
+              **{f"cpu_us_per_event_{name}": v / len(records) * 1e6 for name, v in cpu.items()},
+              "processor_cpu_us_per_event": cpu["processor"] / len(records) * 1e6,
               "records_written_per_event": records_written(settings) / len(records)}
     if rate is None:
         result.update({f"stage_{k}_per_s": v for k, v in stage_rates(settings).items()})
@@ -298,7 +308,6 @@ def coder_rates() -> dict[str, float]:
 
 
 def cmd_bench(args) -> int:
-    import os
 
     from infra import kafka, postgres, services
     from producers.synthetic import generate
@@ -346,6 +355,11 @@ def cmd_bench(args) -> int:
     print(f"  processor workers / brokers             {args.workers:>12} / {settings.brokers}")
     print(f"  processor CPU per input event           {med['processor_cpu_us_per_event']:>12,.0f} µs")
     print(f"  records written per input event         {med['records_written_per_event']:>12.2f}")
+    shares = sorted(((k[len("cpu_us_per_event_"):], v) for k, v in med.items()
+                     if k.startswith("cpu_us_per_event_")), key=lambda kv: -kv[1])
+    print("  CPU per input event, by process         "
+          + ", ".join(f"{name} {v:,.0f}" for name, v in shares)
+          + f" µs (total {sum(v for _, v in shares):,.0f}; 'bench' is the producer)")
     other = ({k: statistics.median(r[k] for r in other_runs) for k in other_runs[0]}
              if other_runs else None)
     if other:
@@ -379,7 +393,8 @@ def cmd_bench(args) -> int:
           "codec_fixed_ids_per_s": f"{wire['codec_fixed_ids']:.0f}",
           "codec_registry_ids_per_s": f"{wire['codec_registry_ids']:.0f}",
           "processor_cpu_us_per_event": f"{med['processor_cpu_us_per_event']:.0f}",
-          "records_written_per_event": f"{med['records_written_per_event']:.2f}"}
+          "records_written_per_event": f"{med['records_written_per_event']:.2f}",
+          **{k: f"{v:.0f}" for k, v in med.items() if k.startswith("cpu_us_per_event_")}}
     if other:
         kv.update({f"e2e_events_per_s_workers_{args.compare_workers}": f"{other['e2e_events_per_s']:.0f}",
                    f"processor_cpu_us_per_event_workers_{args.compare_workers}":
