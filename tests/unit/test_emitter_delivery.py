@@ -13,7 +13,7 @@ class Batch:
     def __init__(self):
         self.records: list[bytes] = []
 
-    def append(self, key, value, timestamp):
+    def append(self, key, value, timestamp, headers=()):  # aiokafka BatchBuilder.append
         self.records.append(value)
         return self
 

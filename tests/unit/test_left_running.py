@@ -5,12 +5,19 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from infra import pipeline, services
 
 
 def _sleeper(*argv: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", *argv])
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", *argv])
+    # until the child has exec'd, /proc shows the parent's command line (a busy machine is slow)
+    deadline = time.monotonic() + 10
+    while b"time.sleep" not in Path(f"/proc/{proc.pid}/cmdline").read_bytes():
+        assert time.monotonic() < deadline, "the sleeper did not start"
+        time.sleep(0.01)
+    return proc
 
 
 def test_a_service_left_running_is_stopped_by_its_recorded_pid(tmp_path):
