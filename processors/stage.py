@@ -20,7 +20,7 @@ from aiokafka.partitioner import murmur2
 from prometheus_client import Counter, Histogram
 
 from processors.state import STATES, State
-from schemas import codec
+from schemas import codec, deadletter
 from schemas.topics import DEAD_LETTERS, Topic
 
 log = logging.getLogger("rcm.stage")
@@ -177,19 +177,11 @@ def record(topic: Topic, rec: dict) -> Outgoing:
 def dead_letter(source: Topic, message, stage: str, error: str, reason: str) -> Outgoing:
     partition = getattr(message, "partition", None) or 0
     offset = getattr(message, "offset", None) or 0
-    rec = {
-        "event_id": f"{source.name}:{partition}:{offset}:{stage}",
-        "source_topic": source.name,
-        "source_partition": partition,
-        "source_offset": offset,
-        "stage": stage,
-        "error": error,
-        "reason": reason,
-        "key": message.key if isinstance(message.key, bytes) else None,
-        "payload": message.value if isinstance(message.value, bytes) else b"",
-        "dead_lettered_at": int(time.time() * 1000),
-    }
-    return record(DEAD_LETTERS, rec)
+    return record(DEAD_LETTERS, deadletter.dead_letter(
+        deadletter.offset_id(source.name, partition, offset, stage), source.name, stage, error, reason,
+        key=message.key if isinstance(message.key, bytes) else None,
+        payload=message.value if isinstance(message.value, bytes) else b"",
+        partition=partition, offset=offset))
 
 
 Handler = Callable[[dict], Iterable[Outgoing]]

@@ -14,7 +14,6 @@ appeal stages own those of `denials` and `appeals`.
 """
 from __future__ import annotations
 
-import time
 from functools import partial
 
 from prometheus_client import Counter
@@ -22,7 +21,7 @@ from prometheus_client import Counter
 from processors import state as S
 from processors.context import Context
 from processors.stage import ERRORS, Outgoing, Rejected, Stage, partition_for, record
-from schemas import codec
+from schemas import codec, deadletter
 from schemas import topics as T
 
 APPLY = "apply_appeals"
@@ -41,12 +40,10 @@ def refused(ev: dict, reason: str) -> Outgoing:
     offset is unknown here (-1)."""
     key = ev["account_id"].encode()
     ERRORS.labels(APPLY, "INVALID").inc()
-    return record(T.DEAD_LETTERS, {
-        "event_id": f"{T.APPEALS.name}:{ev['event_id']}:{APPLY}",
-        "source_topic": T.APPEALS.name, "source_partition": partition_for(key, T.APPEALS.partitions),
-        "source_offset": -1, "stage": APPLY, "error": "INVALID", "reason": reason, "key": key,
-        "payload": codec.encode(T.APPEALS.value_schema, ev),
-        "dead_lettered_at": int(time.time() * 1000)})
+    return record(T.DEAD_LETTERS, deadletter.dead_letter(
+        f"{T.APPEALS.name}:{ev['event_id']}:{APPLY}", T.APPEALS.name, APPLY, "INVALID", reason,
+        key=key, payload=codec.encode(T.APPEALS.value_schema, ev),
+        partition=partition_for(key, T.APPEALS.partitions)))
 
 
 def _send(outcome, store) -> list[Outgoing]:

@@ -9,13 +9,12 @@ Owns the dead letters of `visit-events`.
 """
 from __future__ import annotations
 
-import time
 from functools import partial
 
 from processors import state as S
 from processors.context import Context
 from processors.stage import ERRORS, Outgoing, Rejected, Stage, partition_for, record
-from schemas import codec
+from schemas import codec, deadletter
 from schemas import topics as T
 
 STAGE = "assemble_visits"
@@ -27,13 +26,10 @@ def kept_dead_letter(ev: dict, reason: str) -> Outgoing:
     offset is unknown here (-1)."""
     key = ev["account_id"].encode()
     ERRORS.labels(STAGE, "INVALID").inc()
-    return record(T.DEAD_LETTERS, {
-        "event_id": f"{T.VISIT_EVENTS.name}:{ev['event_id']}:{STAGE}",
-        "source_topic": T.VISIT_EVENTS.name,
-        "source_partition": partition_for(key, T.VISIT_EVENTS.partitions), "source_offset": -1,
-        "stage": STAGE, "error": "INVALID", "reason": reason, "key": key,
-        "payload": codec.encode(T.VISIT_EVENTS.value_schema, ev),
-        "dead_lettered_at": int(time.time() * 1000)})
+    return record(T.DEAD_LETTERS, deadletter.dead_letter(
+        f"{T.VISIT_EVENTS.name}:{ev['event_id']}:{STAGE}", T.VISIT_EVENTS.name, STAGE, "INVALID",
+        reason, key=key, payload=codec.encode(T.VISIT_EVENTS.value_schema, ev),
+        partition=partition_for(key, T.VISIT_EVENTS.partitions)))
 
 
 def handle(ctx: Context, ev: dict):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from producers.x12 import ack277, ack999, claims837, remit835
 from producers.x12.tokens import Parsed, Transaction, X12Error, read
-from schemas import codec
+from schemas import codec, deadletter
 from schemas import topics as T
 
 STAGE = "x12_adapter"
@@ -63,13 +63,10 @@ def _record(topic: T.Topic, rec: dict) -> Record:
 
 def _dead_letter(source: T.Topic, err: X12Error, payload: bytes, now: datetime) -> Record:
     digest = hashlib.sha256(payload).hexdigest()[:16]
-    return _record(T.DEAD_LETTERS, {
-        # Stable for the same bytes: re-sending a bad file adds no second row in dead_letters.
-        "event_id": f"{source.name}:x12:{digest}:{err.number}:{STAGE}",
-        "source_topic": source.name, "source_partition": -1, "source_offset": err.number,
-        "stage": STAGE, "error": "INVALID", "reason": str(err), "key": None,
-        "payload": payload, "dead_lettered_at": now,
-    })
+    # Stable for the same bytes: re-sending a bad file adds no second row in dead_letters.
+    return _record(T.DEAD_LETTERS, deadletter.dead_letter(
+        f"{source.name}:x12:{digest}:{err.number}:{STAGE}", source.name, STAGE, "INVALID", str(err),
+        payload=payload, offset=err.number, at=now))
 
 
 def _topic_for(tx: Transaction) -> T.Topic | None:
