@@ -21,6 +21,7 @@ from prometheus_client import Counter, Histogram
 
 from processors.state import STATES, State
 from schemas import codec, deadletter
+from schemas.envelope import Outgoing, record
 from schemas.topics import DEAD_LETTERS, Topic
 
 log = logging.getLogger("rcm.stage")
@@ -33,14 +34,6 @@ LATENCY = Histogram(
     "rcm_stage_latency_seconds", "Source emit to stage output, per record", ["stage"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    topic: Topic
-    key: bytes
-    value: bytes
-    partition: int | None = None  # None: the default partitioner on `key`
 
 
 class Rejected(Exception):
@@ -168,10 +161,6 @@ def _exit_undelivered(reason: str) -> None:
 
 
 EXIT_UNDELIVERED = 75  # EX_TEMPFAIL: the broker did not take the output; run the worker again
-
-
-def record(topic: Topic, rec: dict) -> Outgoing:
-    return Outgoing(topic, codec.key_of(topic, rec), codec.encode(topic.value_schema, rec))
 
 
 def dead_letter(source: Topic, message, stage: str, error: str, reason: str) -> Outgoing:

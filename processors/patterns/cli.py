@@ -12,7 +12,6 @@ import json
 import sys
 from datetime import UTC, datetime
 
-from schemas import codec
 from schemas import topics as T
 
 STATUSES = ("PROPOSED", "ACTIVE", "REJECTED")
@@ -69,10 +68,9 @@ def decision(rule_id: str, verdict: str, by: str, role: str, note: str | None,
 
 def publish_decision(bootstrap: str, dec: dict) -> None:
     from producers.publish import publish
-    from producers.synthetic import Outgoing
+    from schemas.envelope import record
 
-    t = T.SCRUB_RULE_DECISIONS
-    publish([Outgoing(t, codec.key_of(t, dec), codec.encode(t.value_schema, dec))], bootstrap)
+    publish([record(T.SCRUB_RULE_DECISIONS, dec)], bootstrap)
 
 
 def cmd_rules(args) -> int:

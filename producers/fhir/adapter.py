@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from producers.fhir import charges, model, remits, visits
 from producers.fhir.common import CHARGE_SYSTEM, MappingError, Skipped, content_hash
 from producers.fhir.read import Entry
-from producers.synthetic import Outgoing
 from schemas import codec, deadletter
+from schemas.envelope import Outgoing, record
 from schemas.topics import DEAD_LETTERS, REMITTANCES_UNMATCHED, VISIT_EVENTS
 
 STAGE = "fhir_adapter"
@@ -43,7 +43,7 @@ def dead_letter(entry: Entry, reason: str, kind: str, now_ms: int, part: str = "
     rec = deadletter.dead_letter(f"{topic.name}:fhir:{content_hash(entry.payload)}{part}:{STAGE}",
                                  topic.name, STAGE, kind, reason, payload=payload,
                                  offset=entry.index, at=now_ms)
-    return Outgoing(DEAD_LETTERS, codec.key_of(DEAD_LETTERS, rec), codec.encode("DeadLetter", rec))
+    return record(DEAD_LETTERS, rec)
 
 
 def convert(entries: list[Entry], charge_master=None, charge_system: str = CHARGE_SYSTEM,

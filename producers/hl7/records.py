@@ -7,15 +7,10 @@ import re
 
 from producers.hl7.files import RawMessage
 from producers.hl7.parse import MessageError
-from producers.synthetic import Outgoing
-from schemas import codec, deadletter
+from schemas import deadletter
 from schemas import topics as T
 
 STAGE = "hl7_adapter"
-
-
-def outgoing(topic: T.Topic, rec: dict) -> Outgoing:
-    return Outgoing(topic, codec.key_of(topic, rec), codec.encode(topic.value_schema, rec))
 
 
 def dead_letter(payload: bytes, err: MessageError, where: str) -> dict:
