@@ -173,6 +173,17 @@ def dead_letter(source: Topic, message, stage: str, error: str, reason: str) -> 
         partition=partition, offset=offset))
 
 
+def kept_dead_letter(source: Topic, ev: dict, stage: str, reason: str) -> Outgoing:
+    """A dead letter for an event (keyed by account) whose stage kept other state, so it cannot
+    raise Rejected. Its id is the event's, so a redelivery writes the same one; the offset is
+    unknown here (-1)."""
+    key = ev["account_id"].encode()
+    ERRORS.labels(stage, "INVALID").inc()
+    return record(DEAD_LETTERS, deadletter.dead_letter(
+        f"{source.name}:{ev['event_id']}:{stage}", source.name, stage, "INVALID", reason, key=key,
+        payload=codec.encode(source.value_schema, ev), partition=partition_for(key, source.partitions)))
+
+
 Handler = Callable[[dict], Iterable[Outgoing]]
 
 

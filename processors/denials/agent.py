@@ -18,10 +18,10 @@ from functools import partial
 
 from prometheus_client import Counter
 
+from processors import stage
 from processors import state as S
 from processors.context import Context
-from processors.stage import ERRORS, Outgoing, Rejected, Stage, partition_for, record
-from schemas import codec, deadletter
+from processors.stage import Outgoing, Rejected, Stage, partition_for, record
 from schemas import topics as T
 
 APPLY = "apply_appeals"
@@ -35,15 +35,8 @@ def handle(remit: dict):
 
 
 def refused(ev: dict, reason: str) -> Outgoing:
-    """A dead letter for an appeal event the lifecycle refused while the stage kept other state
-    (so it cannot raise Rejected). Its id is the event's, so a redelivery writes the same one; the
-    offset is unknown here (-1)."""
-    key = ev["account_id"].encode()
-    ERRORS.labels(APPLY, "INVALID").inc()
-    return record(T.DEAD_LETTERS, deadletter.dead_letter(
-        f"{T.APPEALS.name}:{ev['event_id']}:{APPLY}", T.APPEALS.name, APPLY, "INVALID", reason,
-        key=key, payload=codec.encode(T.APPEALS.value_schema, ev),
-        partition=partition_for(key, T.APPEALS.partitions)))
+    """An appeal event the lifecycle refused while the stage kept other state."""
+    return stage.kept_dead_letter(T.APPEALS, ev, APPLY, reason)
 
 
 def _send(outcome, store) -> list[Outgoing]:

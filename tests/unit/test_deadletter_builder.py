@@ -35,3 +35,19 @@ def test_stage_and_sink_dead_letters_are_named_by_their_offset():
     sink = sink_dead_letter(msg, "MALFORMED", "truncated")
     assert sink["event_id"] == "encounters:2:17:sink"
     assert isinstance(sink["dead_lettered_at"], datetime) and sink["dead_lettered_at"].tzinfo == UTC
+
+
+
+def test_a_kept_dead_letter_is_named_by_its_event_and_lands_on_its_accounts_partition():
+    from processors.stage import kept_dead_letter, partition_for
+    from tests import factories as F
+
+    ev = F.appeal("FILED", F.denial(7))
+    out = kept_dead_letter(T.APPEALS, ev, "apply_appeals", "no such denial")
+    back = codec.decode_for(T.DEAD_LETTERS, out.value)
+    key = ev["account_id"].encode()
+    assert back["event_id"] == f"appeals:{ev['event_id']}:apply_appeals"
+    assert back["source_partition"] == partition_for(key, T.APPEALS.partitions)
+    assert (back["source_offset"], back["key"], back["reason"]) == (-1, key, "no such denial")
+    assert codec.decode_for(T.APPEALS, back["payload"]) == codec.decode_for(
+        T.APPEALS, codec.encode(T.APPEALS.value_schema, ev))
