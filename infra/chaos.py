@@ -19,7 +19,6 @@ import os
 import random
 import signal
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from pathlib import Path
 
 from infra import kafka, pipeline, postgres, report
 from infra.health import probe
+from infra.messages import sayer
 from infra.settings import Settings, load
 
 KINDS = ("broker", "postgres", "processor", "sink")
@@ -38,8 +38,7 @@ READY_TIMEOUT_S = 600.0  # a component not ready again after this long fails the
 HUNG_S = 180.0
 
 
-def say(message: str) -> None:
-    print(f"[chaos] {message}", file=sys.stderr, flush=True)
+say = sayer("chaos")
 
 
 @dataclass

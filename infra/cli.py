@@ -19,7 +19,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "listen": ("producers.hl7.mllp", "cmd_listen", "listen for hospital messages (HL7 v2 over MLLP)"),
     "process": ("processors.worker", "cmd_process", "run the stream processors (faust worker)"),
     "sink": ("sinks.postgres.service", "cmd_sink", "run the PostgreSQL sink"),
-    "rules": ("processors.patterns.cli", "cmd_rules",
+    "rules": ("producers.scrub_rules", "cmd_rules",
               "proposed scrub rules from denial patterns: list, accept, reject"),
     "sink-x12": ("sinks.x12.service", "cmd_sink_x12", "write CLEAN claims as X12 837P/837I files"),
     "report": ("infra.kpis", "cmd_report", "A/R aging and revenue-cycle KPIs from PostgreSQL ([--json] [--as-of D])"),

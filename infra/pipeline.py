@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg2
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, TopicPartition
 from kafka.errors import KafkaError
 
 from infra.settings import Settings
@@ -114,13 +114,23 @@ def rcm_service(name: str, settings: Settings, log_dir: Path, *args: str, **env:
     return Service(name, argv, child_env(settings, **env), log_dir / f"{name}.log")
 
 
+def latest_offsets(admin: KafkaAdminClient, partitions) -> dict:
+    """The end offset (high watermark) of each TopicPartition, asked of the partition leaders."""
+    from kafka.admin import OffsetSpec
+
+    if not partitions:
+        return {}
+    found = admin.list_partition_offsets({tp: OffsetSpec.LATEST for tp in partitions})
+    return {tp: found[tp].offset for tp in partitions}
+
+
 def end_offsets(bootstrap: str, topics: tuple[T.Topic, ...]) -> dict[tuple[str, int], int]:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     try:
         tps = [TopicPartition(t.name, p) for t in topics for p in range(t.partitions)]
-        return {(tp.topic, tp.partition): off for tp, off in consumer.end_offsets(tps).items()}
+        return {(tp.topic, tp.partition): off for tp, off in latest_offsets(admin, tps).items()}
     finally:
-        consumer.close()
+        admin.close()
 
 
 def group_offsets(bootstrap: str, group: str) -> dict[tuple[str, int], int]:

@@ -11,6 +11,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 
+from infra.pipeline import latest_offsets
 from infra.settings import load
 from schemas import topics as registry
 
@@ -46,15 +47,6 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
-def end_offsets(admin, partitions) -> dict:
-    from kafka.admin import OffsetSpec
-
-    if not partitions:
-        return {}
-    found = admin.list_partition_offsets({tp: OffsetSpec.LATEST for tp in partitions})
-    return {tp: found[tp].offset for tp in partitions}
-
-
 def registry_partitions(admin) -> list:
     from kafka import TopicPartition
 
@@ -66,11 +58,11 @@ def registry_partitions(admin) -> list:
 
 def topic_statuses(admin, interval_s: float) -> list[TopicStatus]:
     partitions = registry_partitions(admin)
-    first = end_offsets(admin, partitions)
+    first = latest_offsets(admin, partitions)
     second = first
     if interval_s > 0:
         time.sleep(interval_s)
-        second = end_offsets(admin, partitions)
+        second = latest_offsets(admin, partitions)
     rows = []
     for topic in registry.ALL:
         mine = [tp for tp in partitions if tp.topic == topic.name]
@@ -88,7 +80,7 @@ def group_statuses(admin) -> list[GroupStatus]:
         return []
     committed = admin.list_group_offsets({g["group_id"]: None for g in groups})
     wanted = {tp for offsets in committed.values() for tp in offsets}
-    ends = end_offsets(admin, sorted(wanted))
+    ends = latest_offsets(admin, sorted(wanted))
     rows = []
     for g in groups:
         lags = tuple(

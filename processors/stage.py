@@ -20,7 +20,8 @@ from aiokafka.partitioner import murmur2
 from prometheus_client import Counter, Histogram
 
 from processors.state import STATES, State
-from schemas import codec
+from schemas import codec, deadletter
+from schemas.envelope import HANDLED_BY, Outgoing, record
 from schemas.topics import DEAD_LETTERS, Topic
 
 log = logging.getLogger("rcm.stage")
@@ -33,21 +34,6 @@ LATENCY = Histogram(
     "rcm_stage_latency_seconds", "Source emit to stage output, per record", ["stage"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    topic: Topic
-    key: bytes
-    value: bytes
-    partition: int | None = None  # None: the default partitioner on `key`
-    handled_by: tuple[str, ...] = ()  # stages that already ran on it (HANDLED_BY, fused stages)
-
-
-# A record header naming the stages (comma-separated) that already ran on the record in the
-# stage that wrote it (a fused stage: claims are built in the pass that codes the encounter). The
-# stages named skip it when it is read back; a record no stage is left for is not even decoded.
-HANDLED_BY = "rcm-handled-by"
 
 
 class Rejected(Exception):
@@ -180,11 +166,6 @@ def _exit_undelivered(reason: str) -> None:
 EXIT_UNDELIVERED = 75  # EX_TEMPFAIL: the broker did not take the output; run the worker again
 
 
-def record(topic: Topic, rec: dict, handled_by: tuple[str, ...] = ()) -> Outgoing:
-    return Outgoing(topic, codec.key_of(topic, rec), codec.encode(topic.value_schema, rec),
-                    handled_by=handled_by)
-
-
 def handled_by(message) -> frozenset[str]:
     """The stages a record's HANDLED_BY header names (none for a record without it)."""
     for name, value in getattr(message, "headers", None) or ():
@@ -196,19 +177,22 @@ def handled_by(message) -> frozenset[str]:
 def dead_letter(source: Topic, message, stage: str, error: str, reason: str) -> Outgoing:
     partition = getattr(message, "partition", None) or 0
     offset = getattr(message, "offset", None) or 0
-    rec = {
-        "event_id": f"{source.name}:{partition}:{offset}:{stage}",
-        "source_topic": source.name,
-        "source_partition": partition,
-        "source_offset": offset,
-        "stage": stage,
-        "error": error,
-        "reason": reason,
-        "key": message.key if isinstance(message.key, bytes) else None,
-        "payload": message.value if isinstance(message.value, bytes) else b"",
-        "dead_lettered_at": int(time.time() * 1000),
-    }
-    return record(DEAD_LETTERS, rec)
+    return record(DEAD_LETTERS, deadletter.dead_letter(
+        deadletter.offset_id(source.name, partition, offset, stage), source.name, stage, error, reason,
+        key=message.key if isinstance(message.key, bytes) else None,
+        payload=message.value if isinstance(message.value, bytes) else b"",
+        partition=partition, offset=offset))
+
+
+def kept_dead_letter(source: Topic, ev: dict, stage: str, reason: str) -> Outgoing:
+    """A dead letter for an event (keyed by account) whose stage kept other state, so it cannot
+    raise Rejected. Its id is the event's, so a redelivery writes the same one; the offset is
+    unknown here (-1)."""
+    key = ev["account_id"].encode()
+    ERRORS.labels(stage, "INVALID").inc()
+    return record(DEAD_LETTERS, deadletter.dead_letter(
+        f"{source.name}:{ev['event_id']}:{stage}", source.name, stage, "INVALID", reason, key=key,
+        payload=codec.encode(source.value_schema, ev), partition=partition_for(key, source.partitions)))
 
 
 Handler = Callable[[dict], Iterable[Outgoing]]

@@ -7,6 +7,7 @@ import sys
 import time
 from datetime import date, datetime
 
+from infra.messages import say
 from schemas import codec
 
 # `rcm produce SOURCE ...`: source -> module with add_arguments(parser) and cmd_produce(args).
@@ -61,10 +62,6 @@ def _jsonable(value):
     raise TypeError(type(value).__name__)
 
 
-def _log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
 def print_records(records, out=sys.stdout) -> None:
     for rec in records:
         if rec.bad in ("garbage", "truncated", "unknown_schema"):
@@ -87,10 +84,10 @@ def cmd_produce(args) -> int:
     try:
         return _produce(args)
     except Undelivered as exc:
-        _log(f"rcm produce {args.source}: {exc}; {exc.delivered:,} delivered. Not delivered "
+        say(f"rcm produce {args.source}: {exc}; {exc.delivered:,} delivered. Not delivered "
              "(re-running is harmless: ids are deterministic):")
         for name in exc.names:
-            _log(f"  undelivered: {name}")
+            say(f"  undelivered: {name}")
         return UNDELIVERED_EXIT
 
 
@@ -108,12 +105,12 @@ def _produce(args) -> int:
     bad_share = BAD_SHARE if args.bad_share is None else args.bad_share
     scenario = generate(args.events, args.seed, start=args.start, bad_share=bad_share)
     counts = scenario.truth["counts"]
-    _log(f"generated {counts['records']:,} records in {time.monotonic() - started:.2f}s "
+    say(f"generated {counts['records']:,} records in {time.monotonic() - started:.2f}s "
          f"({counts['dead_letters']} bad, {counts['denied_claims']} denied claims, "
          f"{len(scenario.truth['accounts']):,} accounts)")
     if args.truth:
         scenario.write_truth(args.truth)
-        _log(f"ground truth written to {args.truth}")
+        say(f"ground truth written to {args.truth}")
     if args.dry_run:
         try:
             print_records(scenario.records)
@@ -124,10 +121,10 @@ def _produce(args) -> int:
     from producers.publish import publish
 
     def progress(n: int, total: int) -> None:
-        _log(f"published {n:,}/{total:,} (acknowledged by the broker)")
+        say(f"published {n:,}/{total:,} (acknowledged by the broker)")
 
     stats = publish(scenario.records, load().bootstrap, rate=args.rate, progress=progress)
-    _log(f"published {stats['sent']:,} records in {stats['elapsed_s']}s "
+    say(f"published {stats['sent']:,} records in {stats['elapsed_s']}s "
          f"({stats['events_per_s']:,} records/s): {stats['by_topic']}")
     return 0
 
@@ -141,10 +138,10 @@ def produce_decisions(args) -> int:
     decisions = [coding_team.decide(r, args.coder_id)
                  for r in coding_team.open_reviews(settings.dsn, args.limit)]
     records = coding_team.as_records(decisions)
-    _log(f"{len(decisions):,} open coding reviews decided by {args.coder_id}")
+    say(f"{len(decisions):,} open coding reviews decided by {args.coder_id}")
     if args.dry_run:
         print_records(records)
         return 0
     stats = publish(records, settings.bootstrap)
-    _log(f"published {stats['sent']:,} decisions on coding-decisions")
+    say(f"published {stats['sent']:,} decisions on coding-decisions")
     return 0

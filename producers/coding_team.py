@@ -72,8 +72,6 @@ def open_reviews(dsn: str, limit: int | None = None) -> list[dict]:
 
 
 def as_records(decisions: Iterable[dict]) -> list:
-    from producers.synthetic import Outgoing
-    from schemas import codec
+    from schemas.envelope import record
 
-    t = T.CODING_DECISIONS
-    return [Outgoing(t, codec.key_of(t, d), codec.encode(t.value_schema, d)) for d in decisions]
+    return [record(T.CODING_DECISIONS, d) for d in decisions]

@@ -32,6 +32,7 @@ from producers.remits import ALLOWED_BP, adjudicate, terms_for
 from producers.stamp import emitted_at_offset
 from schemas import codec
 from schemas.accounts import make_account_id
+from schemas.envelope import Outgoing
 from schemas.topics import APPEALS, ENCOUNTERS, INPUTS, PAYMENTS, REMITTANCES, Topic
 
 DAY_MS = 86_400_000
@@ -56,15 +57,6 @@ METHODS = (("CARD", 50), ("ONLINE", 25), ("CHECK", 15), ("CASH", 10))
 # What the billing team does with a denied claim: appeal and win (the payer pays on a later
 # remittance), appeal and lose (then write off), write off at once, or nothing yet.
 DENIAL_WORK = (("overturned", 30), ("upheld", 15), ("written_off", 25), ("none", 30))
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    topic: Topic
-    key: bytes
-    value: bytes
-    stamp_at: int | None = None  # byte offset of emitted_at; None when the bytes do not decode
-    bad: str | None = None  # the bad-record kind (producers.bad.KINDS), None for good records
 
 
 @dataclass
@@ -424,8 +416,9 @@ def _outgoing(rng: random.Random, e: _Event) -> Outgoing:
     kind, schema = e.info.get("bad"), e.topic.value_schema
     key = codec.key_of(e.topic, e.rec)
     if kind in ("garbage", "truncated", "unknown_schema"):
-        return Outgoing(e.topic, key, badrec.bad_bytes(rng, kind, schema, e.rec), None, kind)
-    return Outgoing(e.topic, key, codec.encode(schema, e.rec), emitted_at_offset(schema, e.rec), kind)
+        return Outgoing(e.topic, key, badrec.bad_bytes(rng, kind, schema, e.rec), bad=kind)
+    return Outgoing(e.topic, key, codec.encode(schema, e.rec), stamp_at=emitted_at_offset(schema, e.rec),
+                    bad=kind)
 
 
 def summarise(seed: int, events: int, start: date, good: list[_Event], bad: list[_Event]) -> dict:

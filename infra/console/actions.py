@@ -40,10 +40,9 @@ def event_id(kind: str, action_id: str) -> str:
 def publish(settings, kind: str, record: dict) -> None:
     from infra.console import broker
     from producers.publish import Undelivered
-    from producers.synthetic import Outgoing
+    from schemas.envelope import record as envelope
 
-    topic = KINDS[kind][0]
-    out = Outgoing(topic, codec.key_of(topic, record), codec.encode(topic.value_schema, record))
+    out = envelope(KINDS[kind][0], record)
     try:
         broker.send(settings, [out], min(settings.delivery_timeout_s, PUBLISH_TIMEOUT_S))
     except Undelivered as exc:

@@ -5,10 +5,12 @@ pipeline released the encounter (the `coding_review_queue` view drops it once it
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
 
-from starlette.responses import RedirectResponse
+from starlette.responses import RedirectResponse, Response
 
 from infra.console import actions, codes
 from infra.console.web import Ctx, new_action_id, page
@@ -75,32 +77,56 @@ def decide(ctx: Ctx):
     row = _review(ctx, review_id)
     if row is None:
         return ctx.render("error.html", 404, message="No such coding review.")
-    text = str(ctx.form.get("codes", ""))
-    action_id = str(ctx.form.get("action_id", ""))
-    chosen = codes.parse_codes(text)
-    errors = codes.problems(chosen, *patient(row))
+    got = picked(ctx, row)
     if not row["open"]:
-        errors.insert(0, "This encounter has already been released.")
+        got.errors.insert(0, "This encounter has already been released.")
+    return send_codes(ctx, got, "coding", "coding_decision", row["encounter_id"], row, "decision",
+                      lambda errors, action_id, status: _form(ctx, row, got.text, errors, action_id,
+                                                              status))
+
+
+@dataclass
+class Picked:
+    """What a person sent from the code picker: the field as typed, the codes (dotted) and what is
+    wrong with them for this patient."""
+
+    text: str
+    action_id: str
+    dotted: list[str]
+    errors: list[str]
+
+
+def picked(ctx: Ctx, who: dict) -> Picked:
+    text = str(ctx.form.get("codes", ""))
+    chosen = codes.parse_codes(text)
+    return Picked(text, str(ctx.form.get("action_id", "")), [codes.coder().dotted(c) for c in chosen],
+                  codes.problems(chosen, *patient(who)))
+
+
+def send_codes(ctx: Ctx, got: Picked, kind: str, audit: str, target: str, row: dict, noun: str,
+               again: Callable[[list[str], str, int], Response], **extra) -> Response:
+    """Publish the picked codes as a CodingDecision (`kind`: its action in infra.console.actions),
+    audited, then show what became of it; or the page `again` with the reasons it was not sent."""
+    errors = got.errors
     try:
-        eid = actions.event_id("coding", action_id)
+        eid = actions.event_id(kind, got.action_id)
     except ValueError as exc:
         errors.append(str(exc))
     if errors:
-        return _form(ctx, row, text, errors, action_id or new_action_id(), 400)
+        return again(errors, got.action_id or new_action_id(), 400)
     now = actions.now()
     record = {"event_id": eid, "encounter_id": row["encounter_id"], "account_id": row["account_id"],
               "coder_id": ctx.user.username, "decided_at": now, "emitted_at": now,
-              "diagnoses": [{"sequence": i, "code": codes.coder().dotted(c)}
-                            for i, c in enumerate(chosen, 1)],
-              "procedures": []}
+              "diagnoses": [{"sequence": i, "code": c} for i, c in enumerate(got.dotted, 1)],
+              "procedures": [], **extra}
     try:
-        actions.publish(ctx.settings, "coding", record)
+        actions.publish(ctx.settings, kind, record)
     except actions.NotPublished:
-        ctx.audit("coding_decision", row["encounter_id"], eid, "undelivered")
-        unsent = "The broker did not confirm the decision: nothing was recorded. Submit again."
-        return _form(ctx, row, text, [unsent], action_id, 503)
-    ctx.audit("coding_decision", row["encounter_id"], eid, "published")
-    return RedirectResponse(f"/actions/coding/{eid}", status_code=303)
+        ctx.audit(audit, target, eid, "undelivered")
+        unsent = f"The broker did not confirm the {noun}: nothing was recorded. Submit again."
+        return again([unsent], got.action_id, 503)
+    ctx.audit(audit, target, eid, "published")
+    return RedirectResponse(f"/actions/{kind}/{eid}", status_code=303)
 
 
 @page("codes")

@@ -7,10 +7,7 @@ rebuilt claim (a new row in its versions).
 """
 from __future__ import annotations
 
-from starlette.responses import RedirectResponse
-
-from infra.console import actions, codes
-from infra.console.coding import check_query
+from infra.console.coding import check_query, picked, send_codes
 from infra.console.web import Ctx, allowed, new_action_id, page
 
 
@@ -72,33 +69,12 @@ def correct(ctx: Ctx):
     row = _claim(ctx, claim_id)
     if row is None:
         return ctx.render("error.html", 404, message="No such claim.", back="/held")
-    text = str(ctx.form.get("codes", ""))
-    action_id = str(ctx.form.get("action_id", ""))
-    chosen = codes.parse_codes(text)
-    patient = _patient(ctx, row)
-    errors = codes.problems(chosen, patient.get("patient_age"), patient.get("patient_sex") or "U",
-                            patient.get("date_of_service"))
-    dotted = [codes.coder().dotted(c) for c in chosen]
+    got = picked(ctx, _patient(ctx, row))
     if row["status"] != "HELD":
-        errors.insert(0, f"This claim is {row['status']}, not held: there is nothing to correct.")
-    elif not errors and dotted == list(row["diagnosis_codes"]):
-        errors.append("These are the claim's codes already: change at least one.")
-    try:
-        eid = actions.event_id("recode", action_id)
-    except ValueError as exc:
-        errors.append(str(exc))
-    if errors:
-        return _page(ctx, row, text, errors, action_id or new_action_id(), 400)
-    now = actions.now()
-    record = {"event_id": eid, "encounter_id": row["encounter_id"], "account_id": row["account_id"],
-              "coder_id": ctx.user.username, "decided_at": now, "emitted_at": now,
-              "diagnoses": [{"sequence": i, "code": c} for i, c in enumerate(dotted, 1)],
-              "procedures": [], "corrects_claim_id": claim_id}
-    try:
-        actions.publish(ctx.settings, "recode", record)
-    except actions.NotPublished:
-        ctx.audit("claim_correction", claim_id, eid, "undelivered")
-        unsent = "The broker did not confirm the correction: nothing was recorded. Submit again."
-        return _page(ctx, row, text, [unsent], action_id, 503)
-    ctx.audit("claim_correction", claim_id, eid, "published")
-    return RedirectResponse(f"/actions/recode/{eid}", status_code=303)
+        got.errors.insert(0, f"This claim is {row['status']}, not held: there is nothing to correct.")
+    elif not got.errors and got.dotted == list(row["diagnosis_codes"]):
+        got.errors.append("These are the claim's codes already: change at least one.")
+    return send_codes(ctx, got, "recode", "claim_correction", claim_id, row, "correction",
+                      lambda errors, action_id, status: _page(ctx, row, got.text, errors, action_id,
+                                                              status),
+                      corrects_claim_id=claim_id)

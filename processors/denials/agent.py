@@ -14,15 +14,14 @@ appeal stages own those of `denials` and `appeals`.
 """
 from __future__ import annotations
 
-import time
 from functools import partial
 
 from prometheus_client import Counter
 
+from processors import stage
 from processors import state as S
 from processors.context import Context
-from processors.stage import ERRORS, Outgoing, Rejected, Stage, partition_for, record
-from schemas import codec
+from processors.stage import Outgoing, Rejected, Stage, partition_for, record
 from schemas import topics as T
 
 APPLY = "apply_appeals"
@@ -36,17 +35,8 @@ def handle(remit: dict):
 
 
 def refused(ev: dict, reason: str) -> Outgoing:
-    """A dead letter for an appeal event the lifecycle refused while the stage kept other state
-    (so it cannot raise Rejected). Its id is the event's, so a redelivery writes the same one; the
-    offset is unknown here (-1)."""
-    key = ev["account_id"].encode()
-    ERRORS.labels(APPLY, "INVALID").inc()
-    return record(T.DEAD_LETTERS, {
-        "event_id": f"{T.APPEALS.name}:{ev['event_id']}:{APPLY}",
-        "source_topic": T.APPEALS.name, "source_partition": partition_for(key, T.APPEALS.partitions),
-        "source_offset": -1, "stage": APPLY, "error": "INVALID", "reason": reason, "key": key,
-        "payload": codec.encode(T.APPEALS.value_schema, ev),
-        "dead_lettered_at": int(time.time() * 1000)})
+    """An appeal event the lifecycle refused while the stage kept other state."""
+    return stage.kept_dead_letter(T.APPEALS, ev, APPLY, reason)
 
 
 def _send(outcome, store) -> list[Outgoing]:

@@ -9,31 +9,20 @@ Owns the dead letters of `visit-events`.
 """
 from __future__ import annotations
 
-import time
 from functools import partial
 
+from processors import stage
 from processors import state as S
 from processors.context import Context
-from processors.stage import ERRORS, Outgoing, Rejected, Stage, partition_for, record
-from schemas import codec
+from processors.stage import Outgoing, Rejected, Stage, record
 from schemas import topics as T
 
 STAGE = "assemble_visits"
 
 
 def kept_dead_letter(ev: dict, reason: str) -> Outgoing:
-    """A dead letter for an event whose state was kept (the stage cannot raise Rejected without
-    losing the state write). Its id is the event's, so a redelivery writes the same one; the
-    offset is unknown here (-1)."""
-    key = ev["account_id"].encode()
-    ERRORS.labels(STAGE, "INVALID").inc()
-    return record(T.DEAD_LETTERS, {
-        "event_id": f"{T.VISIT_EVENTS.name}:{ev['event_id']}:{STAGE}",
-        "source_topic": T.VISIT_EVENTS.name,
-        "source_partition": partition_for(key, T.VISIT_EVENTS.partitions), "source_offset": -1,
-        "stage": STAGE, "error": "INVALID", "reason": reason, "key": key,
-        "payload": codec.encode(T.VISIT_EVENTS.value_schema, ev),
-        "dead_lettered_at": int(time.time() * 1000)})
+    """The stage keeps the visit's state, so a refused event is a kept dead letter."""
+    return stage.kept_dead_letter(T.VISIT_EVENTS, ev, STAGE, reason)
 
 
 def handle(ctx: Context, ev: dict):

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from producers.fhir import charges, model, remits, visits
 from producers.fhir.common import CHARGE_SYSTEM, MappingError, Skipped, content_hash
 from producers.fhir.read import Entry
-from producers.synthetic import Outgoing
-from schemas import codec
+from schemas import codec, deadletter
+from schemas.envelope import Outgoing, record
 from schemas.topics import DEAD_LETTERS, REMITTANCES_UNMATCHED, VISIT_EVENTS
 
 STAGE = "fhir_adapter"
@@ -40,11 +40,10 @@ def dead_letter(entry: Entry, reason: str, kind: str, now_ms: int, part: str = "
     payload = entry.payload[:MAX_PAYLOAD]
     if len(entry.payload) > MAX_PAYLOAD:
         reason += f" (payload: first {MAX_PAYLOAD} of {len(entry.payload)} bytes)"
-    rec = {"event_id": f"{topic.name}:fhir:{content_hash(entry.payload)}{part}:{STAGE}",
-           "source_topic": topic.name, "source_partition": -1, "source_offset": entry.index,
-           "stage": STAGE, "error": kind, "reason": reason, "key": None, "payload": payload,
-           "dead_lettered_at": now_ms}
-    return Outgoing(DEAD_LETTERS, codec.key_of(DEAD_LETTERS, rec), codec.encode("DeadLetter", rec))
+    rec = deadletter.dead_letter(f"{topic.name}:fhir:{content_hash(entry.payload)}{part}:{STAGE}",
+                                 topic.name, STAGE, kind, reason, payload=payload,
+                                 offset=entry.index, at=now_ms)
+    return record(DEAD_LETTERS, rec)
 
 
 def convert(entries: list[Entry], charge_master=None, charge_system: str = CHARGE_SYSTEM,

@@ -16,9 +16,10 @@ from pathlib import Path
 
 from producers.hl7.files import split_messages
 from producers.hl7.parse import MessageError, header, is_ignored, parse_message, visit_events
-from producers.hl7.records import dead_letter, line_of, outgoing
+from producers.hl7.records import dead_letter, line_of
 from schemas import codec
 from schemas import topics as T
+from schemas.envelope import record
 
 
 def add_arguments(parser) -> None:
@@ -79,8 +80,8 @@ def cmd_produce(args) -> int:
     result = read(args.files, datetime.now(UTC), load_charge_master(load().charge_master or None))
     for line in result.errors:
         print(line, file=sys.stderr)
-    records = [outgoing(T.VISIT_EVENTS, r) for r in result.events]
-    records += [outgoing(T.DEAD_LETTERS, d) for d in result.dead]
+    records = [record(T.VISIT_EVENTS, r) for r in result.events]
+    records += [record(T.DEAD_LETTERS, d) for d in result.dead]
     if args.dry_run:
         try:
             for rec in records:

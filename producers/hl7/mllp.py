@@ -32,8 +32,9 @@ from infra.delivery import Deliverer
 from infra.health import Health, serve
 from infra.reconnect import EXIT_CONFIG, broker_reachable
 from producers.hl7.parse import Header, MessageError, header, parse_message, visit_events
-from producers.hl7.records import dead_letter, outgoing
+from producers.hl7.records import dead_letter
 from schemas import topics as T
+from schemas.envelope import record
 
 START, END = b"\x0b", b"\x1c\r"
 MAX_FRAME = 8 * 1024 * 1024
@@ -138,12 +139,12 @@ def handle_message(payload: bytes, publisher, counts: Counter, charge_master=Non
         events = visit_events(payload, datetime.now(UTC), charge_master)
     except MessageError as err:
         where = f"mllp message {counts['messages']}"
-        if not _published(publisher, [outgoing(T.DEAD_LETTERS, dead_letter(payload, err, where))],
+        if not _published(publisher, [record(T.DEAD_LETTERS, dead_letter(payload, err, where))],
                           counts, unavailable):
             return build_ack("AE", h, UNAVAILABLE_TEXT).encode()
         counts[err.ack] += 1
         return build_ack(err.ack, h, f"{err.segment}: {err.reason}").encode()
-    if events and not _published(publisher, [outgoing(T.VISIT_EVENTS, ev) for ev in events],
+    if events and not _published(publisher, [record(T.VISIT_EVENTS, ev) for ev in events],
                                  counts, unavailable):
         return build_ack("AE", h, UNAVAILABLE_TEXT).encode()
     if not events:

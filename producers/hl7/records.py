@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-import time
 
 from producers.hl7.files import RawMessage
 from producers.hl7.parse import MessageError
-from producers.synthetic import Outgoing
-from schemas import codec
+from schemas import deadletter
 from schemas import topics as T
 
 STAGE = "hl7_adapter"
-
-
-def outgoing(topic: T.Topic, rec: dict) -> Outgoing:
-    return Outgoing(topic, codec.key_of(topic, rec), codec.encode(topic.value_schema, rec))
 
 
 def dead_letter(payload: bytes, err: MessageError, where: str) -> dict:
@@ -24,10 +18,9 @@ def dead_letter(payload: bytes, err: MessageError, where: str) -> dict:
     same bad message twice gives one row. Partition and offset are -1: it never reached Kafka."""
     ident = (f"{err.facility}:{err.control_id}" if err.control_id
              else "sha256:" + hashlib.sha256(payload).hexdigest()[:32])
-    return {"event_id": f"hl7v2:{ident}:{STAGE}", "source_topic": T.VISIT_EVENTS.name,
-            "source_partition": -1, "source_offset": -1, "stage": STAGE, "error": err.error,
-            "reason": f"{where}: {err.segment}: {err.reason} (ACK {err.ack})", "key": None,
-            "payload": payload, "dead_lettered_at": int(time.time() * 1000)}
+    return deadletter.dead_letter(f"hl7v2:{ident}:{STAGE}", T.VISIT_EVENTS.name, STAGE, err.error,
+                                  f"{where}: {err.segment}: {err.reason} (ACK {err.ack})",
+                                  payload=payload)
 
 
 def line_of(raw: RawMessage, segment: str) -> int:

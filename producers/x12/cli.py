@@ -21,8 +21,9 @@ from pathlib import Path
 
 from producers.x12 import ack277, ack999, claims837, remit835
 from producers.x12.tokens import Parsed, Transaction, X12Error, read
-from schemas import codec
+from schemas import codec, deadletter
 from schemas import topics as T
+from schemas.envelope import Outgoing, record
 
 STAGE = "x12_adapter"
 # (ST01, guide prefix) -> (topic, reader(transaction, now) -> records, or (records, refused claims))
@@ -36,20 +37,9 @@ READERS = {
 }
 
 
-@dataclass(frozen=True)
-class Record:
-    """What producers.publish.publish sends: topic, key, encoded value."""
-
-    topic: T.Topic
-    key: bytes
-    value: bytes
-    stamp_at: int | None = None
-    bad: str | None = None
-
-
 @dataclass
 class Result:
-    records: list[Record] = field(default_factory=list)
+    records: list[Outgoing] = field(default_factory=list)
     errors: list[X12Error] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -57,19 +47,12 @@ class Result:
         self.counts[what] = self.counts.get(what, 0) + n
 
 
-def _record(topic: T.Topic, rec: dict) -> Record:
-    return Record(topic, codec.key_of(topic, rec), codec.encode(topic.value_schema, rec))
-
-
-def _dead_letter(source: T.Topic, err: X12Error, payload: bytes, now: datetime) -> Record:
+def _dead_letter(source: T.Topic, err: X12Error, payload: bytes, now: datetime) -> Outgoing:
     digest = hashlib.sha256(payload).hexdigest()[:16]
-    return _record(T.DEAD_LETTERS, {
-        # Stable for the same bytes: re-sending a bad file adds no second row in dead_letters.
-        "event_id": f"{source.name}:x12:{digest}:{err.number}:{STAGE}",
-        "source_topic": source.name, "source_partition": -1, "source_offset": err.number,
-        "stage": STAGE, "error": "INVALID", "reason": str(err), "key": None,
-        "payload": payload, "dead_lettered_at": now,
-    })
+    # Stable for the same bytes: re-sending a bad file adds no second row in dead_letters.
+    return record(T.DEAD_LETTERS, deadletter.dead_letter(
+        f"{source.name}:x12:{digest}:{err.number}:{STAGE}", source.name, STAGE, "INVALID", str(err),
+        payload=payload, offset=err.number, at=now))
 
 
 def _topic_for(tx: Transaction) -> T.Topic | None:
@@ -123,7 +106,7 @@ def convert(data: bytes | str, file: str, now: datetime | None = None) -> Result
         for note in tx.notes:
             out.count(note)
         out.count(topic.name, len(recs))
-        out.records.extend(_record(topic, r) for r in recs)
+        out.records.extend(record(topic, r) for r in recs)
     for err in parsed.errors:
         out.errors.append(err)
         topic = (_topic_for(parsed.transactions[0]) if parsed.transactions else None)
@@ -147,7 +130,7 @@ def _jsonable(value):
 
 
 def cmd_produce(args) -> int:
-    records: list[Record] = []
+    records: list[Outgoing] = []
     bad = 0
     for name in args.files:
         path = Path(name)

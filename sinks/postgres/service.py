@@ -45,7 +45,7 @@ from infra.reconnect import (
 )
 from infra.settings import Settings
 from processors.ledger.rules import validate_remittance
-from schemas import codec
+from schemas import codec, deadletter
 from schemas.codec import DecodeError
 from schemas.topics import (
     CLAIM_STATUS,
@@ -123,12 +123,10 @@ def to_sink_record(msg) -> SinkRecord:
 
 
 def dead_letter(msg, error: str, reason: str) -> dict:
-    return {
-        "event_id": f"{msg.topic}:{msg.partition}:{msg.offset}:{STAGE}",
-        "source_topic": msg.topic, "source_partition": msg.partition, "source_offset": msg.offset,
-        "stage": STAGE, "error": error, "reason": reason, "key": msg.key,
-        "payload": msg.value or b"", "dead_lettered_at": datetime.now(UTC),
-    }
+    return deadletter.dead_letter(
+        deadletter.offset_id(msg.topic, msg.partition, msg.offset, STAGE), msg.topic, STAGE, error,
+        reason, key=msg.key, payload=msg.value or b"", partition=msg.partition, offset=msg.offset,
+        at=datetime.now(UTC))
 
 
 def write_isolating_poison(conn, group: str, records: list[SinkRecord], messages: list,

@@ -6,14 +6,32 @@ builds is returned too, for callers that want to keep it beside the file.
 """
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
+import threading
 from dataclasses import dataclass
 
 import pyx12.errors
+import pyx12.map_if
 import pyx12.params
 import pyx12.x12n_document
+
+_load_map_file = pyx12.map_if.load_map_file
+_LOCK = threading.Lock()
+
+
+@functools.cache
+def _map(map_file: str, map_path: str | None):
+    """pyx12 reads and builds a guide's map (a large XML file, ~0.3 s) on every document; a map is
+    not changed by a walk (the counts live in the walker), so each is built once per process, with
+    the default parameters validate() always passes."""
+    return _load_map_file(map_file, pyx12.params.params(), map_path)
+
+
+def _cached_map_file(map_file: str, param, map_path: str | None = None):
+    return _map(map_file, map_path)
 
 
 @dataclass(frozen=True)
@@ -56,8 +74,13 @@ def validate(text: str) -> Validation:
     level = pyx12_log.level
     pyx12_log.setLevel(logging.CRITICAL)  # pyx12 logs what it reports; the report is enough
     try:
-        ok = pyx12.x12n_document.x12n_document(param, io.StringIO(text), ack, None,
-                                               fd_json=report)
+        with _LOCK:  # x12n_document looks the loader up on pyx12.map_if at each call
+            pyx12.map_if.load_map_file = _cached_map_file
+            try:
+                ok = pyx12.x12n_document.x12n_document(param, io.StringIO(text), ack, None,
+                                                       fd_json=report)
+            finally:
+                pyx12.map_if.load_map_file = _load_map_file
     except pyx12.errors.EngineError as exc:  # e.g. no map for the GS08 version
         return Validation(False, [f"pyx12: {exc}"], "")
     finally:

@@ -16,9 +16,10 @@ import pytest
 
 from infra import pipeline, report
 from producers.publish import publish
-from producers.synthetic import Outgoing, generate
+from producers.synthetic import generate
 from schemas import codec
 from schemas import topics as T
+from schemas.envelope import Outgoing
 
 pytestmark = pytest.mark.e2e
 

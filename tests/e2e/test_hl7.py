@@ -13,10 +13,10 @@ import pytest
 from infra import pipeline, report
 from producers.hl7.mllp import Deframer, frame
 from producers.publish import publish
-from producers.synthetic import Outgoing
 from schemas import codec
 from schemas import topics as T
 from schemas.accounts import make_account_id
+from schemas.envelope import Outgoing
 from tests.support import hl7_compose as compose
 
 pytestmark = pytest.mark.e2e

@@ -11,9 +11,9 @@ import pytest
 
 from infra import pipeline, report
 from producers.publish import publish
-from producers.synthetic import Outgoing
 from schemas import codec
 from schemas import topics as T
+from schemas.envelope import Outgoing
 from tests import factories as F
 
 pytestmark = pytest.mark.e2e

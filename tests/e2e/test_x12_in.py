@@ -14,10 +14,10 @@ import pytest
 
 from infra import pipeline, report
 from producers.publish import publish
-from producers.synthetic import Outgoing
 from schemas import codec
 from schemas import topics as T
 from schemas.accounts import make_account_id
+from schemas.envelope import Outgoing
 from tests.support import x12_generate as G
 from tests.unit import x12_fixtures as X
 

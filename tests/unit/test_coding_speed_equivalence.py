@@ -6,6 +6,7 @@ score, code, chosen title or order fails.
 """
 from __future__ import annotations
 
+import heapq
 import math
 import random
 from collections import defaultdict
@@ -55,9 +56,9 @@ class Reference:
             found.update(self.postings[token])
         return found
 
-    def score(self, query: Tokens, entry: Entry, i: int) -> float:
-        w = self.weight
-        total = sum(w(t) for t in query.positive) + sum(w(t) for t in query.negative)
+    def score(self, query: Tokens, entry: Entry, i: int, total: float, w) -> float:
+        """`total` (the query's own weight) and `w` (its tokens' weights) are the query's: rank
+        works them out once for all the candidates (the same sums, so the same floats)."""
         if not total:
             return 0.0
         required, optional, negative, minor = entry.required, entry.optional, entry.negative, entry.minor
@@ -84,6 +85,10 @@ class Reference:
         entry_cover = got / need if need else 1.0
         return query_cover ** 0.6 * entry_cover ** 0.4
 
+    def total(self, query: Tokens) -> float:
+        w = self.weight
+        return sum(w(t) for t in query.positive) + sum(w(t) for t in query.negative)
+
     def _need(self, entry: Entry) -> float:
         w = self.weight
         need = sum(w(t) * (_MINOR_WEIGHT if t in entry.minor else 1.0) for t in entry.required)
@@ -92,6 +97,8 @@ class Reference:
     def rank(self, query: Tokens, limit: int = 10) -> list[tuple[float, Entry]]:
         words = set(query.positive) | set(query.negative) | set(query.implied)
         best: dict[str, tuple[float, int, int, Entry]] = {}
+        total = self.total(query)
+        w = {t: self.weight(t) for t in (*query.positive, *query.negative, *query.implied)}.__getitem__
         for i in self.candidates(query):
             entry = self.entries[i]
             context = CONTEXT.get(entry.code[0])
@@ -99,12 +106,13 @@ class Reference:
                 continue
             if entry.required & GATED_WORDS - words:
                 continue
-            score = self.score(query, entry, i) * entry.weight  # a phrase from another source counts less
+            score = self.score(query, entry, i, total, w) * entry.weight  # a phrase from another source counts less
             key = (round(score, 6), entry.specificity, -len(entry.text), entry)
             if entry.code not in best or key[:3] > best[entry.code][:3]:
                 best[entry.code] = key
-        ordered = sorted(best.values(), key=lambda k: (-k[0], -k[1], -k[2], k[3].code))
-        return [(k[0], k[3]) for k in ordered[:limit]]
+        # heapq.nsmallest(n, ...) is sorted(...)[:n], without sorting every candidate
+        ordered = heapq.nsmallest(limit, best.values(), key=lambda k: (-k[0], -k[1], -k[2], k[3].code))
+        return [(k[0], k[3]) for k in ordered]
 
 
 def _query(text: str, sex: str) -> Tokens:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from processors.patterns import cli
 from processors.patterns.rules import validate_decision
+from producers import scrub_rules as cli
 from schemas import codec
 from schemas import topics as T
 

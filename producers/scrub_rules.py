@@ -3,7 +3,8 @@
 `rcm rules list` reads `scrub_rule_proposals`; `rcm rules accept|reject RULE_ID` publishes a
 ScrubRuleDecision on `scrub-rule-decisions` for the processor to apply. A rule id that is not in
 the list is refused (a typo would otherwise wait in the processor for a proposal that never comes);
-`--force` publishes it anyway, for a rule decided ahead of its proposal.
+`--force` publishes it anyway, for a rule decided ahead of its proposal. A producer: it reads
+PostgreSQL only to list, and acts only by publishing the decision (the processor applies it).
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import json
 import sys
 from datetime import UTC, datetime
 
-from schemas import codec
+from infra.report import money, query
 from schemas import topics as T
 
 STATUSES = ("PROPOSED", "ACTIVE", "REJECTED")
@@ -36,16 +37,9 @@ def add_arguments(parser, name: str) -> None:
 
 
 def proposals(dsn: str, status: str | None = None) -> list[dict]:
-    from infra.report import query
-
     rows = query(dsn, f"select {', '.join(_COLUMNS)} from scrub_rule_proposals"
                       + (" where status = %s" if status else ""), (status,) if status else ())
     return [dict(zip(_COLUMNS, row)) for row in rows]
-
-
-def dollars(cents: int) -> str:
-    sign, cents = ("-" if cents < 0 else ""), abs(int(cents))
-    return f"{sign}${cents // 100:,}.{cents % 100:02d}"
 
 
 def render(rows: list[dict]) -> str:
@@ -53,7 +47,7 @@ def render(rows: list[dict]) -> str:
         return "no proposed scrub rules"
     table = [("rule", "status", "category", "denials", "denied", "decided by")]
     table += [(r["rule_id"], r["status"], r["category"], str(r["denial_count"]),
-               dollars(r["denied_cents"]), f"{r['decided_by']} ({r['role']})" if r["decided_by"] else "")
+               money(r["denied_cents"]), f"{r['decided_by']} ({r['role']})" if r["decided_by"] else "")
               for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table)
@@ -69,10 +63,9 @@ def decision(rule_id: str, verdict: str, by: str, role: str, note: str | None,
 
 def publish_decision(bootstrap: str, dec: dict) -> None:
     from producers.publish import publish
-    from producers.synthetic import Outgoing
+    from schemas.envelope import record
 
-    t = T.SCRUB_RULE_DECISIONS
-    publish([Outgoing(t, codec.key_of(t, dec), codec.encode(t.value_schema, dec))], bootstrap)
+    publish([record(T.SCRUB_RULE_DECISIONS, dec)], bootstrap)
 
 
 def cmd_rules(args) -> int:
