@@ -16,7 +16,10 @@ the state a stage reads is on a partition it holds (processors.stage.check_copar
 When partitions are assigned, each is placed at its committed offset (or its log start), and
 the partitions of every state topic that its stages use are restored (read from the start to the
 end offset) before any of its records is processed; when they are revoked, the batch in flight
-finishes (delivered and committed) first, then the state of those partitions is dropped.
+finishes (delivered and committed) first. State partitions the worker keeps across a rebalance
+(held in generation G, assigned again in G+1, the last commit accepted: nobody else held them in
+between) are not read again; those it lost are dropped, those newly assigned restored
+(`StateBook`).
 
 faust stays the worker shell (lifecycle, signals, timers); it consumes nothing.
 """
@@ -113,6 +116,43 @@ class Offsets:
         self.sought_at.clear()
 
 
+class StateBook:
+    """Which state partitions the worker's tables hold exactly, and for which group generation.
+
+    A state partition is exact once restored (read to its end offset) and stays so while the
+    worker holds its input partitions: everything the worker wrote to it was delivered before the
+    input that caused it was committed (processors.stage.ProducerEmitter; the worker exits 75
+    otherwise). With eager rebalancing every member gives up all its partitions before a new
+    generation is formed, so a partition held in generation G and assigned to the same member in
+    G + 1 was held by nobody in between: its state is still exact and is kept. Anything else
+    (a generation skipped: the member was out of the group while another held its partitions; a
+    revocation whose commit failed; a partition lost and regained later; a restore that failed
+    half-way) is read again."""
+
+    def __init__(self) -> None:
+        self.exact: set[TopicPartition] = set()
+        self.generation: int | None = None
+        self.intact = True  # every revocation since `generation` committed
+
+    def revoked(self, committed: bool) -> None:
+        self.intact = self.intact and committed
+
+    def assigned(self, generation: int | None, wanted) -> set[TopicPartition]:
+        """A new assignment in `generation` needing the state partitions `wanted`: returns those
+        kept (still exact); every other one is no longer exact."""
+        continuous = (self.intact and generation is not None and self.generation is not None
+                      and generation == self.generation + 1)
+        kept = self.exact & set(wanted) if continuous else set()
+        self.exact, self.generation, self.intact = set(kept), generation, True
+        return kept
+
+    def restoring(self, tps) -> None:
+        self.exact.difference_update(tps)
+
+    def restored(self, tps) -> None:
+        self.exact.update(tps)
+
+
 class Runtime(Service):
     """The batch loop as a service of the faust worker."""
 
@@ -125,6 +165,7 @@ class Runtime(Service):
             self.sources[stage.source.name] = stage.source
             self.stages[stage.source.name] = (*self.stages.get(stage.source.name, ()), stage)
         self.offsets = Offsets()
+        self.book = StateBook()
         self.lock = asyncio.Lock()
         self.assigned: frozenset = frozenset()
         self.unplaced: frozenset = frozenset()  # assigned, placing failed: tried again
@@ -211,25 +252,26 @@ class Runtime(Service):
             except Exception as exc:  # noqa: BLE001 - revoked meanwhile: placed at assignment
                 log.warning("seeking back failed (%s)", type(exc).__name__)
 
-    async def commit(self, force: bool = False) -> None:
+    async def commit(self, force: bool = False) -> bool:
         """Commit each partition's next offset (processed and delivered), at most every
-        COMMIT_EVERY_S unless forced."""
+        COMMIT_EVERY_S unless forced. False when the commit failed."""
         now = time.monotonic()
         if not force and now - self.committed_at < COMMIT_EVERY_S:
-            return
+            return True
         self.committed_at = now
         due = {tp: nxt for tp, nxt in self.offsets.next.items() if self.committed.get(tp) != nxt}
         if not due:
-            return
+            return True
         try:
             await self.consumer.commit(due)
         except (CommitFailedError, KafkaError) as exc:
             # the group moved on: these records are delivered again, their ids make it harmless
             log.warning("commit failed (%s); the records since the last commit come again",
                         type(exc).__name__)
-            return
+            return False
         self.committed.update(due)
         self.commits += 1
+        return True
 
     def request_rejoin(self) -> None:
         """Ask the group coordinator for a new assignment, from any thread (the orphan watchdog,
@@ -246,22 +288,34 @@ class Runtime(Service):
         except AttributeError:  # not started yet
             return False
 
+    def generation(self) -> int | None:
+        """The consumer group generation the consumer is in (aiokafka keeps that private)."""
+        try:
+            generation = self.consumer._coordinator.generation  # noqa: SLF001
+        except AttributeError:
+            return None
+        return generation if isinstance(generation, int) and generation >= 0 else None
+
     async def revoke(self) -> None:
+        """Nothing of the revoked partitions is processed any more; their state stays in the
+        tables until the next assignment says which of it is kept."""
         async with self.lock:  # the batch in flight finishes, delivered and committed
             self.rebalancing = True
-            await self.commit(force=True)
+            self.book.revoked(await self.commit(force=True))
             self.offsets.forget()
             self.committed.clear()
             self.assigned = self.unplaced = frozenset()
-            for table in self.ctx.tables.values():
-                table.clear()
             self.ctx.assignment = frozenset()
             self.ctx.forget_clocks()
 
-    async def assign(self, assigned) -> None:
+    async def assign(self, assigned, generation: int | None = None) -> None:
         async with self.lock:
             self.rebalancing = False
             self.assigned = frozenset(assigned)
+            kept = self.book.assigned(generation, self.state_partitions(self.assigned))
+            for name, table in self.ctx.tables.items():  # drop what is not kept
+                held = set(table.partition_of.values())
+                table.drop({p for p in held if TopicPartition(name, p) not in kept})
             await self.place(self.assigned)
 
     async def place(self, tps) -> None:
@@ -269,6 +323,8 @@ class Runtime(Service):
         start when none) and make it ready. On failure nothing of it is processed; the loop
         tries again."""
         tps = frozenset(tps)
+        wanted = self.state_partitions(tps)
+        kept = wanted & self.book.exact
         try:
             restored = await self.restore(tps)
             offsets = await self.starting_offsets(tps)
@@ -285,7 +341,8 @@ class Runtime(Service):
         self.unplaced = frozenset()
         self.ctx.assignment = self.assigned
         self.ctx.forget_clocks()
-        log.info("placed %d input partitions; restored %d state records", len(tps), restored)
+        log.info("placed %d input partitions; state partitions: %d restored (%d records), %d kept",
+                 len(tps), len(wanted - kept), restored, len(kept))
 
     async def starting_offsets(self, tps) -> dict[TopicPartition, int]:
         tps = sorted(tps)
@@ -295,19 +352,28 @@ class Runtime(Service):
         return {tp: (off if off is not None else starts[tp])
                 for tp, off in zip(tps, committed, strict=True)}
 
-    async def restore(self, tps) -> int:
-        """Read each state topic's partitions that the stages of `tps` use, from the start to
-        the end offset, into the context's tables (replacing what they held)."""
+    def state_partitions(self, tps) -> set[TopicPartition]:
+        """The state topics' partitions the stages of the input partitions `tps` read or write."""
         wanted: set[TopicPartition] = set()
         for tp in tps:
             for stage in self.stages.get(tp.topic, ()):
                 for state in (*stage.reads, *stage.writes):
                     wanted.add(TopicPartition(state.name, tp.partition))
-        for tp in wanted:
+        return wanted
+
+    async def restore(self, tps) -> int:
+        """Read each state topic's partitions that the stages of `tps` use and that are not
+        exact already, from the start to the end offset, into the context's tables (replacing
+        what they held)."""
+        todo = self.state_partitions(tps) - self.book.exact
+        self.book.restoring(todo)
+        for tp in todo:
             self.ctx.tables[tp.topic].drop([tp.partition])
-        if not wanted:
+        if not todo:
             return 0
-        return await restore(self.settings, self.ctx.tables, sorted(wanted))
+        n = await restore(self.settings, self.ctx.tables, sorted(todo))
+        self.book.restored(todo)
+        return n
 
 
 async def restore(settings, tables: dict, tps: list[TopicPartition]) -> int:
@@ -388,4 +454,4 @@ class _Listener(ConsumerRebalanceListener):
         await self.runtime.revoke()
 
     async def on_partitions_assigned(self, assigned) -> None:
-        await self.runtime.assign(assigned)
+        await self.runtime.assign(assigned, self.runtime.generation())
