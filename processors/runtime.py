@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import time
 from collections.abc import Sequence
 
@@ -54,8 +55,21 @@ def client_options(settings) -> dict:
     return {"bootstrap_servers": settings.bootstrap.split(","), "client_id": settings.app_id}
 
 
+def instance_id(settings) -> str | None:
+    """The worker's static group member id (KIP-345): RCM_APP_ID, host and worker index, the same
+    every time that worker starts; None (a dynamic member) without an index."""
+    if not settings.processor_instance:
+        return None
+    return f"{settings.app_id}-{socket.gethostname()}-{settings.processor_instance}"
+
+
 def consumer_options(settings) -> dict:
+    """A static member (with an instance id) restarted after a crash gets its partitions back at
+    once, without a rebalance and without waiting for the session timeout to expire its former
+    self; the other workers keep theirs."""
+    static = instance_id(settings)
     return {**client_options(settings), "group_id": settings.app_id, "enable_auto_commit": False,
+            **({"group_instance_id": static} if static else {}),
             "auto_offset_reset": "earliest", "isolation_level": "read_uncommitted",
             "partition_assignment_strategy": (RangePartitionAssignor,),
             "max_poll_records": BATCH_MAX, "fetch_max_wait_ms": 50,
@@ -194,7 +208,10 @@ class Runtime(Service):
         if self.consumer is not None:
             async with self.lock:
                 await self.commit(force=True)
-            await self.consumer.stop()  # leaves the group: the others take over at once
+            await self.consumer.stop()  # a dynamic member leaves the group: the others take over
+            static = instance_id(self.settings)
+            if static:  # a static member sends no LeaveGroup: it is removed, so they take over too
+                await asyncio.to_thread(leave_group, self.settings, static)
         if self.producer is not None:
             await self.producer.stop()
 
@@ -374,6 +391,35 @@ class Runtime(Service):
         n = await restore(self.settings, self.ctx.tables, sorted(todo))
         self.book.restored(todo)
         return n
+
+
+def leave_group(settings, static: str) -> bool:
+    """Remove the static member `static` from the group (KIP-345's admin removal: LeaveGroup with
+    its instance id), so a worker stopped for good hands its partitions over at once. aiokafka, like
+    Kafka's own client, sends no LeaveGroup for a static member: it leaves that to the session
+    timeout, which is what lets a restarted member take its partitions back without a rebalance."""
+    from kafka.admin import KafkaAdminClient, MemberToRemove
+
+    try:
+        admin = KafkaAdminClient(**client_options(settings), request_timeout_ms=10000)
+    except Exception as exc:  # noqa: BLE001 - the session timeout still hands them over
+        log.warning("leaving the group failed (%s); its partitions move after the session timeout",
+                    type(exc).__name__)
+        return False
+    try:
+        result = admin.remove_group_members(settings.app_id,
+                                            [MemberToRemove(group_instance_id=static)])
+        errors = [e.__name__ for e in result.values() if e.__name__ != "NoError"]
+    except Exception as exc:  # noqa: BLE001
+        errors = [type(exc).__name__]
+    finally:
+        admin.close()
+    if errors:
+        log.warning("leaving the group failed (%s); its partitions move after the session timeout",
+                    ", ".join(errors))
+        return False
+    log.info("left the group (static member removed)")
+    return True
 
 
 async def restore(settings, tables: dict, tps: list[TopicPartition]) -> int:
