@@ -422,6 +422,22 @@ def leave_group(settings, static: str) -> bool:
     return True
 
 
+def leaving_first(settings, give_up):
+    """The orphan watchdog's exit for this worker. A static member leaves the group first:
+    restarted as the same member in a stable group it would be handed the very assignment it gave
+    up on (KIP-345 replaces the member without a rebalance); removed, it joins as a new member and
+    the group computes a new assignment."""
+    static = instance_id(settings)
+    if not static:
+        return give_up
+
+    def leave_then_give_up() -> None:
+        leave_group(settings, static)
+        give_up()
+
+    return leave_then_give_up
+
+
 async def restore(settings, tables: dict, tps: list[TopicPartition]) -> int:
     """Read `tps` (state topic partitions) from their start to their end offset into `tables`."""
     consumer = AIOKafkaConsumer(**client_options(settings), group_id=None,
@@ -473,8 +489,10 @@ def watch_health(app, runtime: Runtime, settings, interval_s: float = 2.0):
             health.commit()
         health.beat()
         if not orphans:  # once the loop runs: partitions nobody holds make it rejoin or exit
-            orphans.append(watch_orphans(settings, set(runtime.sources),
-                                         lambda: health.partitions, runtime.request_rejoin))
+            watch = watch_orphans(settings, set(runtime.sources), lambda: health.partitions,
+                                  runtime.request_rejoin)
+            watch.give_up = leaving_first(settings, watch.give_up)
+            orphans.append(watch)
 
     serve(health, settings.processor_metrics_port)
     retry = Retry("processor", settings.reconnect_initial_s, settings.reconnect_max_s)

@@ -56,3 +56,16 @@ def test_a_worker_with_an_index_is_a_static_member_named_by_app_host_and_index()
         f"rcm-x-{host}-2"
     assert instance_id(settings(processor_instance="")) is None  # a lone `rcm process`: dynamic
     assert "group_instance_id" not in consumer_options(settings(processor_instance=""))
+
+
+def test_a_static_worker_the_orphan_watchdog_gives_up_on_leaves_the_group_before_it_exits(
+        monkeypatch):
+    from processors import runtime as R
+
+    calls: list = []
+    monkeypatch.setattr(R, "leave_group", lambda s, static: calls.append(("leave", static)))
+    give_up = R.leaving_first(settings(processor_instance="1"), lambda: calls.append("exit"))
+    give_up()
+    assert calls == [("leave", f"rcm-x-{socket.gethostname()}-1"), "exit"]
+    dynamic = lambda: None
+    assert R.leaving_first(settings(processor_instance=""), dynamic) is dynamic
