@@ -172,7 +172,9 @@ def components(settings: Settings, local: Settings, log_dir: Path,
     for kind, command, name in names:
         port = free_port()
         variable = "RCM_PROCESSOR_METRICS_PORT" if kind == "processor" else "RCM_SINK_METRICS_PORT"
-        svc = pipeline.rcm_service(command, settings, log_dir, **env, **{variable: str(port)})
+        static = {"RCM_PROCESSOR_INSTANCE": name} if kind == "processor" else {}  # issue 10
+        svc = pipeline.rcm_service(command, settings, log_dir, **env, **{variable: str(port)},
+                                   **static)
         svc.name, svc.log = name, log_dir / f"{name}.log"
         procs.append(svc)
         comps.append(service(kind, svc, port))

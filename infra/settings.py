@@ -38,6 +38,12 @@ class Settings:
     sink_group: str = field(default_factory=lambda: _env("RCM_SINK_GROUP", "rcm-sink"))
     processor_metrics_port: int = field(default_factory=lambda: int(_env("RCM_PROCESSOR_METRICS_PORT", "9101")))
     sink_metrics_port: int = field(default_factory=lambda: int(_env("RCM_SINK_METRICS_PORT", "9102")))
+    # `rcm process --workers N`: worker 0 on RCM_PROCESSOR_METRICS_PORT, worker i >= 1 on this + i - 1.
+    processor_worker_metrics_port: int = field(
+        default_factory=lambda: int(_env("RCM_PROCESSOR_WORKER_METRICS_PORT", "9111")))
+    # This worker's index among the group's workers: its static member id (KIP-345) is RCM_APP_ID,
+    # host and index. Set by `rcm process --workers N` for each worker; empty: a dynamic member.
+    processor_instance: str = field(default_factory=lambda: _env("RCM_PROCESSOR_INSTANCE", ""))
     coding_threshold: float = field(default_factory=lambda: float(_env("RCM_CODING_THRESHOLD", "0.80")))
     # Distinct denials of one payer + CARC + procedure pattern that make the pipeline propose a
     # scrub rule (processors.patterns).

@@ -105,12 +105,13 @@ def service_health(settings) -> list[dict]:
             continue
         code, body = probe(port, "/readyz", timeout_s=1.0)
         rows.append(_row(name, port, code, body))
-        worker = 2
-        while name == "processor" and code is not None:  # `rcm process --workers N`: port + i
-            code, body = probe(port + worker - 1, "/readyz", timeout_s=1.0)
+        worker = 2  # `rcm process --workers N`: worker i >= 1 on RCM_PROCESSOR_WORKER_METRICS_PORT + i - 1
+        while name == "processor" and code is not None:
+            at = settings.processor_worker_metrics_port + worker - 2
+            code, body = probe(at, "/readyz", timeout_s=1.0)
             if code is None or body.get("service") != "processor":
                 break
-            rows.append(_row(f"processor-{worker}", port + worker - 1, code, body))
+            rows.append(_row(f"processor-{worker}", at, code, body))
             worker += 1
     return rows
 

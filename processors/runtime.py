@@ -16,7 +16,10 @@ the state a stage reads is on a partition it holds (processors.stage.check_copar
 When partitions are assigned, each is placed at its committed offset (or its log start), and
 the partitions of every state topic that its stages use are restored (read from the start to the
 end offset) before any of its records is processed; when they are revoked, the batch in flight
-finishes (delivered and committed) first, then the state of those partitions is dropped.
+finishes (delivered and committed) first. State partitions the worker keeps across a rebalance
+(held in generation G, assigned again in G+1, the last commit accepted: nobody else held them in
+between) are not read again; those it lost are dropped, those newly assigned restored
+(`StateBook`).
 
 faust stays the worker shell (lifecycle, signals, timers); it consumes nothing.
 """
@@ -25,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import time
 from collections.abc import Sequence
 
@@ -51,8 +55,21 @@ def client_options(settings) -> dict:
     return {"bootstrap_servers": settings.bootstrap.split(","), "client_id": settings.app_id}
 
 
+def instance_id(settings) -> str | None:
+    """The worker's static group member id (KIP-345): RCM_APP_ID, host and worker index, the same
+    every time that worker starts; None (a dynamic member) without an index."""
+    if not settings.processor_instance:
+        return None
+    return f"{settings.app_id}-{socket.gethostname()}-{settings.processor_instance}"
+
+
 def consumer_options(settings) -> dict:
+    """A static member (with an instance id) restarted after a crash gets its partitions back at
+    once, without a rebalance and without waiting for the session timeout to expire its former
+    self; the other workers keep theirs."""
+    static = instance_id(settings)
     return {**client_options(settings), "group_id": settings.app_id, "enable_auto_commit": False,
+            **({"group_instance_id": static} if static else {}),
             "auto_offset_reset": "earliest", "isolation_level": "read_uncommitted",
             "partition_assignment_strategy": (RangePartitionAssignor,),
             "max_poll_records": BATCH_MAX, "fetch_max_wait_ms": 50,
@@ -116,6 +133,43 @@ class Offsets:
         self.sought_at.clear()
 
 
+class StateBook:
+    """Which state partitions the worker's tables hold exactly, and for which group generation.
+
+    A state partition is exact once restored (read to its end offset) and stays so while the
+    worker holds its input partitions: everything the worker wrote to it was delivered before the
+    input that caused it was committed (processors.stage.ProducerEmitter; the worker exits 75
+    otherwise). With eager rebalancing every member gives up all its partitions before a new
+    generation is formed, so a partition held in generation G and assigned to the same member in
+    G + 1 was held by nobody in between: its state is still exact and is kept. Anything else
+    (a generation skipped: the member was out of the group while another held its partitions; a
+    revocation whose commit failed; a partition lost and regained later; a restore that failed
+    half-way) is read again."""
+
+    def __init__(self) -> None:
+        self.exact: set[TopicPartition] = set()
+        self.generation: int | None = None
+        self.intact = True  # every revocation since `generation` committed
+
+    def revoked(self, committed: bool) -> None:
+        self.intact = self.intact and committed
+
+    def assigned(self, generation: int | None, wanted) -> set[TopicPartition]:
+        """A new assignment in `generation` needing the state partitions `wanted`: returns those
+        kept (still exact); every other one is no longer exact."""
+        continuous = (self.intact and generation is not None and self.generation is not None
+                      and generation == self.generation + 1)
+        kept = self.exact & set(wanted) if continuous else set()
+        self.exact, self.generation, self.intact = set(kept), generation, True
+        return kept
+
+    def restoring(self, tps) -> None:
+        self.exact.difference_update(tps)
+
+    def restored(self, tps) -> None:
+        self.exact.update(tps)
+
+
 class Runtime(Service):
     """The batch loop as a service of the faust worker."""
 
@@ -128,6 +182,7 @@ class Runtime(Service):
             self.sources[stage.source.name] = stage.source
             self.stages[stage.source.name] = (*self.stages.get(stage.source.name, ()), stage)
         self.offsets = Offsets()
+        self.book = StateBook()
         self.lock = asyncio.Lock()
         self.assigned: frozenset = frozenset()
         self.unplaced: frozenset = frozenset()  # assigned, placing failed: tried again
@@ -156,7 +211,10 @@ class Runtime(Service):
         if self.consumer is not None:
             async with self.lock:
                 await self.commit(force=True)
-            await self.consumer.stop()  # leaves the group: the others take over at once
+            await self.consumer.stop()  # a dynamic member leaves the group: the others take over
+            static = instance_id(self.settings)
+            if static:  # a static member sends no LeaveGroup: it is removed, so they take over too
+                await asyncio.to_thread(leave_group, self.settings, static)
         if self.producer is not None:
             await self.producer.stop()
 
@@ -223,25 +281,26 @@ class Runtime(Service):
             except Exception as exc:  # noqa: BLE001 - revoked meanwhile: placed at assignment
                 log.warning("seeking back failed (%s)", type(exc).__name__)
 
-    async def commit(self, force: bool = False) -> None:
+    async def commit(self, force: bool = False) -> bool:
         """Commit each partition's next offset (processed and delivered), at most every
-        COMMIT_EVERY_S unless forced."""
+        COMMIT_EVERY_S unless forced. False when the commit failed."""
         now = time.monotonic()
         if not force and now - self.committed_at < COMMIT_EVERY_S:
-            return
+            return True
         self.committed_at = now
         due = {tp: nxt for tp, nxt in self.offsets.next.items() if self.committed.get(tp) != nxt}
         if not due:
-            return
+            return True
         try:
             await self.consumer.commit(due)
         except (CommitFailedError, KafkaError) as exc:
             # the group moved on: these records are delivered again, their ids make it harmless
             log.warning("commit failed (%s); the records since the last commit come again",
                         type(exc).__name__)
-            return
+            return False
         self.committed.update(due)
         self.commits += 1
+        return True
 
     def request_rejoin(self) -> None:
         """Ask the group coordinator for a new assignment, from any thread (the orphan watchdog,
@@ -258,22 +317,34 @@ class Runtime(Service):
         except AttributeError:  # not started yet
             return False
 
+    def generation(self) -> int | None:
+        """The consumer group generation the consumer is in (aiokafka keeps that private)."""
+        try:
+            generation = self.consumer._coordinator.generation  # noqa: SLF001
+        except AttributeError:
+            return None
+        return generation if isinstance(generation, int) and generation >= 0 else None
+
     async def revoke(self) -> None:
+        """Nothing of the revoked partitions is processed any more; their state stays in the
+        tables until the next assignment says which of it is kept."""
         async with self.lock:  # the batch in flight finishes, delivered and committed
             self.rebalancing = True
-            await self.commit(force=True)
+            self.book.revoked(await self.commit(force=True))
             self.offsets.forget()
             self.committed.clear()
             self.assigned = self.unplaced = frozenset()
-            for table in self.ctx.tables.values():
-                table.clear()
             self.ctx.assignment = frozenset()
             self.ctx.forget_clocks()
 
-    async def assign(self, assigned) -> None:
+    async def assign(self, assigned, generation: int | None = None) -> None:
         async with self.lock:
             self.rebalancing = False
             self.assigned = frozenset(assigned)
+            kept = self.book.assigned(generation, self.state_partitions(self.assigned))
+            for name, table in self.ctx.tables.items():  # drop what is not kept
+                held = set(table.partition_of.values())
+                table.drop({p for p in held if TopicPartition(name, p) not in kept})
             await self.place(self.assigned)
 
     async def place(self, tps) -> None:
@@ -281,6 +352,8 @@ class Runtime(Service):
         start when none) and make it ready. On failure nothing of it is processed; the loop
         tries again."""
         tps = frozenset(tps)
+        wanted = self.state_partitions(tps)
+        kept = wanted & self.book.exact
         try:
             restored = await self.restore(tps)
             offsets = await self.starting_offsets(tps)
@@ -297,7 +370,8 @@ class Runtime(Service):
         self.unplaced = frozenset()
         self.ctx.assignment = self.assigned
         self.ctx.forget_clocks()
-        log.info("placed %d input partitions; restored %d state records", len(tps), restored)
+        log.info("placed %d input partitions; state partitions: %d restored (%d records), %d kept",
+                 len(tps), len(wanted - kept), restored, len(kept))
 
     async def starting_offsets(self, tps) -> dict[TopicPartition, int]:
         tps = sorted(tps)
@@ -307,19 +381,73 @@ class Runtime(Service):
         return {tp: (off if off is not None else starts[tp])
                 for tp, off in zip(tps, committed, strict=True)}
 
-    async def restore(self, tps) -> int:
-        """Read each state topic's partitions that the stages of `tps` use, from the start to
-        the end offset, into the context's tables (replacing what they held)."""
+    def state_partitions(self, tps) -> set[TopicPartition]:
+        """The state topics' partitions the stages of the input partitions `tps` read or write."""
         wanted: set[TopicPartition] = set()
         for tp in tps:
             for stage in self.stages.get(tp.topic, ()):
                 for state in (*stage.reads, *stage.writes):
                     wanted.add(TopicPartition(state.name, tp.partition))
-        for tp in wanted:
+        return wanted
+
+    async def restore(self, tps) -> int:
+        """Read each state topic's partitions that the stages of `tps` use and that are not
+        exact already, from the start to the end offset, into the context's tables (replacing
+        what they held)."""
+        todo = self.state_partitions(tps) - self.book.exact
+        self.book.restoring(todo)
+        for tp in todo:
             self.ctx.tables[tp.topic].drop([tp.partition])
-        if not wanted:
+        if not todo:
             return 0
-        return await restore(self.settings, self.ctx.tables, sorted(wanted))
+        n = await restore(self.settings, self.ctx.tables, sorted(todo))
+        self.book.restored(todo)
+        return n
+
+
+def leave_group(settings, static: str) -> bool:
+    """Remove the static member `static` from the group (KIP-345's admin removal: LeaveGroup with
+    its instance id), so a worker stopped for good hands its partitions over at once. aiokafka, like
+    Kafka's own client, sends no LeaveGroup for a static member: it leaves that to the session
+    timeout, which is what lets a restarted member take its partitions back without a rebalance."""
+    from kafka.admin import KafkaAdminClient, MemberToRemove
+
+    try:
+        admin = KafkaAdminClient(**client_options(settings), request_timeout_ms=10000)
+    except Exception as exc:  # noqa: BLE001 - the session timeout still hands them over
+        log.warning("leaving the group failed (%s); its partitions move after the session timeout",
+                    type(exc).__name__)
+        return False
+    try:
+        result = admin.remove_group_members(settings.app_id,
+                                            [MemberToRemove(group_instance_id=static)])
+        errors = [e.__name__ for e in result.values() if e.__name__ != "NoError"]
+    except Exception as exc:  # noqa: BLE001
+        errors = [type(exc).__name__]
+    finally:
+        admin.close()
+    if errors:
+        log.warning("leaving the group failed (%s); its partitions move after the session timeout",
+                    ", ".join(errors))
+        return False
+    log.info("left the group (static member removed)")
+    return True
+
+
+def leaving_first(settings, give_up):
+    """The orphan watchdog's exit for this worker. A static member leaves the group first:
+    restarted as the same member in a stable group it would be handed the very assignment it gave
+    up on (KIP-345 replaces the member without a rebalance); removed, it joins as a new member and
+    the group computes a new assignment."""
+    static = instance_id(settings)
+    if not static:
+        return give_up
+
+    def leave_then_give_up() -> None:
+        leave_group(settings, static)
+        give_up()
+
+    return leave_then_give_up
 
 
 async def restore(settings, tables: dict, tps: list[TopicPartition]) -> int:
@@ -373,8 +501,10 @@ def watch_health(app, runtime: Runtime, settings, interval_s: float = 2.0):
             health.commit()
         health.beat()
         if not orphans:  # once the loop runs: partitions nobody holds make it rejoin or exit
-            orphans.append(watch_orphans(settings, set(runtime.sources),
-                                         lambda: health.partitions, runtime.request_rejoin))
+            watch = watch_orphans(settings, set(runtime.sources), lambda: health.partitions,
+                                  runtime.request_rejoin)
+            watch.give_up = leaving_first(settings, watch.give_up)
+            orphans.append(watch)
 
     serve(health, settings.processor_metrics_port)
     retry = Retry("processor", settings.reconnect_initial_s, settings.reconnect_max_s)
@@ -400,4 +530,4 @@ class _Listener(ConsumerRebalanceListener):
         await self.runtime.revoke()
 
     async def on_partitions_assigned(self, assigned) -> None:
-        await self.runtime.assign(assigned)
+        await self.runtime.assign(assigned, self.runtime.generation())

@@ -90,6 +90,11 @@ def cmd_process(args) -> int:
     except NotCopartitioned as exc:
         print(f"rcm process: {exc}", file=sys.stderr)
         return 2
+    try:
+        worker_ports(A.SETTINGS, args.workers)
+    except PortClash as exc:
+        print(f"rcm process: {exc}", file=sys.stderr)
+        return 2
     if args.workers > 1:
         return supervise(args.workers, args.loglevel)
     return run_worker(args.loglevel)
@@ -117,19 +122,62 @@ def run_worker(loglevel: str) -> int:
     return 0
 
 
+class PortClash(ValueError):
+    pass
+
+
+def worker_ports(settings, n: int) -> list[int]:
+    """The metrics port of each of n workers: worker 0 on RCM_PROCESSOR_METRICS_PORT (where
+    `rcm status` looks first), worker i >= 1 on RCM_PROCESSOR_WORKER_METRICS_PORT + i - 1; all 0
+    when metrics are off. Raises PortClash naming the setting when one is another service's."""
+    if not settings.processor_metrics_port:
+        return [0] * n
+    ports = [settings.processor_metrics_port,
+             *(settings.processor_worker_metrics_port + i - 1 for i in range(1, n))]
+    others = {
+        "RCM_SINK_METRICS_PORT": settings.sink_metrics_port,
+        "RCM_SINK_X12_METRICS_PORT": settings.sink_x12_metrics_port,
+        "RCM_MLLP_METRICS_PORT": settings.mllp_metrics_port,
+        "RCM_POSTGRES_PORT": settings.postgres_port,
+        "RCM_SCHEMA_REGISTRY_PORT": settings.registry_port,
+        **{f"RCM_KAFKA_PORT + {k}": settings.kafka_port + k for k in range(6)},
+    }
+    for i, port in enumerate(ports):
+        for name, other in others.items():
+            if other and port == other:
+                setting = ("RCM_PROCESSOR_METRICS_PORT" if i == 0
+                           else f"RCM_PROCESSOR_WORKER_METRICS_PORT + {i - 1}")
+                raise PortClash(f"worker {i}'s metrics port {port} ({setting}) is {name}; "
+                                "set RCM_PROCESSOR_WORKER_METRICS_PORT to a free range")
+    if len(set(ports)) < n:
+        raise PortClash(f"the workers' metrics ports {ports} overlap; set "
+                        "RCM_PROCESSOR_WORKER_METRICS_PORT outside RCM_PROCESSOR_METRICS_PORT")
+    return ports
+
+
+def worker_env(settings, n: int, supervisor_pid: int) -> list[dict[str, str]]:
+    """What each of n workers gets besides the supervisor's environment: its metrics port and its
+    index (its static group member id, processors.runtime.instance_id: the same each time that
+    worker is started again)."""
+    return [{SUPERVISOR_ENV: str(supervisor_pid), "RCM_PROCESSOR_METRICS_PORT": str(port),
+             "RCM_PROCESSOR_INSTANCE": str(i)}
+            for i, port in enumerate(worker_ports(settings, n))]
+
+
 def supervise(n: int, loglevel: str) -> int:
     """Run n workers as child processes in one group; restart one that exits on its own (exit 75:
-    output not acknowledged, its input is redelivered); SIGTERM/SIGINT stop them all."""
+    output not acknowledged, its input is redelivered; SIGKILLed: it takes its partitions back as
+    the same static member); SIGTERM/SIGINT stop them all."""
     argv = [sys.executable, "-m", "infra.cli", "process", "--workers", "1", "--loglevel", loglevel]
-    env = {**os.environ, SUPERVISOR_ENV: str(os.getpid())}
-    if A.SETTINGS.processor_metrics_port:  # one port per worker: port, port+1, ...
-        ports = [str(A.SETTINGS.processor_metrics_port + i) for i in range(n)]
-    else:
-        ports = ["0"] * n
+    try:
+        envs = worker_env(A.SETTINGS, n, os.getpid())
+    except PortClash as exc:
+        print(f"rcm process: {exc}", file=sys.stderr)
+        return 2
     stopping = []
 
     def start(i: int) -> subprocess.Popen:
-        return subprocess.Popen(argv, env={**env, "RCM_PROCESSOR_METRICS_PORT": ports[i]})
+        return subprocess.Popen(argv, env={**os.environ, **envs[i]})
 
     def on_signal(signum, _frame) -> None:
         stopping.append(signum)

@@ -124,7 +124,9 @@ def test_a_revocation_waits_for_the_batch_in_flight_and_commits_only_what_was_de
     rt.ctx.table(S.CLAIM_STATE).put(b"CLM-1", b"v", 0)
     asyncio.run(scenario(rt, gate))
     assert rt.consumer.commits == [{P0: 2}]
-    assert rt.offsets.next == {} and rt.ctx.table(S.CLAIM_STATE).data == {}
+    assert rt.offsets.next == {}
+    asyncio.run(rt.assign(set(), generation=1))  # partition 0 lost: its state is dropped
+    assert rt.ctx.table(S.CLAIM_STATE).data == {}
     asyncio.run(rt.process([rec(P0, 2)]))  # records fetched before the revocation: not processed
     assert len(rt.seen) == 2
 
@@ -168,3 +170,122 @@ def test_the_state_partitions_restored_are_those_of_the_assigned_input_partition
     asyncio.run(rt.restore({TopicPartition(T.DENIALS.name, 2), P0}))
     assert wanted == [TopicPartition(T.DENIALS_OPEN.name, 2)]
     assert rt.ctx.table(S.DENIALS_OPEN).data == {b"D2": b"kept"}  # partition 2 read again
+
+
+# State kept across a rebalance (issue 10): only what the worker newly gets is read again.
+
+D = T.DENIALS.name
+
+
+def open_denials(partitions) -> set:
+    return {TopicPartition(T.DENIALS_OPEN.name, p) for p in partitions}
+
+
+def test_the_book_keeps_only_what_was_held_in_the_generation_just_before():
+    b = R.StateBook()
+    assert b.assigned(4, open_denials({0, 1})) == set()  # a worker's first assignment
+    b.restored(open_denials({0, 1}))
+    b.revoked(committed=True)
+    assert b.assigned(5, open_denials({1, 2})) == open_denials({1})  # 0 lost, 2 new
+    b.restored(open_denials({2}))
+    b.revoked(committed=True)
+    assert b.assigned(6, open_denials({0, 1, 2})) == open_denials({1, 2})  # 0 held elsewhere
+    b.restored(open_denials({0}))
+    b.revoked(committed=True)
+    assert b.assigned(8, open_denials({0, 1, 2})) == set()  # generation 7 went on without it
+    b.restored(open_denials({0, 1, 2}))
+    b.revoked(committed=False)  # out of the group: another member may hold them meanwhile
+    assert b.assigned(9, open_denials({0, 1, 2})) == set()
+    b.restored(open_denials({0, 1, 2}))
+    assert b.assigned(None, open_denials({0})) == set()  # generation unknown
+
+
+def denial_runtime(monkeypatch, restored: list, fail: list | None = None) -> Runtime:
+    """A runtime whose one stage (on `denials`) reads and writes `denials-open`; restoring a
+    state partition puts one entry for it (value: how many times it was read)."""
+    rt = runtime(Emitter(), {})
+    stage = Stage("work_denials", T.DENIALS, lambda d: [], reads=(S.DENIALS_OPEN,),
+                  writes=(S.DENIALS_OPEN,))
+    rt.sources, rt.stages = {D: T.DENIALS}, {D: (stage,)}
+    reads: dict = {}
+
+    async def fake_restore(settings, tables, tps):
+        if fail:
+            fail.pop()
+            tables[tps[0].topic].put(b"half", b"x", tps[0].partition)  # read part-way
+            raise TimeoutError
+        restored.append(sorted(tp.partition for tp in tps))
+        for tp in tps:
+            reads[tp] = reads.get(tp, 0) + 1
+            tables[tp.topic].put(f"DEN-{tp.partition}".encode(), str(reads[tp]).encode(),
+                                 tp.partition)
+        return len(tps)
+
+    async def starting_offsets(tps):
+        return {tp: 0 for tp in tps}
+
+    async def no_sleep(_s):
+        return None
+
+    monkeypatch.setattr(R, "restore", fake_restore)
+    monkeypatch.setattr(R.asyncio, "sleep", no_sleep)
+    rt.starting_offsets = starting_offsets
+    return rt
+
+
+def inputs(*partitions) -> set:
+    return {TopicPartition(D, p) for p in partitions}
+
+
+def held(rt) -> dict:
+    return {k.decode(): v.decode() for k, v in rt.ctx.table(S.DENIALS_OPEN).data.items()}
+
+
+def test_a_rebalance_restores_only_the_partitions_newly_assigned_and_drops_those_lost(
+        monkeypatch):
+    restored: list = []
+    rt = denial_runtime(monkeypatch, restored)
+
+    async def rebalance(partitions, generation):
+        await rt.revoke()
+        await rt.assign(inputs(*partitions), generation)
+
+    asyncio.run(rt.assign(inputs(0, 1, 2, 3), 1))
+    asyncio.run(rebalance({0, 1}, 2))  # a second worker joined and took 2 and 3
+    assert restored == [[0, 1, 2, 3]]
+    assert held(rt) == {"DEN-0": "1", "DEN-1": "1"}
+    assert set(rt.offsets.next) == inputs(0, 1) and rt.ctx.assignment == inputs(0, 1)
+    asyncio.run(rebalance({0, 1, 2, 3}, 3))  # it left again: 2 and 3 were another's meanwhile
+    assert restored == [[0, 1, 2, 3], [2, 3]]
+    assert held(rt) == {"DEN-0": "1", "DEN-1": "1", "DEN-2": "2", "DEN-3": "2"}
+    asyncio.run(rebalance({0, 1, 2, 3}, 5))  # generation 4 formed without this worker
+    assert restored[-1] == [0, 1, 2, 3]
+    assert held(rt) == {"DEN-0": "2", "DEN-1": "2", "DEN-2": "3", "DEN-3": "3"}
+
+
+def test_a_failed_commit_at_revocation_reads_every_partition_again(monkeypatch):
+    restored: list = []
+    rt = denial_runtime(monkeypatch, restored)
+    asyncio.run(rt.assign(inputs(0, 1), 1))
+    rt.offsets.next[TopicPartition(D, 0)] = 9  # processed, not committed yet
+
+    async def refuse(offsets):
+        raise R.CommitFailedError("the group rebalanced without this member")
+
+    rt.consumer.commit = refuse
+    asyncio.run(rt.revoke())
+    asyncio.run(rt.assign(inputs(0, 1), 2))
+    assert restored == [[0, 1], [0, 1]]
+
+
+def test_a_partition_whose_restore_failed_is_read_again_even_when_kept(monkeypatch):
+    restored: list = []
+    fail = [True]
+    rt = denial_runtime(monkeypatch, restored, fail)
+    asyncio.run(rt.assign(inputs(0), 1))  # restoring fails half-way: left unplaced
+    assert rt.unplaced == inputs(0) and rt.offsets.next == {}
+    asyncio.run(rt.revoke())  # a rebalance before it was placed again
+    asyncio.run(rt.assign(inputs(0), 2))
+    assert restored == [[0]]
+    assert held(rt) == {"DEN-0": "1"}  # the half-read entry is gone
+    assert set(rt.offsets.next) == inputs(0)
