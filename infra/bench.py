@@ -18,6 +18,8 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from infra import pipeline, report
 from infra import settings as settings_mod
+from infra.kafka_acls import ADMIN
+from infra.kafka_auth import client_options
 from infra.messages import say
 from schemas import topics as T
 
@@ -80,7 +82,7 @@ def baseline(settings, records) -> float:
     services.recreate_topics(settings.bootstrap, T.INPUTS)
     n = len(records)
     done = threading.Event()
-    consumer = KafkaConsumer(*[t.name for t in T.INPUTS], bootstrap_servers=settings.bootstrap,
+    consumer = KafkaConsumer(*[t.name for t in T.INPUTS], **client_options(ADMIN, settings=settings),
                              auto_offset_reset="earliest", enable_auto_commit=False,
                              group_id=None, max_poll_records=5000)
     consumer.poll(timeout_ms=100)
@@ -93,7 +95,7 @@ def baseline(settings, records) -> float:
         done.set()
 
     reader = threading.Thread(target=consume, daemon=True)
-    producer = KafkaProducer(bootstrap_servers=settings.bootstrap, acks="all", linger_ms=5,
+    producer = KafkaProducer(**client_options("synthetic", settings=settings), acks="all", linger_ms=5,
                              batch_size=256 * 1024)
     reader.start()
     start = time.perf_counter()
@@ -110,7 +112,7 @@ def baseline(settings, records) -> float:
 
 def stage_rates(settings) -> dict[str, float]:
     """Records/s per stage, from the broker timestamps of the records each stage wrote."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap, enable_auto_commit=False,
+    consumer = KafkaConsumer(**client_options(ADMIN, settings=settings), enable_auto_commit=False,
                              auto_offset_reset="earliest", group_id=None)
     rates = {}
     try:

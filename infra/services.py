@@ -11,8 +11,10 @@ import shutil
 import time
 from dataclasses import replace
 
-from infra import kafka, postgres
+from infra import kafka, kafka_acls, kafka_auth, postgres
 from infra import registry as schema_registry
+from infra.kafka_acls import ADMIN, principal
+from infra.kafka_auth import client_options
 from infra.messages import sayer
 from infra.settings import Settings, load
 from schemas import topics as registry
@@ -23,7 +25,30 @@ say = sayer("rcm")
 def admin_client(bootstrap: str):
     from kafka.admin import KafkaAdminClient
 
-    return KafkaAdminClient(bootstrap_servers=bootstrap, client_id="rcm-infra", request_timeout_ms=30000)
+    return KafkaAdminClient(**client_options(ADMIN, bootstrap), client_id="rcm-infra",
+                            request_timeout_ms=30000)
+
+
+def secure_kafka(settings: Settings, any_group: bool = False) -> int:
+    """On the local broker: give every service principal its SCRAM credential (again: the password
+    files are the truth) and create the ACLs that are missing; return how many were created. An
+    existing cluster (RCM_KAFKA_SASL_USERNAME) is left to its operators (docs/security.md)."""
+    if settings.kafka_sasl_username or not kafka_auth.local_secrets(settings):
+        return 0
+    from kafka.admin import ScramMechanism, UserScramCredentialUpsertion
+
+    admin = admin_client(settings.bootstrap)
+    try:
+        upserts = [UserScramCredentialUpsertion(principal(s), ScramMechanism.SCRAM_SHA_512,
+                                                kafka_auth.password(settings, s), iterations=4096)
+                   for s in kafka_acls.SERVICES]
+        failed = {user: err for user, err in admin.alter_user_scram_credentials(upserts).items() if err}
+        if failed:
+            raise RuntimeError(f"Kafka refused SCRAM credentials for {sorted(failed)}: "
+                               f"{sorted(set(map(str, failed.values())))}")
+        return kafka_acls.apply(admin, settings.app_id, settings.sink_group, any_group)
+    finally:
+        admin.close()
 
 
 def create_topics(bootstrap: str, topics=registry.ALL, timeout_s: float = 60) -> list[str]:
@@ -105,6 +130,8 @@ def up(settings: Settings | None = None) -> tuple[str, str]:
     created = create_topics(settings.bootstrap)
     if created:
         say(f"created topics: {', '.join(created)}")
+    if acls := secure_kafka(settings):
+        say(f"created {acls} Kafka ACLs for {len(kafka_acls.SERVICES)} service principals")
     applied = apply_migrations(settings.dsn)
     if applied:
         say(f"applied migrations: {', '.join(applied)}")

@@ -12,6 +12,7 @@ from functools import lru_cache
 import faust
 
 from infra import settings as settings_mod
+from infra.kafka_auth import client_options
 from processors import state as S
 from schemas import topics as T
 
@@ -21,7 +22,7 @@ BATCH_WITHIN_S = 0.05
 
 app = faust.App(
     SETTINGS.app_id,
-    broker=f"kafka://{SETTINGS.bootstrap}",
+    **client_options("processor", flavour="faust", settings=SETTINGS),  # broker, broker_credentials
     env_prefix="RCM_",
     key_serializer="raw",
     value_serializer="raw",

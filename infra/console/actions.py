@@ -43,7 +43,7 @@ def publish(settings, kind: str, record: dict) -> None:
     topic = KINDS[kind][0]
     out = Outgoing(topic, codec.key_of(topic, record), codec.encode(topic.value_schema, record))
     try:
-        send([out], settings.bootstrap, attempts=2,
+        send([out], settings.bootstrap, attempts=2, service="console",
              timeout_s=min(settings.delivery_timeout_s, PUBLISH_TIMEOUT_S))
     except Undelivered as exc:
         raise NotPublished(str(exc)) from exc

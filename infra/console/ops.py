@@ -25,8 +25,9 @@ def broker_status(bootstrap: str) -> dict:
     from kafka.admin import KafkaAdminClient
 
     from infra import status
+    from infra.kafka_auth import client_options
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="rcm-console",
+    admin = KafkaAdminClient(**client_options("console", bootstrap), client_id="rcm-console",
                              request_timeout_ms=5000)
     try:
         topics = status.topic_statuses(admin, 0)

@@ -72,7 +72,8 @@ def publish_decision(bootstrap: str, dec: dict) -> None:
     from producers.synthetic import Outgoing
 
     t = T.SCRUB_RULE_DECISIONS
-    publish([Outgoing(t, codec.key_of(t, dec), codec.encode(t.value_schema, dec))], bootstrap)
+    publish([Outgoing(t, codec.key_of(t, dec), codec.encode(t.value_schema, dec))], bootstrap,
+            service="console")
 
 
 def cmd_rules(args) -> int:

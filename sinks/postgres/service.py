@@ -30,6 +30,7 @@ from prometheus_client import Counter, Histogram
 from infra import settings as settings_mod
 from infra.delivery import Deliverer, producer_config
 from infra.health import Health, kafka_consumer_connected, serve
+from infra.kafka_auth import client_options
 from infra.reconnect import (
     Fatal,
     Retry,
@@ -185,7 +186,8 @@ def balance_deliverer(settings, attempts: int = 1) -> Deliverer:
     """The sink publishes each batch's balances once; the outbox is its retry (RETRY_OUTBOX_S)."""
     config = producer_config(settings.bootstrap, settings.delivery_timeout_s,
                              f"{settings.app_id}-sink-balances")
-    return Deliverer(lambda: KafkaProducer(**config), settings.delivery_timeout_s, attempts)
+    return Deliverer(lambda: KafkaProducer(**{**config, **client_options("sink", settings=settings)}),
+                     settings.delivery_timeout_s, attempts)
 
 
 def _observe_latency(records: list[SinkRecord], committed_at: float) -> None:
@@ -239,7 +241,7 @@ def run_sink(settings=None, stop_event: threading.Event | None = None,
 def _consumer(settings, listener: SeekToStored) -> KafkaConsumer:
     require_broker(settings.bootstrap)
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.bootstrap, group_id=settings.sink_group,
+        **client_options("sink", settings=settings), group_id=settings.sink_group,
         enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=MAX_RECORDS,
         client_id=f"{settings.app_id}-sink", bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
         session_timeout_ms=SESSION_TIMEOUT_MS)
