@@ -94,7 +94,7 @@ def port(settings: Settings, node: int = 1) -> int:
     return settings.kafka_port + 2 * (node - 1)
 
 
-def server_properties(settings: Settings, node: int = 1) -> str:
+def server_properties(settings: Settings, node: int = 1, secure: bool = True) -> str:
     p, n = port(settings, node), settings.brokers
     rf, isr = min(n, 3), 2 if n >= 3 else 1
     quorum = (f"controller.quorum.bootstrap.servers=127.0.0.1:{p + 1}" if n == 1 else
@@ -107,7 +107,8 @@ def server_properties(settings: Settings, node: int = 1) -> str:
         f"advertised.listeners=BROKER://127.0.0.1:{p}",
         "inter.broker.listener.name=BROKER",
         "controller.listener.names=CONTROLLER",
-        *security_properties(settings, node),
+        *(security_properties(settings, node) if secure else
+          ["listener.security.protocol.map=BROKER:PLAINTEXT,CONTROLLER:PLAINTEXT"]),
         quorum,
         f"log.dirs={home(settings, node) / 'data'}",
         "num.partitions=4",
@@ -254,11 +255,12 @@ def formatted_without_auth(settings: Settings) -> bool:
                and not secured_marker(settings, n).exists() for n in nodes(settings))
 
 
-def _format_storage(settings: Settings, props: Path, log4j: Path, node: int = 1) -> None:
+def _format_storage(settings: Settings, props: Path, log4j: Path, node: int = 1,
+                    secure: bool = True) -> None:
     from infra.kafka_acls import ADMIN
 
     if (home(settings, node) / "data" / "meta.properties").exists():
-        if not secured_marker(settings, node).exists():
+        if secure and not secured_marker(settings, node).exists():
             raise KafkaError(f"{home(settings, node)} holds a broker formatted before Kafka "
                              "authentication was on; `rcm down --purge` and `rcm up` again")
         return
@@ -270,7 +272,8 @@ def _format_storage(settings: Settings, props: Path, log4j: Path, node: int = 1)
     cmd = [_java(), f"-Dlog4j2.configurationFile={log4j}", "-cp", f"{JARS}/*",
            "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props), *mode,
            # the inter-broker (admin) SCRAM credential, in the metadata before any broker starts
-           "--add-scram", f"SCRAM-SHA-512=[name={admin_user},password={admin_pw}]"]
+           *(["--add-scram", f"SCRAM-SHA-512=[name={admin_user},password={admin_pw}]"]
+             if secure else [])]
     done = subprocess.run(cmd, check=False, capture_output=True, text=True)
     if done.returncode != 0:
         out = f"{done.stdout}{done.stderr}".replace(admin_pw, "***")
@@ -290,16 +293,18 @@ def _check_size(settings: Settings) -> None:
     marker.write_text(f"{settings.brokers}\n")
 
 
-def start(settings: Settings, timeout_s: float = 120) -> int:
-    """Start every node that is not running yet; return node 1's pid once all serve requests."""
+def start(settings: Settings, timeout_s: float = 120, secure: bool = True) -> int:
+    """Start every node that is not running yet; return node 1's pid once all serve requests.
+    `secure=False` only for `rcm bench`'s unauthenticated baseline broker."""
     _check_size(settings)
-    pids = {node: start_node(settings, node, wait=False) for node in nodes(settings)}
+    pids = {node: start_node(settings, node, wait=False, secure=secure) for node in nodes(settings)}
     for node, pid in pids.items():
         wait_ready(settings, pid, timeout_s, node)
     return pids[1]
 
 
-def start_node(settings: Settings, node: int = 1, timeout_s: float = 120, wait: bool = True) -> int:
+def start_node(settings: Settings, node: int = 1, timeout_s: float = 120, wait: bool = True,
+               secure: bool = True) -> int:
     """Start one node unless ours is already running; with `wait`, return once it serves."""
     pid = running_pid(settings, node)
     if pid is not None:
@@ -314,12 +319,12 @@ def start_node(settings: Settings, node: int = 1, timeout_s: float = 120, wait: 
     root.mkdir(parents=True, exist_ok=True)
     props, log4j = root / "server.properties", root / "log4j2.xml"
     ensure_passwords(settings)
-    _write_private(props, server_properties(settings, node))  # it holds the brokers' passwords
+    _write_private(props, server_properties(settings, node, secure))  # the brokers' passwords
     if settings.kafka_ssl_certfile and settings.kafka_ssl_keyfile:  # a PEM keystore: key + chain
         _write_private(root / "broker.pem", Path(settings.kafka_ssl_keyfile).read_text()
                        + Path(settings.kafka_ssl_certfile).read_text())
     log4j.write_text(LOG4J2)
-    _format_storage(settings, props, log4j, node)
+    _format_storage(settings, props, log4j, node, secure)
     cmd = [_java(), f"-Xmx{settings.kafka_heap}", "-XX:+UseG1GC", "-Djava.awt.headless=true",
            # Kafka stops itself on SIGTERM; log4j's own hook would only complain during that stop.
            "-Dlog4j2.shutdownHookEnabled=false",

@@ -22,10 +22,10 @@ from schemas import topics as registry
 say = sayer("rcm")
 
 
-def admin_client(bootstrap: str):
+def admin_client(bootstrap: str, settings: Settings | None = None):
     from kafka.admin import KafkaAdminClient
 
-    return KafkaAdminClient(**client_options(ADMIN, bootstrap), client_id="rcm-infra",
+    return KafkaAdminClient(**client_options(ADMIN, bootstrap, settings=settings), client_id="rcm-infra",
                             request_timeout_ms=30000)
 
 
@@ -51,9 +51,10 @@ def secure_kafka(settings: Settings, any_group: bool = False) -> int:
         admin.close()
 
 
-def create_topics(bootstrap: str, topics=registry.ALL, timeout_s: float = 60) -> list[str]:
+def create_topics(bootstrap: str, topics=registry.ALL, timeout_s: float = 60,
+                  settings: Settings | None = None) -> list[str]:
     """Create the registry topics that do not exist yet; return the names created."""
-    admin = admin_client(bootstrap)
+    admin = admin_client(bootstrap, settings)
     try:
         deadline = time.monotonic() + timeout_s
         rf, durability = replication(admin)
@@ -94,10 +95,11 @@ def wait_for_topics(bootstrap: str, names: list[str], timeout_s: float = 60, adm
             admin.close()
 
 
-def recreate_topics(bootstrap: str, topics=registry.ALL, timeout_s: float = 60) -> None:
+def recreate_topics(bootstrap: str, topics=registry.ALL, timeout_s: float = 60,
+                    settings: Settings | None = None) -> None:
     """Delete every registry topic (data and committed offsets with it), then create them afresh."""
     names = [t.name for t in topics]
-    admin = admin_client(bootstrap)
+    admin = admin_client(bootstrap, settings)
     try:
         present = [n for n in names if n in set(admin.list_topics())]
         if present:
@@ -110,7 +112,7 @@ def recreate_topics(bootstrap: str, topics=registry.ALL, timeout_s: float = 60) 
             time.sleep(0.1)
     finally:
         admin.close()
-    create_topics(bootstrap, topics, timeout_s)
+    create_topics(bootstrap, topics, timeout_s, settings)
 
 
 def apply_migrations(dsn: str) -> list[str]:

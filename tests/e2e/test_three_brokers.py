@@ -29,6 +29,7 @@ def cluster(run_settings):
     kafka.start(local)
     try:
         services.create_topics(local.bootstrap)
+        services.secure_kafka(local, any_group=True)  # the services' principals on this cluster
         yield local, replace(local, kafka_bootstrap_servers=local.bootstrap)
     finally:
         kafka.stop(local)
