@@ -2,6 +2,7 @@
 (the session's broker runs with SASL/SCRAM-SHA-512 and a deny-by-default authorizer)."""
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -51,9 +52,10 @@ def test_an_unknown_user_is_refused(kafka_bootstrap):
 
 
 def _send(options: dict, topic: T.Topic) -> None:
-    producer = KafkaProducer(**options, acks="all", max_block_ms=10_000)
+    # generous waits: the topics were just recreated, and the test machine is shared
+    producer = KafkaProducer(**options, acks="all", max_block_ms=60_000)
     try:
-        producer.send(topic.name, key=b"A0000000001", value=b"x").get(timeout=10)
+        producer.send(topic.name, key=b"A0000000001", value=b"x").get(timeout=60)
     finally:
         producer.close(timeout=5)
 
@@ -71,13 +73,20 @@ def test_an_adapter_writes_only_its_input_topics(fresh_topics):
             _send(kafka_options(fresh_topics, "hl7"), topic)
 
 
-def _read(options: dict, topic: T.Topic) -> list[bytes]:
-    consumer = KafkaConsumer(**options, enable_auto_commit=False, consumer_timeout_ms=3000,
+def _read(options: dict, topic: T.Topic, expect: int, wait_s: float = 30.0) -> list[bytes]:
+    """Read `topic` in a group of the analytics prefix until `expect` records came or `wait_s`
+    passed (joining a group on a busy machine takes seconds)."""
+    consumer = KafkaConsumer(**options, enable_auto_commit=False,
                              group_id=f"rcm-analytics-{uuid.uuid4().hex[:8]}",
                              auto_offset_reset="earliest")
+    values: list[bytes] = []
+    deadline = time.monotonic() + wait_s
     try:
         consumer.subscribe([topic.name])
-        return [m.value for m in consumer]
+        while len(values) < expect and time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=500).values():
+                values += [m.value for m in batch]
+        return values
     finally:
         consumer.close()
 
@@ -85,10 +94,10 @@ def _read(options: dict, topic: T.Topic) -> list[bytes]:
 def test_the_analytics_principal_reads_balances_but_not_encounters(fresh_topics):
     _send(kafka_options(fresh_topics, ADMIN), T.ENCOUNTERS)
     _send(kafka_options(fresh_topics, "sink"), T.ACCOUNT_BALANCES)
-    assert _read(kafka_options(fresh_topics, "analytics"), T.ACCOUNT_BALANCES) == [b"x"]
-    assert _read(kafka_options(fresh_topics, ADMIN), T.ENCOUNTERS) == [b"x"]
+    assert _read(kafka_options(fresh_topics, "analytics"), T.ACCOUNT_BALANCES, 1) == [b"x"]
+    assert _read(kafka_options(fresh_topics, ADMIN), T.ENCOUNTERS, 1) == [b"x"]
     # kafka-python's subscription only logs the refusal ("not authorized") and reads nothing
-    assert _read(kafka_options(fresh_topics, "analytics"), T.ENCOUNTERS) == []
+    assert _read(kafka_options(fresh_topics, "analytics"), T.ENCOUNTERS, 1, wait_s=8) == []
     consumer = KafkaConsumer(**kafka_options(fresh_topics, "analytics"), enable_auto_commit=False)
     try:
         with pytest.raises(TopicAuthorizationFailedError):
