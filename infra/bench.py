@@ -39,6 +39,12 @@ def add_arguments(parser, name: str) -> None:
     parser.add_argument("--latency-rate", type=float, default=1000.0,
                         help="events/s of the steady run that measures latency (0 skips it)")
     parser.add_argument("--latency-events", type=int, default=10000)
+    parser.add_argument("--sink-only", action="store_true",
+                        help="run the pipeline once to fill the sink's topics (unless they hold "
+                             "records already), then time `rcm sink` alone on them --repeat times")
+    parser.add_argument("--sink-compare", metavar="SOURCE_TREE", default=None,
+                        help="with --sink-only: also time the sink of another checkout (e.g. the "
+                             "commit before a change), alternating runs with this one")
 
 
 class PeakRss:
@@ -194,6 +200,67 @@ def end_to_end(settings, records, rss: PeakRss, rate: float | None = None) -> di
     return result
 
 
+SINK_TABLES = ("ledger_entries", "claims", "claim_versions", "encounters_coded", "denials",
+               "remittances", "encounter_discharges", "dead_letters", "denial_events")
+
+
+def sink_alone(settings, source_tree: str | None = None) -> dict[str, float]:
+    """`rcm sink` alone (from `source_tree` when given) on topics a pipeline run already filled:
+    empty tables and a new group, then records/s and ledger rows/s from its first commit to its
+    last (start-up is not counted)."""
+    tables = [r[0] for r in report.query(settings.dsn, """
+        select tablename from pg_tables where schemaname = 'public' and tablename <> 'schema_migrations'""")]
+    report.query_commit(settings.dsn, "truncate " + ", ".join(tables))
+    pipeline.delete_groups(settings.bootstrap, [settings.sink_group])
+    env = {"PYTHONPATH": source_tree} if source_tree else {}
+    sink = pipeline.rcm_service("sink", settings, settings.home / "logs", **env)
+    if source_tree:
+        sink.name = "sink (compared)"
+    sink.start()
+    try:
+        pipeline.wait_drained(settings, [sink], timeout=900)
+    finally:
+        sink.stop()
+    records = sum(pipeline.sink_offsets(settings.dsn, settings.sink_group).values())
+    union = " union all ".join(f"select min(applied_at) a, max(applied_at) b from {t}"
+                               for t in SINK_TABLES)
+    [(span, ledger)] = report.query(settings.dsn, f"""
+        select extract(epoch from max(b) - min(a)), (select count(*) from ledger_entries)
+        from ({union}) s""")
+    span = float(span or 0) or 1e-9
+    return {"sink_records_per_s": records / span, "sink_ledger_rows_per_s": ledger / span,
+            "sink_records": records}
+
+
+def cmd_sink_only(args, settings, records) -> int:
+    if any(pipeline.end_offsets(settings.bootstrap, (T.LEDGER_ENTRIES,)).values()):
+        say("== the sink's topics hold records already (a previous run): timing the sink on them")
+    else:
+        say("== filling the sink's topics: one end-to-end run")
+        end_to_end(settings, records, PeakRss())
+    runs: dict[str, list[dict]] = {"this tree": [], "compared": []}
+    for i in range(args.repeat):
+        for name, tree in (("compared", args.sink_compare), ("this tree", None)):
+            if name == "compared" and not tree:
+                continue
+            runs[name].append(sink_alone(settings, tree))
+            say(f"   run {i + 1}/{args.repeat} {name}: "
+                f"{runs[name][-1]['sink_records_per_s']:,.0f} records/s, "
+                f"{runs[name][-1]['sink_ledger_rows_per_s']:,.0f} ledger rows/s")
+    print(f"\nrcm bench --sink-only: {args.events:,} events, "
+          f"{runs['this tree'][0]['sink_records']:,.0f} sink records, {args.repeat} run(s), medians")
+    kv = {"events": args.events, "repeat": args.repeat}
+    for name, got in runs.items():
+        if got:
+            rec = statistics.median(r["sink_records_per_s"] for r in got)
+            led = statistics.median(r["sink_ledger_rows_per_s"] for r in got)
+            print(f"  sink alone, {name:<10} {rec:>10,.0f} records/s {led:>10,.0f} ledger rows/s")
+            tag = "sink" if name == "this tree" else "sink_compared"
+            kv.update({f"{tag}_records_per_s": f"{rec:.0f}", f"{tag}_ledger_rows_per_s": f"{led:.0f}"})
+    print(" ".join(f"{k}={v}" for k, v in kv.items()))
+    return 0
+
+
 def coder_rates() -> dict[str, float]:
     """Statements/s of the coder alone: first sight of each statement, then the same statements
     for other patients (ranking cached, the patient checks not)."""
@@ -225,6 +292,8 @@ def cmd_bench(args) -> int:
     services.up(settings)
     say(f"== generating {args.events:,} events (seed {args.seed})")
     records = list(generate(args.events, args.seed).records)
+    if args.sink_only:
+        return cmd_sink_only(args, settings, records)
     base_runs, plain_runs, e2e_runs, steady_runs = [], [], [], []
     with PeakRss() as rss, unauthenticated_broker(settings) as plain:
         rss.watch("kafka", kafka.running_pid(settings) if settings.manages_kafka else None)

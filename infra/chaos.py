@@ -114,16 +114,21 @@ def _wait_gone(pid: int, timeout_s: float = 30.0) -> None:
         time.sleep(0.05)
 
 
-def broker(settings: Settings) -> Component:
+def broker(settings: Settings, node: int = 1) -> Component:
+    name = "broker" if settings.brokers == 1 else f"broker-{node}"
+
     def kill() -> int | None:
-        pid = kafka.running_pid(settings)
+        pid = kafka.running_pid(settings, node)
         if pid is not None:
             os.kill(pid, signal.SIGKILL)
             _wait_gone(pid)
         return pid
 
-    return Component("broker", "broker", kill, lambda: kafka.start(settings) and None,
-                     lambda: kafka.running_pid(settings) is not None)
+    def start() -> None:
+        kafka.start_node(settings, node)
+
+    return Component(name, "broker", kill, start,
+                     lambda: kafka.running_pid(settings, node) is not None)
 
 
 def database(settings: Settings) -> Component:
@@ -157,14 +162,19 @@ def service(kind: str, svc: pipeline.Service, health_port: int) -> Component:
 
 
 def components(settings: Settings, local: Settings, log_dir: Path,
-               env: dict[str, str]) -> tuple[list[Component], list]:
-    """The broker, PostgreSQL, the processor and the sink, and the service processes (to stop).
-    With several brokers or workers (issue 10), each is one more entry of its kind."""
-    procs, comps = [], [broker(local), database(local)]
-    for kind, command in (("processor", "process"), ("sink", "sink")):
+               env: dict[str, str], workers: int = 1) -> tuple[list[Component], list]:
+    """Each broker, PostgreSQL, each processor worker and the sink, and the service processes (to
+    stop). With several brokers (`rcm up --brokers 3`, issue 10) or workers, each is one entry of
+    its kind; the workers are separate `rcm process` in one group, as on separate machines."""
+    procs = []
+    comps = [broker(local, node) for node in kafka.nodes(local)] + [database(local)]
+    names = [("processor", "process", f"processor-{i}" if workers > 1 else "processor")
+             for i in range(1, workers + 1)] + [("sink", "sink", "sink")]
+    for kind, command, name in names:
         port = free_port()
         variable = "RCM_PROCESSOR_METRICS_PORT" if kind == "processor" else "RCM_SINK_METRICS_PORT"
         svc = pipeline.rcm_service(command, settings, log_dir, **env, **{variable: str(port)})
+        svc.name, svc.log = name, log_dir / f"{name}.log"
         procs.append(svc)
         comps.append(service(kind, svc, port))
     return comps, procs
@@ -304,7 +314,7 @@ def run(settings: Settings, events: int, duration_s: float, seed: int | None = N
         max_kills: int = 1000, gap_s: tuple[float, float] = (8.0, 20.0),
         down_s: tuple[float, float] = (0.5, 4.0), kinds: tuple[str, ...] = KINDS,
         drain_timeout_s: float = 900.0, local: Settings | None = None, prepare: bool = True,
-        log=say) -> Result:
+        workers: int = 1, log=say) -> Result:
     """One chaos run on `settings` (topics, database, groups). `local` names the broker and
     PostgreSQL to kill and start (their RCM_HOME and ports; default `settings`). `prepare`: start
     them and empty topics, groups and tables first, as `rcm demo` does. `duration_s` counts from
@@ -326,7 +336,7 @@ def run(settings: Settings, events: int, duration_s: float, seed: int | None = N
     log_dir = settings.home / "logs" / "chaos"
     env = {"RCM_RECONNECT_INITIAL_S": "0.2", "RCM_RECONNECT_MAX_S": "3",
            "RCM_STALL_AFTER_S": "20", "RCM_DELIVERY_TIMEOUT_S": "15"}
-    comps, procs = components(settings, local, log_dir, env)
+    comps, procs = components(settings, local, log_dir, env, workers)
     result = Result(seed, events, duration_s)
     rate = max(1.0, len(records) / max(1.0, duration_s * 0.8))
     feeder = Feeder(records, settings.bootstrap, rate)
@@ -376,9 +386,9 @@ def run(settings: Settings, events: int, duration_s: float, seed: int | None = N
 
 
 def _first_round(comps: list[Component], kinds, rng: random.Random) -> list[str]:
-    """One victim of every kind first, in a seeded order, so even a short run covers them all."""
-    first = [rng.choice([c for c in comps if c.kind == k]).name for k in kinds
-             if any(c.kind == k for c in comps)]
+    """Every component of the chosen kinds once first (each broker, each worker), in a seeded
+    order, so even a short run covers them all."""
+    first = [c.name for c in comps if c.kind in kinds]
     rng.shuffle(first)
     return first
 
@@ -386,6 +396,8 @@ def _first_round(comps: list[Component], kinds, rng: random.Random) -> list[str]
 def _victim(sup: Supervisor, order: list[str], kinds, rng: random.Random) -> Component | None:
     """The next component to kill among those running: the first round's next, else any."""
     up = sup.up(kinds)
+    if any(sup.state[c.name] != "up" for c in sup.comps if c.kind == "broker"):
+        up = [c for c in up if c.kind != "broker"]  # one broker away at a time: quorum kept
     if order:
         ready = [c for c in up if c.name == order[0]]
         if ready:
@@ -408,6 +420,26 @@ def _drain(settings: Settings, sup: Supervisor, procs, timeout_s: float) -> None
             time.sleep(0.5)
 
 
+def distinct_dead_letters(dsn: str) -> int:
+    """Bad input events that reached `dead_letters`: one per event id when the payload decodes
+    (a producer retry re-sends an event with a new send time: the same event, other bytes), else
+    one per payload. Each input record is dead-lettered once (its id is topic:partition:offset)."""
+    import hashlib
+
+    from schemas.codec import DecodeError, decode
+
+    seen = set()
+    for (payload,) in report.query(dsn, "select payload from dead_letters"):
+        data = bytes(payload) if payload is not None else None
+        try:
+            _, record = decode(data)
+            seen.add(("event", str(record.get("event_id"))) if record.get("event_id")
+                     else ("bytes", hashlib.md5(data).hexdigest()))
+        except DecodeError:
+            seen.add(("bytes", hashlib.md5(data or b"").hexdigest()))
+    return len(seen)
+
+
 def check(dsn: str, truth: dict, result: Result) -> dict:
     """Balances against the ground truth; input events against PostgreSQL rows."""
     def one(sql: str) -> int:
@@ -422,7 +454,7 @@ def check(dsn: str, truth: dict, result: Result) -> dict:
         "accounts": one("select count(*) from account_balances"),
         "encounters": one("select count(*) from encounters_coded")
         + one("select count(*) from coding_review"),
-        "dead_letters": one("select count(distinct md5(payload)) from dead_letters"),
+        "dead_letters": distinct_dead_letters(dsn),
         "denials": one("select count(*) from denials"),
         "denied_cents": one("select coalesce(sum(amount_cents), 0) from denials"),
     }
@@ -455,6 +487,11 @@ def render(result: Result) -> str:
     for name, times in sorted(by_kind.items()):
         lines.append(f"  {name:<10} killed {len(times):>3}x, recovery mean {sum(times) / len(times):.1f}s"
                      f", max {max(times):.1f}s")
+    kinds: dict[str, int] = {}
+    for k in result.kills:
+        kinds[k.kind] = kinds.get(k.kind, 0) + 1
+    lines.append("  kills by kind: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
+                 + f"; exits by themselves {len(result.exits)}, hung {len(result.hung)}")
     c = result.checks
     if c:
         lines.append("  " + ", ".join(f"{k} {c['found'][k]:,}/{c['expected'][k]:,}"
@@ -476,6 +513,10 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--seed", type=int, default=None, help="default: a random seed (printed)")
     parser.add_argument("--min-gap", type=float, default=8.0, help="seconds between kills, at least")
     parser.add_argument("--max-gap", type=float, default=20.0, help="seconds between kills, at most")
+    parser.add_argument("--brokers", type=int, default=0,
+                        help="run (and kill) a local cluster of N brokers (default: as `rcm up`)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="processor workers, each its own `rcm process` in one group")
     parser.add_argument("--only", default=",".join(KINDS),
                         help=f"kinds of component to kill (default {','.join(KINDS)})")
 
@@ -486,6 +527,8 @@ def cmd_chaos(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger("kafka").setLevel(logging.CRITICAL)  # the feed's clients see every kill
     settings = dataclasses.replace(load(), log_level="INFO")
+    if args.brokers:
+        settings = dataclasses.replace(settings, kafka_brokers=args.brokers)
     if not (settings.manages_kafka and settings.manages_postgres):
         say("rcm chaos kills the broker and PostgreSQL: it runs only on the local ones "
             "(unset RCM_KAFKA_BOOTSTRAP_SERVERS and RCM_DATABASE_URL)")
@@ -496,7 +539,7 @@ def cmd_chaos(args: argparse.Namespace) -> int:
         return 2
     try:
         result = run(settings, args.events, args.duration, args.seed, args.kills,
-                     (args.min_gap, args.max_gap), kinds=kinds)
+                     (args.min_gap, args.max_gap), kinds=kinds, workers=args.workers)
     except RuntimeError as failure:
         say(f"error: {failure}")
         return 1

@@ -3,7 +3,8 @@
 Start Kafka and PostgreSQL, start from empty topics and tables, publish the synthetic hospital's
 events, run the processor and the sink until every event is processed, let a simulated coding team
 decide the encounters left in coding review, then print what happened and check every balance
-against the generator's ground truth. Kafka and PostgreSQL stay up.
+against the generator's ground truth. Kafka, PostgreSQL, the processor, the sink and the console
+stay up, so the console's actions flow through the pipeline; `rcm down` stops them all.
 """
 from __future__ import annotations
 
@@ -54,6 +55,7 @@ def run(settings, events: int, seed: int, rate: float | None, timeout: float,
     from producers.synthetic import generate
 
     log("== starting Kafka and PostgreSQL")
+    services.stop_left_running(settings.home)  # an earlier demo's processor, sink and console
     services.up(settings)
     log("== resetting topics, consumer groups and tables")
     reset(settings)
@@ -89,10 +91,14 @@ def run(settings, events: int, seed: int, rate: float | None, timeout: float,
         elapsed = time.monotonic() - started
         decided = decide_reviews(settings, log)
         final = pipeline.wait_drained(settings, [processor, sink], timeout, drain_progress)
-    finally:
+    except BaseException:
         processor.stop()
         sink.stop()
+        raise
+    for service in (processor, sink):  # left running for the console's actions
+        service.leave_running(settings.home)
     result = report.summary(settings.dsn)
+    result["running"] = {"processor": processor.pid, "sink": sink.pid}
     result["elapsed_s"] = elapsed
     result["decided"] = decided
     result["events"] = events
@@ -165,8 +171,10 @@ def cmd_demo(args) -> int:
     settings = settings_mod.load()
     result = run(settings, args.events, args.seed, args.rate, args.timeout)
     print_summary(result)
-    print("\nKafka and PostgreSQL are still running: `rcm status`, `eval $(rcm env)` then psql "
-          "\"$RCM_DATABASE_URL\"; `rcm down` stops them.")
+    running = result["running"]
+    print(f"\nKafka, PostgreSQL, the processor (pid {running['processor']}) and the sink (pid "
+          f"{running['sink']}) are still running: `rcm status`, `eval $(rcm env)` then psql "
+          "\"$RCM_DATABASE_URL\"; `rcm down` stops them all.")
     start_console(settings, args.console_port)
     return 1 if result["mismatches"] else 0
 
@@ -199,10 +207,10 @@ def start_console(settings, port: int):
                 say(f"the console did not start: {console.tail(5)}")
                 return console
             time.sleep(0.5)
-    print(f"\nThe console is running at {url} (pid {console.pid}; `kill {console.pid}` stops it).")
+    console.leave_running(settings.home)
+    print(f"\nThe console is running at {url} (pid {console.pid}; `rcm down` stops it).")
     print(f"  demo login: user demo, password {password} (role admin; made for this demo run)")
-    print("  Its actions are events on Kafka: run `rcm process` and `rcm sink` for the pipeline to "
-          "apply them.")
+    print("  Its actions are events on Kafka, applied by the processor and the sink left running.")
     return console
 
 

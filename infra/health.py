@@ -11,8 +11,8 @@ partitions, seconds since the last commit, and why it is not ready): counts and 
 
 Gauges: `rcm_dependency_connected{dependency}` (kafka, postgres: 1 or 0),
 `rcm_partitions_assigned`, `rcm_seconds_since_commit` (since start when nothing was committed yet).
-The sinks and the MLLP listener report through a `Health`; the processor through `watch_faust`, the
-one hook `processors.app.cmd_process` calls.
+The sinks and the MLLP listener report through a `Health`; the processor through
+`processors.runtime.watch_health`, which also starts the orphan watchdog (`watch_orphans`).
 """
 from __future__ import annotations
 
@@ -152,37 +152,11 @@ def kafka_consumer_connected(consumer) -> bool:
         return False
 
 
-def watch_faust(app, settings, interval_s: float = 2.0) -> Health:
-    """The processor's health: a faust timer (so a beat proves the worker's loop turns) samples
-    the consumer's assignment, its group coordinator and its committed offsets; serves them on
-    RCM_PROCESSOR_METRICS_PORT with the metrics. Call before the worker starts: it first waits
-    (bounded backoff, each retry logged and counted) until a broker accepts connections, because
-    faust gives up at once (exit 1) when none does at start."""
-    health = Health("processor", needs=("kafka",))
-    last: dict = {}
+def watch_orphans(settings, topics: set[str], held, rejoin):
+    """Start the orphan watchdog (processors.watchdog.OrphanWatch) for the processor's group:
+    partitions with records waiting that no member holds make the worker rejoin, then exit 75.
+    `held()`: partitions this worker holds; `rejoin()`: ask its consumer to rejoin."""
+    from processors.watchdog import OrphanWatch
 
-    @app.timer(interval=interval_s)
-    async def sample_health() -> None:
-        consumer = app.consumer
-        try:
-            assigned = consumer.assignment()
-            thread = consumer._thread
-            coordinator = thread._ensure_consumer()._coordinator
-            connected = coordinator.coordinator_id is not None
-            committed = dict(consumer._committed_offset)
-        except Exception:  # noqa: BLE001 - not started yet, or between rebalances
-            assigned, connected, committed = set(), False, last
-        health.set_partitions(len(assigned))
-        health.set_connected("kafka", connected)
-        if committed != last and any(v is not None for v in committed.values()):
-            health.commit()
-        last.clear()
-        last.update(committed)
-        health.beat()
-
-    serve(health, settings.processor_metrics_port)
-    from infra.reconnect import Retry, require_broker, transient_kafka
-
-    retry = Retry("processor", settings.reconnect_initial_s, settings.reconnect_max_s)
-    retry.call("kafka", lambda: require_broker(settings.bootstrap), transient_kafka)
-    return health
+    return OrphanWatch(settings.bootstrap, settings.app_id, topics, held, rejoin,
+                       after_s=settings.stall_after_s).start()

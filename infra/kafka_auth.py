@@ -1,7 +1,7 @@
 """Kafka connection options for a service: the one function every Kafka client is built with.
 
 `client_options(service)` gives a client its bootstrap servers, security protocol and SASL
-credentials, in the spelling of kafka-python, aiokafka or faust. A service authenticates as its
+credentials, in the spelling of kafka-python or aiokafka. A service authenticates as its
 own principal (`rcm-<service>`, allowed what infra/kafka_acls.py grants it):
 
 - an existing cluster (`RCM_KAFKA_SASL_USERNAME` set): that user, its password read from
@@ -23,7 +23,7 @@ from infra.kafka_acls import ADMIN, SERVICES, principal
 from infra.settings import Settings, load
 
 CONTROLLER = "controller"  # the KRaft controllers' own PLAIN user (server.properties only)
-FLAVOURS = ("kafka-python", "aiokafka", "faust")
+FLAVOURS = ("kafka-python", "aiokafka")
 
 
 class KafkaAuthError(RuntimeError):
@@ -86,8 +86,8 @@ def client_options(service: str, bootstrap: str | None = None, flavour: str = "k
                    settings: Settings | None = None) -> dict:
     """Keyword arguments that connect a `flavour` client as `service` (admin, processor, sink,
     sink-x12, console, analytics, hl7, x12, fhir, synthetic): kafka-python's KafkaProducer /
-    KafkaConsumer / KafkaAdminClient, aiokafka's clients, or faust.App (`broker`,
-    `broker_credentials`). `bootstrap` defaults to the settings' servers."""
+    KafkaConsumer / KafkaAdminClient, or aiokafka's clients (the processor's batch loop, through
+    processors.runtime.client_options). `bootstrap` defaults to the settings' servers."""
     if flavour not in FLAVOURS:
         raise ValueError(f"flavour must be one of {FLAVOURS}")
     if service != ADMIN and service not in SERVICES:
@@ -99,14 +99,6 @@ def client_options(service: str, bootstrap: str | None = None, flavour: str = "k
     tls = protocol.endswith("SSL")
     user, secret = credentials(settings, service) if sasl else (None, None)
     mechanism = settings.kafka_sasl_mechanism
-    if flavour == "faust":
-        import faust
-
-        context = ssl_context(settings) if tls else None
-        creds = (faust.SASLCredentials(username=user, password=secret, mechanism=mechanism,
-                                       ssl_context=context) if sasl else
-                 faust.SSLCredentials(context) if tls else None)
-        return {"broker": f"kafka://{bootstrap}", "broker_credentials": creds}
     if protocol == "SASL_PLAINTEXT":
         # kafka-python warns on every connection that SCRAM runs without TLS; SCRAM never sends
         # the password, and the local broker listens on 127.0.0.1 only

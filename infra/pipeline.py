@@ -98,6 +98,13 @@ class Service:
             self.proc.kill()
             return self.proc.wait()
 
+    def leave_running(self, home: Path) -> None:
+        """Record the pid under `home`/run, so `rcm down` stops this service by its own pid
+        (services.stop_left_running) after the command that started it has exited."""
+        run = home / "run"
+        run.mkdir(parents=True, exist_ok=True)
+        (run / f"{self.name}.pid").write_text(f"{self.pid}\n")
+
     def tail(self, lines: int = 30) -> str:
         try:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])

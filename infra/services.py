@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shutil
+import signal
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from infra import kafka, kafka_acls, kafka_auth, postgres
 from infra import registry as schema_registry
@@ -147,6 +150,7 @@ def up(settings: Settings | None = None) -> tuple[str, str]:
 
 def down(settings: Settings | None = None, purge: bool = False) -> None:
     settings = settings or load()
+    stop_left_running(settings.home)
     if settings.manages_registry:
         schema_registry.stop(settings)
     if settings.manages_kafka:
@@ -158,6 +162,40 @@ def down(settings: Settings | None = None, purge: bool = False) -> None:
         postgres.stop(settings)
         if purge:
             shutil.rmtree(postgres.home(settings), ignore_errors=True)
+
+
+def stop_left_running(home: Path, timeout_s: float = 30.0) -> list[str]:
+    """SIGTERM each service a command left running (pipeline.Service.leave_running: `rcm demo`'s
+    processor, sink and console) by its recorded pid, if that pid is still an `rcm` process, and
+    wait for it to exit; returns the names stopped."""
+    stopped = []
+    for pidfile in sorted((home / "run").glob("*.pid")):
+        try:
+            pid = int(pidfile.read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, ValueError):
+            cmdline = b""
+        if b"infra.cli" in cmdline:  # not a pid reused by something else since
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + timeout_s
+            while _running(pid) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if _running(pid):
+                os.kill(pid, signal.SIGKILL)
+            stopped.append(pidfile.stem)
+        pidfile.unlink(missing_ok=True)
+    if stopped:
+        say(f"stopped {', '.join(stopped)}")
+    return stopped
+
+
+def _running(pid: int) -> bool:
+    """The process exists and has not exited (a zombie waits only for its parent to reap it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def redact(dsn: str) -> str:

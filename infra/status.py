@@ -112,13 +112,24 @@ def service_health(settings) -> list[dict]:
         if not port:
             continue
         code, body = probe(port, "/readyz", timeout_s=1.0)
-        state = "not running" if code is None else "ready" if code == 200 else (
-            "not ready" if body.get("live") else "not live")
-        rows.append({"service": name, "port": port, "state": state,
-                     "connected": body.get("connected", {}), "partitions": body.get("partitions"),
-                     "seconds_since_commit": body.get("seconds_since_commit"),
-                     "reasons": body.get("reasons", [])})
+        rows.append(_row(name, port, code, body))
+        worker = 2
+        while name == "processor" and code is not None:  # `rcm process --workers N`: port + i
+            code, body = probe(port + worker - 1, "/readyz", timeout_s=1.0)
+            if code is None or body.get("service") != "processor":
+                break
+            rows.append(_row(f"processor-{worker}", port + worker - 1, code, body))
+            worker += 1
     return rows
+
+
+def _row(name: str, port: int, code: int | None, body: dict) -> dict:
+    state = "not running" if code is None else "ready" if code == 200 else (
+        "not ready" if body.get("live") else "not live")
+    return {"service": name, "port": port, "state": state,
+            "connected": body.get("connected", {}), "partitions": body.get("partitions"),
+            "seconds_since_commit": body.get("seconds_since_commit"),
+            "reasons": body.get("reasons", [])}
 
 
 def render_health(rows: list[dict]) -> list[str]:

@@ -40,15 +40,20 @@ class TopicMirror:
         consumer = KafkaConsumer(**client_options("processor", self.bootstrap), group_id=None,
                                  enable_auto_commit=False, auto_offset_reset="earliest")
         tps = [TopicPartition(self.topic.name, p) for p in range(self.topic.partitions)]
-        consumer.assign(tps)
-        consumer.seek_to_beginning(*tps)
+        try:
+            consumer.assign(tps)
+            consumer.seek_to_beginning(*tps)
+            ends = consumer.end_offsets(tps)
+            deadline = time.monotonic() + catch_up_s
+            while any(consumer.position(tp) < end for tp, end in ends.items()):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{self.topic.name}: not read to its end in {catch_up_s} s")
+                self._apply(consumer.poll(timeout_ms=self.poll_ms))
+        except BaseException:  # e.g. a broker restarting: the caller may start it again
+            consumer.close()
+            self.data.clear()
+            raise
         self._consumer = consumer
-        ends = consumer.end_offsets(tps)
-        deadline = time.monotonic() + catch_up_s
-        while any(consumer.position(tp) < end for tp, end in ends.items()):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.topic.name}: not read to its end in {catch_up_s} s")
-            self._apply(consumer.poll(timeout_ms=self.poll_ms))
         self._thread = threading.Thread(target=self._run, name=f"mirror-{self.topic.name}",
                                         daemon=True)
         self._thread.start()

@@ -1,6 +1,6 @@
-"""What every stage agent shares: decode, dead-letter, emit, count.
+"""What every stage shares: decode, dead-letter, emit, count.
 
-A stage handles a batch of faust events; for each it decodes the value against its input topic,
+A stage handles a batch of records (processors.runtime); for each it decodes the value against its input topic,
 calls a pure rule, and collects outgoing records. Bad input becomes one dead letter with the reason
 and never stops the partition.
 """
@@ -63,21 +63,19 @@ def partition_for(key: bytes, partitions: int) -> int:
 
 
 class ProducerEmitter:
-    """Hands records to the app's aiokafka producer one batch per partition, and returns only once
-    the broker acknowledged every batch.
+    """Hands records to an aiokafka producer one batch per partition, and returns only once the
+    broker acknowledged every batch.
 
     A batch resolves one future instead of one per record, which was a tenth of the worker's time.
-    faust's flush before a commit does not look at those futures, so this does: a batch that
-    failed or was not acknowledged within RCM_DELIVERY_TIMEOUT_S is sent again, up to
-    RCM_DELIVERY_ATTEMPTS times. Raising instead would not protect the offsets (take_events acks
-    the batch's events as its generator closes), so when every attempt failed `give_up` runs:
-    by default the worker exits at once, without a commit, and its input is redelivered from the
-    last committed offset (ids are deterministic, so that is harmless).
+    A batch that failed or was not acknowledged within RCM_DELIVERY_TIMEOUT_S is sent again, up to
+    RCM_DELIVERY_ATTEMPTS times. When every attempt failed `give_up` runs: by default the worker
+    exits at once, without a commit, and its input is redelivered from the last committed offset
+    (ids are deterministic, so that is harmless).
     """
 
-    def __init__(self, app, timeout_s: float | None = None, attempts: int | None = None,
+    def __init__(self, producer, timeout_s: float | None = None, attempts: int | None = None,
                  give_up: Callable[[str], None] | None = None):
-        self.app = app
+        self.producer = producer
         settings = _delivery_settings()
         self.timeout_s = settings[0] if timeout_s is None else timeout_s
         self.attempts = max(1, settings[1] if attempts is None else attempts)
@@ -135,7 +133,7 @@ class ProducerEmitter:
 
     async def _send(self, by_tp: dict[tuple[str, int], list[Outgoing]]) -> list:
         """One batch per partition (more when full); returns ((topic, partition), records), future."""
-        producer = self.app.producer._ensure_producer()  # faust-streaming 0.15's aiokafka producer
+        producer = self.producer
         sent = []
         for (topic, partition), items in by_tp.items():
             batch, held = producer.create_batch(), []
@@ -258,8 +256,10 @@ async def run_batch(source: Topic, events, stages: Sequence[Stage], emitter: Emi
     now = time.time()
     for stage in stages:
         EVENTS_IN.labels(stage.name).inc(len(events))
-    for event in events:
-        message = event.message
+    for i, event in enumerate(events):
+        if i and not i % 256:
+            await asyncio.sleep(0)  # let heartbeats and timers run during a long batch
+        message = getattr(event, "message", event)  # a faust event or an aiokafka record
         try:
             rec = codec.decode_for(source, message.value)
         except codec.DecodeError as exc:

@@ -1,9 +1,9 @@
-"""Processor state kept in faust tables whose changelogs are the registry's compacted state topics
-(`coding-pending`, `visits-pending`, `claim-accounts`).
+"""Processor state: tables in memory whose changelogs are the registry's compacted state topics
+(`coding-pending`, `visits-pending`, `claim-accounts`, ...).
 
 Each entry is one Avro record of its state topic, keyed by the topic's key field. A stage reads
-and writes it through a store: `TableStore` over the faust table in the worker, `DictStore` in
-memory for the rule tests. It imports only the schemas (the stage helpers when a table is
+and writes it through a store: `TableStore` over a `Table` in the worker (restored from the state
+topic's partitions the worker holds, processors.runtime), `DictStore` in memory for the rule tests. It imports only the schemas (the stage helpers when a table is
 written), so the pure rule modules can use it.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from schemas.topics import Topic
 
 @dataclass(frozen=True)
 class State:
-    """A piece of processor state: a faust table over the compacted state topic `topic`, each
+    """A piece of processor state: a table over the compacted state topic `topic`, each
     entry on the partition of its `partition_by` field's value (None: the topic's key field).
     Stages declare the states they read and write; the worker checks that each is co-partitioned
     with the stage's input (processors.stage.check_copartitioned)."""
@@ -71,8 +71,37 @@ class DictStore:
         self.data[rec[self.topic.key]] = codec.encode(self.topic.value_schema, rec)
 
 
+class Table:
+    """The entries of one state topic on the partitions the worker holds: `data` (key bytes ->
+    Avro value bytes) and the partition each entry sits on, so a revoked partition is dropped."""
+
+    def __init__(self, topic: Topic | None = None) -> None:
+        self.topic = topic
+        self.data: dict[bytes, bytes] = {}
+        self.partition_of: dict[bytes, int] = {}
+
+    def put(self, key: bytes, value: bytes | None, partition: int) -> None:
+        if value is None:  # a tombstone
+            self.data.pop(key, None)
+            self.partition_of.pop(key, None)
+            return
+        self.data[key] = value
+        self.partition_of[key] = partition
+
+    def drop(self, partitions) -> None:
+        """Forget every entry on `partitions` (revoked, or about to be restored again)."""
+        gone = set(partitions)
+        for key in [k for k, p in self.partition_of.items() if p in gone]:
+            del self.partition_of[key]
+            self.data.pop(key, None)
+
+    def clear(self) -> None:
+        self.data.clear()
+        self.partition_of.clear()
+
+
 class TableStore:
-    """A faust table as a store.
+    """A table as a store.
 
     `put` changes the local copy at once and queues the changelog record in `writes`; the stage
     sends those with its other output, so state and results reach Kafka before the offsets that
@@ -95,6 +124,7 @@ class TableStore:
 
         key = str(rec[self.topic.key]).encode()
         value = codec.encode(self.topic.value_schema, rec)
-        self.table.data[key] = value
         by = key if self.partition_by is None else str(rec[self.partition_by]).encode()
-        self.writes.append(Outgoing(self.topic, key, value, partition_for(by, self.topic.partitions)))
+        partition = partition_for(by, self.topic.partitions)
+        self.table.put(key, value, partition)
+        self.writes.append(Outgoing(self.topic, key, value, partition))

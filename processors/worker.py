@@ -1,18 +1,20 @@
-"""The composition root of `rcm process`: every stage, one faust agent per consumed topic, the
-start-up checks, and the worker (or several).
+"""The composition root of `rcm process`: every stage built with its stores, reference data and
+settings, the start-up checks, and the worker (or several).
 
-`processors.app` holds the faust App, its tables and the shared reference data and imports no
-stage; this module imports the stages and wires them to it, so the import graph of processors/
-has no circle. A record is decoded once and handed to each stage on its topic in turn (coding and
-charge posting both read `encounters`; ledger posting and denial flagging both read
-`remittances`).
+`processors.app` holds only the faust App (the worker shell) and imports no stage;
+`processors.context` holds one worker's tables and reference data; each stage module builds its
+stages from a context; this module builds the context and the stages and hands them to the batch
+loop (processors.runtime), so the import graph of processors/ has no circle. A record is decoded
+once and handed to each stage on its topic in turn (coding and charge posting both read
+`encounters`; ledger posting, denial flagging, pattern detection and secondary billing read
+`remittances`), the owner first.
 
 Before the worker joins its group it checks that every table a stage reads or writes is
 co-partitioned with the stage's stream (processors.stage.check_copartitioned) and refuses to
 start otherwise, and it reads the broadcast `scrub-rules` topic to its end. Several workers
 (`rcm process --workers N`, or N `rcm process` anywhere with the same RCM_APP_ID) share the
-partitions; faust's assignor gives one worker the same partition number of every topic with the
-same partition count, so each worker holds whole accounts, claims and rules.
+partitions; the range assignor gives one worker the same partition numbers of every topic (all
+have the same partition count), so each worker holds whole accounts, claims and rules.
 """
 from __future__ import annotations
 
@@ -23,65 +25,44 @@ import subprocess
 import sys
 import time
 
-from processors import acks
+from infra.children import stop_children
 from processors import app as A
-from processors.claims.agent import ACCEPT_SUBMITTED, BILL_SECONDARY, BUILD_CLAIMS
-from processors.coding.agent import CODE_ENCOUNTERS, RELEASE_CODING
-from processors.denials.agent import APPLY_APPEALS, FLAG_DENIALS, WORK_DENIALS
-from processors.ledger.agent import POST_CHARGES, POST_PAYMENTS, POST_REMITTANCES
-from processors.matching.agent import INDEX_CLAIMS, LEARN_CLAIM_ACCOUNTS, MATCH_REMITTANCES
-from processors.patterns.agent import (
-    APPLY_RULE_DECISIONS,
-    COUNT_DENIAL_PATTERNS,
-    DETECT_DENIAL_PATTERNS,
-)
-from processors.stage import NotCopartitioned, Stage, check_copartitioned, run_batch
-from processors.visits.agent import ASSEMBLE_VISITS
+from processors.claims import agent as claims
+from processors.coding import agent as coding
+from processors.context import Context
+from processors.denials import agent as denials
+from processors.ledger import agent as ledger
+from processors.matching import agent as matching
+from processors.patterns import agent as patterns
+from processors.stage import NotCopartitioned, Stage, check_copartitioned
+from processors.visits import agent as visits
 from schemas import topics as T
 
 log = logging.getLogger("rcm.worker")
 
-STAGES: tuple[Stage, ...] = (CODE_ENCOUNTERS, POST_CHARGES, RELEASE_CODING, BUILD_CLAIMS,
-                             POST_REMITTANCES, FLAG_DENIALS, POST_PAYMENTS, ASSEMBLE_VISITS,
-                             MATCH_REMITTANCES, INDEX_CLAIMS, LEARN_CLAIM_ACCOUNTS,
-                             DETECT_DENIAL_PATTERNS, COUNT_DENIAL_PATTERNS, APPLY_RULE_DECISIONS,
-                             BILL_SECONDARY, WORK_DENIALS, APPLY_APPEALS, ACCEPT_SUBMITTED)
+# The order stages on one topic run in (after its owner): e.g. on `remittances` the ledger posts,
+# then denials are flagged, patterns detected and a secondary claim billed.
+ORDER = ("code_encounters", "post_charges", "release_coding", "build_claims", "post_remittances",
+         "flag_denials", "post_payments", "assemble_visits", "match_remittances", "index_claims",
+         "learn_claim_accounts", "detect_denial_patterns", "count_denial_patterns",
+         "apply_rule_decisions", "bill_secondary", "work_denials", "apply_appeals",
+         "accept_submitted_claims")
 
 
-def stages_on(topic: T.Topic) -> tuple[Stage, ...]:
-    return tuple(s for s in STAGES if s.source is topic)
+def build_stages(ctx: Context) -> tuple[Stage, ...]:
+    """Every stage of the processor, built with `ctx`, in ORDER."""
+    built = {s.name: s for module in (coding, ledger, claims, denials, visits, matching, patterns)
+             for s in module.stages(ctx)}
+    assert set(built) == set(ORDER), sorted(set(built) ^ set(ORDER))
+    return tuple(built[name] for name in ORDER)
 
 
-def _agent(topic: T.Topic):
-    stages = stages_on(topic)
-    assert sum(s.owner for s in stages) == 1, f"{topic.name} needs exactly one owner stage"
-
-    async def handle(events) -> None:
-        await run_batch(topic, events, stages, A.emitter())
-
-    async def consume(stream):
-        # in offset order per partition, committed only once processed and delivered
-        async for events in stream.take_events(A.BATCH_MAX, A.BATCH_WITHIN_S):
-            await acks.process(A.app.consumer, events, handle)
-
-    consume.__name__ = consume.__qualname__ = f"consume_{topic.name.replace('-', '_')}"
-    return A.app.agent(A.topic(topic), name=consume.__name__)(consume)
+def stages_on(stages, topic: T.Topic) -> tuple[Stage, ...]:
+    return tuple(s for s in stages if s.source is topic)
 
 
-on_encounters = _agent(T.ENCOUNTERS)
-on_coding_decisions = _agent(T.CODING_DECISIONS)
-on_encounters_coded = _agent(T.ENCOUNTERS_CODED)
-on_remittances = _agent(T.REMITTANCES)
-on_payments = _agent(T.PAYMENTS)
-on_visit_events = _agent(T.VISIT_EVENTS)
-on_remittances_unmatched = _agent(T.REMITTANCES_UNMATCHED)
-on_claims = _agent(T.CLAIMS)
-on_claim_index = _agent(T.CLAIM_INDEX)
-on_denial_patterns = _agent(T.DENIAL_PATTERNS)
-on_scrub_rule_decisions = _agent(T.SCRUB_RULE_DECISIONS)
-on_denials = _agent(T.DENIALS)
-on_appeals = _agent(T.APPEALS)
-on_claims_submitted = _agent(T.CLAIMS_SUBMITTED)
+# The stages' declarations (sources, states), checked before a worker starts.
+STAGES: tuple[Stage, ...] = build_stages(Context(A.SETTINGS))
 
 
 @A.app.timer(interval=2.0)
@@ -117,14 +98,20 @@ def cmd_process(args) -> int:
 def run_worker(loglevel: str) -> int:
     import faust
 
-    from infra.health import watch_faust
+    from infra.reconnect import Retry, transient_kafka
     from processors.broadcast import TopicMirror
+    from processors.runtime import Runtime, watch_health
 
-    acks.install()  # each input partition in offset order; commits only what was delivered
-    A.reference()  # load before consuming so the first batch does not stall a poll interval
-    watch_faust(A.app, A.SETTINGS)  # metrics, /healthz, /readyz; waits for a broker (issue 15)
-    A.scrub_rules_mirror = TopicMirror(T.SCRUB_RULES, A.SETTINGS.bootstrap).start()
-    worker = faust.Worker(A.app, loglevel=loglevel, quiet=True)
+    ctx = Context(A.SETTINGS)
+    stages = build_stages(ctx)
+    ctx.reference()  # load before consuming so the first batch does not stall a poll interval
+    runtime = Runtime(ctx, stages, A.SETTINGS)
+    watch_health(A.app, runtime, A.SETTINGS)  # metrics, /healthz, /readyz; waits for a broker
+    # a broker restarting while the worker starts (no leader yet) is waited out, not an exit
+    retry = Retry("processor", A.SETTINGS.reconnect_initial_s, A.SETTINGS.reconnect_max_s)
+    ctx.scrub_rules_mirror = retry.call(
+        "kafka", TopicMirror(T.SCRUB_RULES, A.SETTINGS.bootstrap).start, transient_kafka)
+    worker = faust.Worker(A.app, runtime, loglevel=loglevel, quiet=True)
     worker.spinner = None  # a terminal spinner only writes escape codes into service logs
     worker.execute_from_commandline()
     return 0
@@ -156,14 +143,5 @@ def supervise(n: int, loglevel: str) -> int:
                 log.warning("worker %d exited %s; starting it again", i, child.returncode)
                 children[i] = start(i)
         time.sleep(0.5)
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 30
-    for child in children:
-        try:
-            child.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+    stop_children(children)
     return 0

@@ -19,6 +19,8 @@ PUBLISH_TIMEOUT_S = 15.0  # a person waits on the page: fail fast, the form can 
 # kind -> (topic, SQL that finds the event applied; %s is the event id)
 KINDS: dict[str, tuple[T.Topic, str]] = {
     "coding": (T.CODING_DECISIONS, "select 1 from encounters_coded where decision_id = %s"),
+    # a held claim's correction is applied once its rebuilt version (sourced by it) is written
+    "recode": (T.CODING_DECISIONS, "select 1 from claim_versions where source_event_id = %s"),
     "appeal": (T.APPEALS, "select 1 from denial_events where event_id = %s"),
     "payment": (T.PAYMENTS, "select 1 from ledger_entries where source_event_id = %s"),
     "rule": (T.SCRUB_RULE_DECISIONS, "select 1 from scrub_rule_decisions where decision_id = %s"),
@@ -36,15 +38,14 @@ def event_id(kind: str, action_id: str) -> str:
 
 
 def publish(settings, kind: str, record: dict) -> None:
+    from infra.console import broker
     from producers.publish import Undelivered
-    from producers.publish import publish as send
     from producers.synthetic import Outgoing
 
     topic = KINDS[kind][0]
     out = Outgoing(topic, codec.key_of(topic, record), codec.encode(topic.value_schema, record))
     try:
-        send([out], settings.bootstrap, attempts=2, service="console",
-             timeout_s=min(settings.delivery_timeout_s, PUBLISH_TIMEOUT_S))
+        broker.send(settings, [out], min(settings.delivery_timeout_s, PUBLISH_TIMEOUT_S))
     except Undelivered as exc:
         raise NotPublished(str(exc)) from exc
 
@@ -63,6 +64,8 @@ RESULTS: dict[str, str] = {
     "coding": """select c.claim_id as id, c.status from encounters_coded e
                  join claims c on c.encounter_id = e.encounter_id
                  where e.decision_id = %s order by c.built_at""",
+    "recode": """select claim_id as id, status, version from claim_versions
+                 where source_event_id = %s order by version""",
     "appeal": """select d.denial_id as id, d.status from denial_events e
                  join denials d on d.denial_id = e.denial_id where e.event_id = %s""",
     "payment": """select b.account_id as id, b.patient_cents, b.total_cents

@@ -52,6 +52,7 @@ def routes() -> list:
         Route("/codes/check", coding.code_check),
         Route("/held", held.queue),
         Route("/claims/{claim_id}", held.claim),
+        Route("/claims/{claim_id}/correct", held.correct, methods=["POST"]),
         Route("/denials", denials.queue),
         Route("/denials/{denial_id}/step", denials.step, methods=["POST"]),
         Route("/rules", rules.proposals),

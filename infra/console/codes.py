@@ -83,5 +83,14 @@ def problems(codes: list[str], age: int | None = None, sex: str = "U",
     return found
 
 
+def fit(code: str, age: int | None, sex: str = "U", day: date | None = None) -> list[str]:
+    """Why a billable code does not fit this patient or date (the picker marks it)."""
+    c = coder()
+    found = [message for _edit, message in c.conflicts(code, age, sex)]
+    if day is not None and (why := c.not_in_release(code, day)):
+        found.append(why)
+    return found
+
+
 def describe(code: str) -> str:
     return coder().describe(code)

@@ -5,6 +5,9 @@ pipeline released the encounter (the `coding_review_queue` view drops it once it
 """
 from __future__ import annotations
 
+from datetime import date
+from urllib.parse import urlencode
+
 from starlette.responses import RedirectResponse
 
 from infra.console import actions, codes
@@ -33,7 +36,7 @@ def queue(ctx: Ctx):
 def _review(ctx: Ctx, review_id: str) -> dict | None:
     return ctx.db.one("""select r.review_id, r.encounter_id, r.account_id, r.payer_id,
                                 r.encounter_class, r.total_charge_cents, r.reasons, r.suggestions,
-                                r.requested_at,
+                                r.requested_at, r.patient_age, r.patient_sex, r.date_of_service,
                                 exists (select 1 from coding_review_queue q
                                         where q.review_id = r.review_id) as open
                          from coding_review r where r.review_id = %s""", (review_id,))
@@ -62,7 +65,7 @@ def _form(ctx: Ctx, row: dict, codes_text: str, errors: list[str], action_id: st
                             and target = %s and outcome = 'published' order by at desc limit 1""",
                          (row["encounter_id"],))
     return ctx.render("coding_review.html", status, review=row, codes_text=codes_text,
-                      errors=errors, action_id=action_id,
+                      errors=errors, action_id=action_id, check_query=check_query(row),
                       pending=pending["event_id"] if pending else None)
 
 
@@ -75,7 +78,7 @@ def decide(ctx: Ctx):
     text = str(ctx.form.get("codes", ""))
     action_id = str(ctx.form.get("action_id", ""))
     chosen = codes.parse_codes(text)
-    errors = codes.problems(chosen)
+    errors = codes.problems(chosen, *patient(row))
     if not row["open"]:
         errors.insert(0, "This encounter has already been released.")
     try:
@@ -103,12 +106,35 @@ def decide(ctx: Ctx):
 @page("codes")
 def code_search(ctx: Ctx):
     q = ctx.request.query_params.get("q", "")
-    return ctx.render("code_results.html", results=codes.search(q), q=q)
+    age, sex, day = _query_patient(ctx.request.query_params)
+    results = [{**r, "problems": codes.fit(r["code"], age, sex, day)} for r in codes.search(q)]
+    return ctx.render("code_results.html", results=results, q=q)
+
+
+def patient(row: dict) -> tuple:
+    """(age, sex, date of service) of a review or claim row, for the code checks: unknown ones are
+    None / 'U' (reviews requested before the pipeline carried them)."""
+    return row.get("patient_age"), row.get("patient_sex") or "U", row.get("date_of_service")
+
+
+def check_query(row: dict) -> str:
+    age, sex, day = patient(row)
+    return urlencode({k: v for k, v in (("age", age), ("sex", sex), ("day", day)) if v is not None})
+
+
+def _query_patient(params) -> tuple:
+    """The age, sex and date of service the picker's page put in the check's URL."""
+    age, sex, day = params.get("age", ""), params.get("sex", "U"), params.get("day", "")
+    try:
+        return (int(age) if age.isdigit() else None, sex if sex in ("F", "M") else "U",
+                date.fromisoformat(day) if day else None)
+    except ValueError:
+        return None, "U", None
 
 
 @page("codes")
 def code_check(ctx: Ctx):
     chosen = codes.parse_codes(ctx.request.query_params.get("codes", ""))
-    found = codes.problems(chosen)
+    found = codes.problems(chosen, *_query_patient(ctx.request.query_params))
     described = [(codes.coder().dotted(c), codes.describe(c)) for c in chosen]
     return ctx.render("code_check.html", problems=found, described=described)

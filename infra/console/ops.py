@@ -1,6 +1,6 @@
 """Pipeline (ops): per topic throughput, per consumer group lag (infra.status, refreshed every few
 seconds by htmx), dead letters by topic and reason (each openable), the dollars waiting in each
-stage, and the processor's and sink's health from their metrics. Counts and dollars only: no
+stage, and the processor's and sink's health (/readyz) and metrics. Counts and dollars only: no
 account-level rows."""
 from __future__ import annotations
 
@@ -20,15 +20,13 @@ HEALTH_METRICS = ("rcm_stage_events_in_total", "rcm_stage_errors_total",
                   "rcm_sink_records_total", "rcm_sink_errors_total", "rcm_sink_batches_total")
 
 
-def broker_status(bootstrap: str) -> dict:
+def broker_status(settings) -> dict:
     """Topics with messages/s since the previous call (no sleeping), and group lag."""
-    from kafka.admin import KafkaAdminClient
-
     from infra import status
-    from infra.kafka_auth import client_options
+    from infra.console import broker
 
-    admin = KafkaAdminClient(**client_options("console", bootstrap), client_id="rcm-console",
-                             request_timeout_ms=5000)
+    bootstrap = settings.bootstrap
+    admin = broker.admin(settings)
     try:
         topics = status.topic_statuses(admin, 0)
         groups = status.group_statuses(admin)
@@ -73,6 +71,22 @@ def metrics(port: int) -> dict | None:
     return found
 
 
+def health(settings) -> list[dict]:
+    """The processor's and the sink's /readyz (as `rcm status` reads it: ready, not ready with
+    its reasons, not live, not running) beside their health metrics."""
+    from infra.status import service_health
+
+    probed = {r["service"]: r for r in service_health(settings)}
+    rows = []
+    for name, port in (("processor", settings.processor_metrics_port),
+                       ("sink", settings.sink_metrics_port)):
+        row = probed.get(name) or {"service": name, "port": port, "state": "no metrics port",
+                                   "connected": {}, "partitions": None,
+                                   "seconds_since_commit": None, "reasons": []}
+        rows.append({**row, "metrics": metrics(port) if row["state"] != "not running" else None})
+    return rows
+
+
 def _dead_letter_summary(db) -> list[dict]:
     return db.rows("""select source_topic, stage, error, reason, count(*) as n,
                              max(dead_lettered_at) as latest
@@ -93,15 +107,14 @@ def live(ctx: Ctx):
 def _live(ctx: Ctx) -> dict:
     s = ctx.settings
     try:
-        broker, broker_error = broker_status(s.bootstrap), None
+        broker, broker_error = broker_status(s), None
     except Exception as exc:  # noqa: BLE001 - the page says the broker is away
         broker, broker_error = {"topics": [], "groups": []}, type(exc).__name__
     return {"broker": broker, "broker_error": broker_error,
             "stages": ctx.db.rows("select stage, items, cents from kpi_stage_dollars_as_of(%s) "
                                   "order by step", (date.today(),)),
             "dead": _dead_letter_summary(ctx.db),
-            "health": {"processor": metrics(s.processor_metrics_port),
-                       "sink": metrics(s.sink_metrics_port)},
+            "health": health(s),
             "sampled_at": time.strftime("%H:%M:%S")}
 
 

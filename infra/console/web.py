@@ -25,6 +25,7 @@ ACCESS: dict[str, tuple[str, ...]] = {
     "coding": ("coder", "admin"),
     "codes": ("coder", "biller", "admin"),
     "held": ("coder", "biller", "admin"),
+    "correction": ("coder", "admin"),
     "denials": ("denials", "biller", "admin"),
     "appeal": ("denials", "admin"),
     "rules": ("denials", "biller", "admin"),

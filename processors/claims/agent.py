@@ -14,10 +14,12 @@ Rule:     processors.claims.rules.build_claim, processors.claims.versions.versio
 """
 from __future__ import annotations
 
+from functools import partial
+
 from prometheus_client import Counter
 
-from processors import app as A
 from processors import state as S
+from processors.context import Context
 from processors.stage import Rejected, Stage, record
 from schemas import topics as T
 
@@ -27,31 +29,31 @@ SECONDARY = Counter("rcm_secondary_claims_total",
                     "unknown_claim", ["outcome"])
 
 
-def handle(coded: dict):
+def handle(ctx: Context, coded: dict):
     from processors.claims.rules import build_claim
     from processors.claims.secondary import release_waiting
     from processors.claims.versions import version_claim
 
-    coder, charge_master = A.reference()
-    built = build_claim(coded, coder, charge_master, **A.claim_tables(),
-                        payer_rules=A.scrub_rules(coded["payer_id"]))
+    coder, charge_master = ctx.reference()
+    built = build_claim(coded, coder, charge_master, **ctx.claim_tables(),
+                        payer_rules=ctx.scrub_rules(coded["payer_id"]))
     built["secondary_payer_id"] = coded.get("secondary_payer_id")
-    store = A.claim_state()
+    store = ctx.store(S.CLAIM_STATE)
     claim = version_claim(built, store, cancelled=bool(coded.get("cancelled")))
     waited = release_waiting(built["claim_id"], store) if claim else []
     return [*store.writes, *([record(T.CLAIMS, claim)] if claim else []),
             *(record(topic, rec) for topic, rec in waited)]
 
 
-def handle_remittance(remit: dict):
+def handle_remittance(ctx: Context, remit: dict):
     from processors.claims.secondary import on_remittance
-    store = A.claim_state()
+    store = ctx.store(S.CLAIM_STATE)
     records, outcome = on_remittance(remit, store)
     SECONDARY.labels(outcome).inc()
     return [*store.writes, *(record(topic, rec) for topic, rec in records)]
 
 
-def handle_submitted(claim: dict):
+def handle_submitted(ctx: Context, claim: dict):
     from processors.claims.secondary import release_waiting
     from processors.claims.submitted import on_submitted, problems
     from processors.ledger.rules import journals
@@ -59,7 +61,7 @@ def handle_submitted(claim: dict):
     faults = problems(claim)
     if faults:
         raise Rejected("; ".join(faults))
-    store, charges = A.claim_state(), A.encounter_charges()
+    store, charges = ctx.store(S.CLAIM_STATE), ctx.store(S.ENCOUNTER_CHARGES)
     out, entries = on_submitted(claim, store, charges)
     waited = release_waiting(claim["claim_id"], store) if out else []
     return [*store.writes, *charges.writes, *([record(T.CLAIMS, out)] if out else []),
@@ -68,10 +70,15 @@ def handle_submitted(claim: dict):
 
 
 STATE = (S.CLAIM_STATE,)
-BUILD_CLAIMS = Stage("build_claims", T.ENCOUNTERS_CODED, handle, owner=True, reads=STATE,
-                     writes=STATE, broadcast=(T.SCRUB_RULES,))
-BILL_SECONDARY = Stage("bill_secondary", T.REMITTANCES, handle_remittance, owner=False,
-                       reads=STATE, writes=STATE)
-ACCEPT_SUBMITTED = Stage("accept_submitted_claims", T.CLAIMS_SUBMITTED, handle_submitted,
-                         owner=True, reads=(*STATE, S.ENCOUNTER_CHARGES),
-                         writes=(*STATE, S.ENCOUNTER_CHARGES))
+
+
+def stages(ctx: Context) -> tuple[Stage, ...]:
+    return (
+        Stage("build_claims", T.ENCOUNTERS_CODED, partial(handle, ctx), owner=True, reads=STATE,
+              writes=STATE, broadcast=(T.SCRUB_RULES,)),
+        Stage("bill_secondary", T.REMITTANCES, partial(handle_remittance, ctx), owner=False,
+              reads=STATE, writes=STATE),
+        Stage("accept_submitted_claims", T.CLAIMS_SUBMITTED, partial(handle_submitted, ctx),
+              owner=True, reads=(*STATE, S.ENCOUNTER_CHARGES),
+              writes=(*STATE, S.ENCOUNTER_CHARGES)),
+    )

@@ -10,10 +10,12 @@ Owns the dead letters of `encounters` and `coding-decisions`.
 """
 from __future__ import annotations
 
+from functools import partial
+
 from prometheus_client import Counter
 
-from processors import app as A
 from processors import state as S
+from processors.context import Context
 from processors.stage import Rejected, Stage, record
 from schemas import topics as T
 
@@ -46,30 +48,30 @@ def _send(release, store) -> list:
     return [*getattr(store, "writes", ()), *(record(topic, rec) for topic, rec in release.records)]
 
 
-def handle(enc: dict):
+def handle(ctx: Context, enc: dict):
     from processors.coding.decisions import on_encounter
     from processors.coding.rules import code_encounter, validate_encounter
 
-    coder, charge_master = A.reference()
+    coder, charge_master = ctx.reference()
     problems = validate_encounter(enc, charge_master, coder)
     if problems:
         raise Rejected("; ".join(problems))
-    kind, rec = code_encounter(enc, charge_master, coder, A.SETTINGS.coding_threshold)
-    store = A.pending()
+    kind, rec = code_encounter(enc, charge_master, coder, ctx.settings.coding_threshold)
+    store = ctx.store(S.CODING_PENDING)
     release = on_encounter(enc, kind, rec, store, coder, charge_master)
     if kind == "coded" and release.agreement is None:
         OUTCOMES.labels("auto").inc()
     return _send(release, store)
 
 
-def handle_decision(dec: dict):
+def handle_decision(ctx: Context, dec: dict):
     from processors.coding.decisions import NotApplicable, on_decision, validate_decision
 
-    coder, charge_master = A.reference()
+    coder, charge_master = ctx.reference()
     problems = validate_decision(dec, coder)
     if problems:
         raise Rejected("; ".join(problems))
-    store = A.pending()
+    store = ctx.store(S.CODING_PENDING)
     try:
         release = on_decision(dec, store, coder, charge_master)
     except NotApplicable as exc:
@@ -78,7 +80,12 @@ def handle_decision(dec: dict):
 
 
 PENDING = (S.CODING_PENDING,)
-CODE_ENCOUNTERS = Stage("code_encounters", T.ENCOUNTERS, handle, owner=True, reads=PENDING,
-                        writes=PENDING)
-RELEASE_CODING = Stage("release_coding", T.CODING_DECISIONS, handle_decision, owner=True,
-                       reads=PENDING, writes=PENDING)
+
+
+def stages(ctx: Context) -> tuple[Stage, ...]:
+    return (
+        Stage("code_encounters", T.ENCOUNTERS, partial(handle, ctx), owner=True, reads=PENDING,
+              writes=PENDING),
+        Stage("release_coding", T.CODING_DECISIONS, partial(handle_decision, ctx), owner=True,
+              reads=PENDING, writes=PENDING),
+    )

@@ -9,8 +9,11 @@ encounter would have coded automatically, the coder's codes are used.
 
 Releasing is idempotent. The coded record's id is the encounter event id + ":coded" whoever chose
 the codes, so a redelivered decision or encounter re-emits the same record and the sinks keep
-one. A second, different decision for a released encounter is refused (a change after release is
-a corrected claim, not a new coding).
+one. A second, different decision for a released encounter is refused, unless it says it corrects
+the claim (`corrects_claim_id`, e.g. a held claim fixed from the console): then the encounter is
+coded again with its codes under the decision's id (`<decision>:coded`, source the decision), so
+the claim builder sees a new source event and builds the claim's next version. For that the table
+keeps every encounter it coded (automatically: released with no decision), its latest version.
 
 Pure functions over decoded records and a `PendingStore`; the agents pass the faust table, the
 tests a dict.
@@ -193,18 +196,16 @@ def on_encounter(enc: dict, kind: str, rec: dict, store: PendingStore, coder,
     is kept for its decision. With one, the encounter is released with the coder's codes."""
     entry = store.get(enc["encounter_id"])
     if entry is None or entry["decision"] is None:
-        if kind == "coded":
+        if kind == "coded":  # kept, released, for a decision that corrects its claim later
+            _keep(store, entry, enc, [d["code"] for d in rec["diagnoses"]], released=True)
             return Release([(T.ENCOUNTERS_CODED, rec)])
-        if entry is None or entry["encounter"] is None:
-            store.put({"encounter_id": enc["encounter_id"], "account_id": enc["account_id"],
-                       "encounter": codec.encode(T.ENCOUNTERS.value_schema, enc),
-                       "suggested": _suggested(rec), "decision": None, "released": False})
+        _keep(store, entry, enc, _suggested(rec), released=False)
         return Release([(T.CODING_REVIEW, rec)])
     # A decision was waiting for this encounter (or this is a redelivery after release).
     dec = codec.decode_for(T.CODING_DECISIONS, entry["decision"])
     suggested = _suggested(rec) if kind == "review" else [d["code"] for d in rec["diagnoses"]]
-    entry = {**entry, "encounter": codec.encode(T.ENCOUNTERS.value_schema, enc),
-             "suggested": suggested}
+    stored, entry = entry, {**entry, "encounter": codec.encode(T.ENCOUNTERS.value_schema, enc),
+                            "suggested": suggested}
     try:
         released = _release(entry, enc, dec, coder, charge_master)
     except ValueError:
@@ -215,9 +216,22 @@ def on_encounter(enc: dict, kind: str, rec: dict, store: PendingStore, coder,
         return Release([(T.CODING_REVIEW if kind == "review" else T.ENCOUNTERS_CODED, rec)])
     out = [(T.CODING_REVIEW, rec)] if kind == "review" else []
     if entry["released"]:  # a redelivered encounter: the same records again, counted once
+        if entry != stored:  # a re-sent one is kept: a later correction codes its latest version
+            store.put(entry)
         return Release(out + released.records)
     store.put({**entry, "released": True})
     return Release(out + released.records, released.agreement)
+
+
+def _keep(store: PendingStore, entry: dict | None, enc: dict, suggested: list[str],
+          released: bool) -> None:
+    """Hold the encounter's latest version (written only when it changed: a redelivery writes
+    nothing)."""
+    kept = {"encounter_id": enc["encounter_id"], "account_id": enc["account_id"],
+            "encounter": codec.encode(T.ENCOUNTERS.value_schema, enc), "suggested": suggested,
+            "decision": None, "released": released}
+    if entry != kept:
+        store.put(kept)
 
 
 class NotApplicable(ValueError):
@@ -229,6 +243,8 @@ def on_decision(dec: dict, store: PendingStore, coder, charge_master) -> Release
     entry = store.get(dec["encounter_id"])
     if entry is not None and entry["account_id"] != dec["account_id"]:
         raise NotApplicable("the decision's account does not match the encounter's")
+    if dec.get("corrects_claim_id"):
+        return _correct(dec, entry, store, coder, charge_master)
     if entry is None or entry["encounter"] is None:
         if entry is not None and entry["decision"] is not None:
             earlier = codec.decode_for(T.CODING_DECISIONS, entry["decision"])
@@ -240,11 +256,17 @@ def on_decision(dec: dict, store: PendingStore, coder, charge_master) -> Release
                    "decision": codec.encode(T.CODING_DECISIONS.value_schema, dec),
                    "released": False})
         return Release([])
+    if entry["released"] and entry["decision"] is None:
+        # Coded automatically: as always, a decision (not a correction) waits for the encounter
+        # to be sent again, which releases it with these codes.
+        store.put({**entry, "decision": codec.encode(T.CODING_DECISIONS.value_schema, dec)})
+        return Release([])
     if entry["released"] and entry["decision"] is not None:
         earlier = codec.decode_for(T.CODING_DECISIONS, entry["decision"])
         if earlier["event_id"] != dec["event_id"]:
             raise NotApplicable(f"the encounter was already released by decision "
-                                f"{earlier['event_id']}; a change now is a corrected claim")
+                                f"{earlier['event_id']}; a change now corrects its claim "
+                                "(corrects_claim_id)")
     enc = codec.decode_for(T.ENCOUNTERS, entry["encounter"])
     try:
         released = _release(entry, enc, dec, coder, charge_master)
@@ -255,3 +277,32 @@ def on_decision(dec: dict, store: PendingStore, coder, charge_master) -> Release
     store.put({**entry, "decision": codec.encode(T.CODING_DECISIONS.value_schema, dec),
                "released": True})
     return released
+
+
+def _correct(dec: dict, entry: dict | None, store: PendingStore, coder, charge_master) -> Release:
+    """A decision that corrects a coded encounter's claim: the encounter coded again with the
+    decision's codes, as a new source event (the decision) for the claim builder."""
+    claim_id = "CLM-" + dec["encounter_id"]  # as processors.claims.rules names it
+    if dec["corrects_claim_id"] != claim_id:
+        raise NotApplicable(f"the decision corrects claim {dec['corrects_claim_id']}, but the "
+                            f"encounter's claim is {claim_id}")
+    if entry is None or entry["encounter"] is None:
+        raise NotApplicable("the coding stage holds no coded encounter to correct: it has not "
+                            "arrived, or was coded before encounters were kept (sending it again "
+                            "keeps it)")
+    if not entry["released"]:
+        raise NotApplicable("the encounter is in coding review, not coded yet: there is no claim "
+                            "to correct (a decision on its review releases it)")
+    enc = codec.decode_for(T.ENCOUNTERS, entry["encounter"])
+    try:
+        released = _release(entry, enc, dec, coder, charge_master)
+    except ValueError as exc:
+        raise NotApplicable(str(exc)) from exc
+    (topic, rec), = released.records
+    rec.update(event_id=f"{dec['event_id']}:coded", source_event_id=dec["event_id"],
+               source_emitted_at=dec["emitted_at"], occurred_at=dec["decided_at"])
+    earlier = entry["decision"] and codec.decode_for(T.CODING_DECISIONS, entry["decision"])
+    if earlier and earlier["event_id"] == dec["event_id"]:  # redelivered: the same record again
+        return Release([(topic, rec)])
+    store.put({**entry, "decision": codec.encode(T.CODING_DECISIONS.value_schema, dec)})
+    return Release([(topic, rec)], released.agreement)

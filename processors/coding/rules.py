@@ -1,6 +1,6 @@
 """Coding rules: validate an encounter, then code it or send it to coding review.
 
-Pure functions over decoded records (dicts); the faust agent decodes, calls these and sends.
+Pure functions over decoded records (dicts); the batch loop decodes, calls these and sends.
 Imports only the standard library, schemas and the coding helpers (simple-icd-10-cm is reached
 through the Coder).
 """
@@ -221,7 +221,8 @@ def code_encounter(enc: dict, charge_master: dict, coder: Coder,
     if reasons:
         review = _header(enc, "review")
         review.update(total_charge_cents=sum(charge_cents(c) for c in enc["charges"]),
-                      reasons=reasons, suggestions=suggestions)
+                      reasons=reasons, suggestions=suggestions, patient_age=enc["patient_age"],
+                      patient_sex=enc["patient_sex"], date_of_service=date_of_service(enc))
         return "review", review
     return "coded", coded_record(enc, coded, charge_master, drg)
 

@@ -15,11 +15,12 @@ appeal stages own those of `denials` and `appeals`.
 from __future__ import annotations
 
 import time
+from functools import partial
 
 from prometheus_client import Counter
 
-from processors import app as A
 from processors import state as S
+from processors.context import Context
 from processors.stage import ERRORS, Outgoing, Rejected, Stage, partition_for, record
 from schemas import codec
 from schemas import topics as T
@@ -57,29 +58,37 @@ def _send(outcome, store) -> list[Outgoing]:
             *(refused(ev, reason) for ev, reason in outcome.rejected)]
 
 
-def on_denial(den: dict):
+def on_denial(ctx: Context, den: dict):
     from processors.denials import appeals
 
-    store, clocks = A.denials_open(), A.denial_clocks()
+    store, clocks = ctx.store(S.DENIALS_OPEN), ctx.denial_clocks()
     partition = partition_for(den["account_id"].encode(), T.DENIALS.partitions)
-    return _send(appeals.on_denial(den, store, clocks, partition, A.SETTINGS.appeal_warning_days),
+    return _send(appeals.on_denial(den, store, clocks, partition,
+                                   ctx.settings.appeal_warning_days),
                  store)
 
 
-def on_appeal(ev: dict):
+def on_appeal(ctx: Context, ev: dict):
     from processors.denials import appeals
 
     problems = appeals.validate_appeal(ev)
     if problems:
         raise Rejected("; ".join(problems))
-    store, clocks = A.denials_open(), A.denial_clocks()
+    store, clocks = ctx.store(S.DENIALS_OPEN), ctx.denial_clocks()
     partition = (ev["partition"] if ev["action"] == appeals.TICK
                  else partition_for(ev["account_id"].encode(), T.APPEALS.partitions))
-    return _send(appeals.on_appeal(ev, store, clocks, partition, A.SETTINGS.appeal_warning_days),
+    return _send(appeals.on_appeal(ev, store, clocks, partition,
+                                   ctx.settings.appeal_warning_days),
                  store)
 
 
-FLAG_DENIALS = Stage("flag_denials", T.REMITTANCES, handle, owner=False)
 OPEN = (S.DENIALS_OPEN,)
-WORK_DENIALS = Stage("work_denials", T.DENIALS, on_denial, owner=True, reads=OPEN, writes=OPEN)
-APPLY_APPEALS = Stage(APPLY, T.APPEALS, on_appeal, owner=True, reads=OPEN, writes=OPEN)
+
+
+def stages(ctx: Context) -> tuple[Stage, ...]:
+    return (
+        Stage("flag_denials", T.REMITTANCES, handle, owner=False),
+        Stage("work_denials", T.DENIALS, partial(on_denial, ctx), owner=True, reads=OPEN,
+              writes=OPEN),
+        Stage(APPLY, T.APPEALS, partial(on_appeal, ctx), owner=True, reads=OPEN, writes=OPEN),
+    )

@@ -13,17 +13,19 @@ stage accepted (processors.stage.run_batch), so it needs no code set.
 """
 from __future__ import annotations
 
-from processors import app as A
+from functools import partial
+
 from processors import state as S
+from processors.context import Context
 from processors.stage import Rejected, Stage, record
 from schemas import topics as T
 
 
-def on_encounter(enc: dict):
+def on_encounter(ctx: Context, enc: dict):
     from processors.ledger.corrections import entries_for_encounter_version
     from processors.ledger.rules import journals
 
-    store = A.encounter_charges()
+    store = ctx.store(S.ENCOUNTER_CHARGES)
     entries = entries_for_encounter_version(enc, store)
     return [*store.writes, *(record(T.LEDGER_ENTRIES, j) for j in journals(entries))]
 
@@ -46,7 +48,10 @@ def on_payment(payment: dict):
     return [record(T.LEDGER_ENTRIES, j) for j in journals(entries_for_payment(payment))]
 
 
-POST_CHARGES = Stage("post_charges", T.ENCOUNTERS, on_encounter, owner=False,
-                     reads=(S.ENCOUNTER_CHARGES,), writes=(S.ENCOUNTER_CHARGES,))
-POST_REMITTANCES = Stage("post_remittances", T.REMITTANCES, on_remittance, owner=True)
-POST_PAYMENTS = Stage("post_payments", T.PAYMENTS, on_payment, owner=True)
+def stages(ctx: Context) -> tuple[Stage, ...]:
+    return (
+        Stage("post_charges", T.ENCOUNTERS, partial(on_encounter, ctx), owner=False,
+              reads=(S.ENCOUNTER_CHARGES,), writes=(S.ENCOUNTER_CHARGES,)),
+        Stage("post_remittances", T.REMITTANCES, on_remittance, owner=True),
+        Stage("post_payments", T.PAYMENTS, on_payment, owner=True),
+    )

@@ -16,10 +16,12 @@ Owns the dead letters of `claims` (index_claims), `claim-index` (learn_claim_acc
 """
 from __future__ import annotations
 
+from functools import partial
+
 from prometheus_client import Counter
 
-from processors import app as A
 from processors import state as S
+from processors.context import Context
 from processors.stage import Outgoing, Rejected, Stage, record
 from processors.state import TableStore
 from schemas import topics as T
@@ -35,10 +37,10 @@ def _send(match, store: TableStore) -> list[Outgoing]:
     return [*store.writes, *(record(topic, rec) for topic, rec in match.records)]
 
 
-def handle_unmatched(remit: dict):
+def handle_unmatched(ctx: Context, remit: dict):
     from processors.matching.rules import NotMatchable, on_unmatched
 
-    store = A.store(S.CLAIM_ACCOUNTS)
+    store = ctx.store(S.CLAIM_ACCOUNTS)
     try:
         return _send(on_unmatched(remit, store), store)
     except NotMatchable as exc:
@@ -54,18 +56,24 @@ def handle_claim(claim: dict):
         raise Rejected(str(exc)) from exc
 
 
-def handle_index(entry: dict):
+def handle_index(ctx: Context, entry: dict):
     from processors.matching.rules import NotMatchable, on_claim
 
-    store = A.store(S.CLAIM_ACCOUNTS)
+    store = ctx.store(S.CLAIM_ACCOUNTS)
     try:
         return _send(on_claim(entry, store), store)
     except NotMatchable as exc:
         raise Rejected(str(exc)) from exc
 
 
-MATCH_REMITTANCES = Stage("match_remittances", T.REMITTANCES_UNMATCHED, handle_unmatched,
-                          owner=True, reads=(S.CLAIM_ACCOUNTS,), writes=(S.CLAIM_ACCOUNTS,))
-INDEX_CLAIMS = Stage("index_claims", T.CLAIMS, handle_claim, owner=True)
-LEARN_CLAIM_ACCOUNTS = Stage("learn_claim_accounts", T.CLAIM_INDEX, handle_index, owner=True,
-                             reads=(S.CLAIM_ACCOUNTS,), writes=(S.CLAIM_ACCOUNTS,))
+ACCOUNTS = (S.CLAIM_ACCOUNTS,)
+
+
+def stages(ctx: Context) -> tuple[Stage, ...]:
+    return (
+        Stage("match_remittances", T.REMITTANCES_UNMATCHED, partial(handle_unmatched, ctx),
+              owner=True, reads=ACCOUNTS, writes=ACCOUNTS),
+        Stage("index_claims", T.CLAIMS, handle_claim, owner=True),
+        Stage("learn_claim_accounts", T.CLAIM_INDEX, partial(handle_index, ctx), owner=True,
+              reads=ACCOUNTS, writes=ACCOUNTS),
+    )

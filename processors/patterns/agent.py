@@ -13,10 +13,12 @@ The ledger stage owns the dead letters of `remittances`; this module owns those 
 """
 from __future__ import annotations
 
+from functools import partial
+
 from prometheus_client import Counter
 
-from processors import app as A
 from processors import state as S
+from processors.context import Context
 from processors.stage import Rejected, Stage, record
 from processors.state import TableStore
 from schemas import topics as T
@@ -33,8 +35,8 @@ def handle_remittance(remit: dict):
     return [record(T.DENIAL_PATTERNS, rec) for rec in observe(remit)]
 
 
-def _stores() -> tuple[TableStore, TableStore]:
-    return A.store(S.DENIAL_PATTERN_COUNTS), A.store(S.SCRUB_RULES)
+def _stores(ctx: Context) -> tuple[TableStore, TableStore]:
+    return ctx.store(S.DENIAL_PATTERN_COUNTS), ctx.store(S.SCRUB_RULES)
 
 
 def _send(outcome, patterns: TableStore, rules: TableStore) -> list:
@@ -42,30 +44,36 @@ def _send(outcome, patterns: TableStore, rules: TableStore) -> list:
     return [*patterns.writes, *rules.writes, *(record(t, rec) for t, rec in outcome.records)]
 
 
-def handle_pattern(observed: dict):
+def handle_pattern(ctx: Context, observed: dict):
     from processors.patterns.rules import count, validate_observed
 
     problems = validate_observed(observed)
     if problems:
         raise Rejected("; ".join(problems))
-    patterns, rules = _stores()
-    return _send(count(observed, patterns, rules, A.SETTINGS.scrub_rule_threshold), patterns, rules)
+    patterns, rules = _stores(ctx)
+    return _send(count(observed, patterns, rules, ctx.settings.scrub_rule_threshold), patterns,
+                 rules)
 
 
-def handle_decision(dec: dict):
+def handle_decision(ctx: Context, dec: dict):
     from processors.patterns.rules import NotDecidable, decide
 
-    patterns, rules = _stores()
+    patterns, rules = _stores(ctx)
     try:
-        outcome = decide(dec, patterns, rules, A.SETTINGS.scrub_rule_threshold)
+        outcome = decide(dec, patterns, rules, ctx.settings.scrub_rule_threshold)
     except NotDecidable as exc:
         raise Rejected(str(exc)) from exc
     return _send(outcome, patterns, rules)
 
 
-DETECT_DENIAL_PATTERNS = Stage("detect_denial_patterns", T.REMITTANCES, handle_remittance, owner=False)
 RULE_STATE = (S.DENIAL_PATTERN_COUNTS, S.SCRUB_RULES)
-COUNT_DENIAL_PATTERNS = Stage("count_denial_patterns", T.DENIAL_PATTERNS, handle_pattern,
-                              owner=True, reads=RULE_STATE, writes=RULE_STATE)
-APPLY_RULE_DECISIONS = Stage("apply_rule_decisions", T.SCRUB_RULE_DECISIONS, handle_decision,
-                             owner=True, reads=RULE_STATE, writes=RULE_STATE)
+
+
+def stages(ctx: Context) -> tuple[Stage, ...]:
+    return (
+        Stage("detect_denial_patterns", T.REMITTANCES, handle_remittance, owner=False),
+        Stage("count_denial_patterns", T.DENIAL_PATTERNS, partial(handle_pattern, ctx),
+              owner=True, reads=RULE_STATE, writes=RULE_STATE),
+        Stage("apply_rule_decisions", T.SCRUB_RULE_DECISIONS, partial(handle_decision, ctx),
+              owner=True, reads=RULE_STATE, writes=RULE_STATE),
+    )

@@ -10,9 +10,10 @@ Owns the dead letters of `visit-events`.
 from __future__ import annotations
 
 import time
+from functools import partial
 
-from processors import app as A
 from processors import state as S
+from processors.context import Context
 from processors.stage import ERRORS, Outgoing, Rejected, Stage, partition_for, record
 from schemas import codec
 from schemas import topics as T
@@ -35,10 +36,10 @@ def kept_dead_letter(ev: dict, reason: str) -> Outgoing:
         "dead_lettered_at": int(time.time() * 1000)})
 
 
-def handle(ev: dict):
+def handle(ctx: Context, ev: dict):
     from processors.visits.rules import Refused, assemble
 
-    store = A.store(S.VISITS_PENDING)
+    store = ctx.store(S.VISITS_PENDING)
     try:
         outcome = assemble(ev, store)
     except Refused as exc:
@@ -49,5 +50,6 @@ def handle(ev: dict):
     return out
 
 
-ASSEMBLE_VISITS = Stage(STAGE, T.VISIT_EVENTS, handle, owner=True, reads=(S.VISITS_PENDING,),
-                        writes=(S.VISITS_PENDING,))
+def stages(ctx: Context) -> tuple[Stage, ...]:
+    return (Stage(STAGE, T.VISIT_EVENTS, partial(handle, ctx), owner=True,
+                  reads=(S.VISITS_PENDING,), writes=(S.VISITS_PENDING,)),)

@@ -17,16 +17,23 @@ class SeekToStored(ConsumerRebalanceListener):
 
     When PostgreSQL cannot answer during an assignment (it is restarting), the partitions are
     kept in `unsought`: the sink must not apply what it reads until `seek` has put them back
-    where PostgreSQL says (its main loop calls it once the database is back)."""
+    where PostgreSQL says (its main loop calls it once the database is back).
 
-    def __init__(self, consumer, conn, group: str):
+    `before` runs first in both callbacks: a sink that writes one batch while it reads the next
+    waits there for the batch in flight, so the connection is free and the stored offsets are
+    final before anything is sought."""
+
+    def __init__(self, consumer, conn, group: str, before=None):
         self.consumer, self.conn, self.group = consumer, conn, group
+        self.before = before or (lambda: None)
         self.unsought: set = set()
 
     def on_partitions_revoked(self, revoked):
-        self.unsought.difference_update(revoked)  # nothing to flush: batches commit before a poll
+        self.before()
+        self.unsought.difference_update(revoked)
 
     def on_partitions_assigned(self, assigned):
+        self.before()
         try:
             self.seek(assigned)
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:

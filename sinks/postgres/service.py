@@ -4,31 +4,35 @@ Consumes: claims, coding-review, encounters-coded, denials, ledger-entries, dead
           claim-status, denial-patterns, scrub-rule-proposals, scrub-rules,
           encounters (discharge times only; the coding stage owns its bad records),
           remittances (as paid, lines included; the ledger stage owns its bad records)
-Produces: account-balances (key: account_id, value: AccountBalanceUpdated), after each commit;
-          kpis and ar-aging-snapshots every RCM_KPI_INTERVAL_S (sinks.postgres.kpi_publish)
-Rule:     sinks.postgres.writer.write_batch (one transaction: rows + balances + offsets)
+Produces: account-balances, kpis, ar-aging-snapshots (sinks.postgres.publisher, its own thread)
+Rule:     sinks.postgres.writer.write_prepared (one transaction: rows + balances + offsets)
 
-PostgreSQL is the source of truth for where to resume: on every assignment the consumer seeks to
-the offsets stored with the data. Offsets are committed to Kafka afterwards too, only so lag
-tools see the sink. Logs carry counts, never record contents or account ids.
+Two batches are in hand at once: while one is written to PostgreSQL (on the writer thread), the
+main thread polls and decodes the next. PostgreSQL is the source of truth for where to resume: on
+every assignment the consumer seeks to the offsets stored with the data (after the batch in flight
+has committed), and the writer skips what is below the stored offsets, so several `rcm sink`
+processes in one group (`--workers N`) neither lose nor double a record. Offsets are committed to
+Kafka afterwards too, only so lag tools see the sink. Logs carry counts, never record contents or
+account ids.
 """
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from datetime import UTC, datetime
 
 import psycopg2
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.errors import KafkaError
+from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 from prometheus_client import Counter, Histogram
 
 from infra import settings as settings_mod
-from infra.delivery import Deliverer, producer_config
 from infra.health import Health, kafka_consumer_connected, serve
 from infra.kafka_auth import client_options
 from infra.reconnect import (
@@ -40,11 +44,11 @@ from infra.reconnect import (
     transient_kafka,
     transient_postgres,
 )
+from infra.settings import Settings
 from processors.ledger.rules import validate_remittance
 from schemas import codec
 from schemas.codec import DecodeError
 from schemas.topics import (
-    ACCOUNT_BALANCES,
     CLAIM_STATUS,
     CLAIMS,
     CODING_REVIEW,
@@ -62,10 +66,16 @@ from schemas.topics import (
     SCRUB_RULES,
     Topic,
 )
-from sinks.postgres import kpi_publish, writer
+from sinks.postgres import writer
 from sinks.postgres.migrate import apply_migrations
 from sinks.postgres.offsets import SeekToStored
-from sinks.postgres.writer import SinkRecord
+from sinks.postgres.publisher import (  # noqa: F401 (re-exported: tests and tools use them here)
+    Publisher,
+    balance_deliverer,
+    drain_outbox,
+    publish_balances,
+)
+from sinks.postgres.writer import BatchResult, SinkRecord
 
 log = logging.getLogger("rcm.sink")
 
@@ -79,19 +89,19 @@ NOT_OWNED = frozenset({ENCOUNTERS.name, REMITTANCES.name})
 _BY_NAME = {t.name: t for t in TOPICS}
 STAGE = "sink"
 MAX_RECORDS = 5000
-RETRY_OUTBOX_S = 1.0  # after a publication failed, try the outbox again this often (at most)
 CONNECT_TIMEOUT_S = 10  # one PostgreSQL connection attempt
 PING_IDLE_S = 5.0  # while no records come, check the database this often
 # A SIGKILLed sink's place in the group is given to its successor after this long (default 45 s)
 SESSION_TIMEOUT_MS = 10_000
 BOOTSTRAP_TIMEOUT_MS = 30_000  # one attempt to bootstrap, once a broker accepts connections
+SUPERVISOR_ENV = "RCM_SINK_SUPERVISOR_PID"  # set by `rcm sink --workers N` in its children
 
 RECORDS = Counter("rcm_sink_records_total", "Records the sink applied or dead-lettered", ["topic"])
 BATCHES = Counter("rcm_sink_batches_total", "Batches committed to PostgreSQL")
 ERRORS = Counter("rcm_sink_errors_total", "Records the sink could not decode or store", ["topic"])
 BATCH_SECONDS = Histogram("rcm_sink_batch_seconds", "Time to write and commit one batch")
-UNPUBLISHED = Counter("rcm_sink_balances_unpublished_total",
-                      "Balance publications the broker did not acknowledge (kept in the outbox)")
+SKIPPED = Counter("rcm_sink_records_skipped_total",
+                  "Records below the offsets stored in PostgreSQL (applied before), not applied again")
 LATENCY = Histogram("rcm_sink_latency_seconds", "Commit time minus the source event's emit time",
                     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800))
 
@@ -122,11 +132,12 @@ def dead_letter(msg, error: str, reason: str) -> dict:
     }
 
 
-def write_isolating_poison(conn, group: str, records: list[SinkRecord], messages: list):
+def write_isolating_poison(conn, group: str, records: list[SinkRecord], messages: list,
+                           prepared: writer.Prepared | None = None) -> list[BatchResult]:
     """Write the batch; if PostgreSQL refuses a row, write one record at a time and dead-letter the
     refused ones (each with its own offset), so one bad row never stalls a partition."""
     try:
-        return [writer.write_batch(conn, group, records)]
+        return [writer.write_prepared(conn, group, prepared or writer.prepare(records))]
     except (psycopg2.DataError, psycopg2.IntegrityError, KeyError, TypeError, ValueError) as exc:
         log.warning("batch of %d refused (%s); writing record by record", len(records),
                     type(exc).__name__)
@@ -147,49 +158,6 @@ def write_isolating_poison(conn, group: str, records: list[SinkRecord], messages
     return results
 
 
-def publish_balances(conn, deliverer: Deliverer, balances: list[dict]) -> int:
-    """Publish committed balances and take out of the outbox only those the broker acknowledged;
-    returns how many it did not (they stay in the outbox for the next drain)."""
-    if not balances:
-        return 0
-    report = deliverer.deliver(balances, _balance_send)
-    missing = set(report.missing)
-    writer.clear_outbox(conn, [b for i, b in enumerate(balances) if i not in missing])
-    if missing:
-        UNPUBLISHED.inc(len(missing))
-        log.warning("%d of %d balances not acknowledged (%s); kept in the outbox", len(missing),
-                    len(balances), ", ".join(report.errors))
-    return len(missing)
-
-
-def _balance_send(balance: dict):
-    return (ACCOUNT_BALANCES.name, codec.key_of(ACCOUNT_BALANCES, balance),
-            codec.encode(ACCOUNT_BALANCES.value_schema, balance))
-
-
-def drain_outbox(conn, deliverer: Deliverer) -> tuple[int, int]:
-    """Publish what a crash or a failed publication left in the outbox; returns (balances
-    published, balances still waiting). Stops at the first batch the broker did not fully take."""
-    sent = 0
-    for _ in range(100):  # bounded: another sink may keep re-queueing accounts it is updating
-        batch = writer.outbox_balances(conn)
-        if not batch:
-            return sent, 0
-        missing = publish_balances(conn, deliverer, batch)
-        sent += len(batch) - missing
-        if missing:
-            return sent, missing
-    return sent, len(writer.outbox_balances(conn))
-
-
-def balance_deliverer(settings, attempts: int = 1) -> Deliverer:
-    """The sink publishes each batch's balances once; the outbox is its retry (RETRY_OUTBOX_S)."""
-    config = producer_config(settings.bootstrap, settings.delivery_timeout_s,
-                             f"{settings.app_id}-sink-balances")
-    return Deliverer(lambda: KafkaProducer(**{**config, **client_options("sink", settings=settings)}),
-                     settings.delivery_timeout_s, attempts)
-
-
 def _observe_latency(records: list[SinkRecord], committed_at: float) -> None:
     for rec in records:
         emitted = rec.value.get("source_emitted_at")
@@ -197,10 +165,62 @@ def _observe_latency(records: list[SinkRecord], committed_at: float) -> None:
             LATENCY.observe(max(0.0, committed_at - emitted.timestamp()))
 
 
+class Batch:
+    """Messages read together, decoded and rendered for the writer."""
+
+    def __init__(self, messages: list) -> None:
+        self.started = time.perf_counter()
+        self.messages = messages
+        self.records = [to_sink_record(m) for m in messages]
+        self.prepared = writer.prepare(self.records)
+
+
+class BatchWriter:
+    """Writes one batch at a time on its own thread, so the main thread can poll and decode the
+    next one meanwhile. Only the main thread calls it."""
+
+    def __init__(self, group: str) -> None:
+        self.group = group
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="rcm-sink-writer")
+        self.inflight: tuple[Batch, Future] | None = None
+
+    def submit(self, conn, batch: Batch) -> None:
+        assert self.inflight is None, "one batch in flight at a time"
+        self.inflight = (batch, self.pool.submit(self._write, conn, batch))
+
+    def _write(self, conn, batch: Batch) -> list[BatchResult]:
+        with BATCH_SECONDS.time():
+            return write_isolating_poison(conn, self.group, batch.records, batch.messages,
+                                          batch.prepared)
+
+    def wait(self) -> None:
+        """Let the batch in flight commit or fail; raises nothing (rebalance callbacks call it:
+        the consumer's position must not be sought while a write for it is still open)."""
+        if self.inflight is not None:
+            wait_for([self.inflight[1]])
+
+    def take(self) -> tuple[Batch, list[BatchResult]] | None:
+        """The batch in flight and its results, once written; raises what writing it raised."""
+        if self.inflight is None:
+            return None
+        batch, future = self.inflight
+        self.inflight = None
+        return batch, future.result()
+
+    def drop(self) -> None:
+        """Forget the batch in flight after a fault: committed or rolled back, PostgreSQL's
+        offsets say which, and the partitions are sought there again."""
+        self.wait()
+        self.inflight = None
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+
+
 def run_sink(settings=None, stop_event: threading.Event | None = None,
              idle_exit_s: float | None = None, metrics_port: int | None = None) -> int:
     """Consume until stopped (SIGTERM/SIGINT, stop_event, or idle for idle_exit_s); return records
-    applied. PostgreSQL or Kafka away (at start or later) is waited out (infra.reconnect); raises
+    handled. PostgreSQL or Kafka away (at start or later) is waited out (infra.reconnect); raises
     reconnect.Fatal for bad settings or refused access."""
     settings = settings or settings_mod.load()
     stop = stop_event or threading.Event()
@@ -213,32 +233,40 @@ def run_sink(settings=None, stop_event: threading.Event | None = None,
     retry = Retry("sink", settings.reconnect_initial_s, settings.reconnect_max_s, stop,
                   health.set_connected)
     db = Database(settings.sink_dsn, retry, health, owner_dsn=settings.dsn)
-    consumer = deliverer = None
+    halt = threading.Event()
+    publisher = Publisher(settings, Database(settings.sink_dsn, Retry(
+        "sink publisher", settings.reconnect_initial_s, settings.reconnect_max_s, halt,
+        health.set_connected), health), balance_deliverer(settings), halt, stop)
+    consumer = None
+    batches = BatchWriter(settings.sink_group)
     applied = 0
     try:
         db.connect(migrate=True)
-        group = settings.sink_group
-        listener = SeekToStored(None, db.conn, group)
+        publisher.start()
+        listener = SeekToStored(None, db.conn, settings.sink_group, before=batches.wait)
         consumer = retry.call("kafka", lambda: _consumer(settings, listener), transient_kafka)
         listener.consumer = consumer
-        deliverer = balance_deliverer(settings)
-        applied = _consume(settings, stop, idle_exit_s, db, consumer, listener, deliverer, health)
+        applied = _consume(settings, stop, idle_exit_s, db, consumer, listener, batches, publisher,
+                           health)
     except Stopped:
         pass
     finally:
         log.info("sink stopping after %d records", applied)
+        batches.close()
+        publisher.close()
         if consumer is not None:
             consumer.close(autocommit=False)
-        if deliverer is not None:
-            deliverer.close()
+        publisher.deliverer.close()
         db.close()
         if server is not None:
             server.shutdown()
             server.server_close()
+    if publisher.error is not None:
+        raise publisher.error
     return applied
 
 
-def _consumer(settings, listener: SeekToStored) -> KafkaConsumer:
+def _consumer(settings: Settings, listener: SeekToStored) -> KafkaConsumer:
     require_broker(settings.bootstrap)
     consumer = KafkaConsumer(
         **client_options("sink", settings=settings), group_id=settings.sink_group,
@@ -292,35 +320,30 @@ class Database:
             self.conn = None
 
 
-def _consume(settings, stop, idle_exit_s, db: Database, consumer, listener: SeekToStored,
-             deliverer: Deliverer, health: Health) -> int:
-    group = settings.sink_group
-    waiting = _drain_on_start(db, deliverer)
-    applied, idle_since = 0, time.monotonic()
-    pinged = time.monotonic()
-    kpis_due = time.monotonic() + settings.kpi_interval_s
-    outbox_due = time.monotonic() + RETRY_OUTBOX_S if waiting else None
+def _consume(settings: Settings, stop, idle_exit_s, db: Database, consumer,
+             listener: SeekToStored, batches: BatchWriter, publisher: Publisher,
+             health: Health) -> int:
+    applied, idle_since, pinged = 0, time.monotonic(), time.monotonic()
     while not stop.is_set():
         health.beat()
         health.set_partitions(len(consumer.assignment()))
         health.set_connected("kafka", kafka_consumer_connected(consumer))
+        if supervisor_gone():
+            log.warning("supervisor is gone; stopping")
+            break
         try:
             if listener.unsought:  # an assignment PostgreSQL could not seek: seek it now
+                applied += _finish(batches, consumer, publisher, health)
                 listener.seek(listener.unsought)
-            if outbox_due is not None and time.monotonic() >= outbox_due:
-                _, waiting = drain_outbox(db.conn, deliverer)
-                outbox_due = time.monotonic() + RETRY_OUTBOX_S if waiting else None
-            if settings.kpi_interval_s > 0 and time.monotonic() >= kpis_due:
-                kpi_publish.publish_safely(db.conn, deliverer)
-                kpis_due = time.monotonic() + settings.kpi_interval_s
             polled = consumer.poll(timeout_ms=500, max_records=MAX_RECORDS)
             messages = [m for batch in polled.values() for m in batch]
             if listener.unsought:
                 continue  # read from where Kafka said, not PostgreSQL: seek first, read again
             if not messages:
+                applied += _finish(batches, consumer, publisher, health)
                 # Idle means nothing to read and nothing waiting in the outbox: balances the broker
                 # has not taken yet are work left, so a broker slow to come back is waited for.
-                if idle_exit_s is not None and outbox_due is None \
+                if idle_exit_s is not None and publisher.idle() \
                         and time.monotonic() - idle_since >= idle_exit_s:
                     break
                 if time.monotonic() - pinged >= PING_IDLE_S:
@@ -328,24 +351,24 @@ def _consume(settings, stop, idle_exit_s, db: Database, consumer, listener: Seek
                     db.ping()
                 continue
             idle_since = time.monotonic()
-            handled, waiting = _handle(db.conn, group, consumer, deliverer, messages)
-            health.commit()
-            applied += handled
-            if waiting and outbox_due is None:
-                outbox_due = time.monotonic() + RETRY_OUTBOX_S
+            batch = Batch(messages)  # decoded while the previous batch is being written
+            applied += _finish(batches, consumer, publisher, health)
+            batches.submit(db.conn, batch)
         except Exception as exc:
+            batches.drop()
             if transient_postgres(exc) or classify("postgres", exc) is not None:
                 db.failed(exc)
                 listener.conn = db.conn
                 # back to what PostgreSQL committed, before anything more is read
                 listener.unsought.update(consumer.assignment())
-                outbox_due = time.monotonic()
             elif transient_kafka(exc) or classify("kafka", exc) is not None:
                 retry_kafka(db.retry, exc)
             else:
                 raise
-    if outbox_due is not None:
-        log.warning("stopping with balances still in the outbox; the next run publishes them")
+    try:
+        applied += _finish(batches, consumer, publisher, health)
+    except Exception as exc:  # noqa: BLE001 (stopping: PostgreSQL's offsets say what committed)
+        log.warning("the last batch did not commit (%s)", type(exc).__name__)
     return applied
 
 
@@ -354,44 +377,37 @@ def retry_kafka(retry: Retry, exc: BaseException) -> None:
     retry.failed("kafka", exc)
 
 
-def _drain_on_start(db: Database, deliverer: Deliverer) -> int:
-    while True:
-        try:
-            republished, waiting = drain_outbox(db.conn, deliverer)
-            break
-        except Exception as exc:
-            if not transient_postgres(exc) and classify("postgres", exc) is None:
-                raise
-            db.failed(exc)
-    if republished:
-        log.warning("published %d balances a previous run committed but did not publish", republished)
-    return waiting
+def supervisor_gone() -> bool:
+    """A sink started by `rcm sink --workers N` stops when its supervisor is gone (SIGKILL gives
+    the supervisor no chance to stop it)."""
+    parent = os.environ.get(SUPERVISOR_ENV)
+    return bool(parent) and os.getppid() != int(parent)
 
 
-def _handle(conn, group: str, consumer, deliverer: Deliverer, messages: list) -> tuple[int, int]:
-    """Write one batch, publish its balances; returns (records applied, balances not published).
-    The Kafka offsets are committed either way: the batch's balances are in the outbox, committed
-    with the rows and the PostgreSQL offsets, and go out from there."""
-    started = time.perf_counter()
-    records = [to_sink_record(m) for m in messages]
-    with BATCH_SECONDS.time():
-        results = write_isolating_poison(conn, group, records, messages)
+def _finish(batches: BatchWriter, consumer, publisher: Publisher, health: Health) -> int:
+    """Wait for the batch in flight; hand its balances to the publisher and tell Kafka its offsets
+    (lag tools read them; PostgreSQL holds the real ones). Returns its records."""
+    taken = batches.take()
+    if taken is None:
+        return 0
+    batch, results = taken
     committed_at = time.time()
+    health.commit()
     BATCHES.inc()
-    for rec in records:
+    for rec in batch.records:
         RECORDS.labels(rec.topic).inc()
-    _observe_latency([r for r in records if r.schema != "DeadLetter"], committed_at)
+    skipped = sum(r.skipped for r in results)
+    SKIPPED.inc(skipped)
+    _observe_latency([r for r in batch.records if r.schema != "DeadLetter"], committed_at)
     balances = {b["account_id"]: b for res in results for b in res.balances}
-    unpublished = publish_balances(conn, deliverer, list(balances.values()))
-    offsets = writer.next_offsets(records)
-    try:
-        consumer.commit({TopicPartition(t, p): OffsetAndMetadata(o, "", -1)
-                         for (t, p), o in offsets.items()})
-    except KafkaError as exc:  # a rebalance mid-batch: harmless, PostgreSQL holds the real offsets
-        log.warning("kafka offset commit failed (%s); PostgreSQL offsets stand", type(exc).__name__)
-    log.info("batch: %d records, %d balances published in %.0f ms", len(records),
-             len(balances) - unpublished, (time.perf_counter() - started) * 1000)
-    return len(records), unpublished
+    publisher.hand_over(list(balances.values()))
+    offsets = writer.next_offsets(batch.records)
+    consumer.commit_async({TopicPartition(t, p): OffsetAndMetadata(o, "", -1)
+                           for (t, p), o in offsets.items()})
+    log.info("batch: %d records (%d applied before), %d balances handed over in %.0f ms",
+             len(batch.records), skipped, len(balances),
+             (time.perf_counter() - batch.started) * 1000)
+    return len(batch.records)
 
 
 def add_arguments(parser, name: str) -> None:
@@ -399,12 +415,21 @@ def add_arguments(parser, name: str) -> None:
                         help="exit after this many seconds without records (for scripts and tests)")
     parser.add_argument("--metrics-port", type=int, default=None,
                         help="Prometheus port on 127.0.0.1 (0 disables; default RCM_SINK_METRICS_PORT)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="run N sinks in one consumer group, each its own process (metrics "
+                             "on the port + i)")
 
 
 def cmd_sink(args) -> int:
     settings = settings_mod.load()
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if args.workers > 1:
+        from sinks.postgres.workers import supervise
+
+        port = settings.sink_metrics_port if args.metrics_port is None else args.metrics_port
+        extra = [] if args.idle_exit is None else ["--idle-exit", str(args.idle_exit)]
+        return supervise(args.workers, extra, port, SUPERVISOR_ENV)
     try:
         applied = run_sink(settings, idle_exit_s=args.idle_exit, metrics_port=args.metrics_port)
     except Fatal as fatal:

@@ -1,21 +1,29 @@
 """Write one batch of decoded records to PostgreSQL in one transaction, with the offsets it covers.
 
-Rows go in with multi-row INSERT ... ON CONFLICT DO NOTHING, so a redelivered record changes
-nothing. Only ledger entries that were actually inserted move `account_balances`, aggregated per
-account in SQL. The batch's next offsets are upserted in the same transaction: the effect and the
-progress commit together, which keeps balances exact to the cent across crashes and rebalances.
+`prepare` (CPU only, no database: the sink runs it while the previous batch is being written)
+turns records into one COPY stream per table. `write_prepared` then, in one transaction:
+1. locks the batch's rows of `sink_offsets` and drops every record below the stored offset: it was
+   applied already (by this process before a crash, or by another sink process that owned the
+   partition), so a rebalance between processes neither doubles nor loses a record;
+2. COPYs each table's rows into a session temp table and moves them with INSERT ... SELECT ...
+   ON CONFLICT, so a redelivered record changes nothing. Only ledger entries that were actually
+   inserted move `account_balances`, aggregated per account in SQL;
+3. stores the batch's next offsets and queues the touched accounts in `balance_outbox`.
+The effect and the progress commit together, which keeps balances exact to the cent.
 """
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 
 import psycopg2
-from psycopg2.extras import Json, execute_values
+from psycopg2.extras import execute_values
+
+from sinks.postgres.tables import TABLE_OF_SCHEMA, TABLES, Table
+
+SKIP = "Skip"  # a record the sink only passes over (its offset still moves): see service.py
 
 
 @dataclass(frozen=True)
@@ -34,263 +42,18 @@ class BatchResult:
     inserted: dict[str, int] = field(default_factory=dict)  # table -> new rows
     balances: list[dict] = field(default_factory=list)  # AccountBalanceUpdated dicts, committed
     offsets: dict[tuple[str, int], int] = field(default_factory=dict)  # (topic, partition) -> next
-
-
-def _default(obj):
-    if isinstance(obj, (date, datetime)):
-        return obj.isoformat()
-    if isinstance(obj, bytes):
-        return obj.hex()
-    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
-
-
-def _json(value) -> Json:
-    return Json(value, dumps=lambda v: json.dumps(v, default=_default, separators=(",", ":")))
-
-
-def _drg(drg: dict | None) -> tuple[str | None, str | None]:
-    return (drg["drg"], drg.get("mdc")) if drg else (None, None)
-
-
-def _coded_by(ref: dict | None) -> tuple:
-    if ref is None:
-        return (None, None, None, None)
-    return (ref["decision_id"], ref["coder_id"], ref["decided_at"], list(ref["suggested"]))
-
-
-def _lifecycle(r: dict) -> tuple:
-    """version, frequency_code, payer_sequence, primary_claim_id, original_reference,
-    secondary_payer_id (defaults for claims built before versions existed)."""
-    return (r.get("version") or 1, r.get("frequency_code") or "1",
-            r.get("payer_sequence") or "PRIMARY", r.get("primary_claim_id"),
-            r.get("original_reference"), r.get("secondary_payer_id"))
-
-
-def _is_set_result(r: dict) -> bool:
-    """A 999's result for a whole 837 set: no claim id, the set named by its control number."""
-    return not r["claim_id"] and bool(r.get("set_control_number"))
-
-
-def _units(text: str | None) -> Decimal | None:
-    return None if text is None else Decimal(text)
-
-
-def _allowed(r: dict) -> int | None:
-    """The claim's allowed amount: its lines' AMT*B6, only when every line has one."""
-    allowed = [line.get("allowed_cents") for line in r["lines"]]
-    return sum(allowed) if allowed and None not in allowed else None
-
-
-def _remittance(r: dict) -> tuple:
-    return (r["event_id"], r["remittance_id"], r["claim_id"], r["account_id"], r["payer_id"],
-            r.get("payer_name"), r["payer_claim_control_number"], r["trace_number"],
-            r["claim_status"], r["total_charge_cents"], r["total_paid_cents"],
-            r["patient_responsibility_cents"], _allowed(r), r.get("check_amount_cents"),
-            r.get("claim_filing_indicator"), r.get("facility_type_code"),
-            r.get("claim_frequency_code"), r.get("drg_code"), r.get("statement_start"),
-            r.get("statement_end"), r.get("received_on"), _json(r["claim_adjustments"]),
-            list(r["remarks"]), _json(r.get("amounts") or []), _json(r.get("adjudication") or []),
-            _json(r.get("provider_adjustments") or []), len(r["lines"]), r["occurred_at"],
-            r["emitted_at"])
-
-
-def _remittance_lines(r: dict) -> list[tuple]:
-    return [(f"{r['event_id']}:{n}", r["event_id"], n, r["claim_id"], line["line"],
-             line.get("line_control_number"), line.get("procedure_qualifier"),
-             line["procedure_code"], list(line.get("modifiers") or []), line.get("revenue_code"),
-             line.get("original_procedure_code"), list(line.get("original_modifiers") or []),
-             line["units"], _units(line.get("units_paid")), _units(line.get("units_billed")),
-             line["charge_cents"], line["paid_cents"], line.get("allowed_cents"),
-             line.get("service_start"), line.get("service_end"), _json(line["adjustments"]),
-             list(line["remarks"]), _json(line.get("amounts") or []))
-            for n, line in enumerate(r["lines"], start=1)]
+    skipped: int = 0  # records below the stored offsets: applied before, not again
 
 
 @dataclass(frozen=True)
-class _Table:
-    name: str
-    columns: tuple[str, ...]
-    key: str
-    row: object  # callable(dict) -> tuple, or -> list[tuple] when `many`
-    many: bool = False
-    newer: str | None = None  # a column: a row with a higher value replaces the stored one
-    companion: bool = False  # a second table fed by the same records: not counted as inserted
+class Prepared:
+    """A batch ready to write: one COPY text per table, and the offsets it covers."""
 
-
-_TABLES: dict[str, _Table] = {t.name: t for t in (
-    _Table("claims", ("claim_id", "account_id", "encounter_id", "payer_id", "plan_type", "claim_type",
-                      "status", "total_charge_cents", "edits", "warnings", "lines", "diagnosis_codes",
-                      "service_start", "service_end", "built_at", "source_event_id",
-                      "source_emitted_at", "drg", "drg_mdc", "pcs_codes", "version",
-                      "frequency_code", "payer_sequence", "primary_claim_id",
-                      "original_reference", "secondary_payer_id", "other_payer"), "claim_id",
-           lambda r: (r["claim_id"], r["account_id"], r["encounter_id"], r["payer_id"],
-                      r["plan_type"], r["claim_type"], r["status"], r["total_charge_cents"],
-                      _json(r["edits"]), _json(r.get("warnings") or []), _json(r["lines"]),
-                      list(r["diagnosis_codes"]),
-                      r["service_start"], r["service_end"], r["occurred_at"],
-                      r["source_event_id"], r["source_emitted_at"], *_drg(r.get("drg")),
-                      list(r.get("pcs_codes") or []), *_lifecycle(r),
-                      _json(r["other_payer"]) if r.get("other_payer") else None),
-           newer="version"),
-    _Table("claim_versions", ("version_id", "claim_id", "version", "frequency_code",
-                              "payer_sequence", "primary_claim_id", "account_id", "payer_id",
-                              "status", "total_charge_cents", "original_reference", "built_at",
-                              "event_id", "source_event_id", "encounter_id", "edits",
-                              "service_end"), "version_id",
-           lambda r: (f"{r['claim_id']}:v{r.get('version') or 1}", r["claim_id"],
-                      *_lifecycle(r)[:4], r["account_id"], r["payer_id"], r["status"],
-                      r["total_charge_cents"], r.get("original_reference"), r["occurred_at"],
-                      r["event_id"], r["source_event_id"], r["encounter_id"], _json(r["edits"]),
-                      r["service_end"])),
-    _Table("coding_review", ("review_id", "encounter_id", "account_id", "payer_id",
-                             "encounter_class", "total_charge_cents", "reasons", "suggestions",
-                             "requested_at", "source_event_id", "source_emitted_at"), "review_id",
-           lambda r: (r["event_id"], r["encounter_id"], r["account_id"], r["payer_id"],
-                      r["encounter_class"], r["total_charge_cents"], list(r["reasons"]),
-                      _json(r["suggestions"]), r["occurred_at"], r["source_event_id"],
-                      r["source_emitted_at"])),
-    _Table("encounters_coded", ("event_id", "encounter_id", "account_id", "payer_id", "plan_type",
-                                "encounter_class", "patient_age", "patient_sex", "service_start",
-                                "service_end", "diagnoses", "procedures", "total_charge_cents",
-                                "coded_at", "source_event_id", "source_emitted_at", "drg",
-                                "pcs_codes", "decision_id", "coder_id", "decided_at",
-                                "suggested_codes"), "event_id",
-           lambda r: (r["event_id"], r["encounter_id"], r["account_id"], r["payer_id"],
-                      r["plan_type"], r["encounter_class"], r["patient_age"], r["patient_sex"],
-                      r["service_start"], r["service_end"], _json(r["diagnoses"]),
-                      _json(r["procedures"]), sum(p["charge_cents"] for p in r["procedures"]),
-                      r["occurred_at"], r["source_event_id"], r["source_emitted_at"],
-                      _drg(r.get("drg"))[0],
-                      [p["code"] for p in r.get("procedures_pcs") or []],
-                      *_coded_by(r.get("coded_by")))),
-    _Table("denials", ("denial_id", "remittance_id", "claim_id", "account_id", "payer_id", "line",
-                       "group_code", "reason_code", "category", "preventable", "amount_cents",
-                       "denied_on", "appeal_deadline", "remarks", "source_event_id",
-                       "source_emitted_at", "owner_queue"), "denial_id",
-           lambda r: (r["denial_id"], r["remittance_id"], r["claim_id"], r["account_id"],
-                      r["payer_id"], r["line"], r["group_code"], r["reason_code"], r["category"],
-                      r["preventable"], r["amount_cents"], r["denied_on"], r["appeal_deadline"],
-                      list(r["remarks"]), r["source_event_id"], r["source_emitted_at"],
-                      r.get("owner_queue") or "BILLING")),
-    _Table("ledger_entries", ("entry_id", "account_id", "kind", "insurance_delta_cents",
-                              "patient_delta_cents", "posted_at", "reference", "payer_id",
-                              "reason", "source_event_id", "source_emitted_at"), "entry_id",
-           lambda r: [(e["entry_id"], r["account_id"], e["kind"], e["insurance_delta_cents"],
-                       e["patient_delta_cents"], r["posted_at"], r["reference"], r["payer_id"],
-                       e["reason"], r["source_event_id"], r["source_emitted_at"])
-                      for e in r["entries"]],
-           many=True),
-    _Table("claim_status_events", ("event_id", "claim_id", "payer_id", "accepted", "categories",
-                                   "statuses", "total_charge_cents", "payer_claim_control_number",
-                                   "service_start", "service_end", "reported_at", "emitted_at",
-                                   "transaction", "paid_cents", "adjudicated_on", "remitted_on",
-                                   "remittance_trace", "submitter_id", "group_control_number",
-                                   "set_control_number"),
-           "event_id",
-           lambda r: [] if _is_set_result(r) else [(
-                      r["event_id"], r["claim_id"], r["payer_id"], r["accepted"],
-                      [s["category"] for s in r["statuses"]], _json(r["statuses"]),
-                      r["total_charge_cents"], r["payer_claim_control_number"],
-                      r["service_start"], r["service_end"], r["occurred_at"], r["emitted_at"],
-                      r.get("transaction") or "277CA", r.get("paid_cents"),
-                      r.get("adjudicated_on"), r.get("remitted_on"), r.get("remittance_trace"),
-                      r.get("submitter_id"), r.get("group_control_number"),
-                      r.get("set_control_number"))],
-           many=True),
-    # A 999's result for a whole 837 set (claim id empty): the claims it carried are joined in SQL
-    # (x12_set_acknowledged_claims, migration 0022).
-    _Table("x12_set_acknowledgements", ("event_id", "submitter_id", "receiver_id",
-                                        "group_control_number", "set_control_number", "accepted",
-                                        "categories", "statuses", "reported_at", "emitted_at"),
-           "event_id",
-           lambda r: [(r["event_id"], r.get("submitter_id") or "", r["payer_id"],
-                       r.get("group_control_number") or "", r["set_control_number"],
-                       r["accepted"], [s["category"] for s in r["statuses"]],
-                       _json(r["statuses"]), r["occurred_at"], r["emitted_at"])]
-           if _is_set_result(r) else [],
-           many=True),
-    _Table("remittances", ("event_id", "remittance_id", "claim_id", "account_id", "payer_id",
-                           "payer_name", "payer_claim_control_number", "trace_number",
-                           "claim_status", "total_charge_cents", "total_paid_cents",
-                           "patient_responsibility_cents", "allowed_cents", "check_amount_cents",
-                           "claim_filing_indicator", "facility_type_code", "claim_frequency_code",
-                           "drg_code", "statement_start", "statement_end", "received_on",
-                           "claim_adjustments", "remarks", "amounts", "adjudication",
-                           "provider_adjustments", "line_count", "paid_at", "emitted_at"),
-           "event_id", _remittance),
-    _Table("remittance_lines", ("line_id", "event_id", "position", "claim_id", "line",
-                                "line_control_number", "procedure_qualifier", "procedure_code",
-                                "modifiers", "revenue_code", "original_procedure_code",
-                                "original_modifiers", "units", "units_paid", "units_billed",
-                                "charge_cents", "paid_cents", "allowed_cents", "service_start",
-                                "service_end", "adjustments", "remarks", "amounts"),
-           "line_id", _remittance_lines, many=True, companion=True),
-    _Table("denial_procedures", ("denial_id", "rule_id", "procedure_code", "source_emitted_at"),
-           "denial_id",
-           lambda r: [(d["denial_id"], r["rule_id"], r["procedure_code"], r["source_emitted_at"])
-                      for d in r["denials"]],
-           many=True),
-    _Table("proposed_scrub_rules", ("rule_id", "payer_id", "reason_code", "procedure_code",
-                                    "category", "preventable", "denial_count", "denied_cents",
-                                    "threshold", "example_denial_ids", "example_claim_ids",
-                                    "first_denied_on", "last_denied_on", "event_id",
-                                    "source_emitted_at"), "rule_id",
-           lambda r: (r["rule_id"], r["payer_id"], r["reason_code"], r["procedure_code"],
-                      r["category"], r["preventable"], r["denial_count"], r["denied_cents"],
-                      r["threshold"], list(r["example_denial_ids"]), list(r["example_claim_ids"]),
-                      r["first_denied_on"], r["last_denied_on"], r["event_id"],
-                      r["source_emitted_at"])),
-    _Table("scrub_rule_decisions", ("decision_id", "rule_id", "status", "payer_id", "reason_code",
-                                    "procedure_code", "denial_count", "denied_cents", "decided_by",
-                                    "role", "decided_at", "source_emitted_at"), "decision_id",
-           lambda r: (r["event_id"], r["rule_id"], r["status"], r["payer_id"], r["reason_code"],
-                      r["procedure_code"], r["denial_count"], r["denied_cents"], r["decided_by"],
-                      r["role"], r["decided_at"], r["source_emitted_at"])),
-    _Table("encounter_discharges", ("event_id", "encounter_id", "account_id", "payer_id",
-                                    "encounter_class", "service_end", "discharged_at",
-                                    "total_charge_cents", "received_at", "emitted_at"), "event_id",
-           lambda r: (r["event_id"], r["encounter_id"], r["account_id"], r["payer_id"],
-                      r["encounter_class"], r["service_end"], r.get("discharged_at"),
-                      sum(c["units"] * c["unit_price_cents"] for c in r["charges"]),
-                      r["occurred_at"], r["emitted_at"])),
-    _Table("denial_events", ("event_id", "denial_id", "claim_id", "account_id", "version", "action",
-                             "status", "amount_cents", "open_cents", "occurred_at", "reference",
-                             "reason_code", "source_emitted_at"), "event_id",
-           lambda r: (r["event_id"], r["denial_id"], r["claim_id"], r["account_id"], r["version"],
-                      r["action"], r["status"], r["amount_cents"], r["open_cents"],
-                      r["occurred_at"], r["reference"], r["reason_code"], r["source_emitted_at"])),
-    _Table("denial_deadline_alerts", ("alert_id", "kind", "denial_id", "claim_id", "account_id",
-                                      "payer_id", "owner_queue", "open_cents", "appeal_deadline",
-                                      "clock_at", "source_emitted_at"), "alert_id",
-           lambda r: (r["event_id"], r["kind"], r["denial_id"], r["claim_id"], r["account_id"],
-                      r["payer_id"], r["owner_queue"], r["open_cents"], r["appeal_deadline"],
-                      r["clock_at"], r["source_emitted_at"])),
-    _Table("dead_letters", ("event_id", "source_topic", "source_partition", "source_offset",
-                            "stage", "error", "reason", "payload", "key", "dead_lettered_at"),
-           "event_id",
-           lambda r: (r["event_id"], r["source_topic"], r["source_partition"], r["source_offset"],
-                      r["stage"], r["error"], r["reason"], bytes(r["payload"]),
-                      None if r["key"] is None else bytes(r["key"]), r["dead_lettered_at"])),
-)}
-
-TABLE_OF_SCHEMA = {
-    "ClaimBuilt": ("claims", "claim_versions"),
-    "CodingReviewRequested": "coding_review",
-    "EncounterCoded": "encounters_coded",
-    "DenialFlagged": "denials",
-    "LedgerEntriesPosted": "ledger_entries",
-    "DeadLetter": "dead_letters",
-    "ClaimStatusReported": ("claim_status_events", "x12_set_acknowledgements"),
-    "RemittanceReceived": ("remittances", "remittance_lines"),
-    "DenialPattern": "denial_procedures",
-    "ScrubRuleProposed": "proposed_scrub_rules",
-    "ScrubRule": "scrub_rule_decisions",
-    "EncounterReceived": "encounter_discharges",
-    "DenialStatusChanged": "denial_events",
-    "DenialDeadline": "denial_deadline_alerts",
-}
-SKIP = "Skip"  # a record the sink only passes over (its offset still moves): see service.py
+    records: tuple[SinkRecord, ...]
+    copies: dict[str, str]  # table -> COPY text format rows
+    denial_ids: list[str]  # denials whose status may follow a step in this batch
+    offsets: dict[tuple[str, int], int]  # (topic, partition) -> next offset
+    first: dict[tuple[str, int], int]  # (topic, partition) -> lowest offset in the batch
 
 # A denial's status and written-off amount follow its latest accepted step. Run for every denial
 # a batch touched (its row or a step may come first, in separate batches), after both inserts.
@@ -306,7 +69,7 @@ WHERE d.denial_id = s.denial_id
 # upsert is a data-modifying CTE: PostgreSQL runs it once whether or not the SELECT reads it.
 _LEDGER_SQL = """
 WITH ins AS (
-    INSERT INTO ledger_entries ({columns}) SELECT {columns} FROM ledger_in
+    INSERT INTO ledger_entries ({columns}) SELECT {columns} FROM pg_temp.ledger_entries_in
     ON CONFLICT (entry_id) DO NOTHING
     RETURNING account_id, kind, insurance_delta_cents + patient_delta_cents AS delta,
               insurance_delta_cents, patient_delta_cents
@@ -361,14 +124,18 @@ def next_offsets(records: Iterable[SinkRecord]) -> dict[tuple[str, int], int]:
     return offsets
 
 
-def write_batch(conn, group: str, records: Sequence[SinkRecord]) -> BatchResult:
-    """Apply `records` and store their next offsets for `group` in one transaction; commit it."""
+def prepare(records: Sequence[SinkRecord]) -> Prepared:
+    """Rows per table (a key once: the first, as on redelivery; for `newer` tables the highest
+    version), rendered as COPY text. No database work."""
     by_table: dict[str, dict[str, tuple]] = {}
+    first: dict[tuple[str, int], int] = {}
     for rec in records:
+        tp = (rec.topic, rec.partition)
+        first[tp] = min(first.get(tp, rec.offset), rec.offset)
         if rec.schema == SKIP:
             continue
         names = TABLE_OF_SCHEMA[rec.schema]
-        for table in (_TABLES[n] for n in ((names,) if isinstance(names, str) else names)):
+        for table in (TABLES[n] for n in ((names,) if isinstance(names, str) else names)):
             rows = by_table.setdefault(table.name, {})
             for row in (table.row(rec.value) if table.many else (table.row(rec.value),)):
                 if table.newer and row[0] in rows:  # a later version in the same batch wins
@@ -376,27 +143,46 @@ def write_batch(conn, group: str, records: Sequence[SinkRecord]) -> BatchResult:
                     if row[at] > rows[row[0]][at]:
                         rows[row[0]] = row
                     continue
-                rows.setdefault(row[0], row)  # a key twice in one batch: the first wins, as on redelivery
-    offsets = next_offsets(records)
+                rows.setdefault(row[0], row)
+    denial_ids = sorted({*by_table.get("denials", {}),
+                         *(row[1] for row in by_table.get("denial_events", {}).values())})
+    copies = {name: _copy_text(rows.values()) for name, rows in by_table.items() if rows}
+    return Prepared(tuple(records), copies, denial_ids, next_offsets(records), first)
+
+
+def write_batch(conn, group: str, records: Sequence[SinkRecord]) -> BatchResult:
+    """Apply `records` and store their next offsets for `group` in one transaction; commit it."""
+    return write_prepared(conn, group, prepare(records))
+
+
+def write_prepared(conn, group: str, batch: Prepared) -> BatchResult:
     inserted: dict[str, int] = {}
+    skipped = 0
     try:
         with conn.cursor() as cur:
+            stored = _lock_offsets(cur, group, batch)
+            if any(first < stored.get(tp, 0) for tp, first in batch.first.items()):
+                kept = [r for r in batch.records
+                        if r.offset >= stored.get((r.topic, r.partition), 0)]
+                skipped = len(batch.records) - len(kept)
+                batch = prepare(kept)
             touched: list[str] = []
-            for name, rows in by_table.items():
+            for name, text in batch.copies.items():
+                table = TABLES[name]
+                cur.copy_expert(f"COPY pg_temp.{name}_in ({', '.join(table.columns)}) FROM STDIN",
+                                io.StringIO(text))
                 if name == "ledger_entries":
-                    inserted[name], touched = _insert_ledger(cur, list(rows.values()))
-                elif _TABLES[name].companion:
-                    _insert(cur, _TABLES[name], list(rows.values()))
-                else:
-                    inserted[name] = _insert(cur, _TABLES[name], list(rows.values()))
-            denial_ids = sorted({*by_table.get("denials", {}),
-                                 *(row[1] for row in by_table.get("denial_events", {}).values())})
-            if denial_ids:
-                cur.execute(_FOLLOW_DENIALS_SQL, (denial_ids,))
-            if offsets:
+                    inserted[name], touched = _insert_ledger(cur)
+                    continue
+                cur.execute(_insert_sql(table))
+                if not table.companion:
+                    inserted[name] = cur.rowcount
+            if batch.denial_ids:
+                cur.execute(_FOLLOW_DENIALS_SQL, (batch.denial_ids,))
+            if batch.offsets:
                 execute_values(cur, _OFFSETS_SQL,
-                               [(group, t, p, o) for (t, p), o in sorted(offsets.items())],
-                               page_size=len(offsets))
+                               [(group, t, p, o) for (t, p), o in sorted(batch.offsets.items())],
+                               page_size=len(batch.offsets))
             balances = _balances(cur, touched)
             if touched:
                 cur.execute("INSERT INTO balance_outbox (account_id) SELECT unnest(%s::text[])"
@@ -405,7 +191,30 @@ def write_batch(conn, group: str, records: Sequence[SinkRecord]) -> BatchResult:
     except BaseException:
         rollback(conn)
         raise
-    return BatchResult(inserted, balances, offsets)
+    return BatchResult(inserted, balances, batch.offsets, skipped)
+
+
+def _lock_offsets(cur, group: str, batch: Prepared) -> dict[tuple[str, int], int]:
+    """Create the session's staging tables, then lock this batch's offset rows (inserting the
+    missing ones at 0) in a fixed order, so two sink processes writing the same partition take
+    turns; returns the stored next offsets. One round trip."""
+    parts = sorted(batch.first)
+    statements = [f"CREATE TEMP TABLE IF NOT EXISTS {name}_in (LIKE {name} INCLUDING DEFAULTS)"
+                  " ON COMMIT DELETE ROWS" for name in batch.copies]
+    if not parts:
+        if statements:
+            cur.execute(";\n".join(statements))
+        return {}
+    topics, partitions = [t for t, _ in parts], [p for _, p in parts]
+    statements.append(cur.mogrify(
+        "INSERT INTO sink_offsets (consumer_group, topic, partition, next_offset)"
+        " SELECT %s, t, p, 0 FROM unnest(%s::text[], %s::int[]) AS k (t, p) ON CONFLICT DO NOTHING;\n"
+        "SELECT topic, partition, next_offset FROM sink_offsets WHERE consumer_group = %s"
+        " AND (topic, partition) IN (SELECT * FROM unnest(%s::text[], %s::int[]))"
+        " ORDER BY topic, partition FOR UPDATE",
+        (group, topics, partitions, group, topics, partitions)).decode())
+    cur.execute(";\n".join(statements))
+    return {(t, p): o for t, p, o in cur.fetchall()}
 
 
 def rollback(conn) -> None:
@@ -418,46 +227,54 @@ def rollback(conn) -> None:
         pass
 
 
-def _insert(cur, table: _Table, rows: list[tuple]) -> int:
-    if not rows:  # e.g. a batch of 999 set results only: no claim_status_events row
-        return 0
+def _insert_sql(table: Table) -> str:
+    columns = ", ".join(table.columns)
     conflict = "DO NOTHING"
     if table.newer:  # the stored row gives way to a higher version (claims keep their latest)
         sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in table.columns if c != table.key)
         conflict = (f"DO UPDATE SET {sets}, applied_at = clock_timestamp() "
                     f"WHERE {table.name}.{table.newer} < EXCLUDED.{table.newer}")
-    sql = (f"INSERT INTO {table.name} ({', '.join(table.columns)}) VALUES %s "
-           f"ON CONFLICT ({table.key}) {conflict} RETURNING 1")
-    return len(execute_values(cur, sql, rows, page_size=max(1, len(rows)), fetch=True))
+    return (f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM pg_temp.{table.name}_in"
+            f" ON CONFLICT ({table.key}) {conflict}")
 
 
-def _insert_ledger(cur, rows: list[tuple]) -> tuple[int, list[str]]:
-    # COPY into a session temp table, then one INSERT ... SELECT: about twice the rows/s of a
-    # multi-row VALUES statement, because nothing is quoted or parsed as SQL text.
-    columns = ", ".join(_TABLES["ledger_entries"].columns)
-    cur.execute("CREATE TEMP TABLE IF NOT EXISTS ledger_in"
-                " (LIKE ledger_entries INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
-    cur.copy_expert(f"COPY ledger_in ({columns}) FROM STDIN", _copy_text(rows))
-    cur.execute(_LEDGER_SQL.format(columns=columns))
+def _insert_ledger(cur) -> tuple[int, list[str]]:
+    cur.execute(_LEDGER_SQL.format(columns=", ".join(TABLES["ledger_entries"].columns)))
     per_account = cur.fetchall()
     return sum(n for _, n in per_account), sorted({account for account, _ in per_account})
 
 
 def _copy_field(value) -> str:
+    """One value in COPY text format (a list is a PostgreSQL array, bytes a bytea)."""
     if value is None:
         return "\\N"
     if isinstance(value, str):
-        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-            return (value.replace("\\", "\\\\").replace("\t", "\\t")
-                    .replace("\n", "\\n").replace("\r", "\\r"))
-        return value
-    if isinstance(value, datetime):
+        return _escape(value)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, (datetime, date)):
         return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return _escape("{" + ",".join("NULL" if v is None else _array_item(str(v))
+                                      for v in value) + "}")
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "\\\\x" + bytes(value).hex()
     return str(value)
 
 
-def _copy_text(rows: list[tuple]) -> io.StringIO:
-    return io.StringIO("".join("\t".join(map(_copy_field, row)) + "\n" for row in rows))
+def _array_item(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _escape(text: str) -> str:
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return (text.replace("\\", "\\\\").replace("\t", "\\t")
+                .replace("\n", "\\n").replace("\r", "\\r"))
+    return text
+
+
+def _copy_text(rows: Iterable[tuple]) -> str:
+    return "".join("\t".join(map(_copy_field, row)) + "\n" for row in rows)
 
 
 def _balances(cur, accounts: list[str]) -> list[dict]:

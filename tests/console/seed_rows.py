@@ -15,9 +15,10 @@ DEADLINE = date.today() + timedelta(days=20)
 def seed(db) -> None:
     db.execute("""insert into coding_review (review_id, encounter_id, account_id, payer_id,
                       encounter_class, total_charge_cents, reasons, suggestions, requested_at,
-                      source_event_id, source_emitted_at)
+                      source_event_id, source_emitted_at, patient_age, patient_sex, date_of_service)
                   values ('rev-1', 'E7001', %s, 'MEDICARE', 'OFFICE', 14500,
-                          array['dx 1: no code fits ''feeling off'''], %s, %s, 'enc-7001', %s)""",
+                          array['dx 1: no code fits ''feeling off'''], %s, %s, 'enc-7001', %s,
+                          58, 'F', current_date)""",
                (ACCOUNT, json.dumps([
                    {"sequence": 1, "text": "feeling off", "code": None, "confidence": 0.2, "also": []},
                    {"sequence": 2, "text": "essential hypertension", "code": "I10",
@@ -30,6 +31,13 @@ def seed(db) -> None:
                (ACCOUNT, json.dumps([{"edit": "MISSING_AUTH", "message": "no prior authorization"}]),
                 json.dumps([{"line": 1, "procedure_code": "99213", "units": 1,
                              "charge_cents": 20000}]), date.today(), date.today(), NOW, NOW))
+    db.execute("""insert into encounters_coded (event_id, encounter_id, account_id, payer_id,
+                      plan_type, encounter_class, patient_age, patient_sex, service_start,
+                      service_end, diagnoses, procedures, total_charge_cents, coded_at,
+                      source_event_id, source_emitted_at)
+                  values ('enc-7000:coded', 'E7000', %s, 'AETNA', 'COMMERCIAL', 'OFFICE', 34, 'M',
+                          current_date, current_date, '[]', '[]', 20000, %s, 'enc-7000', %s)""",
+               (ACCOUNT, NOW, NOW))
     db.execute("""insert into denials (denial_id, remittance_id, claim_id, account_id, payer_id,
                       line, group_code, reason_code, category, preventable, amount_cents,
                       denied_on, appeal_deadline, source_event_id, source_emitted_at, owner_queue)

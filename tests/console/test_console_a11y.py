@@ -49,4 +49,5 @@ def test_every_field_of_every_page_has_a_label(login, owner_db):
         assert found.unlabelled() == [], path
         assert found.h1 == 1 and found.skip, path
         checked += len(found.fields)
-    assert checked == 13  # login 2, queue filters 2, picker and codes 2, appeal step 3, find 1, payment 3
+    assert checked == 15  # login 2, queue filters 2, picker and codes 2 (review) and 2 (held claim
+    # correction), appeal step 3, find 1, payment 3

@@ -1,6 +1,7 @@
 """The console in real headless Chromium (Debian's chromium + chromedriver, driven by Selenium) on
 the real broker and database with the processor and the sink running: log in (keyboard only),
-work a coding review to release and see the claim, a refused appeal step with the pipeline's
+work a coding review to release and see the claim, correct a held claim and see it rebuilt,
+a refused appeal step with the pipeline's
 reason, file and win an appeal, accept a scrub rule, post a payment and see the balance change,
 and a denied page for the wrong role. Screenshots go to tests/console/artifacts/."""
 from __future__ import annotations
@@ -172,7 +173,10 @@ def test_staff_work_the_pipeline_through_the_browser(services, fresh_topics, dat
     try:
         publish([out(T.ENCOUNTERS, encounter(1, diagnoses=[
                     {"sequence": 1, "text": "feeling off", "code": None}]))]
-                + [out(T.ENCOUNTERS, encounter(n)) for n in (2, 3, 4, 5)], settings.bootstrap)
+                + [out(T.ENCOUNTERS, encounter(n)) for n in (2, 3, 4, 5)]
+                + [out(T.ENCOUNTERS, encounter(6, diagnoses=[  # the source's code: a man's
+                    {"sequence": 1, "text": "urinary urgency", "code": "N40.1"}]))],
+                settings.bootstrap)
         pipeline.wait_drained(settings, [processor, sink], timeout=300)
         publish([out(T.REMITTANCES, denied(n)) for n in (2, 3, 4)]
                 + [out(T.REMITTANCES, remittance(5))], settings.bootstrap)
@@ -203,6 +207,7 @@ def work_in_the_browser(page: Page, denials: dict[str, str], dsn: str) -> None:
     page.shot("coding-queue")
     page.one("#coding-queue a").click()
     page.wait("#statements", "feeling off")
+    assert "patient age 54, sex F" in page.one("#patient").text  # what the age/sex edits check
     page.one("#codes").clear()  # the suggestion (a low-confidence Z65.8) is not what we bill
     page.one("#code-q").send_keys("fatigue")
     page.wait('#code-results button[data-code="R53.83"]').click()
@@ -219,6 +224,38 @@ def work_in_the_browser(page: Page, denials: dict[str, str], dsn: str) -> None:
                         (claim_id,)) == [(["R53.83"],)]
     page.go("/coding")
     page.wait("#coding-queue", "The queue is empty.")
+
+    # a held claim (a man's code on a woman's claim): the coder sends a coding correction and
+    # sees the rebuilt claim, version 2, clean
+    held = "CLM-E0000006"
+    page.go("/held")
+    page.wait("#held-claims", "SEX_CONFLICT")
+    page.shot("held")
+    page.one(f'#held-claims a[href="/claims/{held}"]').click()
+    page.wait("#claim-status", "HELD")
+    assert "Patient age 54, sex F" in page.one("#patient").text
+    page.one("#code-q").send_keys("N40")  # the picker marks what does not fit this patient
+    page.wait("#code-results .conflict", "N40.1 is for male patients only; patient is female")
+    page.one("#codes").clear()
+    page.one("#codes").send_keys("N40.1")
+    page.wait("#code-check", "for male patients only; patient is female")
+    page.one("#codes").clear()
+    page.one("#code-q").clear()
+    page.one("#code-q").send_keys("urgency of urination")
+    page.wait('#code-results button[data-code="R39.15"]').click()
+    page.wait("#code-check", "Billable, no conflicts found.")
+    page.shot("held-correction")
+    page.one("#correction button[type=submit]").click()
+    rebuilt = page.wait("#results", "rebuilt as version 2", timeout=240)
+    assert "CLEAN" in rebuilt.text
+    page.one("#results a").click()
+    page.wait("#claim-status", "CLEAN")
+    assert page.one("#claim-version").text == "2"
+    page.wait("#versions", "SEX_CONFLICT")  # version 1 keeps its edit
+    page.shot("held-rebuilt")
+    assert report.query(dsn, "select version, status, diagnosis_codes from claims "
+                             "where claim_id = %s", (held,)) == [(2, "CLEAN", ["R39.15"])]
+
     # the wrong role: a coder may not open an account
     page.go(f"/accounts/{make_account_id(5)}")
     page.wait("#denied", "may not use this page")
@@ -267,7 +304,8 @@ def work_in_the_browser(page: Page, denials: dict[str, str], dsn: str) -> None:
     page.log_in("otto")
     page.go("/ops")
     page.wait("#topics", "coding-decisions")
-    page.wait("#health", "up")
+    for service in ("processor", "sink"):  # their /readyz, as `rcm status` reads it
+        page.wait(f'#health tr[data-service="{service}"] .ok', "ready")
     page.shot("pipeline")
     assert account not in page.d.page_source
     page.go("/kpis")

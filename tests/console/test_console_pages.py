@@ -3,6 +3,7 @@ published as events on the broker (with deterministic ids), and a refusal's dead
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 
@@ -173,6 +174,85 @@ def test_held_claims_show_their_edits(login, seeded):
     assert "CLM-7001" in page.text and "no prior authorization" in page.text
     claim = client.get("/claims/CLM-7001")
     assert "MISSING_AUTH" in claim.text and "99213" in claim.text
+
+
+def test_the_review_shows_age_and_sex_and_a_code_that_does_not_fit_them_is_refused(login, seeded):
+    client = login("coder")
+    page = client.get("/coding/rev-1").text
+    assert "patient age 58, sex F" in page
+    assert f'hx-get="/codes/check?age=58&amp;sex=F&amp;day={date.today()}"' in page
+    assert "male patients only; patient is female" in client.get(
+        "/codes/check?codes=N40.0&age=58&sex=F").text
+    found = client.get("/codes/search?q=N40.0&age=58&sex=F").text  # the picker marks it too
+    assert '<small class="error conflict">(N40.0 is for male patients only; patient is female)' \
+        in found
+    assert "conflict" not in client.get("/codes/search?q=N40.0&age=58&sex=M").text
+    response = client.post("/coding/rev-1/decide", data={
+        "csrf": hidden(page, "csrf"), "action_id": hidden(page, "action_id"), "codes": "N40.0"})
+    assert response.status_code == 400
+    assert "dx 1: N40.0 is for male patients only; patient is female" in response.text
+
+
+def test_a_held_claims_correction_is_a_coding_decision_naming_it_and_shows_the_rebuilt_claim(
+        login, seeded, services):
+    client = login("coder")
+    page = client.get("/claims/CLM-7001").text
+    assert 'id="correction"' in page and "Patient age 34, sex M" in page
+    form = {"csrf": hidden(page, "csrf"), "action_id": hidden(page, "action_id")}
+    same = client.post("/claims/CLM-7001/correct", data=form | {"codes": "J02.9"})
+    assert same.status_code == 400 and "the claim&#39;s codes already" in same.text
+    wrong = client.post("/claims/CLM-7001/correct", data=form | {"codes": "N83.201"})
+    assert wrong.status_code == 400 and "female patients only; patient is male" in wrong.text
+    eid = event_id_of(client.post("/claims/CLM-7001/correct", data=form | {"codes": "j02.0 R50.9"}))
+    assert eid.startswith("console:recode:")
+    [decision] = find_event(services.bootstrap, T.CODING_DECISIONS, eid)
+    assert (decision["corrects_claim_id"], decision["encounter_id"], decision["account_id"]) == (
+        "CLM-7001", "E7000", ACCOUNT)
+    assert [d["code"] for d in decision["diagnoses"]] == ["J02.0", "R50.9"]
+    assert 'data-state="pending"' in client.get(f"/actions/recode/{eid}").text
+    # the pipeline rebuilt the claim from it: version 2, sourced by the decision
+    seeded.execute("""insert into claim_versions (version_id, claim_id, version, frequency_code,
+                          payer_sequence, account_id, payer_id, status, total_charge_cents,
+                          built_at, event_id, source_event_id, encounter_id, service_end)
+                      values ('CLM-7001:v2', 'CLM-7001', 2, '1', 'PRIMARY', %s, 'AETNA', 'CLEAN',
+                              20000, now(), %s, %s, 'E7000', current_date)""", (ACCOUNT, f"{eid}:claim:v2", eid))
+    outcome = client.get(f"/actions/recode/{eid}").text
+    assert 'data-state="applied"' in outcome
+    assert re.search(r'rebuilt as version <span class="version">2</span>: '
+                     r'<strong class="rebuilt-status">CLEAN</strong>', outcome)
+    assert seeded.rows("select target, event_id, outcome from console_audit "
+                       "where action = 'claim_correction'") == [
+        {"target": "CLM-7001", "event_id": eid, "outcome": "published"}]
+
+
+def test_a_correction_without_the_csrf_token_is_refused_and_one_the_pipeline_refuses_says_why(
+        login, seeded, services):
+    client = login("coder")
+    page = client.get("/claims/CLM-7001").text
+    forged = client.post("/claims/CLM-7001/correct", data={
+        "action_id": hidden(page, "action_id"), "codes": "J02.0"})
+    assert forged.status_code == 400 and "did not come from the console" in forged.text
+    eid = event_id_of(client.post("/claims/CLM-7001/correct", data={
+        "csrf": hidden(page, "csrf"), "action_id": hidden(page, "action_id"), "codes": "J02.0"}))
+    [decision] = find_event(services.bootstrap, T.CODING_DECISIONS, eid)
+    reason = "the coding stage holds no coded encounter to correct"
+    seeded.execute("""insert into dead_letters (event_id, source_topic, source_partition,
+                          source_offset, stage, error, reason, payload, dead_lettered_at)
+                      values ('coding-decisions:0:12:coding', 'coding-decisions', 0, 12, 'coding',
+                              'INVALID', %s, %s, now())""",
+                   (reason, codec.encode(T.CODING_DECISIONS.value_schema, decision)))
+    outcome = client.get(f"/actions/recode/{eid}").text
+    assert 'data-state="refused"' in outcome and reason in outcome
+    assert 'href="/claims/CLM-7001"' in outcome  # back to the claim
+
+
+def test_a_biller_sees_a_held_claim_but_sends_no_coding_correction(login, seeded):
+    client = login("biller")
+    page = client.get("/claims/CLM-7001").text
+    assert "MISSING_AUTH" in page and 'id="correction"' not in page and "Patient age" not in page
+    response = client.post("/claims/CLM-7001/correct", data={
+        "csrf": hidden(page, "csrf"), "action_id": "0" * 32, "codes": "J02.0"})
+    assert response.status_code == 403
 
 
 def test_kpis_for_an_analyst_have_charts_and_csv_but_no_account_rows(login, seeded):

@@ -36,3 +36,37 @@ def test_an_event_id_derives_from_the_forms_action_id_only():
     assert actions.event_id("payment", "0" * 32) == "console:payment:" + "0" * 32
     with pytest.raises(ValueError, match="reload the page"):
         actions.event_id("payment", "not-hex")
+
+
+def test_the_pipeline_page_health_is_each_services_readyz_with_its_reasons():
+    import socket
+    from dataclasses import replace
+
+    from infra.console import ops
+    from infra.health import Health, serve
+    from infra.settings import Settings
+
+    def free_port() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    processor, sink = Health("processor", consumer=True), free_port()
+    processor.set_connected("kafka", True)
+    server = serve(processor, free_port())
+    try:
+        settings = replace(Settings(), processor_metrics_port=server.server_address[1],
+                           sink_metrics_port=sink)
+        rows = {r["service"]: r for r in ops.health(settings)}
+        assert rows["processor"]["state"] == "not ready"
+        assert rows["processor"]["reasons"] == ["not connected to postgres", "no partitions assigned"]
+        assert rows["processor"]["connected"] == {"kafka": True, "postgres": False}
+        processor.set_connected("postgres", True)
+        processor.set_partitions(4)
+        ready = {r["service"]: r for r in ops.health(settings)}["processor"]
+        assert (ready["state"], ready["partitions"]) == ("ready", 4)
+        assert (rows["sink"]["state"], rows["sink"]["metrics"]) == ("not running", None)
+        assert [r["state"] for r in ops.health(replace(settings, sink_metrics_port=0))][1] \
+            == "no metrics port"
+    finally:
+        server.shutdown()

@@ -118,3 +118,27 @@ def test_sink_stops_cleanly_on_request(fresh_topics, database_url):
     stop.set()
     worker.join(timeout=30)
     assert not worker.is_alive()
+
+
+def test_rcm_sink_workers_share_the_group_and_apply_each_entry_once(fresh_topics, database_url):
+    import subprocess
+    import sys
+
+    from infra.pipeline import child_env
+
+    entries = [e for n in range(1, 61) for e in ledger(n)]
+    publish(fresh_topics, entries, garbage=3)
+    settings = settings_for(fresh_topics, database_url, group="sink-workers-test")
+    done = subprocess.run([sys.executable, "-m", "infra.cli", "sink", "--workers", "2",
+                           "--idle-exit", "4"], env=child_env(settings), capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stderr.count("sink stopped:") == 2  # both workers ran and stopped on their own
+    [(n, total, accounts)] = query(database_url, "SELECT count(*), sum(insurance_delta_cents"
+                                   " + patient_delta_cents), count(DISTINCT account_id)"
+                                   " FROM ledger_entries")
+    assert (n, total) == (len(entries), sum(e["insurance_delta_cents"] + e["patient_delta_cents"]
+                                            for e in entries))
+    assert query(database_url, "SELECT sum(total_cents), sum(entries), count(*)"
+                               " FROM account_balances") == [(total, len(entries), accounts)]
+    assert query(database_url, "SELECT count(*) FROM dead_letters") == [(3,)]

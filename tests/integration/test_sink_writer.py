@@ -1,6 +1,7 @@
 """The sink writer against a real PostgreSQL: idempotent, atomic, balances exact to the cent."""
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, date, datetime
 
@@ -59,7 +60,8 @@ def review(n):
         "payer_id": "COMM-ACME", "encounter_class": "OFFICE", "total_charge_cents": 1000 * n,
         "reasons": ["statement 1 is too vague to code"],
         "suggestions": [{"sequence": 1, "text": "feels unwell", "code": None, "confidence": 0.2}],
-    }
+    } | ({"patient_age": 40 + n, "patient_sex": "F", "date_of_service": T0.date()} if n % 2 == 0
+         else {})  # odd ones as written before reviews carried them
 
 
 def dead_letter(offset):
@@ -142,7 +144,9 @@ def test_applying_the_same_batch_twice_changes_nothing(conn, database_url):
 def test_a_redelivered_entry_in_a_later_batch_is_not_counted_again(conn, database_url):
     entries = ledger_for(5)
     write_batch(conn, GROUP, as_records("ledger-entries", "LedgerEntriesPosted", journals(entries[:3])))
-    result = write_batch(conn, GROUP, as_records("ledger-entries", "LedgerEntriesPosted", journals(entries)))
+    # the processor sends the same entries again after its own crash: new offsets, same entry ids
+    result = write_batch(conn, GROUP, as_records("ledger-entries", "LedgerEntriesPosted",
+                                                 journals(entries), start=10))
     assert result.inserted["ledger_entries"] == len(entries) - 3
     [(ins, pat, n)] = query(database_url, "SELECT insurance_cents, patient_cents, entries"
                                           " FROM account_balances")
@@ -155,6 +159,37 @@ def test_offsets_never_move_backwards(conn):
                 + [SinkRecord("claims", 0, 41, "ClaimBuilt", claim(1))])
     write_batch(conn, GROUP, [SinkRecord("claims", 0, 3, "ClaimBuilt", claim(2))])
     assert writer.stored_offsets(conn, GROUP) == {("claims", 0): 42}
+
+
+def test_records_below_the_stored_offset_are_skipped_in_the_same_transaction(conn, database_url):
+    """Two sink processes after a rebalance: the one that lost the partition writes a batch the
+    new owner already applied in part. Only the records past the stored offset go in."""
+    entries = ledger_for(6)
+    records = as_records("ledger-entries", "LedgerEntriesPosted", journals(entries))
+    new_owner = write_batch(conn, GROUP, records[:2])
+    old_owner = write_batch(conn, GROUP, records)
+    assert new_owner.skipped == 0 and old_owner.skipped == 2
+    assert sum(old_owner.inserted.values()) == sum(len(r.value["entries"]) for r in records[2:])
+    assert writer.stored_offsets(conn, GROUP) == {("ledger-entries", 0): len(records)}
+    assert write_batch(conn, GROUP, records).skipped == len(records)
+    [(total, n)] = query(database_url, "SELECT total_cents, entries FROM account_balances")
+    assert (total, n) == (sum(e["insurance_delta_cents"] + e["patient_delta_cents"]
+                              for e in entries), len(entries))
+
+
+def test_every_table_takes_its_rows_through_copy(conn, database_url):
+    """Arrays, JSON, bytes and awkward text arrive as they were sent."""
+    rec = claim(3)
+    rec["diagnosis_codes"] = ['J18.9', 'a "quoted" \\ code', "x,y"]
+    dead = dead_letter(5)
+    dead["payload"], dead["key"] = b"\x00\t\\N\xff", None
+    write_batch(conn, GROUP, [SinkRecord("claims", 0, 0, "ClaimBuilt", rec),
+                              SinkRecord("dead-letters", 0, 5, "DeadLetter", dead)])
+    assert query(database_url, "SELECT diagnosis_codes, lines = %s::jsonb FROM claims",
+                 json.dumps(rec["lines"], default=str)) == [
+        (rec["diagnosis_codes"], True)]
+    [(payload, key)] = query(database_url, "SELECT payload, key FROM dead_letters")
+    assert (bytes(payload), key) == (dead["payload"], None)
 
 
 def test_a_failure_mid_batch_writes_nothing(conn, database_url, monkeypatch):
@@ -187,6 +222,9 @@ def test_work_queue_views_order_by_what_to_work_first(conn, database_url):
     write_batch(conn, GROUP, mixed_batch())
     assert [r[0] for r in query(database_url, "SELECT encounter_id FROM coding_review_queue")] == [
         "E0000004", "E0000003"]
+    assert query(database_url, "SELECT encounter_id, patient_age, patient_sex, date_of_service "
+                               "FROM coding_review ORDER BY 1") == [
+        ("E0000003", None, None, None), ("E0000004", 44, "F", T0.date())]
     assert [r[0] for r in query(database_url, "SELECT claim_id FROM held_claims")] == ["CLM-E0000002"]
     [(category, days_left, deadline)] = query(
         database_url, "SELECT category, days_left, appeal_deadline FROM denials_by_deadline")

@@ -1,11 +1,16 @@
-"""Each stage agent in faust's in-memory test context: decode, rule, emit, dead-letter."""
+"""Each stage as the worker builds it, run in memory on a batch: decode, rule, emit, dead-letter."""
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 
 import pytest
 
-from processors import app as A
+from infra.settings import load
+from processors import state as S
+from processors.context import Context
+from processors.stage import run_batch
+from processors.worker import build_stages, stages_on
 from schemas import codec
 from schemas import topics as T
 from tests import factories as F
@@ -22,22 +27,27 @@ class Collector:
         return [rec for name, _k, rec in self.sent if name == topic.name]
 
 
+# One worker's context and stages, shared by the stream tests (the code set loads once); each
+# test clears the tables it relies on.
+CTX = Context(load())
+STAGES = build_stages(CTX)
+_OFFSETS = [0]
+
+
 @pytest.fixture
-def collector(monkeypatch):
-    c = Collector()
-    monkeypatch.setattr(A, "emitter", lambda: c)
-    return c
+def collector():
+    return Collector()
 
 
-async def feed(agent, values: list[bytes], collector: Collector, expect: int) -> None:
-    async with agent.test_context() as ctx:
-        for v in values:
-            await ctx.put(v, key=b"k")
-        for _ in range(200):
-            if len(collector.sent) >= expect:
-                break
-            await asyncio.sleep(0.02)
-        await asyncio.sleep(0.1)  # anything extra would show up now
+async def feed(topic: T.Topic, values: list[bytes], collector: Collector, expect: int) -> None:
+    """Run `values` through the stages on `topic` as one batch of partition 0; `expect` is how
+    many records the test expects out (kept for reading: the batch runs to its end)."""
+    records = []
+    for v in values:
+        records.append(SimpleNamespace(topic=topic.name, partition=0, offset=_OFFSETS[0],
+                                       key=b"k", value=v))
+        _OFFSETS[0] += 1
+    await run_batch(topic, records, stages_on(STAGES, topic), collector)
 
 
 def enc(rec: dict, topic: T.Topic) -> bytes:
@@ -49,11 +59,10 @@ def run(coro):
 
 
 def test_remittance_agent_flags_one_denial_per_denied_line_and_posts_nothing_for_it(collector):
-    from processors.worker import on_remittances
 
     line = {"line": 1, "procedure_code": "99213", "units": 1, "charge_cents": 14500,
             "paid_cents": 0, "adjustments": [F.adjustment("CO", "50", 14500)], "remarks": ["N115"]}
-    run(feed(on_remittances, [enc(F.remittance(lines=[line], status="4"), T.REMITTANCES)],
+    run(feed(T.REMITTANCES, [enc(F.remittance(lines=[line], status="4"), T.REMITTANCES)],
              collector, 1))
     [denial] = collector.on(T.DENIALS)
     assert denial["category"] == "MEDICAL_NECESSITY"
@@ -63,19 +72,17 @@ def test_remittance_agent_flags_one_denial_per_denied_line_and_posts_nothing_for
 
 
 def test_a_bad_remittance_gives_exactly_one_dead_letter_from_its_owner_stage(collector):
-    from processors.worker import on_remittances
 
-    run(feed(on_remittances, [b"\x00\x00\x00\x00\x02garbage"], collector, 1))
+    run(feed(T.REMITTANCES, [b"\x00\x00\x00\x00\x02garbage"], collector, 1))
     [dead] = collector.on(T.DEAD_LETTERS)
     assert (dead["stage"], dead["error"]) == ("post_remittances", "MALFORMED")
     assert len(collector.sent) == 1
 
 
 def test_remittance_agent_dead_letters_malformed_bytes_and_keeps_going(collector):
-    from processors.worker import on_remittances
 
     good = enc(F.remittance(), T.REMITTANCES)
-    run(feed(on_remittances, [b"not avro at all", good], collector, 2))
+    run(feed(T.REMITTANCES, [b"not avro at all", good], collector, 2))
     [dead] = collector.on(T.DEAD_LETTERS)
     assert dead["error"] == "MALFORMED" and dead["source_topic"] == "remittances"
     [journal] = collector.on(T.LEDGER_ENTRIES)
@@ -88,12 +95,11 @@ def test_remittance_agent_dead_letters_malformed_bytes_and_keeps_going(collector
 
 
 def test_payment_agent_dead_letters_unknown_schema_and_impossible_amounts(collector):
-    from processors.worker import on_payments
 
     unknown = b"\x00\x00\x00\x03\xe7" + b"\x02"
     zero = enc(F.payment(cents=0), T.PAYMENTS)
     refund = enc(F.payment(2, cents=1234, kind="REFUND"), T.PAYMENTS)
-    run(feed(on_payments, [unknown, zero, refund], collector, 3))
+    run(feed(T.PAYMENTS, [unknown, zero, refund], collector, 3))
     errors = sorted(d["error"] for d in collector.on(T.DEAD_LETTERS))
     assert errors == ["INVALID", "UNKNOWN_SCHEMA"]
     [journal] = collector.on(T.LEDGER_ENTRIES)
@@ -102,13 +108,12 @@ def test_payment_agent_dead_letters_unknown_schema_and_impossible_amounts(collec
 
 
 def test_encounter_agent_codes_and_posts_charges_or_dead_letters_once(collector):
-    from processors.worker import on_encounters
 
     good = enc(F.encounter(1), T.ENCOUNTERS)
     bad = enc(F.encounter(2, charges=[{"line": 1, "charge_code": "CM999999", "units": 1,
                                        "unit_price_cents": 100, "service_date": F.DOS}]),
               T.ENCOUNTERS)
-    run(feed(on_encounters, [good, bad], collector, 3))
+    run(feed(T.ENCOUNTERS, [good, bad], collector, 3))
     [coded] = collector.on(T.ENCOUNTERS_CODED)
     assert coded["encounter_id"] == "E0000001" and coded["diagnoses"][0]["code"] == "I10"
     [journal] = collector.on(T.LEDGER_ENTRIES)
@@ -119,28 +124,26 @@ def test_encounter_agent_codes_and_posts_charges_or_dead_letters_once(collector)
 
 def test_coded_encounter_agent_builds_a_clean_claim(collector):
     from processors.coding.rules import code_encounter
-    from processors.worker import on_encounters_coded
 
-    coder, charge_master = A.reference()
+    coder, charge_master = CTX.reference()
     kind, coded = code_encounter(F.encounter(3), charge_master, coder, 0.8)
     assert kind == "coded"
-    run(feed(on_encounters_coded, [enc(coded, T.ENCOUNTERS_CODED)], collector, 1))
+    run(feed(T.ENCOUNTERS_CODED, [enc(coded, T.ENCOUNTERS_CODED)], collector, 1))
     [claim] = collector.on(T.CLAIMS)
     assert (claim["claim_id"], claim["status"], claim["total_charge_cents"]) == (
         "CLM-E0000003", "CLEAN", 14500)
 
 
 def test_a_reviewed_encounter_is_held_in_the_table_and_a_decision_releases_it(collector):
-    from processors.worker import on_coding_decisions, on_encounters
 
     vague = F.encounter(41, diagnoses=[{"sequence": 1, "text": "feeling off", "code": None}])
-    run(feed(on_encounters, [enc(vague, T.ENCOUNTERS)], collector, 3))
+    run(feed(T.ENCOUNTERS, [enc(vague, T.ENCOUNTERS)], collector, 3))
     [review] = collector.on(T.CODING_REVIEW)
     assert review["encounter_id"] == "E0000041"
     [state] = collector.on(T.CODING_PENDING)  # the changelog record, sent with the review
     assert (state["encounter_id"], state["released"]) == ("E0000041", False)
     assert collector.on(T.ENCOUNTERS_CODED) == []
-    assert A.pending().get("E0000041")["encounter"] is not None
+    assert CTX.store(S.CODING_PENDING).get("E0000041")["encounter"] is not None
 
     decision = {"event_id": "dec-41", "encounter_id": "E0000041", "account_id": vague["account_id"],
                 "coder_id": "CODER-07", "decided_at": F.T0, "emitted_at": F.T0,
@@ -148,7 +151,7 @@ def test_a_reviewed_encounter_is_held_in_the_table_and_a_decision_releases_it(co
     not_billable = decision | {"event_id": "dec-42", "encounter_id": "E0000042",
                                "diagnoses": [{"sequence": 1, "code": "E11"}]}
     collector.sent.clear()
-    run(feed(on_coding_decisions, [enc(decision, T.CODING_DECISIONS),
+    run(feed(T.CODING_DECISIONS, [enc(decision, T.CODING_DECISIONS),
                                    enc(not_billable, T.CODING_DECISIONS)], collector, 3))
     [released] = collector.on(T.ENCOUNTERS_CODED)
     assert [d["code"] for d in released["diagnoses"]] == ["R53.83"]

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from processors import app as A
+from processors import state as S
 from schemas import codec
 from schemas import topics as T
 from tests import factories as F
-from tests.stream.test_agents import collector, enc, feed, run  # noqa: F401 - the fixture
+from tests.stream.test_agents import CTX, collector, enc, feed, run  # noqa: F401 - the fixture
 
 RULE = "COMM-ACME/50/99213"
 T1 = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
@@ -19,9 +19,9 @@ T1 = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def threshold_3(monkeypatch):
-    monkeypatch.setattr(A, "SETTINGS", replace(A.SETTINGS, scrub_rule_threshold=3))
-    A.denial_patterns_table.data.clear()
-    A.scrub_rules_table.data.clear()
+    monkeypatch.setattr(CTX, "settings", replace(CTX.settings, scrub_rule_threshold=3))
+    CTX.table(S.DENIAL_PATTERN_COUNTS).data.clear()
+    CTX.table(S.SCRUB_RULES).data.clear()
 
 
 def denied(n: int) -> dict:
@@ -39,7 +39,7 @@ def decision(rule_id: str = RULE, verdict: str = "ACCEPT") -> bytes:
 def coded(n: int, payer_id: str = "COMM-ACME") -> bytes:
     from processors.coding.rules import code_encounter
 
-    coder, charge_master = A.reference()
+    coder, charge_master = CTX.reference()
     kind, rec = code_encounter(F.encounter(n, payer_id=payer_id), charge_master, coder, 0.8)
     assert kind == "coded" and rec["procedures"][0]["procedure_code"] == "99213"
     return enc(rec, T.ENCOUNTERS_CODED)
@@ -47,14 +47,8 @@ def coded(n: int, payer_id: str = "COMM-ACME") -> bytes:
 
 def test_denials_of_one_pattern_propose_one_rule_and_an_accepted_rule_holds_the_next_claim(
         collector):  # noqa: F811
-    from processors.worker import (
-        on_denial_patterns,
-        on_encounters_coded,
-        on_remittances,
-        on_scrub_rule_decisions,
-    )
 
-    run(feed(on_remittances, [enc(denied(n), T.REMITTANCES) for n in range(4)], collector, 8))
+    run(feed(T.REMITTANCES, [enc(denied(n), T.REMITTANCES) for n in range(4)], collector, 8))
     patterns = [v for name, _k, v in collector.sent if name == T.DENIAL_PATTERNS.name]
     assert [p["rule_id"] for p in patterns] == [RULE] * 4
     assert {k for name, k, _v in collector.sent if name == T.DENIAL_PATTERNS.name} == {RULE.encode()}
@@ -62,7 +56,7 @@ def test_denials_of_one_pattern_propose_one_rule_and_an_accepted_rule_holds_the_
 
     collector.sent.clear()
     again = [enc(p, T.DENIAL_PATTERNS) for p in patterns]
-    run(feed(on_denial_patterns, [again[0], again[0], again[1], again[2], again[3], again[1]],
+    run(feed(T.DENIAL_PATTERNS, [again[0], again[0], again[1], again[2], again[3], again[1]],
              collector, 4))
     [proposal] = collector.on(T.SCRUB_RULE_PROPOSALS)
     assert (proposal["rule_id"], proposal["denial_count"], proposal["denied_cents"]) == (
@@ -72,17 +66,17 @@ def test_denials_of_one_pattern_propose_one_rule_and_an_accepted_rule_holds_the_
     assert collector.on(T.SCRUB_RULES) == [] and collector.on(T.DEAD_LETTERS) == []
 
     collector.sent.clear()
-    run(feed(on_encounters_coded, [coded(701)], collector, 1))
+    run(feed(T.ENCOUNTERS_CODED, [coded(701)], collector, 1))
     assert collector.on(T.CLAIMS)[0]["status"] == "CLEAN"  # proposed is not accepted
 
     collector.sent.clear()
-    run(feed(on_scrub_rule_decisions, [decision()], collector, 1))
+    run(feed(T.SCRUB_RULE_DECISIONS, [decision()], collector, 1))
     [rule] = collector.on(T.SCRUB_RULES)
     assert (rule["status"], rule["denial_count"]) == ("ACTIVE", 3)
-    assert A.scrub_rules_table.data[RULE.encode()]
+    assert CTX.table(S.SCRUB_RULES).data[RULE.encode()]
 
     collector.sent.clear()
-    run(feed(on_encounters_coded, [coded(702), coded(703, payer_id="COMM-BLUE")], collector, 2))
+    run(feed(T.ENCOUNTERS_CODED, [coded(702), coded(703, payer_id="COMM-BLUE")], collector, 2))
     held, other = collector.on(T.CLAIMS)
     assert held["status"] == "HELD"
     assert [(e["edit"], e["line"]) for e in held["edits"]] == [("PAYER_RULE", 1)]
@@ -92,9 +86,8 @@ def test_denials_of_one_pattern_propose_one_rule_and_an_accepted_rule_holds_the_
 
 def test_a_decision_before_its_proposal_waits_and_a_bad_one_is_dead_lettered(
         collector):  # noqa: F811
-    from processors.worker import on_scrub_rule_decisions
 
-    run(feed(on_scrub_rule_decisions, [decision(), decision("COMM-ACME|50|99213"), b"junk"],
+    run(feed(T.SCRUB_RULE_DECISIONS, [decision(), decision("COMM-ACME|50|99213"), b"junk"],
              collector, 3))
     [state] = collector.on(T.DENIAL_PATTERN_COUNTS)
     assert (state["rule_id"], state["proposed"], state["denials"]) == (RULE, False, [])

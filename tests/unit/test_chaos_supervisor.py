@@ -40,3 +40,21 @@ def test_a_service_alive_but_never_ready_is_killed_and_started_again(monkeypatch
     sup.tick()
     assert sup.state["process"] == "up"
     assert result.kills[0].recovered_s is not None
+
+
+def test_dead_letters_count_bad_events_once_even_when_the_input_held_one_twice(monkeypatch):
+    """A producer retry re-sends an event with a new send time: two input records, two dead
+    letters, other bytes, one bad event. Undecodable payloads count by their bytes."""
+    from schemas import codec
+
+    rows = [(b"A1",), (b"A2",), (b"B",), (b"junk",), (b"junk2",), (b"junk",)]
+    events = {b"A1": "bad-1", b"A2": "bad-1", b"B": "bad-2"}
+
+    def decode(data):
+        if data in events:
+            return "PaymentReceived", {"event_id": events[data]}
+        raise codec.DecodeError("MALFORMED", "garbage")
+
+    monkeypatch.setattr(chaos.report, "query", lambda dsn, sql: rows)
+    monkeypatch.setattr(codec, "decode", decode)
+    assert chaos.distinct_dead_letters("postgresql://x") == 4  # bad-1, bad-2, junk, junk2

@@ -76,7 +76,8 @@ def samples() -> dict[str, dict]:
             "payer_id": "MEDICARE", "encounter_class": "EMERGENCY", "total_charge_cents": 99,
             "reasons": ["dx 1: too vague"],
             "suggestions": [{"sequence": 1, "text": "unwell", "code": None, "confidence": 0.25,
-                             "also": []}]},
+                             "also": []}],
+            "patient_age": 41, "patient_sex": "F", "date_of_service": F.DOS},
         "ClaimBuilt": {
             "event_id": "e:claim", "source_event_id": "e", "source_emitted_at": T0,
             "claim_id": "CLM-E1", "encounter_id": "E1", "account_id": "A0000000018",
@@ -121,7 +122,8 @@ def samples() -> dict[str, dict]:
             "procedures": [{"line": 1, "procedure_code": "99214", "modifiers": ["25"],
                             "charge_code": None},
                            {"line": 2, "procedure_code": "", "modifiers": [],
-                            "charge_code": "CM100113"}]},
+                            "charge_code": "CM100113"}],
+            "corrects_claim_id": "CLM-E1"},
         "PendingCoding": {
             "encounter_id": "E1", "account_id": "A0000000018", "encounter": b"\x00\x00",
             "suggested": ["I10"], "decision": None, "released": False},

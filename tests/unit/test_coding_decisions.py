@@ -14,6 +14,7 @@ from processors.coding.decisions import (
     validate_decision,
 )
 from processors.coding.rules import code_encounter
+from schemas import codec
 from schemas import topics as T
 from schemas.accounts import make_account_id
 
@@ -114,7 +115,9 @@ def test_the_coders_decision_wins_over_automatic_coding(coder, cm):
     kind, rec = coded(enc, coder, cm)
     assert kind == "coded"
     assert on_encounter(enc, kind, rec, store, coder, cm).records == [(T.ENCOUNTERS_CODED, rec)]
-    assert store.get("E1") is None  # auto-coded encounters keep no state
+    kept = store.get("E1")  # kept, released, for a decision that corrects its claim later
+    assert kept["released"] and kept["decision"] is None and kept["suggested"] == ["I10"]
+    assert on_encounter(enc, kind, rec, store, coder, cm).records == [(T.ENCOUNTERS_CODED, rec)]
 
     store2 = DictStore()
     on_decision(decision(("I10", "E78.5")), store2, coder, cm)
@@ -187,3 +190,104 @@ def test_agreement_compares_sets_of_codes_ignoring_dots_and_order():
     assert a.exact and a.jaccard == 1.0
     b = agreement(["I10", "R53.83"], ["I10", "R69"])
     assert (b.kept, b.added, b.dropped) == (1, 1, 1) and b.jaccard == pytest.approx(1 / 3)
+
+
+# --- a decision that corrects a claim already built (a held claim fixed from the console) --------
+
+def correction(codes, event_id="fix-1", **over) -> dict:
+    return decision(codes, event_id=event_id, **{"corrects_claim_id": "CLM-E1", **over})
+
+
+def test_a_review_carries_the_patients_age_sex_and_date_of_service_for_the_coder(coder, cm):
+    kind, review = coded(encounter(patient_age=7, patient_sex="M"), coder, cm)
+    assert kind == "review"
+    assert (review["patient_age"], review["patient_sex"], review["date_of_service"]) == (7, "M", DOS)
+    assert codec.decode_for(T.CODING_REVIEW, codec.encode(T.CODING_REVIEW.value_schema, review)
+                            )["patient_sex"] == "M"
+
+
+def test_a_correction_codes_an_auto_coded_encounter_again_under_its_own_ids(coder, cm):
+    store, enc = DictStore(), encounter(("essential hypertension",))
+    kind, rec = coded(enc, coder, cm)
+    on_encounter(enc, kind, rec, store, coder, cm)
+    out = on_decision(correction(("I10", "E78.5")), store, coder, cm)
+    [(topic, again)] = out.records
+    assert topic is T.ENCOUNTERS_CODED
+    assert [d["code"] for d in again["diagnoses"]] == ["I10", "E78.5"]
+    assert (again["event_id"], again["source_event_id"]) == ("fix-1:coded", "fix-1")
+    assert again["coded_by"]["decision_id"] == "fix-1" and again["coded_by"]["suggested"] == ["I10"]
+    assert again["procedures"] == rec["procedures"] and again["patient_age"] == 58
+    assert out.agreement.added == 1
+    assert on_decision(correction(("I10", "E78.5")), store, coder, cm).records == out.records
+    second = on_decision(correction(("I10",), event_id="fix-2"), store, coder, cm)
+    assert second.records[0][1]["event_id"] == "fix-2:coded"
+
+
+def test_a_correction_after_a_coders_release_codes_again_where_a_plain_decision_is_refused(coder, cm):
+    store, enc = DictStore(), encounter()
+    kind, review = coded(enc, coder, cm)
+    on_encounter(enc, kind, review, store, coder, cm)
+    on_decision(decision(), store, coder, cm)
+    with pytest.raises(NotApplicable, match="corrects its claim"):
+        on_decision(decision(("R69",), event_id="dec-2"), store, coder, cm)
+    [(_, again)] = on_decision(correction(("R53.83",)), store, coder, cm).records
+    assert [d["code"] for d in again["diagnoses"]] == ["R53.83"]
+    assert again["source_event_id"] == "fix-1"
+
+
+def test_a_correction_codes_the_latest_version_of_a_re_sent_encounter(coder, cm):
+    store, enc = DictStore(), encounter(("essential hypertension",))
+    on_encounter(enc, *coded(enc, coder, cm), store, coder, cm)
+    resent = encounter(("essential hypertension",), event_id="enc-ev-2",
+                       charges=[*enc["charges"], {"line": 2, "charge_code": "CM100113", "units": 2,
+                                                  "unit_price_cents": 14500, "service_date": DOS}])
+    on_encounter(resent, *coded(resent, coder, cm), store, coder, cm)
+    [(_, again)] = on_decision(correction(("I10", "E78.5")), store, coder, cm).records
+    assert [p["line"] for p in again["procedures"]] == [1, 2]
+
+
+@pytest.mark.parametrize("case", ["never coded", "in review", "another claim", "bad code"])
+def test_a_correction_that_cannot_apply_is_refused_with_the_reason(coder, cm, case):
+    store, enc = DictStore(), encounter()
+    if case != "never coded":
+        on_encounter(enc, *coded(enc, coder, cm), store, coder, cm)
+    if case in ("another claim", "bad code"):
+        on_decision(decision(), store, coder, cm)
+    dec = {"never coded": correction(("I10",)), "in review": correction(("I10",)),
+           "another claim": correction(("I10",), corrects_claim_id="CLM-E2"),
+           "bad code": correction(("I10",), procedures=[{"line": 9, "procedure_code": "99214",
+                                                          "modifiers": [], "charge_code": None}])}
+    why = {"never coded": "holds no coded encounter", "in review": "in coding review",
+           "another claim": "encounter's claim is CLM-E1", "bad code": "line 9"}[case]
+    with pytest.raises(NotApplicable, match=why):
+        on_decision(dec[case], store, coder, cm)
+
+
+def test_a_plain_decision_on_an_auto_coded_encounter_still_waits_for_it_to_be_sent_again(coder, cm):
+    store, enc = DictStore(), encounter(("essential hypertension",))
+    on_encounter(enc, *coded(enc, coder, cm), store, coder, cm)
+    assert on_decision(decision(("I10", "E78.5")), store, coder, cm).records == []
+    resent = enc | {"event_id": "enc-ev-2"}
+    out = on_encounter(resent, *coded(resent, coder, cm), store, coder, cm)
+    assert [d["code"] for d in out.records[-1][1]["diagnoses"]] == ["I10", "E78.5"]
+    assert out.records[-1][1]["event_id"] == "enc-ev-2:coded"
+
+
+def test_a_held_claim_corrected_by_a_decision_is_rebuilt_as_its_next_version(coder, cm):
+    from processors.claims import versions
+    from processors.claims.rules import build_claim
+
+    enc = encounter(("benign prostatic hyperplasia",), patient_sex="F")
+    enc["diagnoses"][0]["code"] = "N40.0"  # the source's code: a sex conflict on this patient
+    store, claims = DictStore(), versions.DictStore()
+    kind, rec = coded(enc, coder, cm)
+    assert kind == "coded"
+    on_encounter(enc, kind, rec, store, coder, cm)
+    first = versions.version_claim(build_claim(rec, coder, cm), claims)
+    assert first["status"] == "HELD" and "SEX_CONFLICT" in {e["edit"] for e in first["edits"]}
+
+    [(_, again)] = on_decision(correction(("R39.15",)), store, coder, cm).records
+    rebuilt = versions.version_claim(build_claim(again, coder, cm), claims)
+    assert (rebuilt["version"], rebuilt["frequency_code"], rebuilt["status"]) == (2, "1", "CLEAN")
+    assert rebuilt["diagnosis_codes"] == ["R39.15"] and rebuilt["event_id"] == "fix-1:claim:v2"
+    assert rebuilt["total_charge_cents"] == first["total_charge_cents"] == 14500

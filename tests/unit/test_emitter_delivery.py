@@ -25,9 +25,6 @@ class Producer:
         self.failures = failures
         self.delivered: list[bytes] = []
 
-    def _ensure_producer(self):
-        return self
-
     def create_batch(self):
         return Batch()
 
@@ -42,18 +39,13 @@ class Producer:
         return future
 
 
-class App:
-    def __init__(self, producer):
-        self.producer = producer
-
-
 def _records(n: int) -> list[Outgoing]:
     return [Outgoing(LEDGER_ENTRIES, f"A{i}".encode(), f"v{i}".encode()) for i in range(n)]
 
 
 def test_a_failed_batch_is_sent_again_before_the_emitter_returns():
     producer, reasons = Producer(failures=2), []
-    emitter = ProducerEmitter(App(producer), timeout_s=1, attempts=3, give_up=reasons.append)
+    emitter = ProducerEmitter(producer, timeout_s=1, attempts=3, give_up=reasons.append)
     asyncio.run(emitter.send_many(_records(40)))
     assert sorted(producer.delivered) == sorted(f"v{i}".encode() for i in range(40))
     assert reasons == []
@@ -61,7 +53,7 @@ def test_a_failed_batch_is_sent_again_before_the_emitter_returns():
 
 def test_records_never_acknowledged_stop_the_worker_instead_of_returning():
     producer, reasons = Producer(failures=10_000), []
-    emitter = ProducerEmitter(App(producer), timeout_s=1, attempts=2, give_up=reasons.append)
+    emitter = ProducerEmitter(producer, timeout_s=1, attempts=2, give_up=reasons.append)
     asyncio.run(emitter.send_many(_records(40)))
     assert producer.delivered == []
     assert len(reasons) == 1 and reasons[0].startswith("40 records not acknowledged after 2")
@@ -93,7 +85,7 @@ def _with_state() -> list[Outgoing]:
 
 def test_state_changes_reach_the_broker_only_after_every_result_they_record():
     producer = TopicProducer()
-    asyncio.run(ProducerEmitter(App(producer), timeout_s=1, attempts=1).send_many(_with_state()))
+    asyncio.run(ProducerEmitter(producer, timeout_s=1, attempts=1).send_many(_with_state()))
     topics = [t for t, _ in producer.log]
     assert topics[-1] == "claim-accounts" and topics.count("claim-accounts") == 1
     assert sorted(topics[:-1]) == ["ledger-entries"] * 3 + ["remittances"]
@@ -108,7 +100,7 @@ def test_a_result_never_acknowledged_leaves_the_state_unchanged_on_the_broker():
         raise Stopped(reason)
 
     producer = TopicProducer(failing={"remittances"})
-    emitter = ProducerEmitter(App(producer), timeout_s=1, attempts=2, give_up=give_up)
+    emitter = ProducerEmitter(producer, timeout_s=1, attempts=2, give_up=give_up)
     try:
         asyncio.run(emitter.send_many(_with_state()))
     except Stopped:
@@ -123,6 +115,6 @@ def test_a_send_that_blocks_counts_as_a_failed_attempt():
             await asyncio.sleep(3600)
 
     reasons = []
-    emitter = ProducerEmitter(App(Blocking(0)), timeout_s=0.2, attempts=2, give_up=reasons.append)
+    emitter = ProducerEmitter(Blocking(0), timeout_s=0.2, attempts=2, give_up=reasons.append)
     asyncio.run(emitter.send_many(_records(5)))
     assert len(reasons) == 1 and "send blocked" in reasons[0]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import faust
 import pytest
 
 from infra.credentials import env_lines
@@ -34,10 +33,21 @@ def test_with_the_local_secrets_each_service_logs_in_as_its_own_principal(tmp_pa
     assert options["sasl_plain_password"] == password_file(settings, "sink").read_text().strip()
     assert client_options("processor", settings=settings)["sasl_plain_password"] != \
         options["sasl_plain_password"]
-    app = client_options("processor", flavour="faust", settings=settings)
-    assert app["broker"] == "kafka://127.0.0.1:40000"
-    assert isinstance(app["broker_credentials"], faust.SASLCredentials)
-    assert app["broker_credentials"].username == "rcm-processor"
+
+
+def test_the_processors_aiokafka_clients_log_in_as_the_processor(tmp_path):
+    from processors import runtime
+
+    settings = local(tmp_path)
+    ensure_passwords(settings)
+    for options in (runtime.client_options(settings), runtime.consumer_options(settings),
+                    runtime.producer_options(settings)):
+        assert options["security_protocol"] == "SASL_PLAINTEXT"
+        assert options["sasl_plain_username"] == "rcm-processor"
+        assert options["sasl_plain_password"] == \
+            password_file(settings, "processor").read_text().strip()
+        assert options["bootstrap_servers"] == ["127.0.0.1:40000"]
+        assert options["client_id"] == settings.app_id
 
 
 def test_an_existing_cluster_names_one_user_and_its_password_file(tmp_path):

@@ -31,3 +31,30 @@ def test_status_shows_ready_not_ready_and_not_running_services():
     assert rows["mllp"]["reasons"] == ["not connected to kafka"]
     text = "\n".join(render_health(list(rows.values())))
     assert "sink" in text and "57" in text and "(not connected to kafka)" in text
+
+
+def test_status_shows_every_worker_of_rcm_process_workers_n_on_the_ports_after_the_first():
+    first, second = Health("processor", needs=("kafka",)), Health("processor", needs=("kafka",))
+    second.set_connected("kafka", True)
+    second.set_partitions(44)
+    for _ in range(50):  # two free ports in a row
+        port = free_port()
+        servers = [serve(first, port), serve(second, port + 1)]
+        if None not in servers:
+            break
+        for s in servers:
+            if s is not None:
+                s.shutdown()
+                s.server_close()
+    settings = replace(load(), processor_metrics_port=port, sink_metrics_port=0,
+                       sink_x12_metrics_port=0, mllp_metrics_port=0)
+    try:
+        rows = {r["service"]: r for r in service_health(settings)}
+    finally:
+        for s in servers:
+            if s is not None:
+                s.shutdown()
+                s.server_close()
+    assert rows["processor"]["state"] == "not ready"
+    assert rows["processor-2"]["state"] == "ready" and rows["processor-2"]["partitions"] == 44
+    assert "processor-3" not in rows
