@@ -13,12 +13,16 @@ import os
 import statistics
 import threading
 import time
+from contextlib import contextmanager
+from dataclasses import replace
 
 import psutil
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from infra import pipeline, report
 from infra import settings as settings_mod
+from infra.kafka_acls import ADMIN
+from infra.kafka_auth import client_options
 from infra.messages import say
 from schemas import topics as T
 
@@ -92,10 +96,10 @@ def baseline(settings, records) -> float:
     """Produce and consume the records with kafka-python alone; events/s from first send to last read."""
     from infra import services
 
-    services.recreate_topics(settings.bootstrap, T.INPUTS)
+    services.recreate_topics(settings.bootstrap, T.INPUTS, settings=settings)
     n = len(records)
     done = threading.Event()
-    consumer = KafkaConsumer(*[t.name for t in T.INPUTS], bootstrap_servers=settings.bootstrap,
+    consumer = KafkaConsumer(*[t.name for t in T.INPUTS], **client_options(ADMIN, settings=settings),
                              auto_offset_reset="earliest", enable_auto_commit=False,
                              group_id=None, max_poll_records=5000)
     consumer.poll(timeout_ms=100)
@@ -108,7 +112,7 @@ def baseline(settings, records) -> float:
         done.set()
 
     reader = threading.Thread(target=consume, daemon=True)
-    producer = KafkaProducer(bootstrap_servers=settings.bootstrap, acks="all", linger_ms=5,
+    producer = KafkaProducer(**client_options("synthetic", settings=settings), acks="all", linger_ms=5,
                              batch_size=256 * 1024)
     reader.start()
     start = time.perf_counter()
@@ -123,9 +127,27 @@ def baseline(settings, records) -> float:
     return n / elapsed
 
 
+@contextmanager
+def unauthenticated_broker(settings):
+    """A throwaway single broker with no authentication and no authorizer, started beside the
+    secured one for the paired baseline: what SASL/SCRAM and the ACL checks cost, measured on
+    the same machine in the same run. Its data lives under $RCM_HOME/bench-plain; it is stopped
+    (by its pid) when the bench ends."""
+    from infra import kafka
+
+    plain = replace(settings, home=settings.home / "bench-plain", kafka_bootstrap_servers="",
+                    kafka_brokers=1, kafka_port=settings.kafka_port + 20, kafka_heap="256m",
+                    kafka_security_protocol="PLAINTEXT")
+    kafka.start(plain, secure=False)
+    try:
+        yield replace(plain, kafka_bootstrap_servers=plain.bootstrap)
+    finally:
+        kafka.stop(plain)
+
+
 def stage_rates(settings) -> dict[str, float]:
     """Records/s per stage, from the broker timestamps of the records each stage wrote."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap, enable_auto_commit=False,
+    consumer = KafkaConsumer(**client_options(ADMIN, settings=settings), enable_auto_commit=False,
                              auto_offset_reset="earliest", group_id=None)
     rates = {}
     try:
@@ -318,15 +340,17 @@ def cmd_bench(args) -> int:
     records = list(generate(args.events, args.seed).records)
     if args.sink_only:
         return cmd_sink_only(args, settings, records)
-    base_runs, e2e_runs, steady_runs, other_runs = [], [], [], []
-    with PeakRss() as rss:
+    base_runs, plain_runs, e2e_runs, steady_runs, other_runs = [], [], [], [], []
+    with PeakRss() as rss, unauthenticated_broker(settings) as plain:
         rss.watch("kafka", kafka.running_pid(settings) if settings.manages_kafka else None)
         rss.watch("postgres", postgres.running_pid(settings) if settings.manages_postgres else None)
         rss.watch("bench (producer, consumer)", os.getpid())
         for i in range(args.repeat):
-            say(f"== run {i + 1}/{args.repeat}: baseline")
+            say(f"== run {i + 1}/{args.repeat}: baseline, unauthenticated then SASL/SCRAM + ACLs")
+            plain_runs.append(baseline(plain, records))
             base_runs.append(baseline(settings, records))
-            say(f"   baseline {base_runs[-1]:,.0f} events/s; end to end, as fast as possible...")
+            say(f"   baseline {plain_runs[-1]:,.0f} / {base_runs[-1]:,.0f} events/s; "
+                "end to end, as fast as possible...")
             e2e_runs.append(end_to_end(settings, records, rss, workers=args.workers))
             say(f"   end to end {e2e_runs[-1]['e2e_events_per_s']:,.0f} events/s "
                 f"({args.workers} worker(s))")
@@ -347,9 +371,12 @@ def cmd_bench(args) -> int:
     steady = ({k: statistics.median(r[k] for r in steady_runs) for k in steady_runs[0]}
               if steady_runs else None)
     base = statistics.median(base_runs)
+    plain_base = statistics.median(plain_runs)
     ratio = med["e2e_events_per_s"] / base
     print(f"\nrcm bench: {args.events:,} events, {args.repeat} run(s), medians")
-    print(f"  baseline (kafka-python produce+consume) {base:>12,.0f} events/s")
+    print(f"  baseline, no authentication            {plain_base:>12,.0f} events/s (a broker beside)")
+    print(f"  baseline (kafka-python produce+consume) {base:>12,.0f} events/s (SASL/SCRAM + ACLs)")
+    print(f"  ratio SASL / no authentication          {base / plain_base:>12.3f}")
     print(f"  end to end (to PostgreSQL balances)     {med['e2e_events_per_s']:>12,.0f} events/s")
     print(f"  ratio end-to-end / baseline             {ratio:>12.3f}")
     print(f"  processor workers / brokers             {args.workers:>12} / {settings.brokers}")
@@ -385,6 +412,7 @@ def cmd_bench(args) -> int:
     kv = {"events": args.events, "repeat": args.repeat, "workers": args.workers,
           "brokers": settings.brokers,
           "e2e_events_per_s": f"{med['e2e_events_per_s']:.0f}", "baseline_events_per_s": f"{base:.0f}",
+          "baseline_plain_events_per_s": f"{plain_base:.0f}", "sasl_ratio": f"{base / plain_base:.4f}",
           "ratio": f"{ratio:.4f}", "p50_ms": f"{lat['p50_ms']:.0f}", "p95_ms": f"{lat['p95_ms']:.0f}",
           "p99_ms": f"{lat['p99_ms']:.0f}", "latency_rate": f"{args.latency_rate:.0f}" if steady else "flood",
           "flood_p99_ms": f"{med['p99_ms']:.0f}",

@@ -91,6 +91,9 @@ def env_lines(settings) -> list[str]:
     if "passfile=" in settings.dsn:
         values["PGPASSFILE"] = str(passfile(settings.home))
     values["RCM_SCHEMA_REGISTRY_URL"] = settings.registry_url
+    from infra.kafka_auth import env_values
+
+    values.update(env_values(settings))  # the analytics principal's; each service uses its own
     return [f"export {name}={shlex.quote(value)}" for name, value in values.items()]
 
 
@@ -100,5 +103,9 @@ def cmd_env(args) -> int:
     settings = load()
     if settings.manages_postgres:
         passwords(settings.home)
+    if settings.manages_kafka:
+        from infra.kafka_auth import ensure_passwords
+
+        ensure_passwords(settings)
     print("\n".join(env_lines(settings)))
     return 0

@@ -44,7 +44,7 @@ def decide_reviews(settings, log=say) -> int:
 
     decisions = [coding_team.decide(r, "SIM-CODER") for r in coding_team.open_reviews(settings.dsn)]
     log(f"== the coding team decides {len(decisions):,} open reviews (rcm produce decisions)")
-    publish(coding_team.as_records(decisions), settings.bootstrap)
+    publish(coding_team.as_records(decisions), settings.bootstrap, service="console")
     return len(decisions)
 
 

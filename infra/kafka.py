@@ -21,6 +21,8 @@ import time
 import uuid
 from pathlib import Path
 
+from infra.credentials import _write_private
+from infra.kafka_auth import ensure_passwords
 from infra.messages import sayer
 from infra.settings import Settings
 
@@ -92,7 +94,7 @@ def port(settings: Settings, node: int = 1) -> int:
     return settings.kafka_port + 2 * (node - 1)
 
 
-def server_properties(settings: Settings, node: int = 1) -> str:
+def server_properties(settings: Settings, node: int = 1, secure: bool = True) -> str:
     p, n = port(settings, node), settings.brokers
     rf, isr = min(n, 3), 2 if n >= 3 else 1
     quorum = (f"controller.quorum.bootstrap.servers=127.0.0.1:{p + 1}" if n == 1 else
@@ -101,11 +103,12 @@ def server_properties(settings: Settings, node: int = 1) -> str:
     return "\n".join([
         "process.roles=broker,controller",
         f"node.id={node}",
-        f"listeners=PLAINTEXT://127.0.0.1:{p},CONTROLLER://127.0.0.1:{p + 1}",
-        f"advertised.listeners=PLAINTEXT://127.0.0.1:{p}",
-        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-        "inter.broker.listener.name=PLAINTEXT",
+        f"listeners=BROKER://127.0.0.1:{p},CONTROLLER://127.0.0.1:{p + 1}",
+        f"advertised.listeners=BROKER://127.0.0.1:{p}",
+        "inter.broker.listener.name=BROKER",
         "controller.listener.names=CONTROLLER",
+        *(security_properties(settings, node) if secure else
+          ["listener.security.protocol.map=BROKER:PLAINTEXT,CONTROLLER:PLAINTEXT"]),
         quorum,
         f"log.dirs={home(settings, node) / 'data'}",
         "num.partitions=4",
@@ -122,6 +125,55 @@ def server_properties(settings: Settings, node: int = 1) -> str:
         "num.io.threads=4",
         "",
     ])
+
+
+def security_properties(settings: Settings, node: int = 1) -> list[str]:
+    """SASL on both listeners, an authorizer that denies what no ACL allows.
+
+    Clients and brokers (inter-broker: the admin principal) authenticate on BROKER with
+    SCRAM-SHA-512, whose credentials live in the cluster metadata: the admin's is written by
+    `kafka-storage format --add-scram`, the services' by `rcm up` (infra.services). The CONTROLLER
+    listener cannot use SCRAM (a controller needs the credential before it has read the metadata
+    that holds it), so it uses SASL PLAIN with one user, `rcm-controller`, defined here; it stays
+    on 127.0.0.1 and is not PLAINTEXT, so no local process reaches the controllers as a super
+    user. TLS (SASL_SSL) on BROKER when RCM_KAFKA_SSL_CERTFILE and _KEYFILE name a certificate."""
+    from infra.kafka_acls import ADMIN, principal
+    from infra.kafka_auth import CONTROLLER
+
+    admin_user, admin_pw = credentials_local(settings, ADMIN)
+    ctl_user, ctl_pw = credentials_local(settings, CONTROLLER)
+    tls = bool(settings.kafka_ssl_certfile and settings.kafka_ssl_keyfile)
+    lines = [
+        (f"listener.security.protocol.map=BROKER:{'SASL_SSL' if tls else 'SASL_PLAINTEXT'},"
+         "CONTROLLER:SASL_PLAINTEXT"),
+        "sasl.enabled.mechanisms=SCRAM-SHA-512",
+        "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
+        "listener.name.broker.sasl.enabled.mechanisms=SCRAM-SHA-512",
+        ("listener.name.broker.scram-sha-512.sasl.jaas.config="
+         "org.apache.kafka.common.security.scram.ScramLoginModule required "
+         f'username="{admin_user}" password="{admin_pw}";'),
+        "sasl.mechanism.controller.protocol=PLAIN",
+        "listener.name.controller.sasl.enabled.mechanisms=PLAIN",
+        ("listener.name.controller.plain.sasl.jaas.config="
+         "org.apache.kafka.common.security.plain.PlainLoginModule required "
+         f'username="{ctl_user}" password="{ctl_pw}" user_{ctl_user}="{ctl_pw}";'),
+        "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "allow.everyone.if.no.acl.found=false",
+        f"super.users=User:{principal(ADMIN)};User:{ctl_user}",
+    ]
+    if tls:
+        lines += ["ssl.keystore.type=PEM", f"ssl.keystore.location={home(settings, node) / 'broker.pem'}"]
+        if settings.kafka_ssl_cafile:
+            lines += ["ssl.truststore.type=PEM", f"ssl.truststore.location={settings.kafka_ssl_cafile}"]
+    return lines
+
+
+def credentials_local(settings: Settings, service: str) -> tuple[str, str]:
+    """The local broker's own principals (never RCM_KAFKA_SASL_USERNAME: that names a client)."""
+    from infra.kafka_acls import principal
+    from infra.kafka_auth import password
+
+    return principal(service), password(settings, service)
 
 
 def exists(pid: int) -> bool:
@@ -193,18 +245,40 @@ def _cluster_id(settings: Settings) -> str:
     return path.read_text().strip()
 
 
-def _format_storage(settings: Settings, props: Path, log4j: Path, node: int = 1) -> None:
+def secured_marker(settings: Settings, node: int = 1) -> Path:
+    return home(settings, node) / "data" / "rcm-sasl"
+
+
+def formatted_without_auth(settings: Settings) -> bool:
+    """Data of a broker formatted before authentication was on (it has no admin credential)."""
+    return any((home(settings, n) / "data" / "meta.properties").exists()
+               and not secured_marker(settings, n).exists() for n in nodes(settings))
+
+
+def _format_storage(settings: Settings, props: Path, log4j: Path, node: int = 1,
+                    secure: bool = True) -> None:
+    from infra.kafka_acls import ADMIN
+
     if (home(settings, node) / "data" / "meta.properties").exists():
+        if secure and not secured_marker(settings, node).exists():
+            raise KafkaError(f"{home(settings, node)} holds a broker formatted before Kafka "
+                             "authentication was on; `rcm down --purge` and `rcm up` again")
         return
+    admin_user, admin_pw = credentials_local(settings, ADMIN)
     if settings.brokers == 1:  # a dynamic quorum of one
         cluster_id, mode = _new_cluster_id(), ["--standalone"]
     else:  # the static voters of server.properties
         cluster_id, mode = _cluster_id(settings), []
     cmd = [_java(), f"-Dlog4j2.configurationFile={log4j}", "-cp", f"{JARS}/*",
-           "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props), *mode]
+           "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props), *mode,
+           # the inter-broker (admin) SCRAM credential, in the metadata before any broker starts
+           *(["--add-scram", f"SCRAM-SHA-512=[name={admin_user},password={admin_pw}]"]
+             if secure else [])]
     done = subprocess.run(cmd, check=False, capture_output=True, text=True)
     if done.returncode != 0:
-        raise KafkaError(f"formatting the KRaft log dir failed:\n{done.stdout}{done.stderr}")
+        out = f"{done.stdout}{done.stderr}".replace(admin_pw, "***")
+        raise KafkaError(f"formatting the KRaft log dir failed:\n{out}")
+    secured_marker(settings, node).write_text("SCRAM-SHA-512\n")
 
 
 def _check_size(settings: Settings) -> None:
@@ -219,16 +293,18 @@ def _check_size(settings: Settings) -> None:
     marker.write_text(f"{settings.brokers}\n")
 
 
-def start(settings: Settings, timeout_s: float = 120) -> int:
-    """Start every node that is not running yet; return node 1's pid once all serve requests."""
+def start(settings: Settings, timeout_s: float = 120, secure: bool = True) -> int:
+    """Start every node that is not running yet; return node 1's pid once all serve requests.
+    `secure=False` only for `rcm bench`'s unauthenticated baseline broker."""
     _check_size(settings)
-    pids = {node: start_node(settings, node, wait=False) for node in nodes(settings)}
+    pids = {node: start_node(settings, node, wait=False, secure=secure) for node in nodes(settings)}
     for node, pid in pids.items():
         wait_ready(settings, pid, timeout_s, node)
     return pids[1]
 
 
-def start_node(settings: Settings, node: int = 1, timeout_s: float = 120, wait: bool = True) -> int:
+def start_node(settings: Settings, node: int = 1, timeout_s: float = 120, wait: bool = True,
+               secure: bool = True) -> int:
     """Start one node unless ours is already running; with `wait`, return once it serves."""
     pid = running_pid(settings, node)
     if pid is not None:
@@ -242,9 +318,13 @@ def start_node(settings: Settings, node: int = 1, timeout_s: float = 120, wait: 
     root = home(settings, node)
     root.mkdir(parents=True, exist_ok=True)
     props, log4j = root / "server.properties", root / "log4j2.xml"
-    props.write_text(server_properties(settings, node))
+    ensure_passwords(settings)
+    _write_private(props, server_properties(settings, node, secure))  # the brokers' passwords
+    if settings.kafka_ssl_certfile and settings.kafka_ssl_keyfile:  # a PEM keystore: key + chain
+        _write_private(root / "broker.pem", Path(settings.kafka_ssl_keyfile).read_text()
+                       + Path(settings.kafka_ssl_certfile).read_text())
     log4j.write_text(LOG4J2)
-    _format_storage(settings, props, log4j, node)
+    _format_storage(settings, props, log4j, node, secure)
     cmd = [_java(), f"-Xmx{settings.kafka_heap}", "-XX:+UseG1GC", "-Djava.awt.headless=true",
            # Kafka stops itself on SIGTERM; log4j's own hook would only complain during that stop.
            "-Dlog4j2.shutdownHookEnabled=false",
@@ -275,7 +355,7 @@ def wait_ready(settings: Settings, pid: int, timeout_s: float, node: int = 1) ->
             if not exists(pid):
                 raise KafkaError(f"Kafka broker {node} (pid {pid}) exited while starting; log "
                                  f"tail:\n{_log_tail(settings, node=node)}")
-            if _port_open(p) and _answers(f"127.0.0.1:{p}", KafkaAdminClient):
+            if _port_open(p) and _answers(settings, f"127.0.0.1:{p}", KafkaAdminClient):
                 return
             time.sleep(0.5)
     finally:
@@ -284,9 +364,13 @@ def wait_ready(settings: Settings, pid: int, timeout_s: float, node: int = 1) ->
                      f"tail:\n{_log_tail(settings, node=node)}")
 
 
-def _answers(bootstrap: str, client) -> bool:
+def _answers(settings: Settings, bootstrap: str, client) -> bool:
+    from infra.kafka_acls import ADMIN
+    from infra.kafka_auth import client_options
+
+    options = client_options(ADMIN, bootstrap, settings=settings)
     try:
-        admin = client(bootstrap_servers=bootstrap, request_timeout_ms=5000, client_id="rcm-infra")
+        admin = client(**options, request_timeout_ms=5000, client_id="rcm-infra")
     except Exception:  # noqa: BLE001 - while the broker boots any failure means "not yet"
         return False
     try:

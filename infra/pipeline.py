@@ -19,6 +19,8 @@ import psycopg2
 from kafka import KafkaAdminClient, TopicPartition
 from kafka.errors import KafkaError
 
+from infra.kafka_acls import ADMIN
+from infra.kafka_auth import client_options
 from infra.settings import Settings
 from schemas import topics as T
 
@@ -39,6 +41,7 @@ def child_env(settings: Settings, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update({
         "RCM_HOME": str(settings.home),
+        "RCM_KAFKA_SECRETS": str(settings.kafka_secrets_dir),  # each child its service's principal
         "RCM_KAFKA_BOOTSTRAP_SERVERS": settings.bootstrap,
         "RCM_DATABASE_URL": settings.dsn,
         "RCM_APP_ID": settings.app_id,
@@ -125,7 +128,7 @@ def latest_offsets(admin: KafkaAdminClient, partitions) -> dict:
 
 
 def end_offsets(bootstrap: str, topics: tuple[T.Topic, ...]) -> dict[tuple[str, int], int]:
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = KafkaAdminClient(**client_options(ADMIN, bootstrap))
     try:
         tps = [TopicPartition(t.name, p) for t in topics for p in range(t.partitions)]
         return {(tp.topic, tp.partition): off for tp, off in latest_offsets(admin, tps).items()}
@@ -135,7 +138,7 @@ def end_offsets(bootstrap: str, topics: tuple[T.Topic, ...]) -> dict[tuple[str, 
 
 def group_offsets(bootstrap: str, group: str) -> dict[tuple[str, int], int]:
     """Committed offsets of a consumer group; empty before the group has committed anything."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = KafkaAdminClient(**client_options(ADMIN, bootstrap))
     try:
         offsets = admin.list_group_offsets({group: None}).get(group, {})
     except KafkaError:  # no coordinator yet: nothing was ever committed on this cluster
@@ -147,7 +150,7 @@ def group_offsets(bootstrap: str, group: str) -> dict[tuple[str, int], int]:
 
 def group_state(bootstrap: str, group: str) -> tuple[str, int]:
     """(state, number of members) of a consumer group, ("Unknown", 0) when the broker has none yet."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = KafkaAdminClient(**client_options(ADMIN, bootstrap))
     try:
         desc = admin.describe_groups([group]).get(group) or {}
     except KafkaError:
@@ -158,7 +161,7 @@ def group_state(bootstrap: str, group: str) -> tuple[str, int]:
 
 
 def delete_groups(bootstrap: str, groups: list[str]) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = KafkaAdminClient(**client_options(ADMIN, bootstrap))
     try:
         known = {g["group_id"] for g in admin.list_groups()}
         stale = [g for g in groups if g in known]

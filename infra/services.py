@@ -14,8 +14,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from infra import kafka, postgres
+from infra import kafka, kafka_acls, kafka_auth, postgres
 from infra import registry as schema_registry
+from infra.kafka_acls import ADMIN, principal
+from infra.kafka_auth import client_options
 from infra.messages import sayer
 from infra.settings import Settings, load
 from schemas import topics as registry
@@ -23,15 +25,39 @@ from schemas import topics as registry
 say = sayer("rcm")
 
 
-def admin_client(bootstrap: str):
+def admin_client(bootstrap: str, settings: Settings | None = None):
     from kafka.admin import KafkaAdminClient
 
-    return KafkaAdminClient(bootstrap_servers=bootstrap, client_id="rcm-infra", request_timeout_ms=30000)
+    return KafkaAdminClient(**client_options(ADMIN, bootstrap, settings=settings), client_id="rcm-infra",
+                            request_timeout_ms=30000)
 
 
-def create_topics(bootstrap: str, topics=registry.ALL, timeout_s: float = 60) -> list[str]:
+def secure_kafka(settings: Settings, any_group: bool = False) -> int:
+    """On the local broker: give every service principal its SCRAM credential (again: the password
+    files are the truth) and create the ACLs that are missing; return how many were created. An
+    existing cluster (RCM_KAFKA_SASL_USERNAME) is left to its operators (docs/security.md)."""
+    if settings.kafka_sasl_username or not kafka_auth.local_secrets(settings):
+        return 0
+    from kafka.admin import ScramMechanism, UserScramCredentialUpsertion
+
+    admin = admin_client(settings.bootstrap)
+    try:
+        upserts = [UserScramCredentialUpsertion(principal(s), ScramMechanism.SCRAM_SHA_512,
+                                                kafka_auth.password(settings, s), iterations=4096)
+                   for s in kafka_acls.SERVICES]
+        failed = {user: err for user, err in admin.alter_user_scram_credentials(upserts).items() if err}
+        if failed:
+            raise RuntimeError(f"Kafka refused SCRAM credentials for {sorted(failed)}: "
+                               f"{sorted(set(map(str, failed.values())))}")
+        return kafka_acls.apply(admin, settings.app_id, settings.sink_group, any_group)
+    finally:
+        admin.close()
+
+
+def create_topics(bootstrap: str, topics=registry.ALL, timeout_s: float = 60,
+                  settings: Settings | None = None) -> list[str]:
     """Create the registry topics that do not exist yet; return the names created."""
-    admin = admin_client(bootstrap)
+    admin = admin_client(bootstrap, settings)
     try:
         deadline = time.monotonic() + timeout_s
         rf, durability = replication(admin)
@@ -72,10 +98,11 @@ def wait_for_topics(bootstrap: str, names: list[str], timeout_s: float = 60, adm
             admin.close()
 
 
-def recreate_topics(bootstrap: str, topics=registry.ALL, timeout_s: float = 60) -> None:
+def recreate_topics(bootstrap: str, topics=registry.ALL, timeout_s: float = 60,
+                    settings: Settings | None = None) -> None:
     """Delete every registry topic (data and committed offsets with it), then create them afresh."""
     names = [t.name for t in topics]
-    admin = admin_client(bootstrap)
+    admin = admin_client(bootstrap, settings)
     try:
         present = [n for n in names if n in set(admin.list_topics())]
         if present:
@@ -88,7 +115,7 @@ def recreate_topics(bootstrap: str, topics=registry.ALL, timeout_s: float = 60) 
             time.sleep(0.1)
     finally:
         admin.close()
-    create_topics(bootstrap, topics, timeout_s)
+    create_topics(bootstrap, topics, timeout_s, settings)
 
 
 def apply_migrations(dsn: str) -> list[str]:
@@ -108,6 +135,8 @@ def up(settings: Settings | None = None) -> tuple[str, str]:
     created = create_topics(settings.bootstrap)
     if created:
         say(f"created topics: {', '.join(created)}")
+    if acls := secure_kafka(settings):
+        say(f"created {acls} Kafka ACLs for {len(kafka_acls.SERVICES)} service principals")
     applied = apply_migrations(settings.dsn)
     if applied:
         say(f"applied migrations: {', '.join(applied)}")

@@ -25,6 +25,17 @@ class Settings:
     sink_database_url: str = field(default_factory=lambda: _env("RCM_SINK_DATABASE_URL", ""))
     console_database_url: str = field(default_factory=lambda: _env("RCM_CONSOLE_DATABASE_URL", ""))
     analyst_database_url: str = field(default_factory=lambda: _env("RCM_ANALYST_DATABASE_URL", ""))
+    # Kafka authentication (infra.kafka_auth, docs/security.md). Unset, clients use SASL/SCRAM with
+    # the local broker's per-service credentials when they exist, else PLAINTEXT.
+    kafka_security_protocol: str = field(default_factory=lambda: _env("RCM_KAFKA_SECURITY_PROTOCOL", ""))
+    kafka_sasl_mechanism: str = field(default_factory=lambda: _env("RCM_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"))
+    kafka_sasl_username: str = field(default_factory=lambda: _env("RCM_KAFKA_SASL_USERNAME", ""))
+    kafka_sasl_password_file: str = field(default_factory=lambda: _env("RCM_KAFKA_SASL_PASSWORD_FILE", ""))
+    kafka_ssl_cafile: str = field(default_factory=lambda: _env("RCM_KAFKA_SSL_CAFILE", ""))
+    kafka_ssl_certfile: str = field(default_factory=lambda: _env("RCM_KAFKA_SSL_CERTFILE", ""))
+    kafka_ssl_keyfile: str = field(default_factory=lambda: _env("RCM_KAFKA_SSL_KEYFILE", ""))
+    # Where the local principals' passwords are kept (default $RCM_HOME/secrets/kafka).
+    kafka_secrets: str = field(default_factory=lambda: _env("RCM_KAFKA_SECRETS", ""))
     # A Confluent-compatible schema registry; unset, the wire carries the fixed ids of schemas/topics.py.
     schema_registry_url: str = field(default_factory=lambda: _env("RCM_SCHEMA_REGISTRY_URL", ""))
     # The local registry `rcm up` starts (infra/registry_server.py) when RCM_SCHEMA_REGISTRY_URL is unset.
@@ -132,6 +143,10 @@ class Settings:
     def bootstrap(self) -> str:
         return self.kafka_bootstrap_servers or ",".join(
             f"127.0.0.1:{self.kafka_port + 2 * i}" for i in range(self.brokers))
+
+    @property
+    def kafka_secrets_dir(self) -> Path:
+        return Path(self.kafka_secrets).resolve() if self.kafka_secrets else self.home / "secrets" / "kafka"
 
     @property
     def dsn(self) -> str:

@@ -143,7 +143,10 @@ def render_health(rows: list[dict]) -> list[str]:
 def collect(bootstrap: str, interval_s: float) -> dict:
     from kafka.admin import KafkaAdminClient
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="rcm-status",
+    from infra.kafka_acls import ADMIN
+    from infra.kafka_auth import client_options
+
+    admin = KafkaAdminClient(**client_options(ADMIN, bootstrap), client_id="rcm-status",
                              request_timeout_ms=10000)
     try:
         topics = topic_statuses(admin, interval_s)

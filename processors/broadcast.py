@@ -35,7 +35,9 @@ class TopicMirror:
     def start(self, catch_up_s: float = 60.0) -> TopicMirror:
         from kafka import KafkaConsumer, TopicPartition
 
-        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None,
+        from infra.kafka_auth import client_options
+
+        consumer = KafkaConsumer(**client_options("processor", self.bootstrap), group_id=None,
                                  enable_auto_commit=False, auto_offset_reset="earliest")
         tps = [TopicPartition(self.topic.name, p) for p in range(self.topic.partitions)]
         try:

@@ -51,8 +51,12 @@ EXIT_FAILED = 70  # EX_SOFTWARE: the loop itself failed; the supervisor starts t
 
 
 def client_options(settings) -> dict:
-    """The options every Kafka client of the processor shares (the one place to add security)."""
-    return {"bootstrap_servers": settings.bootstrap.split(","), "client_id": settings.app_id}
+    """The options every Kafka client of the processor shares: its principal's credentials
+    (infra.kafka_auth), the bootstrap servers and its client id."""
+    from infra.kafka_auth import client_options as kafka_options
+
+    return {**kafka_options("processor", flavour="aiokafka", settings=settings),
+            "bootstrap_servers": settings.bootstrap.split(","), "client_id": settings.app_id}
 
 
 def instance_id(settings) -> str | None:
@@ -413,7 +417,10 @@ def leave_group(settings, static: str) -> bool:
     from kafka.admin import KafkaAdminClient, MemberToRemove
 
     try:
-        admin = KafkaAdminClient(**client_options(settings), request_timeout_ms=10000)
+        from infra.kafka_auth import client_options as kafka_options  # kafka-python's spelling
+
+        admin = KafkaAdminClient(**kafka_options("processor", settings=settings),
+                                 client_id=settings.app_id, request_timeout_ms=10000)
     except Exception as exc:  # noqa: BLE001 - the session timeout still hands them over
         log.warning("leaving the group failed (%s); its partitions move after the session timeout",
                     type(exc).__name__)

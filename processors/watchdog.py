@@ -134,12 +134,15 @@ class OrphanWatch:
         from kafka import KafkaConsumer
         from kafka.admin import KafkaAdminClient
 
+        from infra.kafka_auth import client_options
+
         if self.clients is None:
-            admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, client_id="rcm-orphan-watch",
+            options = client_options("processor", self.bootstrap)
+            admin = KafkaAdminClient(**options, client_id="rcm-orphan-watch",
                                      request_timeout_ms=10000)
             try:
-                consumer = KafkaConsumer(bootstrap_servers=self.bootstrap,
-                                         client_id="rcm-orphan-watch", request_timeout_ms=10000)
+                consumer = KafkaConsumer(**options, client_id="rcm-orphan-watch",
+                                         request_timeout_ms=10000)
             except Exception:
                 admin.close()
                 raise

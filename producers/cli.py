@@ -142,6 +142,6 @@ def produce_decisions(args) -> int:
     if args.dry_run:
         print_records(records)
         return 0
-    stats = publish(records, settings.bootstrap)
+    stats = publish(records, settings.bootstrap, service="console")
     say(f"published {stats['sent']:,} decisions on coding-decisions")
     return 0

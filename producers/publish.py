@@ -31,16 +31,19 @@ class Undelivered(RuntimeError):
                          f"({', '.join(report.errors) or 'no error reported'})")
 
 
-def make_producer(bootstrap: str, timeout_s: float = 120.0):
+def make_producer(bootstrap: str, timeout_s: float = 120.0, service: str = "synthetic"):
+    """A producer authenticated as `service` (its Kafka principal may write only its topics)."""
     from kafka import KafkaProducer
 
-    return KafkaProducer(**producer_config(
-        bootstrap, timeout_s, "rcm-synthetic",
+    from infra.kafka_auth import client_options
+
+    return KafkaProducer(**{**producer_config(
+        bootstrap, timeout_s, f"rcm-{service}",
         linger_ms=10,
         batch_size=256 * 1024,
         max_request_size=4 * 1024 * 1024,
         compression_type=None,  # on loopback compression costs CPU and saves nothing
-    ))
+    ), **client_options(service, bootstrap)})
 
 
 def record_name(rec, position: int) -> str:
@@ -57,7 +60,7 @@ def record_name(rec, position: int) -> str:
 def publish(records: Iterable, bootstrap: str, rate: float | None = None,
             progress: Callable[[int, int], None] | None = None, producer=None,
             now_ms: Callable[[], int] | None = None, timeout_s: float | None = None,
-            attempts: int | None = None) -> dict:
+            attempts: int | None = None, service: str = "synthetic") -> dict:
     """Send every Outgoing record; return once the broker acknowledged all of them, with counts
     and timing. Raises Undelivered (a RuntimeError) naming what it did not acknowledge.
 
@@ -65,6 +68,7 @@ def publish(records: Iterable, bootstrap: str, rate: float | None = None,
     progress(acknowledged, total) is called every PROGRESS_EVERY acknowledged records and at the end.
     timeout_s, attempts: per-attempt wait and attempts (default RCM_DELIVERY_TIMEOUT_S,
     RCM_DELIVERY_ATTEMPTS).
+    service: whose Kafka principal sends (infra.kafka_acls: synthetic, hl7, x12, fhir, console).
     """
     if timeout_s is None or attempts is None:
         from infra.settings import load
@@ -75,7 +79,7 @@ def publish(records: Iterable, bootstrap: str, rate: float | None = None,
     records = list(records)
     total = len(records)
     clock = now_ms or (lambda: time.time_ns() // 1_000_000)
-    deliverer = Deliverer(lambda: make_producer(bootstrap, timeout_s), timeout_s, attempts,
+    deliverer = Deliverer(lambda: make_producer(bootstrap, timeout_s, service), timeout_s, attempts,
                           producer=producer)
     started = time.monotonic()
     reported = [0]

@@ -65,7 +65,7 @@ def publish_decision(bootstrap: str, dec: dict) -> None:
     from producers.publish import publish
     from schemas.envelope import record
 
-    publish([record(T.SCRUB_RULE_DECISIONS, dec)], bootstrap)
+    publish([record(T.SCRUB_RULE_DECISIONS, dec)], bootstrap, service="console")
 
 
 def cmd_rules(args) -> int:

@@ -30,7 +30,7 @@ def send_ticks(bootstrap: str, at: datetime, producer=None, timeout_s: float = 1
     from infra.delivery import Deliverer
     from producers.publish import make_producer
 
-    deliverer = Deliverer(lambda: make_producer(bootstrap, timeout_s), timeout_s, attempts,
+    deliverer = Deliverer(lambda: make_producer(bootstrap, timeout_s, "console"), timeout_s, attempts,
                           producer=producer)
     try:
         report = deliverer.deliver(ticks(at), lambda t: (APPEALS.name, b"", t[1], t[0]))

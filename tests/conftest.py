@@ -9,6 +9,7 @@ RCM_KAFKA_BOOTSTRAP_SERVERS and RCM_DATABASE_URL name the servers, so subprocess
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_KEYS = ("RCM_HOME", "RCM_KAFKA_PORT", "RCM_POSTGRES_PORT", "RCM_SCHEMA_REGISTRY_PORT",
-            "RCM_KAFKA_BOOTSTRAP_SERVERS", "RCM_DATABASE_URL")
+            "RCM_KAFKA_BOOTSTRAP_SERVERS", "RCM_DATABASE_URL", "RCM_KAFKA_SECRETS")
 
 
 LAYERS = ("unit", "stream", "integration", "e2e", "console")  # the folders under tests/, one marker each
@@ -62,6 +63,9 @@ def services() -> Iterator[Services]:
     os.environ["RCM_KAFKA_PORT"] = os.environ.get("RCM_TEST_KAFKA_PORT", "29092")
     os.environ["RCM_POSTGRES_PORT"] = os.environ.get("RCM_TEST_POSTGRES_PORT", "25432")
     os.environ["RCM_SCHEMA_REGISTRY_PORT"] = os.environ.get("RCM_TEST_REGISTRY_PORT", "28081")
+    # The session's Kafka principals' passwords, found by every test and child process, whatever
+    # RCM_HOME a test gives its own commands (tests/e2e: a tmp dir).
+    os.environ.setdefault("RCM_KAFKA_SECRETS", str(ROOT / ".rcm" / "test" / "secrets" / "kafka"))
     settings = load()
     manages_kafka, manages_postgres = settings.manages_kafka, settings.manages_postgres
     registry_before = registry.running_pid(settings)
@@ -69,6 +73,10 @@ def services() -> Iterator[Services]:
     try:
         if manages_kafka:
             before = kafka.running_pid(settings)
+            if before is None and kafka.formatted_without_auth(settings):
+                # test data from before Kafka authentication: nothing worth keeping
+                for node in kafka.nodes(settings):
+                    shutil.rmtree(kafka.home(settings, node) / "data", ignore_errors=True)
             pid = kafka.start(settings)
             started_kafka = pid if before is None else None
         if manages_postgres:
@@ -76,6 +84,8 @@ def services() -> Iterator[Services]:
             pid = postgres.start(settings)
             started_postgres = pid if before is None else None
         infra_services.create_topics(settings.bootstrap)
+        # every service principal and its ACLs; each test names its own consumer groups
+        infra_services.secure_kafka(settings, any_group=True)
         _migrate_test_database(settings.dsn, manages_postgres)
         os.environ["RCM_KAFKA_BOOTSTRAP_SERVERS"] = settings.bootstrap
         os.environ["RCM_DATABASE_URL"] = settings.dsn

@@ -1,6 +1,6 @@
 """The console's Kafka clients, built here and nowhere else: the producer that publishes its
-actions and the admin client the pipeline page reads. Connection settings (the bootstrap servers,
-and whatever security a deployment adds) belong in these two functions."""
+actions and the admin client the pipeline page reads. Both connect as the console's own principal
+(`rcm-console`: infra/kafka_auth.client_options, ACLs in infra/kafka_acls.py)."""
 from __future__ import annotations
 
 
@@ -9,11 +9,13 @@ def send(settings, outgoing: list, timeout_s: float) -> None:
     raises producers.publish.Undelivered when the broker did not confirm."""
     from producers.publish import publish
 
-    publish(outgoing, settings.bootstrap, attempts=2, timeout_s=timeout_s)
+    publish(outgoing, settings.bootstrap, attempts=2, timeout_s=timeout_s, service="console")
 
 
 def admin(settings):
     from kafka.admin import KafkaAdminClient
 
-    return KafkaAdminClient(bootstrap_servers=settings.bootstrap, client_id="rcm-console",
+    from infra.kafka_auth import client_options
+
+    return KafkaAdminClient(**client_options("console", settings=settings), client_id="rcm-console",
                             request_timeout_ms=5000)

@@ -69,7 +69,7 @@ def cmd_produce(args) -> int:
     elif result.records:
         from producers.publish import publish
 
-        publish(result.records, load().bootstrap)
+        publish(result.records, load().bootstrap, service="fhir")
     verb = "would publish" if args.dry_run else "published"
     print(f"{len(entries)} entries: {verb} {result.events} events and {result.dead_letters} dead "
           f"letters; {len(result.skipped)} skipped", file=sys.stderr)

@@ -93,7 +93,7 @@ def cmd_produce(args) -> int:
     elif records:
         from producers.publish import publish
 
-        publish(records, load().bootstrap)
+        publish(records, load().bootstrap, service="hl7")
     print(f"{len(result.events)} visit events, {result.ignored} messages ignored (ADT events and "
           f"BAR^P02 with nothing to bill), {len(result.dead)} messages refused (dead letters)"
           f"{' (dry run)' if args.dry_run else ''}", file=sys.stderr)

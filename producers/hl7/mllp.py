@@ -104,7 +104,7 @@ class Publisher:
                  health: Health | None = None) -> None:
         from producers.publish import make_producer
 
-        self.deliverer = Deliverer(lambda: make_producer(bootstrap, timeout_s), timeout_s,
+        self.deliverer = Deliverer(lambda: make_producer(bootstrap, timeout_s, "hl7"), timeout_s,
                                    attempts=1, producer=producer)
         self.lock = threading.Lock()  # connections publish from executor threads
         self.health = health

@@ -159,6 +159,6 @@ def cmd_produce(args) -> int:
         from infra.settings import load
         from producers.publish import publish
 
-        stats = publish(records, load().bootstrap)
+        stats = publish(records, load().bootstrap, service="x12")
         print(f"published {stats['sent']:,} records: {stats['by_topic']}", file=sys.stderr)
     return 1 if bad else 0

@@ -24,6 +24,7 @@ from kafka.errors import KafkaError
 from psycopg2.extras import execute_values
 
 from infra.delivery import Deliverer, producer_config
+from infra.kafka_auth import client_options
 from schemas import codec
 from schemas.topics import AR_AGING_SNAPSHOTS, KPIS, Topic, aging_snapshot_key, kpi_key
 
@@ -188,7 +189,8 @@ def cmd_kpis(args: argparse.Namespace) -> int:
     conn = psycopg2.connect(settings.sink_dsn)  # the sink role: writes rows, changes no table
     config = producer_config(settings.bootstrap, settings.delivery_timeout_s,
                              f"{settings.app_id}-kpis")
-    deliverer = Deliverer(lambda: KafkaProducer(**config), settings.delivery_timeout_s,
+    deliverer = Deliverer(lambda: KafkaProducer(**{**config, **client_options("sink", settings=settings)}),
+                          settings.delivery_timeout_s,
                           settings.delivery_attempts)
     try:
         done = publish(conn, deliverer, args.as_of, max(1, args.days))

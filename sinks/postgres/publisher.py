@@ -19,6 +19,7 @@ from kafka import KafkaProducer
 from prometheus_client import Counter
 
 from infra.delivery import Deliverer, producer_config
+from infra.kafka_auth import client_options
 from infra.reconnect import Stopped, classify, transient_postgres
 from schemas import codec
 from schemas.topics import ACCOUNT_BALANCES
@@ -71,6 +72,7 @@ def balance_deliverer(settings, attempts: int = 1) -> Deliverer:
     """The sink publishes each batch's balances once; the outbox is its retry (RETRY_OUTBOX_S)."""
     config = producer_config(settings.bootstrap, settings.delivery_timeout_s,
                              f"{settings.app_id}-sink-balances")
+    config.update(client_options("sink", settings=settings))
     return Deliverer(lambda: KafkaProducer(**config), settings.delivery_timeout_s, attempts)
 
 

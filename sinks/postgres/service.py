@@ -34,6 +34,7 @@ from prometheus_client import Counter, Histogram
 
 from infra import settings as settings_mod
 from infra.health import Health, kafka_consumer_connected, serve
+from infra.kafka_auth import client_options
 from infra.reconnect import (
     Fatal,
     Retry,
@@ -266,7 +267,7 @@ def run_sink(settings=None, stop_event: threading.Event | None = None,
 def _consumer(settings: Settings, listener: SeekToStored) -> KafkaConsumer:
     require_broker(settings.bootstrap)
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.bootstrap, group_id=settings.sink_group,
+        **client_options("sink", settings=settings), group_id=settings.sink_group,
         enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=MAX_RECORDS,
         client_id=f"{settings.app_id}-sink", bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
         session_timeout_ms=SESSION_TIMEOUT_MS)

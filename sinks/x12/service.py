@@ -23,6 +23,7 @@ from prometheus_client import Counter
 
 from infra import settings as settings_mod
 from infra.health import Health, kafka_consumer_connected, serve
+from infra.kafka_auth import client_options
 from infra.reconnect import (
     Fatal,
     Retry,
@@ -158,7 +159,7 @@ def run_sink_x12(settings=None, out: Path | None = None, batch_size: int = 500,
         def connect() -> KafkaConsumer:
             require_broker(settings.bootstrap)
             return KafkaConsumer(
-                bootstrap_servers=settings.bootstrap, group_id=group, enable_auto_commit=False,
+                **client_options("sink-x12", settings=settings), group_id=group, enable_auto_commit=False,
                 auto_offset_reset="earliest", client_id=f"{settings.app_id}-sink-x12",
                 bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS, session_timeout_ms=SESSION_TIMEOUT_MS)
 

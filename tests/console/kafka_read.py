@@ -4,13 +4,14 @@ from __future__ import annotations
 import time
 
 from schemas import codec
+from tests.support.kafka_client import kafka_options
 
 
 def find_event(bootstrap: str, topic, event_id: str, timeout_s: float = 30.0) -> list[dict]:
     """Every record on `topic` with this event id (decoded)."""
     from kafka import KafkaConsumer, TopicPartition
 
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+    consumer = KafkaConsumer(**kafka_options(bootstrap), enable_auto_commit=False,
                              consumer_timeout_ms=2000)
     try:
         parts = [TopicPartition(topic.name, p) for p in consumer.partitions_for_topic(topic.name)]

@@ -16,10 +16,11 @@ from kafka import KafkaConsumer, TopicPartition
 from infra import pipeline, report
 from schemas import codec
 from schemas import topics as T
+from tests.support.kafka_client import kafka_options
 
 
 def _read_all(bootstrap: str, topic: T.Topic):
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = KafkaConsumer(**kafka_options(bootstrap), enable_auto_commit=False)
     try:
         tps = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
         consumer.assign(tps)

@@ -30,6 +30,7 @@ from sinks.postgres.writer import SinkRecord
 from tests import factories as f
 from tests.integration.test_sink_service import ledger, publish, settings_for
 from tests.support import hl7_compose as compose
+from tests.support.kafka_client import kafka_options
 
 pytestmark = pytest.mark.e2e
 DELIVERY_TIMEOUT_S = 2.0
@@ -57,7 +58,7 @@ def broker(services):
 
 def read_topics(bootstrap: str, topics) -> dict[str, list[tuple[bytes, bytes]]]:
     """Every record on `topics`, in partition order: {topic: [(key, value), ...]}."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = KafkaConsumer(**kafka_options(bootstrap), enable_auto_commit=False)
     try:
         tps = [TopicPartition(t.name, p) for t in topics for p in range(t.partitions)]
         consumer.assign(tps)

@@ -21,12 +21,13 @@ from producers.publish import publish
 from producers.synthetic import generate
 from schemas import codec
 from schemas import topics as T
+from tests.support.kafka_client import kafka_options
 
 pytestmark = pytest.mark.e2e
 
 
 def max_message_bytes(bootstrap: str, topic: T.Topic, n: int) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = KafkaAdminClient(**kafka_options(bootstrap))
     try:
         admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic.name, configs={
             "max.message.bytes": str(n), **topic.config()})])
@@ -38,7 +39,7 @@ def read(bootstrap: str, topic: T.Topic) -> list[tuple[int, int, dict | None]]:
     """(partition, offset, decoded value or None) of every record on `topic`."""
     from kafka import KafkaConsumer, TopicPartition
 
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = KafkaConsumer(**kafka_options(bootstrap), enable_auto_commit=False)
     try:
         tps = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
         consumer.assign(tps)

@@ -13,6 +13,7 @@ import pytest
 from schemas import codec
 from schemas import topics as T
 from tests.support import fhir_samples as samples
+from tests.support.kafka_client import kafka_options
 
 pytestmark = pytest.mark.e2e
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.e2e
 def read_all(bootstrap: str, topics: list[T.Topic], want: int, timeout_s: float = 30) -> list:
     from kafka import KafkaConsumer
 
-    consumer = KafkaConsumer(*(t.name for t in topics), bootstrap_servers=bootstrap,
+    consumer = KafkaConsumer(*(t.name for t in topics), **kafka_options(bootstrap),
                              auto_offset_reset="earliest", enable_auto_commit=False,
                              group_id=None, consumer_timeout_ms=1000)
     by_name = {t.name: t for t in topics}

@@ -18,6 +18,7 @@ from producers.publish import publish
 from producers.synthetic import generate
 from schemas import codec
 from schemas import topics as T
+from tests.support.kafka_client import kafka_options
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +30,7 @@ def free_port() -> int:
 
 
 def read_all(bootstrap: str) -> list:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = KafkaConsumer(**kafka_options(bootstrap), enable_auto_commit=False)
     try:
         parts = [TopicPartition(t.name, p) for t in T.ALL for p in range(t.partitions)]
         consumer.assign(parts)

@@ -58,6 +58,8 @@ def test_a_run_logs_no_account_id_and_no_password(services, run_settings):
     accounts = list(scenario.truth["accounts"])
     assert report.query(settings.dsn, "select count(*) from account_balances") == [(len(accounts),)]
     passwords = list(credentials.passwords(services.settings.home).values())
+    passwords += [f.read_text().strip() for f in services.settings.kafka_secrets_dir.iterdir()]
+    assert len(passwords) > 4  # the Kafka principals' too
     for name, text in texts.items():
         assert [a for a in accounts if a in text] == [], name
         assert [p for p in passwords if p in text] == [], name

@@ -20,6 +20,7 @@ from producers.publish import publish
 from producers.synthetic import generate
 from schemas import codec
 from schemas.topics import ACCOUNT_BALANCES
+from tests.support.kafka_client import kafka_options
 
 pytestmark = pytest.mark.e2e
 
@@ -45,7 +46,7 @@ def feed(records, settings) -> threading.Thread:
 
 def published_balances(bootstrap: str) -> dict[str, set[int]]:
     """Every total published per account on account-balances."""
-    consumer = KafkaConsumer(ACCOUNT_BALANCES.name, bootstrap_servers=bootstrap,
+    consumer = KafkaConsumer(ACCOUNT_BALANCES.name, **kafka_options(bootstrap),
                              auto_offset_reset="earliest", consumer_timeout_ms=5000)
     seen: dict[str, set[int]] = {}
     for msg in consumer:

@@ -13,6 +13,7 @@ from dataclasses import replace
 import pytest
 
 from infra import kafka, pipeline, services
+from infra.kafka_acls import ADMIN
 from producers.publish import publish
 from producers.synthetic import generate
 from tests.e2e.test_cluster import as_835, assert_exact, sink, wait_for, worker
@@ -29,6 +30,7 @@ def cluster(run_settings):
     kafka.start(local)
     try:
         services.create_topics(local.bootstrap)
+        services.secure_kafka(local, any_group=True)  # the services' principals on this cluster
         yield local, replace(local, kafka_bootstrap_servers=local.bootstrap)
     finally:
         kafka.stop(local)
@@ -58,11 +60,11 @@ def test_three_workers_survive_a_sigkilled_broker_and_worker(cluster):
     workers = [worker(settings, i) for i in range(3)]
     sink_ = sink(settings)
     try:
-        publish(records[:half], settings.bootstrap)
+        publish(records[:half], settings.bootstrap, service=ADMIN)  # 835s and hospital events
         wait_for(settings.dsn, "select count(*) from ledger_entries", 1500, [*workers, sink_])
         kafka.stop_node(local, 2, sig=signal.SIGKILL)
         workers[1].kill()
-        publish(records[half:], settings.bootstrap)  # two of three replicas in sync: accepted
+        publish(records[half:], settings.bootstrap, service=ADMIN)  # two of three replicas in sync: accepted
         kafka.start_node(local, 2)
         workers[1] = worker(settings, 1)
         pipeline.wait_drained(settings, [*workers, sink_], timeout=700)

@@ -33,6 +33,7 @@ from schemas import codec
 from schemas.topics import AR_AGING_SNAPSHOTS, KPIS
 from sinks.postgres import kpi_publish
 from sinks.postgres.kpi_catalog import CATALOG
+from tests.support.kafka_client import kafka_options
 
 pytestmark = pytest.mark.integration
 D = date(2026, 6, 30)
@@ -239,7 +240,7 @@ def test_report_shows_dnfb_and_stage_dollars(scenario):
 
 
 def read_topic(bootstrap, topic):
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+    consumer = KafkaConsumer(**kafka_options(bootstrap), enable_auto_commit=False,
                              consumer_timeout_ms=3000)
     tp = TopicPartition(topic.name, 0)
     consumer.assign([tp])
@@ -255,7 +256,7 @@ def read_topic(bootstrap, topic):
 
 def test_kpis_and_aging_snapshots_are_published_once_per_change(scenario, fresh_topics):
     conn = psycopg2.connect(scenario)
-    producer = KafkaProducer(bootstrap_servers=fresh_topics, acks="all")
+    producer = KafkaProducer(**kafka_options(fresh_topics), acks="all")
     try:
         # Event time: the latest event is E3's rebuild and E1's review, on 06-29.
         first = kpi_publish.publish(conn, producer, days=1)
@@ -306,7 +307,7 @@ def test_kpis_and_aging_snapshots_are_published_once_per_change(scenario, fresh_
         "2026-06-30|P1|INSURANCE|0-30": (125000, 4), "2026-06-30|P2|INSURANCE|0-30": (30000, 2),
         "2026-06-30|P2|INSURANCE|31-60": (2000, 1), "2026-06-30|P2|PATIENT|31-60": (0, 0)}
 
-    admin = KafkaAdminClient(bootstrap_servers=fresh_topics)
+    admin = KafkaAdminClient(**kafka_options(fresh_topics))
     try:
         configs = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t.name)
                                           for t in (KPIS, AR_AGING_SNAPSHOTS)])
@@ -343,7 +344,7 @@ def test_the_sink_keeps_discharges_and_every_build_and_publishes_kpis(fresh_topi
     from sinks.postgres.service import run_sink
     from tests import factories as f
 
-    producer = KafkaProducer(bootstrap_servers=fresh_topics, acks="all")
+    producer = KafkaProducer(**kafka_options(fresh_topics), acks="all")
     discharged = f.encounter(1) | {"discharged_at": at(3, 2, 18)}
     for enc in (discharged, f.encounter(2)):
         producer.send(ENCOUNTERS.name, key=codec.key_of(ENCOUNTERS, enc),

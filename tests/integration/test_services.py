@@ -15,6 +15,7 @@ import pytest
 
 from schemas import codec
 from schemas import topics as T
+from tests.support.kafka_client import kafka_options
 
 pytestmark = pytest.mark.integration
 
@@ -28,12 +29,12 @@ def test_broker_round_trips_a_record_on_a_registry_topic(fresh_topics):
               "source_partition": 0, "source_offset": 0, "stage": "test", "error": "INVALID",
               "reason": "round trip", "key": None, "payload": b"",
               "dead_lettered_at": datetime.now(UTC)}
-    producer = KafkaProducer(bootstrap_servers=fresh_topics, acks="all")
+    producer = KafkaProducer(**kafka_options(fresh_topics), acks="all")
     producer.send(T.DEAD_LETTERS.name, key=codec.key_of(T.DEAD_LETTERS, record),
                   value=codec.encode("DeadLetter", record)).get(timeout=30)
     producer.close()
 
-    consumer = KafkaConsumer(T.DEAD_LETTERS.name, bootstrap_servers=fresh_topics,
+    consumer = KafkaConsumer(T.DEAD_LETTERS.name, **kafka_options(fresh_topics),
                              group_id=f"test-{marker}", auto_offset_reset="earliest")
     received: list[dict] = []
     deadline = time.monotonic() + 30
@@ -50,7 +51,7 @@ def test_broker_round_trips_a_record_on_a_registry_topic(fresh_topics):
 def test_every_registry_topic_exists_with_its_partitions(kafka_bootstrap):
     from kafka.admin import KafkaAdminClient
 
-    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    admin = KafkaAdminClient(**kafka_options(kafka_bootstrap))
     try:
         described = {d["name"]: len(d["partitions"])
                      for d in admin.describe_topics([t.name for t in T.ALL])}

@@ -19,6 +19,7 @@ from schemas import codec
 from schemas.topics import ACCOUNT_BALANCES, LEDGER_ENTRIES
 from sinks.postgres.service import run_sink
 from tests import factories as f
+from tests.support.kafka_client import kafka_options
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +30,7 @@ def settings_for(bootstrap: str, dsn: str, group: str = "sink-test") -> Settings
 
 
 def publish(bootstrap: str, entries: list[dict], garbage: int = 0) -> None:
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = KafkaProducer(**kafka_options(bootstrap), acks="all")
     for j in journals(entries):
         producer.send(LEDGER_ENTRIES.name, key=codec.key_of(LEDGER_ENTRIES, j),
                       value=codec.encode(LEDGER_ENTRIES.value_schema, j))
@@ -78,7 +79,7 @@ def test_sink_applies_each_entry_once_and_resumes_from_postgres(fresh_topics, da
 def test_sink_publishes_committed_balances(fresh_topics, database_url):
     publish(fresh_topics, ledger(1) + ledger(2))
     run_sink(settings_for(fresh_topics, database_url), idle_exit_s=3)
-    consumer = KafkaConsumer(ACCOUNT_BALANCES.name, bootstrap_servers=fresh_topics,
+    consumer = KafkaConsumer(ACCOUNT_BALANCES.name, **kafka_options(fresh_topics),
                              auto_offset_reset="earliest", consumer_timeout_ms=3000)
     latest = {}
     for msg in consumer:
@@ -100,7 +101,7 @@ def test_balances_committed_but_not_published_before_a_crash_go_out_on_restart(
     conn.close()
     assert query(database_url, "SELECT count(*) FROM balance_outbox") == [(2,)]
     run_sink(settings_for(fresh_topics, database_url), idle_exit_s=1)
-    consumer = KafkaConsumer(ACCOUNT_BALANCES.name, bootstrap_servers=fresh_topics,
+    consumer = KafkaConsumer(ACCOUNT_BALANCES.name, **kafka_options(fresh_topics),
                              auto_offset_reset="earliest", consumer_timeout_ms=3000)
     published = {msg.key.decode(): codec.decode_for(ACCOUNT_BALANCES, msg.value)["total_cents"]
                  for msg in consumer}

@@ -20,6 +20,7 @@ from schemas.topics import CLAIMS
 from sinks.x12.service import group_of, run_sink_x12
 from sinks.x12.validate import validate
 from tests.sent837 import carried, read_back
+from tests.support.kafka_client import kafka_options
 
 pytestmark = pytest.mark.e2e
 
@@ -48,7 +49,7 @@ def claim(n: int, claim_type: str = "PROFESSIONAL", status: str = "CLEAN",
 
 
 def publish(bootstrap: str, claims: list[dict]) -> None:
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = KafkaProducer(**kafka_options(bootstrap), acks="all")
     for c in claims:
         producer.send(CLAIMS.name, key=codec.key_of(CLAIMS, c),
                       value=codec.encode(CLAIMS.value_schema, c))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from infra import kafka
+from infra.kafka_auth import ensure_passwords
 from infra.settings import Settings
 
 
@@ -14,11 +15,12 @@ def props(text: str) -> dict[str, str]:
 
 def test_a_three_broker_cluster_has_three_voters_three_replicas_and_two_in_sync(tmp_path):
     settings = replace(Settings(), home=tmp_path, kafka_port=40000, kafka_brokers=3,
-                       kafka_bootstrap_servers="")
+                       kafka_bootstrap_servers="", kafka_secrets="")
+    ensure_passwords(settings)
     assert settings.bootstrap == "127.0.0.1:40000,127.0.0.1:40002,127.0.0.1:40004"
     second = props(kafka.server_properties(settings, 2))
     assert second["node.id"] == "2"
-    assert second["listeners"] == "PLAINTEXT://127.0.0.1:40002,CONTROLLER://127.0.0.1:40003"
+    assert second["listeners"] == "BROKER://127.0.0.1:40002,CONTROLLER://127.0.0.1:40003"
     assert second["controller.quorum.voters"] == \
         "1@127.0.0.1:40001,2@127.0.0.1:40003,3@127.0.0.1:40005"
     assert second["log.dirs"] == str(tmp_path / "kafka-2" / "data")
@@ -30,7 +32,8 @@ def test_a_three_broker_cluster_has_three_voters_three_replicas_and_two_in_sync(
 
 def test_the_single_broker_default_is_unchanged(tmp_path):
     settings = replace(Settings(), home=tmp_path, kafka_port=40000, kafka_brokers=0,
-                       kafka_bootstrap_servers="")
+                       kafka_bootstrap_servers="", kafka_secrets="")
+    ensure_passwords(settings)
     assert settings.brokers == 1 and settings.bootstrap == "127.0.0.1:40000"
     one = props(kafka.server_properties(settings))
     assert one["node.id"] == "1"
