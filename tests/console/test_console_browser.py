@@ -114,6 +114,7 @@ class Page:
         self.d.set_window_size(1400, 1100)
 
     def wait(self, css: str, text: str | None = None, timeout: float = 180.0):
+        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.common.by import By
         from selenium.webdriver.support.ui import WebDriverWait
 
@@ -122,7 +123,10 @@ class Page:
                 if text is None or text in el.text:
                     return el
             return False
-        return WebDriverWait(self.d, timeout, poll_frequency=0.5).until(
+        # an element found while the page is being replaced (a redirect after a form) goes stale
+        # before its text is read: look again at the next poll
+        return WebDriverWait(self.d, timeout, poll_frequency=0.5,
+                             ignored_exceptions=(StaleElementReferenceException,)).until(
             found, f"{css} {text or ''} on {self.d.current_url}")
 
     def one(self, css: str, within=None):
