@@ -2,15 +2,13 @@
 `rcm produce decisions`: a simulated coding team decides the open coding reviews."""
 from __future__ import annotations
 
-import json
-import sys
 import time
-from datetime import date, datetime
+from datetime import date
 
 from infra.messages import say
-from schemas import codec
+from producers.output import print_records
 
-# `rcm produce SOURCE ...`: source -> module with add_arguments(parser) and cmd_produce(args).
+# `rcm produce SOURCE ...`: source -> module with add_arguments(parser) and produce(args, settings).
 # An adapter for a hospital format registers here (producers/<format>/cli.py).
 SOURCES: dict[str, tuple[str, str]] = {
     "synthetic": ("producers.cli", "the seeded synthetic hospital"),
@@ -56,33 +54,18 @@ def _decisions_arguments(parser) -> None:
                         help="print the decisions as JSON lines instead of publishing")
 
 
-def _jsonable(value):
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    raise TypeError(type(value).__name__)
-
-
-def print_records(records, out=sys.stdout) -> None:
-    for rec in records:
-        if rec.bad in ("garbage", "truncated", "unknown_schema"):
-            line = {"topic": rec.topic.name, "bad": rec.bad}
-        else:
-            line = {"topic": rec.topic.name, "value": codec.decode_for(rec.topic, rec.value)}
-            if rec.bad:
-                line["bad"] = rec.bad
-        out.write(json.dumps(line, default=_jsonable) + "\n")
-
-
 UNDELIVERED_EXIT = 3  # the broker did not acknowledge every record: see the names on stderr
 
 
 def cmd_produce(args) -> int:
     """Every source, adapters included: records the broker did not acknowledge are named on
-    stderr (one per line) and the exit status is UNDELIVERED_EXIT."""
+    stderr (one per line) and the exit status is UNDELIVERED_EXIT. Settings are loaded here, once,
+    and passed to the source."""
+    from infra.settings import load
     from producers.publish import Undelivered
 
     try:
-        return _produce(args)
+        return _produce(args, load())
     except Undelivered as exc:
         say(f"rcm produce {args.source}: {exc}; {exc.delivered:,} delivered. Not delivered "
              "(re-running is harmless: ids are deterministic):")
@@ -91,14 +74,14 @@ def cmd_produce(args) -> int:
         return UNDELIVERED_EXIT
 
 
-def _produce(args) -> int:
+def _produce(args, settings) -> int:
     import importlib
 
     module = SOURCES[args.source][0]
     if module != __name__:
-        return int(importlib.import_module(module).cmd_produce(args) or 0)
+        return int(importlib.import_module(module).produce(args, settings) or 0)
     if args.source == "decisions":
-        return produce_decisions(args)
+        return produce_decisions(args, settings)
     from producers.synthetic import BAD_SHARE, generate
 
     started = time.monotonic()
@@ -112,29 +95,24 @@ def _produce(args) -> int:
         scenario.write_truth(args.truth)
         say(f"ground truth written to {args.truth}")
     if args.dry_run:
-        try:
-            print_records(scenario.records)
-        except BrokenPipeError:  # `| head` closed the pipe: not an error
-            sys.stdout = open("/dev/null", "w")  # noqa: SIM115 - keeps the exit flush quiet
+        print_records(scenario.records)
         return 0
-    from infra.settings import load
-    from producers.publish import publish
+    from producers.publish import delivery, publish
 
     def progress(n: int, total: int) -> None:
         say(f"published {n:,}/{total:,} (acknowledged by the broker)")
 
-    stats = publish(scenario.records, load().bootstrap, rate=args.rate, progress=progress)
+    stats = publish(scenario.records, settings.bootstrap, rate=args.rate, progress=progress,
+                    **delivery(settings))
     say(f"published {stats['sent']:,} records in {stats['elapsed_s']}s "
          f"({stats['events_per_s']:,} records/s): {stats['by_topic']}")
     return 0
 
 
-def produce_decisions(args) -> int:
-    from infra.settings import load
+def produce_decisions(args, settings) -> int:
     from producers import coding_team
-    from producers.publish import publish
+    from producers.publish import delivery, publish
 
-    settings = load()
     decisions = [coding_team.decide(r, args.coder_id)
                  for r in coding_team.open_reviews(settings.dsn, args.limit)]
     records = coding_team.as_records(decisions)
@@ -142,6 +120,6 @@ def produce_decisions(args) -> int:
     if args.dry_run:
         print_records(records)
         return 0
-    stats = publish(records, settings.bootstrap, service="console")
+    stats = publish(records, settings.bootstrap, service="console", **delivery(settings))
     say(f"published {stats['sent']:,} decisions on coding-decisions")
     return 0

@@ -5,8 +5,9 @@ swapped in (producers.stamp). Keys are account ids, so kafka-python's murmur2 pa
 account's events on the same partition the Java and aiokafka clients would.
 
 A record counts as published only once the broker acknowledged it (infra.delivery): progress
-counts acknowledgements, and what is still unacknowledged after RCM_DELIVERY_ATTEMPTS bounded
-attempts raises Undelivered, naming the records. Re-running is harmless: ids are deterministic.
+counts acknowledgements, and what is still unacknowledged after the bounded attempts
+(RCM_DELIVERY_ATTEMPTS, passed in by each command) raises Undelivered, naming the records.
+Re-running is harmless: ids are deterministic.
 """
 from __future__ import annotations
 
@@ -17,6 +18,15 @@ from infra.delivery import Deliverer, Report, producer_config
 from producers.stamp import stamp
 
 PROGRESS_EVERY = 1000
+# What one attempt waits and how many are made when a caller names none (RCM_DELIVERY_TIMEOUT_S and
+# RCM_DELIVERY_ATTEMPTS's defaults); a command passes its settings' values (delivery()).
+TIMEOUT_S = 120.0
+ATTEMPTS = 3
+
+
+def delivery(settings) -> dict:
+    """publish()'s timeout_s and attempts from a command's settings."""
+    return {"timeout_s": settings.delivery_timeout_s, "attempts": settings.delivery_attempts}
 
 
 class Undelivered(RuntimeError):
@@ -31,7 +41,7 @@ class Undelivered(RuntimeError):
                          f"({', '.join(report.errors) or 'no error reported'})")
 
 
-def make_producer(bootstrap: str, timeout_s: float = 120.0, service: str = "synthetic"):
+def make_producer(bootstrap: str, timeout_s: float = TIMEOUT_S, service: str = "synthetic"):
     """A producer authenticated as `service` (its Kafka principal may write only its topics)."""
     from kafka import KafkaProducer
 
@@ -59,23 +69,16 @@ def record_name(rec, position: int) -> str:
 
 def publish(records: Iterable, bootstrap: str, rate: float | None = None,
             progress: Callable[[int, int], None] | None = None, producer=None,
-            now_ms: Callable[[], int] | None = None, timeout_s: float | None = None,
-            attempts: int | None = None, service: str = "synthetic") -> dict:
+            now_ms: Callable[[], int] | None = None, timeout_s: float = TIMEOUT_S,
+            attempts: int = ATTEMPTS, service: str = "synthetic") -> dict:
     """Send every Outgoing record; return once the broker acknowledged all of them, with counts
     and timing. Raises Undelivered (a RuntimeError) naming what it did not acknowledge.
 
     rate: at most this many records per second (None = as fast as the broker takes them).
     progress(acknowledged, total) is called every PROGRESS_EVERY acknowledged records and at the end.
-    timeout_s, attempts: per-attempt wait and attempts (default RCM_DELIVERY_TIMEOUT_S,
-    RCM_DELIVERY_ATTEMPTS).
+    timeout_s, attempts: per-attempt wait and attempts (a command passes **delivery(settings)).
     service: whose Kafka principal sends (infra.kafka_acls: synthetic, hl7, x12, fhir, console).
     """
-    if timeout_s is None or attempts is None:
-        from infra.settings import load
-
-        settings = load()
-        timeout_s = settings.delivery_timeout_s if timeout_s is None else timeout_s
-        attempts = settings.delivery_attempts if attempts is None else attempts
     records = list(records)
     total = len(records)
     clock = now_ms or (lambda: time.time_ns() // 1_000_000)

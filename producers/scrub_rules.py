@@ -61,11 +61,12 @@ def decision(rule_id: str, verdict: str, by: str, role: str, note: str | None,
             "decided_at": now, "emitted_at": now, "note": note}
 
 
-def publish_decision(bootstrap: str, dec: dict) -> None:
-    from producers.publish import publish
+def publish_decision(settings, dec: dict) -> None:
+    from producers.publish import delivery, publish
     from schemas.envelope import record
 
-    publish([record(T.SCRUB_RULE_DECISIONS, dec)], bootstrap, service="console")
+    publish([record(T.SCRUB_RULE_DECISIONS, dec)], settings.bootstrap, service="console",
+            **delivery(settings))
 
 
 def cmd_rules(args) -> int:
@@ -92,6 +93,6 @@ def cmd_rules(args) -> int:
         print(f"{args.rule_id} is not a proposed rule (see `rcm rules list`; --force to publish "
               "anyway)", file=sys.stderr)
         return 1
-    publish_decision(settings.bootstrap, dec)
+    publish_decision(settings, dec)
     print(f"{verdict} {args.rule_id} published on {T.SCRUB_RULE_DECISIONS.name}", file=sys.stderr)
     return 0

@@ -44,13 +44,13 @@ def add_arguments(parser, name: str) -> None:
 
 
 def cmd_tick(args) -> int:
-    from infra import settings
+    from infra.settings import load
+    from producers.publish import delivery
 
     at = datetime.fromisoformat(args.at) if args.at else datetime.now(UTC)
     at = at if at.tzinfo else at.replace(tzinfo=UTC)
-    loaded = settings.load()
-    n = send_ticks(loaded.bootstrap, at, timeout_s=loaded.delivery_timeout_s,
-                   attempts=loaded.delivery_attempts)
+    settings = load()
+    n = send_ticks(settings.bootstrap, at, **delivery(settings))
     print(f"ticked {n} partitions of {APPEALS.name} to {at.isoformat()}")
     if n < APPEALS.partitions:
         print(f"rcm tick: {APPEALS.partitions - n} partitions not acknowledged by the broker; "

@@ -2,14 +2,11 @@
 remittances-unmatched and dead-letters. Exit 1 when any entry was bad (each reported on stderr)."""
 from __future__ import annotations
 
-import base64
-import json
 import os
 import sys
-from datetime import date, datetime
 
 from producers.fhir.common import CHARGE_SYSTEM
-from schemas import codec
+from producers.output import print_records
 
 
 def add_arguments(parser) -> None:
@@ -22,27 +19,7 @@ def add_arguments(parser) -> None:
                         help="print the records as JSON lines instead of publishing")
 
 
-def _jsonable(value):
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            return base64.b64encode(value).decode()
-    raise TypeError(type(value).__name__)
-
-
-def print_records(records, out=None) -> None:
-    out = out or sys.stdout
-    for rec in records:
-        line = {"topic": rec.topic.name, "key": rec.key.decode(),
-                "value": codec.decode_for(rec.topic, rec.value)}
-        out.write(json.dumps(line, default=_jsonable) + "\n")
-
-
-def cmd_produce(args) -> int:
-    from infra.settings import load
+def produce(args, settings) -> int:
     from processors.chargemaster import load_charge_master
     from producers.fhir.adapter import convert
     from producers.fhir.read import Entry, read_file
@@ -55,7 +32,7 @@ def cmd_produce(args) -> int:
             print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
             return 2
     # The charge master the coding stage reads (RCM_CHARGE_MASTER), so both agree what is known.
-    result = convert(entries, load_charge_master(load().charge_master or None),
+    result = convert(entries, load_charge_master(settings.charge_master or None),
                      charge_system=args.charge_system)
     for line in result.skipped:
         print(f"skipped {line}", file=sys.stderr)
@@ -67,9 +44,9 @@ def cmd_produce(args) -> int:
     if args.dry_run:
         print_records(result.records)
     elif result.records:
-        from producers.publish import publish
+        from producers.publish import delivery, publish
 
-        publish(result.records, load().bootstrap, service="fhir")
+        publish(result.records, settings.bootstrap, service="fhir", **delivery(settings))
     verb = "would publish" if args.dry_run else "published"
     print(f"{len(entries)} entries: {verb} {result.events} events and {result.dead_letters} dead "
           f"letters; {len(result.skipped)} skipped", file=sys.stderr)

@@ -8,16 +8,15 @@ letters) as JSON lines, as `rcm produce x12` and `rcm produce fhir` do.
 """
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from producers.hl7.files import split_messages
 from producers.hl7.parse import MessageError, header, is_ignored, parse_message, visit_events
 from producers.hl7.records import dead_letter, line_of
-from schemas import codec
+from producers.output import print_records
 from schemas import topics as T
 from schemas.envelope import record
 
@@ -28,14 +27,6 @@ def add_arguments(parser) -> None:
                         "UTF-8 BOM allowed)")
     parser.add_argument("--dry-run", action="store_true",
                         help="print the records (events and dead letters) as JSON lines; no Kafka")
-
-
-def _jsonable(value):
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    raise TypeError(type(value).__name__)
 
 
 @dataclass
@@ -73,27 +64,20 @@ def read(paths: list[str], now: datetime, charge_master=None) -> Result:
     return out
 
 
-def cmd_produce(args) -> int:
-    from infra.settings import load
+def produce(args, settings) -> int:
     from processors.chargemaster import load_charge_master
 
-    result = read(args.files, datetime.now(UTC), load_charge_master(load().charge_master or None))
+    result = read(args.files, datetime.now(UTC), load_charge_master(settings.charge_master or None))
     for line in result.errors:
         print(line, file=sys.stderr)
     records = [record(T.VISIT_EVENTS, r) for r in result.events]
     records += [record(T.DEAD_LETTERS, d) for d in result.dead]
     if args.dry_run:
-        try:
-            for rec in records:
-                line = {"topic": rec.topic.name, "key": rec.key.decode(),
-                        "value": codec.decode_for(rec.topic, rec.value)}
-                sys.stdout.write(json.dumps(line, default=_jsonable) + "\n")
-        except BrokenPipeError:
-            sys.stdout = open("/dev/null", "w")  # noqa: SIM115 - keeps the exit flush quiet
+        print_records(records)
     elif records:
-        from producers.publish import publish
+        from producers.publish import delivery, publish
 
-        publish(records, load().bootstrap, service="hl7")
+        publish(records, settings.bootstrap, service="hl7", **delivery(settings))
     print(f"{len(result.events)} visit events, {result.ignored} messages ignored (ADT events and "
           f"BAR^P02 with nothing to bill), {len(result.dead)} messages refused (dead letters)"
           f"{' (dry run)' if args.dry_run else ''}", file=sys.stderr)

@@ -13,15 +13,15 @@ The exit status is 1 when anything was bad. Logs and errors carry no patient dat
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
+from producers.output import print_records
 from producers.x12 import ack277, ack999, claims837, remit835
 from producers.x12.tokens import Parsed, Transaction, X12Error, read
-from schemas import codec, deadletter
+from schemas import deadletter
 from schemas import topics as T
 from schemas.envelope import Outgoing, record
 
@@ -121,15 +121,7 @@ def add_arguments(parser) -> None:
                         help="print the events as JSON lines instead of publishing")
 
 
-def _jsonable(value):
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    raise TypeError(type(value).__name__)
-
-
-def cmd_produce(args) -> int:
+def produce(args, settings) -> int:
     records: list[Outgoing] = []
     bad = 0
     for name in args.files:
@@ -148,17 +140,10 @@ def cmd_produce(args) -> int:
         print(f"{path.name}: {summary or 'nothing'}", file=sys.stderr)
         records += result.records
     if args.dry_run:
-        try:
-            for rec in records:
-                value = codec.decode_for(rec.topic, rec.value)
-                sys.stdout.write(json.dumps({"topic": rec.topic.name, "value": value},
-                                            default=_jsonable) + "\n")
-        except BrokenPipeError:
-            sys.stdout = open("/dev/null", "w")  # noqa: SIM115 - keeps the exit flush quiet
+        print_records(records)
     elif records:
-        from infra.settings import load
-        from producers.publish import publish
+        from producers.publish import delivery, publish
 
-        stats = publish(records, load().bootstrap, service="x12")
+        stats = publish(records, settings.bootstrap, service="x12", **delivery(settings))
         print(f"published {stats['sent']:,} records: {stats['by_topic']}", file=sys.stderr)
     return 1 if bad else 0

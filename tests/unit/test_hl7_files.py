@@ -6,7 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from producers.hl7.cli import cmd_produce, read
+from infra.settings import load
+from producers.hl7.cli import produce, read
 from producers.hl7.files import split_messages
 from tests import factories as F
 from tests.support import hl7_compose as compose
@@ -86,7 +87,7 @@ def test_dry_run_prints_events_and_dead_letters_as_json_lines_like_the_other_ada
     path.write_text(a + person + oru)
 
     args = SimpleNamespace(files=[str(path)], dry_run=True)
-    assert cmd_produce(args) == 1
+    assert produce(args, load()) == 1
     out, err = capsys.readouterr()
     event, dead = (json.loads(line) for line in out.splitlines())
     assert (event["topic"], event["key"]) == ("visit-events", ENC["account_id"])
@@ -99,4 +100,4 @@ def test_dry_run_prints_events_and_dead_letters_as_json_lines_like_the_other_ada
     assert "message 3 (line 13): MSH-9: unsupported message type ORU^R01" in err
     assert "1 visit events, 1 messages ignored (ADT events and BAR^P02 with nothing to bill), 1 messages refused" in err
     args.files = [str(tmp_path / "missing.hl7")]
-    assert cmd_produce(args) == 1
+    assert produce(args, load()) == 1

@@ -257,18 +257,20 @@ def test_dry_run_prints_json_lines_and_exits_1_when_anything_was_bad(tmp_path, c
     import argparse
     import json
 
-    from producers.x12.cli import cmd_produce
+    from infra.settings import load
+    from producers.x12.cli import produce
 
     good = tmp_path / "good.835"
     good.write_text(a_check([claim("CLM-E1")]))
     broken = tmp_path / "broken.835"
     broken.write_text(a_check([claim("CLM-E2")]).replace("SVC*HC:99213*145*90", "SVC*HC:99213*145"))
-    assert cmd_produce(argparse.Namespace(files=[str(good)], dry_run=True)) == 0
+    assert produce(argparse.Namespace(files=[str(good)], dry_run=True), load()) == 0
     [line] = capsys.readouterr().out.splitlines()
     rec = json.loads(line)
     assert rec["topic"] == "remittances-unmatched" and rec["value"]["claim_id"] == "CLM-E1"
     assert rec["value"]["total_paid_cents"] == 9000
-    assert cmd_produce(argparse.Namespace(files=[str(good), str(broken)], dry_run=True)) == 1
+    assert produce(argparse.Namespace(files=[str(good), str(broken)], dry_run=True),
+                   load()) == 1
     captured = capsys.readouterr()
     topics = [json.loads(x)["topic"] for x in captured.out.splitlines()]
     assert topics == ["remittances-unmatched", "dead-letters"]
