@@ -237,10 +237,3 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def cmd_down(args: argparse.Namespace) -> int:
     return _quietly(lambda: down(load(), purge=getattr(args, "purge", False)))
-
-
-def cmd_env(args: argparse.Namespace) -> int:
-    settings = load()
-    print(f"export RCM_KAFKA_BOOTSTRAP_SERVERS={settings.bootstrap}")
-    print(f"export RCM_DATABASE_URL={settings.dsn}")
-    return 0

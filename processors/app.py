@@ -4,7 +4,8 @@ faust consumes nothing and produces nothing here: the batch loop (processors.run
 input topics, runs the stages and delivers their output with its own aiokafka clients, so the
 App starts with neither a Kafka consumer nor a producer, and with no tables or agents.
 
-Settings come from RCM_* variables (infra.settings); faust itself reads only RCM_-prefixed
+The App is built when a worker starts (processors.worker.run_worker), from the settings `rcm
+process` loaded; importing this module builds nothing. faust itself reads only RCM_-prefixed
 variables (env_prefix), so stray FAUST_/BROKER_ variables cannot leak in. The web server is off:
 metrics and health go through prometheus_client and infra.health instead.
 """
@@ -13,10 +14,6 @@ from __future__ import annotations
 import logging
 
 import faust
-
-from infra import settings as settings_mod
-
-SETTINGS = settings_mod.load()
 
 
 class Shell(faust.App.BootStrategy):
@@ -33,21 +30,24 @@ class ShellApp(faust.App):
     BootStrategy = Shell
 
 
-app = ShellApp(
-    SETTINGS.app_id,
-    broker=f"kafka://{SETTINGS.bootstrap}",
-    env_prefix="RCM_",
-    web_enabled=False,
-    web_tables_enabled=False,
-    topic_allow_declare=False,
-    datadir=str(SETTINGS.home / "faust"),
-)
+def make_app(settings) -> faust.App:
+    """The worker shell of one `rcm process` worker, named and placed by its settings."""
+    app = ShellApp(
+        settings.app_id,
+        broker=f"kafka://{settings.bootstrap}",
+        env_prefix="RCM_",
+        web_enabled=False,
+        web_tables_enabled=False,
+        topic_allow_declare=False,
+        datadir=str(settings.home / "faust"),
+    )
 
+    @app.task
+    async def quiet_client_logs() -> None:
+        # The worker's logging setup leaves client loggers at DEBUG: aiokafka then formats a record
+        # per message sent (key and value included, which is PHI) only for the handler to drop it.
+        level = logging.getLevelName(settings.log_level.upper())
+        for name in ("aiokafka", "faust", "mode", "kafka"):
+            logging.getLogger(name).setLevel(level)
 
-@app.task
-async def quiet_client_logs() -> None:
-    # The worker's logging setup leaves client loggers at DEBUG: aiokafka then formats a record per
-    # message sent (key and value included, which is PHI) only for the handler to drop it.
-    level = logging.getLevelName(SETTINGS.log_level.upper())
-    for name in ("aiokafka", "faust", "mode", "kafka"):
-        logging.getLogger(name).setLevel(level)
+    return app

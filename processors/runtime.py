@@ -202,7 +202,8 @@ class Runtime(Service):
     async def on_start(self) -> None:
         self.producer = AIOKafkaProducer(**producer_options(self.settings))
         await self.producer.start()
-        self.emitter = ProducerEmitter(self.producer)
+        self.emitter = ProducerEmitter(self.producer, self.settings.delivery_timeout_s,
+                                       self.settings.delivery_attempts)
         self.consumer = AIOKafkaConsumer(**consumer_options(self.settings))
         await self.consumer.start()
         self.consumer.subscribe(topics=sorted(self.sources), listener=_Listener(self))

@@ -62,18 +62,17 @@ class ProducerEmitter:
     broker acknowledged every batch.
 
     A batch resolves one future instead of one per record, which was a tenth of the worker's time.
-    A batch that failed or was not acknowledged within RCM_DELIVERY_TIMEOUT_S is sent again, up to
-    RCM_DELIVERY_ATTEMPTS times. When every attempt failed `give_up` runs: by default the worker
+    A batch that failed or was not acknowledged within `timeout_s` (RCM_DELIVERY_TIMEOUT_S) is sent
+    again, up to `attempts` (RCM_DELIVERY_ATTEMPTS) times. When every attempt failed `give_up` runs: by default the worker
     exits at once, without a commit, and its input is redelivered from the last committed offset
     (ids are deterministic, so that is harmless).
     """
 
-    def __init__(self, producer, timeout_s: float | None = None, attempts: int | None = None,
+    def __init__(self, producer, timeout_s: float, attempts: int,
                  give_up: Callable[[str], None] | None = None):
         self.producer = producer
-        settings = _delivery_settings()
-        self.timeout_s = settings[0] if timeout_s is None else timeout_s
-        self.attempts = max(1, settings[1] if attempts is None else attempts)
+        self.timeout_s = timeout_s
+        self.attempts = max(1, attempts)
         self.give_up = give_up or _exit_undelivered
 
     async def send_many(self, out: Sequence[Outgoing]) -> None:
@@ -147,14 +146,6 @@ class ProducerEmitter:
 
 UNDELIVERED = Counter("rcm_stage_undelivered_total",
                       "Records a delivery attempt of the processor did not get acknowledged")
-
-
-@functools.cache
-def _delivery_settings() -> tuple[float, int]:
-    from infra.settings import load
-
-    settings = load()
-    return settings.delivery_timeout_s, settings.delivery_attempts
 
 
 def _exit_undelivered(reason: str) -> None:

@@ -1,7 +1,7 @@
 """The composition root of `rcm process`: every stage built with its stores, reference data and
 settings, the start-up checks, and the worker (or several).
 
-`processors.app` holds only the faust App (the worker shell) and imports no stage;
+`processors.app` builds only the faust App (the worker shell) and imports no stage;
 `processors.context` holds one worker's tables and reference data; each stage module builds its
 stages from a context; this module builds the context and the stages and hands them to the batch
 loop (processors.runtime), so the import graph of processors/ has no circle. A record is decoded
@@ -26,7 +26,6 @@ import sys
 import time
 
 from infra.children import stop_children
-from processors import app as A
 from processors.claims import agent as claims
 from processors.coding import agent as coding
 from processors.context import Context
@@ -61,11 +60,6 @@ def stages_on(stages, topic: T.Topic) -> tuple[Stage, ...]:
     return tuple(s for s in stages if s.source is topic)
 
 
-# The stages' declarations (sources, states), checked before a worker starts.
-STAGES: tuple[Stage, ...] = build_stages(Context(A.SETTINGS))
-
-
-@A.app.timer(interval=2.0)
 async def stop_with_supervisor() -> None:
     """A worker started by `rcm process --workers N` stops when its supervisor is gone (SIGKILL
     gives the supervisor no chance to stop it)."""
@@ -79,44 +73,57 @@ SUPERVISOR_ENV = "RCM_WORKER_SUPERVISOR_PID"
 
 
 def add_arguments(parser, name: str) -> None:
-    parser.add_argument("--loglevel", default=A.SETTINGS.log_level.lower())
+    parser.add_argument("--loglevel", default=None, help="default: RCM_LOG_LEVEL")
     parser.add_argument("--workers", type=int, default=1,
                         help="run N workers in one consumer group (each its own process)")
 
 
 def cmd_process(args) -> int:
+    from infra.settings import load
+
+    return process(args, load())
+
+
+def process(args, settings) -> int:
+    """Check the stages' declarations (sources, states) and the metrics ports, then run one worker
+    or supervise several."""
+    ctx = Context(settings)
+    stages = build_stages(ctx)
     try:
-        check_copartitioned(STAGES)
+        check_copartitioned(stages)
     except NotCopartitioned as exc:
         print(f"rcm process: {exc}", file=sys.stderr)
         return 2
     try:
-        worker_ports(A.SETTINGS, args.workers)
+        worker_ports(settings, args.workers)
     except PortClash as exc:
         print(f"rcm process: {exc}", file=sys.stderr)
         return 2
+    loglevel = args.loglevel or settings.log_level.lower()
     if args.workers > 1:
-        return supervise(args.workers, args.loglevel)
-    return run_worker(args.loglevel)
+        return supervise(settings, args.workers, loglevel)
+    return run_worker(ctx, stages, loglevel)
 
 
-def run_worker(loglevel: str) -> int:
+def run_worker(ctx: Context, stages: tuple[Stage, ...], loglevel: str) -> int:
     import faust
 
     from infra.reconnect import Retry, transient_kafka
+    from processors.app import make_app
     from processors.broadcast import TopicMirror
     from processors.runtime import Runtime, watch_health
 
-    ctx = Context(A.SETTINGS)
-    stages = build_stages(ctx)
+    settings = ctx.settings
+    app = make_app(settings)
+    app.timer(interval=2.0)(stop_with_supervisor)
     ctx.reference()  # load before consuming so the first batch does not stall a poll interval
-    runtime = Runtime(ctx, stages, A.SETTINGS)
-    watch_health(A.app, runtime, A.SETTINGS)  # metrics, /healthz, /readyz; waits for a broker
+    runtime = Runtime(ctx, stages, settings)
+    watch_health(app, runtime, settings)  # metrics, /healthz, /readyz; waits for a broker
     # a broker restarting while the worker starts (no leader yet) is waited out, not an exit
-    retry = Retry("processor", A.SETTINGS.reconnect_initial_s, A.SETTINGS.reconnect_max_s)
+    retry = Retry("processor", settings.reconnect_initial_s, settings.reconnect_max_s)
     ctx.scrub_rules_mirror = retry.call(
-        "kafka", TopicMirror(T.SCRUB_RULES, A.SETTINGS.bootstrap).start, transient_kafka)
-    worker = faust.Worker(A.app, runtime, loglevel=loglevel, quiet=True)
+        "kafka", TopicMirror(T.SCRUB_RULES, settings.bootstrap).start, transient_kafka)
+    worker = faust.Worker(app, runtime, loglevel=loglevel, quiet=True)
     worker.spinner = None  # a terminal spinner only writes escape codes into service logs
     worker.execute_from_commandline()
     return 0
@@ -164,13 +171,13 @@ def worker_env(settings, n: int, supervisor_pid: int) -> list[dict[str, str]]:
             for i, port in enumerate(worker_ports(settings, n))]
 
 
-def supervise(n: int, loglevel: str) -> int:
+def supervise(settings, n: int, loglevel: str) -> int:
     """Run n workers as child processes in one group; restart one that exits on its own (exit 75:
     output not acknowledged, its input is redelivered; SIGKILLed: it takes its partitions back as
     the same static member); SIGTERM/SIGINT stop them all."""
     argv = [sys.executable, "-m", "infra.cli", "process", "--workers", "1", "--loglevel", loglevel]
     try:
-        envs = worker_env(A.SETTINGS, n, os.getpid())
+        envs = worker_env(settings, n, os.getpid())
     except PortClash as exc:
         print(f"rcm process: {exc}", file=sys.stderr)
         return 2

@@ -48,18 +48,14 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
                                  "ICD-10-CM release in force then codes them")
 
 
-def _threshold(args) -> float:
-    if args.threshold is not None:
-        return args.threshold
-    from infra.settings import load
-
-    return load().coding_threshold
+def _threshold(args, settings) -> float:
+    return settings.coding_threshold if args.threshold is None else args.threshold
 
 
-def _coder():
+def _coder(settings):
     from processors.coding.coder import Coder  # loads the code set: only once a command runs
 
-    return Coder()
+    return Coder(releases_folder=settings.icd10cm_releases)
 
 
 class _Caller:
@@ -134,14 +130,17 @@ def _code_jsonl(threshold: float, call: _Caller) -> int:
 
 
 def cmd_code(args) -> int:
-    threshold = _threshold(args)
+    from infra.settings import load
+
+    settings = load()
+    threshold = _threshold(args, settings)
     if not args.jsonl and not args.statements:
         print("rcm code: give a statement, or --jsonl with JSON lines on stdin", file=sys.stderr)
         return 2
     if args.age is not None and not 0 <= args.age <= MAX_AGE:
         print(f"rcm code: --age must be 0..{MAX_AGE}", file=sys.stderr)
         return 2
-    call = _Caller(_coder())
+    call = _Caller(_coder(settings))
     if args.jsonl:
         return _code_jsonl(threshold, call)
     for arg in args.statements:
@@ -152,8 +151,11 @@ def cmd_code(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    threshold = _threshold(args)
-    outcomes = evaluate.predict(_coder(), evaluate.load_devset(args.devset), args.date)
+    from infra.settings import load
+
+    settings = load()
+    threshold = _threshold(args, settings)
+    outcomes = evaluate.predict(_coder(settings), evaluate.load_devset(args.devset), args.date)
     report = evaluate.score(outcomes, threshold)
     misses = evaluate.worst_misses(outcomes, threshold, args.misses)
     if args.json:

@@ -90,12 +90,13 @@ def _changed(cur, topic: Topic, keyed: dict[str, dict]) -> dict[str, dict]:
     return {k: r for k, r in keyed.items() if last.get(k) != _fingerprint(r)}
 
 
-def publish(conn, producer, as_of: date | None = None, days: int = DEFAULT_DAYS,
+def publish(conn, deliverer: Deliverer, as_of: date | None = None, days: int = DEFAULT_DAYS,
             now: datetime | None = None) -> Published:
     """Publish the changed KPI values and aging cells of the `days` event days ending on `as_of`
     (default: the latest event day), wait for the broker, then remember what it acknowledged.
-    `producer`: an infra.delivery.Deliverer, or a KafkaProducer. Raises NotAcknowledged (after
-    remembering the rest) when the broker did not take everything."""
+    `deliverer`: an infra.delivery.Deliverer (its timeout and attempts are RCM_DELIVERY_TIMEOUT_S
+    and RCM_DELIVERY_ATTEMPTS). Raises NotAcknowledged (after remembering the rest) when the
+    broker did not take everything."""
     now = now or datetime.now(UTC)
     try:
         with conn.cursor() as cur:
@@ -117,7 +118,7 @@ def publish(conn, producer, as_of: date | None = None, days: int = DEFAULT_DAYS,
         conn.rollback()  # end the read snapshot before waiting on the broker
         sends = [(topic, key, record) for topic, records in out.items()
                  for key, record in records.items()]
-        report = as_deliverer(producer).deliver(sends, _kpi_send)
+        report = deliverer.deliver(sends, _kpi_send)
         missing = set(report.missing)
         with conn.cursor() as cur:
             # only what the broker acknowledged counts as published; the rest differs next time
@@ -142,26 +143,15 @@ class NotAcknowledged(KafkaError):
     """Some records did not reach the broker; they are published again next time."""
 
 
-def as_deliverer(producer) -> Deliverer:
-    """A Deliverer as given, or one around a caller's KafkaProducer (RCM_DELIVERY_* settings)."""
-    if isinstance(producer, Deliverer):
-        return producer
-    from infra.settings import load
-
-    settings = load()
-    return Deliverer(lambda: producer, settings.delivery_timeout_s, settings.delivery_attempts,
-                     producer=producer)
-
-
 def _kpi_send(send: tuple[Topic, str, dict]):
     topic, key, record = send
     return topic.name, key.encode(), codec.encode(topic.value_schema, record)
 
 
-def publish_safely(conn, producer) -> Published | None:
+def publish_safely(conn, deliverer: Deliverer) -> Published | None:
     """publish() for the sink's loop: a failure is logged and retried next interval, never fatal."""
     try:
-        done = publish(conn, producer)
+        done = publish(conn, deliverer)
     except (psycopg2.Error, KafkaError) as exc:
         log.warning("KPI publication failed (%s); retrying next interval", type(exc).__name__)
         return None
@@ -181,10 +171,10 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 def cmd_kpis(args: argparse.Namespace) -> int:
     from kafka import KafkaProducer
 
-    from infra import settings as settings_mod
+    from infra.settings import load
     from sinks.postgres.migrate import apply_migrations
 
-    settings = settings_mod.load()
+    settings = load()
     apply_migrations(settings.dsn)
     conn = psycopg2.connect(settings.sink_dsn)  # the sink role: writes rows, changes no table
     config = producer_config(settings.bootstrap, settings.delivery_timeout_s,

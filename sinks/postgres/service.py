@@ -32,7 +32,6 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 from prometheus_client import Counter, Histogram
 
-from infra import settings as settings_mod
 from infra.health import Health, kafka_consumer_connected, serve
 from infra.kafka_auth import client_options
 from infra.reconnect import (
@@ -215,12 +214,11 @@ class BatchWriter:
         self.pool.shutdown(wait=True)
 
 
-def run_sink(settings=None, stop_event: threading.Event | None = None,
+def run_sink(settings: Settings, stop_event: threading.Event | None = None,
              idle_exit_s: float | None = None, metrics_port: int | None = None) -> int:
     """Consume until stopped (SIGTERM/SIGINT, stop_event, or idle for idle_exit_s); return records
     handled. PostgreSQL or Kafka away (at start or later) is waited out (infra.reconnect); raises
     reconnect.Fatal for bad settings or refused access."""
-    settings = settings or settings_mod.load()
     stop = stop_event or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -419,7 +417,9 @@ def add_arguments(parser, name: str) -> None:
 
 
 def cmd_sink(args) -> int:
-    settings = settings_mod.load()
+    from infra.settings import load
+
+    settings = load()
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if args.workers > 1:

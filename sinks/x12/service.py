@@ -21,7 +21,6 @@ from pathlib import Path
 from kafka import KafkaConsumer
 from prometheus_client import Counter
 
-from infra import settings as settings_mod
 from infra.health import Health, kafka_consumer_connected, serve
 from infra.kafka_auth import client_options
 from infra.reconnect import (
@@ -129,7 +128,7 @@ def write_batch(conn, settings, group: str, directory: BillingDirectory, out: Pa
     return published
 
 
-def run_sink_x12(settings=None, out: Path | None = None, batch_size: int = 500,
+def run_sink_x12(settings, out: Path | None = None, batch_size: int = 500,
                  max_wait_s: float = 5.0, stop_event: threading.Event | None = None,
                  idle_exit_s: float | None = None,
                  directory: BillingDirectory | None = None, check: bool = True,
@@ -137,7 +136,6 @@ def run_sink_x12(settings=None, out: Path | None = None, batch_size: int = 500,
     """Consume `claims` until stopped (SIGTERM/SIGINT, stop_event, or idle); return files written.
     PostgreSQL or Kafka away is waited out (infra.reconnect); raises Fatal for bad settings or
     refused access, InvalidFile when pyx12 rejects a file."""
-    settings = settings or settings_mod.load()
     stop = stop_event or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -281,7 +279,9 @@ def add_arguments(parser, name: str) -> None:
 
 
 def cmd_sink_x12(args) -> int:
-    settings = settings_mod.load()
+    from infra.settings import load
+
+    settings = load()
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     port = settings.sink_x12_metrics_port if args.metrics_port is None else args.metrics_port

@@ -28,6 +28,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from infra import kpis as report
+from infra.delivery import Deliverer
 from infra.report import query
 from schemas import codec
 from schemas.topics import AR_AGING_SNAPSHOTS, KPIS
@@ -256,7 +257,8 @@ def read_topic(bootstrap, topic):
 
 def test_kpis_and_aging_snapshots_are_published_once_per_change(scenario, fresh_topics):
     conn = psycopg2.connect(scenario)
-    producer = KafkaProducer(**kafka_options(fresh_topics), acks="all")
+    kafka = KafkaProducer(**kafka_options(fresh_topics), acks="all")
+    producer = Deliverer(lambda: kafka, timeout_s=30, attempts=3, producer=kafka)
     try:
         # Event time: the latest event is E3's rebuild and E1's review, on 06-29.
         first = kpi_publish.publish(conn, producer, days=1)
@@ -271,7 +273,7 @@ def test_kpis_and_aging_snapshots_are_published_once_per_change(scenario, fresh_
         late = kpi_publish.publish(conn, producer)  # event day is now 06-30; 06-29 is unchanged
         assert (late.day, late.kpis, late.snapshots) == (D, 5, 1)
     finally:
-        producer.close()
+        kafka.close()
         conn.close()
 
     kpis = read_topic(fresh_topics, KPIS)

@@ -18,10 +18,13 @@ def noop(rec: dict):
 
 
 def test_every_stage_of_the_worker_is_co_partitioned_with_its_state():
-    from processors.worker import STAGES
+    from infra.settings import load
+    from processors.context import Context
+    from processors.worker import build_stages
 
-    assert copartitioning_errors(STAGES) == []
-    declared = {st for stage in STAGES for st in (*stage.reads, *stage.writes)}
+    stages = build_stages(Context(load()))
+    assert copartitioning_errors(stages) == []
+    declared = {st for stage in stages for st in (*stage.reads, *stage.writes)}
     assert declared == set(S.STATES)  # every table has a stage that declares it
 
 
@@ -64,7 +67,8 @@ def test_rcm_process_refuses_to_start_with_a_mis_declared_stage(monkeypatch, cap
     from processors import worker
 
     bad = Stage("match_remittances", T.REMITTANCES, noop, reads=(S.CLAIM_ACCOUNTS,))
-    monkeypatch.setattr(worker, "STAGES", (*worker.STAGES, bad))
+    build = worker.build_stages
+    monkeypatch.setattr(worker, "build_stages", lambda ctx: (*build(ctx), bad))
     started = []
     monkeypatch.setattr(worker, "run_worker", lambda *a: started.append(a) or 0)
     monkeypatch.setattr(worker, "supervise", lambda *a: started.append(a) or 0)

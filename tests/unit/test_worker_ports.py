@@ -36,8 +36,10 @@ def test_a_worker_port_on_another_service_stops_start_up_naming_the_setting():
 
 
 def test_rcm_process_refuses_to_start_with_a_clash(monkeypatch, capsys):
-    monkeypatch.setattr(W.A, "SETTINGS", settings(processor_worker_metrics_port=9103))
-    assert W.cmd_process(type("Args", (), {"workers": 2, "loglevel": "info"})()) == 2
+    started = []
+    monkeypatch.setattr(W, "supervise", lambda *a: started.append(a) or 0)
+    args = type("Args", (), {"workers": 2, "loglevel": "info"})()
+    assert W.process(args, settings(processor_worker_metrics_port=9103)) == 2 and started == []
     assert "RCM_SINK_X12_METRICS_PORT" in capsys.readouterr().err
 
 
@@ -69,3 +71,22 @@ def test_a_static_worker_the_orphan_watchdog_gives_up_on_leaves_the_group_before
     assert calls == [("leave", f"rcm-x-{socket.gethostname()}-1"), "exit"]
     dynamic = lambda: None
     assert R.leaving_first(settings(processor_instance=""), dynamic) is dynamic
+
+
+def test_rcm_process_takes_its_settings_from_the_environment_once_at_start(monkeypatch):
+    ran = []
+    monkeypatch.setenv("RCM_LOG_LEVEL", "INFO")
+    monkeypatch.setenv("RCM_APP_ID", "rcm-from-env")
+    monkeypatch.setattr(W, "run_worker", lambda ctx, stages, level: ran.append((ctx, level)) or 0)
+    assert W.cmd_process(type("Args", (), {"workers": 1, "loglevel": None})()) == 0
+    [(ctx, level)] = ran
+    assert (ctx.settings.app_id, level) == ("rcm-from-env", "info")
+
+
+def test_the_worker_shell_is_built_from_the_settings_passed_in(tmp_path):
+    from processors.app import make_app
+
+    app = make_app(settings(app_id="rcm-shell", home=tmp_path, kafka_bootstrap_servers="h:1"))
+    assert app.conf.id == "rcm-shell"
+    assert [str(url) for url in app.conf.broker] == ["kafka://h:1"]
+    assert str(app.conf.datadir).startswith(str(tmp_path / "faust"))
