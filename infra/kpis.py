@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import psycopg2
 
-from infra.report import money
+from infra.money import money
 from sinks.postgres.kpi_catalog import BY_NAME, CATALOG
 
 BUCKETS = ("0-30", "31-60", "61-90", "91-120", ">120")

@@ -3,12 +3,7 @@ from __future__ import annotations
 
 import psycopg2
 
-
-def money(cents: int | None) -> str:
-    cents = int(cents or 0)
-    sign = "-" if cents < 0 else ""
-    whole, frac = divmod(abs(cents), 100)
-    return f"{sign}${whole:,}.{frac:02d}"
+from infra.money import money  # noqa: F401 - the demo summary formats with report.money
 
 
 def query(dsn: str, sql: str, args: tuple = ()) -> list[tuple]:

@@ -13,7 +13,8 @@ import json
 import sys
 from datetime import UTC, datetime
 
-from infra.report import money, query
+from infra.money import money
+from infra.report import query
 from schemas import topics as T
 
 STATUSES = ("PROPOSED", "ACTIVE", "REJECTED")

@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from infra.console import auth
+from infra.money import money
 
 # page or action -> roles allowed. Ops and analysts get only pages without account-level rows.
 ACCESS: dict[str, tuple[str, ...]] = {
@@ -44,14 +45,6 @@ NAV = (("coding", "/coding", "Coding review"), ("held", "/held", "Held claims"),
 SESSION_COOKIE = "rcm_session"
 LOGIN_CSRF_COOKIE = "rcm_login_csrf"
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-
-
-def money(cents) -> str:
-    if cents is None:
-        return ""
-    cents = int(cents)
-    sign = "-" if cents < 0 else ""
-    return f"{sign}${abs(cents) // 100:,}.{abs(cents) % 100:02d}"
 
 
 TEMPLATES.env.filters["money"] = money

@@ -21,6 +21,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from infra.money import money
 from producers.x12.tokens import (
     Segment,
     Transaction,
@@ -198,7 +199,7 @@ class _Claim:
         total = amount_cents(tx, clm, 2)
         if total != sum(ln["charge_cents"] for ln in lines):
             raise tx.error(clm, f"CLM02 {clm.el(2)!r} is not the sum of the service line charges "
-                                f"({Decimal(sum(ln['charge_cents'] for ln in lines)) / 100})")
+                                f"({money(sum(ln['charge_cents'] for ln in lines))})")
         for ln in lines:
             bad = [p for p in ln["diagnosis_pointers"] if not 1 <= p <= len(self.diagnoses)]
             if bad:

@@ -15,6 +15,7 @@ import math
 from datetime import datetime
 from decimal import Decimal
 
+from infra.money import money
 from producers.x12.tokens import (
     Segment,
     SegmentReader,
@@ -252,9 +253,8 @@ class _Check(SegmentReader):
         paid = sum(c["total_paid_cents"] for c in self.claims)
         provider = sum(p["amount_cents"] for p in self.plb)
         if check != paid - provider:
-            raise tx.error(self.bpr, f"BPR02 check total {check / 100:.2f} != claims paid "
-                                     f"{paid / 100:.2f} - provider adjustments "
-                                     f"{provider / 100:.2f}")
+            raise tx.error(self.bpr, f"BPR02 check total {money(check)} != claims paid "
+                                     f"{money(paid)} - provider adjustments {money(provider)}")
         if not self.claims and self.plb:
             raise tx.error(se, "provider-level adjustments (PLB) without any claim payment: "
                                "there is no remittance to carry them")

@@ -209,7 +209,7 @@ def test_an_unknown_cas_group_is_refused():
 
 def test_a_check_that_does_not_add_up_is_refused_at_the_bpr():
     err = bad(a_check([claim()]).replace("BPR*I*90*", "BPR*I*91*"))
-    assert err.segment_id == "BPR" and "check total 91.00 != claims paid 90.00" in err.reason
+    assert err.segment_id == "BPR" and "check total $91.00 != claims paid $90.00" in err.reason
 
 
 def test_missing_claim_id_and_missing_trace():

@@ -91,7 +91,7 @@ def test_the_check_balances_bpr02_equals_claims_paid_minus_plb():
 
 def test_a_check_that_does_not_balance_is_refused_with_the_totals():
     _, [err] = convert_835([X.claim_a()], check="131")
-    assert err.segment_id == "BPR" and "131.00 != claims paid 130.50" in err.reason
+    assert err.segment_id == "BPR" and "$131.00 != claims paid $130.50" in err.reason
 
 
 def test_an_svc01_with_no_code_is_refused_naming_the_element():
