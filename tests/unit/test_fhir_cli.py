@@ -65,3 +65,16 @@ def test_publishing_sends_every_record_through_the_producer(tmp_path, monkeypatc
     key = encounter(2)["account_id"].encode()
     assert sent == [("visit-events", key), ("visit-events", key)]
     assert "published 2 events" in capsys.readouterr().err
+
+
+def test_rcm_delivery_settings_reach_publish_through_the_command(tmp_path, monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr("producers.publish.publish",
+                        lambda records, bootstrap, **kw: calls.append((bootstrap, kw)))
+    monkeypatch.setenv("RCM_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")
+    monkeypatch.setenv("RCM_DELIVERY_TIMEOUT_S", "7.5")
+    monkeypatch.setenv("RCM_DELIVERY_ATTEMPTS", "5")
+    assert produce_cli.cmd_produce(parse(write_bundle(tmp_path / "b.json"))) == 0
+    [(bootstrap, kw)] = calls
+    assert (bootstrap, kw["timeout_s"], kw["attempts"], kw["service"]) == ("127.0.0.1:1", 7.5, 5,
+                                                                           "fhir")
