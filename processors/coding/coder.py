@@ -29,7 +29,7 @@ from processors.coding import (
     pregnancy,
 )
 from processors.coding.codeset import Release
-from processors.coding.context import UNCERTAINTY_WORDS, Context, read_context
+from processors.coding.context import Context, read_context
 from processors.coding.episode import as_episode, choose_episode
 from processors.coding.evidence import explain
 from processors.coding.index import Index, build_index, parse_term
@@ -38,8 +38,6 @@ from processors.coding.normalise import expand as _expand
 
 expand = functools.lru_cache(maxsize=65536)(_expand)  # each statement is expanded twice or more
 
-_UNCERTAINTY_WORDS = UNCERTAINTY_WORDS  # kept for callers of the old name
-UNCERTAIN_CAP = 0.5
 UNSTATED_EPISODE_CAP = 0.75  # an injury without its episode of care: a coder confirms it
 UNMAPPED_HISTORY_CAP = 0.75  # a history title found by the index but not by our tables
 UNMAPPED_HISTORY_FLOOR = 0.75  # below this the index's history title is a guess: not suggested

@@ -470,13 +470,6 @@ STOPWORDS = frozenset({
 NEGATORS = frozenset({"without", "no", "not"})
 _END_NEGATION = frozenset({"with", "and", ","})
 
-_STATEMENT_NEGATED = re.compile(
-    r"^\s*(no|denies|denied|negative for|no evidence of|no signs? of|without evidence of|"
-    r"ruled out|absence of|free of|not)\b|\b(ruled out|was excluded|is excluded)\s*$")
-_UNCERTAIN = re.compile(
-    r"\b(rule out|r/o|suspected|suspect|possible|possibly|probable|probably|likely|questionable|"
-    r"presumed|cannot exclude|concern for|versus|vs)\b|^\s*\?|\?\s*$")
-
 # A statement made only of these words says nothing codable.
 GENERIC_WORDS = frozenset({
     "follow", "up", "visit", "check", "recheck", "eval", "evaluation", "complaint", "issue",
@@ -494,14 +487,6 @@ class Tokens:
     positive: tuple[str, ...]
     negative: tuple[str, ...]
     implied: tuple[str, ...] = ()  # credited when an entry has them, never missed when it lacks them
-
-
-def is_negated(text: str) -> bool:
-    return bool(_STATEMENT_NEGATED.search(text.lower()))
-
-
-def is_uncertain(text: str) -> bool:
-    return bool(_UNCERTAIN.search(text.lower()))
 
 
 def is_generic(tokens: Tokens) -> bool:
@@ -588,12 +573,6 @@ def tokens_of(expanded: str) -> Tokens:
             target.append(token)
     implied = ("unilateral",) if ("left" in positive or "right" in positive) else ()
     return Tokens(tuple(positive), tuple(negative), implied)
-
-
-def normalise(text: str) -> str:
-    """The cache key: statements that differ only in case, punctuation, plurals or order share it."""
-    toks = tokens_of(expand(text))
-    return " ".join(sorted(toks.positive)) + " | " + " ".join(sorted(toks.negative))
 
 
 _SYNONYM_MAP = {clinical: _split_hyphens(tabular) for clinical, tabular in SYNONYMS}
