@@ -153,9 +153,9 @@ def cmd_code(args) -> int:
 
 def cmd_eval(args) -> int:
     threshold = _threshold(args)
-    outcomes = evaluate.predict(_coder(), evaluate.load_devset(args.devset), args.date)
-    report = evaluate.score(outcomes, threshold)
-    misses = evaluate.worst_misses(outcomes, threshold, args.misses)
+    predictions = evaluate.predict(_coder(), evaluate.load_devset(args.devset), args.date)
+    report = evaluate.score(predictions, threshold)
+    misses = evaluate.worst_misses(predictions, threshold, args.misses)
     if args.json:
         print(json.dumps({**report, "worst_misses": misses}, indent=2))
     else:

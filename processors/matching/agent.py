@@ -32,9 +32,9 @@ OUTCOMES = Counter("rcm_matching_total",
                    "indexed, known, duplicate", ["outcome"])
 
 
-def _send(match, store: TableStore) -> list[Outgoing]:
-    OUTCOMES.labels(match.outcome).inc()
-    return [*store.writes, *(record(topic, rec) for topic, rec in match.records)]
+def _send(outcome, store: TableStore) -> list[Outgoing]:
+    OUTCOMES.labels(outcome.label).inc()
+    return [*store.writes, *(record(topic, rec) for topic, rec in outcome.records)]
 
 
 def handle_unmatched(ctx: Context, remit: dict):
