@@ -16,9 +16,10 @@ _lock = threading.Lock()
 
 @functools.cache
 def _coder():
+    from infra.settings import load
     from processors.coding.coder import Coder
 
-    return Coder()
+    return Coder(releases_folder=load().icd10cm_releases)
 
 
 def coder():

@@ -48,18 +48,20 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
                                  "ICD-10-CM release in force then codes them")
 
 
-def _threshold(args) -> float:
-    if args.threshold is not None:
-        return args.threshold
+def _settings(args) -> tuple[float, str]:
+    """The auto-code threshold (the flag, else RCM_CODING_THRESHOLD) and the releases folder
+    (RCM_ICD10CM_RELEASES): the settings are read here, once, and passed on."""
     from infra.settings import load
 
-    return load().coding_threshold
+    settings = load()
+    threshold = settings.coding_threshold if args.threshold is None else args.threshold
+    return threshold, settings.icd10cm_releases
 
 
-def _coder():
+def _coder(releases_folder: str):
     from processors.coding.coder import Coder  # loads the code set: only once a command runs
 
-    return Coder()
+    return Coder(releases_folder=releases_folder)
 
 
 class _Caller:
@@ -134,14 +136,14 @@ def _code_jsonl(threshold: float, call: _Caller) -> int:
 
 
 def cmd_code(args) -> int:
-    threshold = _threshold(args)
+    threshold, releases_folder = _settings(args)
     if not args.jsonl and not args.statements:
         print("rcm code: give a statement, or --jsonl with JSON lines on stdin", file=sys.stderr)
         return 2
     if args.age is not None and not 0 <= args.age <= MAX_AGE:
         print(f"rcm code: --age must be 0..{MAX_AGE}", file=sys.stderr)
         return 2
-    call = _Caller(_coder())
+    call = _Caller(_coder(releases_folder))
     if args.jsonl:
         return _code_jsonl(threshold, call)
     for arg in args.statements:
@@ -152,8 +154,8 @@ def cmd_code(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    threshold = _threshold(args)
-    predictions = evaluate.predict(_coder(), evaluate.load_devset(args.devset), args.date)
+    threshold, releases_folder = _settings(args)
+    predictions = evaluate.predict(_coder(releases_folder), evaluate.load_devset(args.devset), args.date)
     report = evaluate.score(predictions, threshold)
     misses = evaluate.worst_misses(predictions, threshold, args.misses)
     if args.json:

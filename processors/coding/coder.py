@@ -28,6 +28,7 @@ from processors.coding import (
     phrasing,
     pregnancy,
 )
+from processors.coding.coder_data import LISTS, WELL_VISIT
 from processors.coding.codeset import Release
 from processors.coding.context import Context, read_context
 from processors.coding.episode import as_episode, choose_episode
@@ -56,31 +57,8 @@ SIDE_CALL = 0.15  # a side the best title drops, when a code this near names it,
 _NOTE_FILLER = frozenset({"underlying", "any", "associated", "such", "if", "applicable"})
 _SIDE = re.compile(r"\b(left|right|bilateral|unilateral)\b", re.IGNORECASE)
 SPLIT_BELOW = 0.8  # a ";" list is coded as its parts only when every part is coded this surely
-# A routine examination, however it is written ("2 month well visit", "annual physical", "AWV").
-_WELL_VISIT = re.compile(
-    r"^\s*(?:(?:medicare|routine|annual|yearly|\d+\s*(?:mo|mos|month|months|m|yo|y/o|y\.o\.|yr|year|years|wk|wks|week|"
-    r"weeks)(?: old)?)\s+)*(?:well(?:[- ](?:child|baby|infant|adult))?(?:\s+(?:check|visit|exam|care|"
-    r"checkup|check-up))?|wellness(?:\s+(?:visit|exam|check))?|awv|physical(?: exam)?|exam|check-?up|"
-    r"health maintenance(?: exam| visit)?|preventive (?:visit|exam|care))(?:\s*,?\s*(?:\d+\s*(?:mo|mos|month|months|"
-    r"yo|y/o|yr|year|years)(?: old)?|without abnormal findings|no abnormal findings|normal))*\s*$", re.IGNORECASE)
-# Shorthand that names two conditions, rewritten as a ";" list: "N/V/D", "AKI on CKD 3", "AFib on
-# Eliquis" (the drug is a long-term use code beside the condition, Z79.x).
-_LISTS = tuple((re.compile(p, re.IGNORECASE), r) for p, r in (
-    (r"\bn/v/d\b", "n/v; diarrhea"),
-    ((r"(?:[,;]\s*|\s+|^)(?:on (?:home |supplemental |continuous |nocturnal |chronic )?(?:o2|oxygen)|"
-     r"(?:o2|oxygen)[- ]dependen\w*|home (?:o2|oxygen))\b(?: therapy)?"), "; dependence on supplemental oxygen"),
-    ((r"\b(esrd|eskd|end stage renal disease)\s+(?:on|requiring|w/|with|,)\s*(?:hd|hemodialysis|dialysis|pd|"
-     r"peritoneal dialysis)\b"), r"\1; on dialysis"),
-    (r"\bmetastatic (.+?) to (?:the )?(bones?|brain|liver|lungs?)\b", r"\1; secondary malignant neoplasm of \2"),
-    ((r"\s*(?:,|\bwith\b|\bw/|\band\b)\s*(bone|brain|liver|lung|pulmonary|hepatic|osseous) (?:mets|metastases|metastasis|"
-     r"metastatic disease)\b"), r"; secondary malignant neoplasm of \1"),
-    (r"\b(aki|acute kidney injury|acute renal failure|arf)\s+on\s+(ckd|chronic kidney disease|chronic renal)", r"\1; \2"),
-    ((r"(?:[,;]\s*|\s+)?\b(?:on|takes|taking|maintained on|chronic|long[- ]term|current)?\s*(?:warfarin|coumadin|eliquis|"
-     r"apixaban|xarelto|rivaroxaban|dabigatran|pradaxa|edoxaban|anticoagulation|anticoagulants?|doac|noac)\b"
-     r"(?:\s+(?:therapy|use))?"), "; long term current use of anticoagulants"),
-    ((r"(?:[,;]\s*|\s+)?\b(?:on|takes|taking|chronic|long[- ]term|current)\s+(?:plavix|clopidogrel|ticagrelor|brilinta|"
-     r"prasugrel|antiplatelets?|aspirin|asa)\b(?:\s+(?:therapy|use))?"), "; long term current use of antiplatelet drugs"),
-))
+_WELL_VISIT = re.compile(WELL_VISIT, re.IGNORECASE)
+_LISTS = tuple((re.compile(p, re.IGNORECASE), r) for p, r in LISTS)
 _HISTORY_TITLES = {"history": ("personal history", "history of"), "status": ("personal history",),
                    "family": ("family history",)}
 _ROLE = {"history": "history", "status": "status", "family": "family history", "uncertain": "uncertain"}
@@ -112,7 +90,8 @@ def _load() -> tuple[object, Index]:
     # The index is built once per machine and kept beside the lexicon, named after the packages'
     # versions and the code that builds it: a later process reads it instead (several times faster).
     return icd, lexicon.cached("index", lambda: build_index(icd, more=_lexicon(icd)["terms"]),
-                               sources=("index.py", "normalise.py", "lexicon.py"))
+                               sources=("index.py", "normalise.py", "normalise_data.py",
+                                        "lexicon.py"))
 
 
 @functools.cache
@@ -144,12 +123,6 @@ def _load_releases(folder: str) -> tuple[object, Index, tuple[Release, ...]]:
     return icd, (build_index(icd, extra, _lexicon(icd)["terms"]) if extra else index), loaded
 
 
-def _releases_folder() -> str:
-    from infra.settings import load
-
-    return load().icd10cm_releases
-
-
 def _side_dropped(query: Tokens, best: tuple[float, str, str], ranked) -> tuple[float, str, str]:
     """"SNHL, left" whose best title names no side ("Unspecified sensorineural hearing loss") while
     a code nearly as good names the left: which one is meant is a coder's call, so it goes to review."""
@@ -163,9 +136,10 @@ def _side_dropped(query: Tokens, best: tuple[float, str, str], ranked) -> tuple[
 
 
 class Coder:
-    def __init__(self, cache_size: int = 65536, releases_folder: str | None = None):
-        folder = _releases_folder() if releases_folder is None else releases_folder
-        self._icd, self._index, self.releases = _load_releases(folder)
+    def __init__(self, cache_size: int = 65536, releases_folder: str = ""):
+        """`releases_folder`: the deployment's CDC ICD-10-CM releases (RCM_ICD10CM_RELEASES, given
+        by the command or worker that read the settings); empty: the package's release only."""
+        self._icd, self._index, self.releases = _load_releases(releases_folder)
         self._base = self.releases[0]
         self._only_base_indexed = self._index is _load()[1]  # no newer code has a title
         self._on: Release | None = None  # the release in force for the statement being coded

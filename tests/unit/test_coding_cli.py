@@ -34,7 +34,7 @@ class FakeCoder:
 @pytest.fixture
 def fake(monkeypatch):
     coder = FakeCoder()
-    monkeypatch.setattr(cli, "_coder", lambda: coder)
+    monkeypatch.setattr(cli, "_coder", lambda releases_folder: coder)
     monkeypatch.setenv("RCM_CODING_THRESHOLD", "0.80")
     return coder
 
