@@ -259,16 +259,21 @@ def on_decision(dec: dict, store: state.Store, coder, charge_master) -> Release:
             raise NotApplicable(f"the encounter was already released by decision "
                                 f"{earlier['event_id']}; a change now corrects its claim "
                                 "(corrects_claim_id)")
-    enc = codec.decode_for(T.ENCOUNTERS, entry["encounter"])
-    try:
-        released = _release(entry, enc, dec, coder, charge_master)
-    except ValueError as exc:
-        raise NotApplicable(str(exc)) from exc
+    released = _release_kept(entry, dec, coder, charge_master)
     if entry["released"]:  # a redelivered decision: the same record again, counted once
         return Release(released.records)
     store.put({**entry, "decision": codec.encode(T.CODING_DECISIONS.value_schema, dec),
                "released": True})
     return released
+
+
+def _release_kept(entry: dict, dec: dict, coder, charge_master) -> Release:
+    """The kept encounter released with the decision's codes; NotApplicable when they do not fit."""
+    enc = codec.decode_for(T.ENCOUNTERS, entry["encounter"])
+    try:
+        return _release(entry, enc, dec, coder, charge_master)
+    except ValueError as exc:
+        raise NotApplicable(str(exc)) from exc
 
 
 def _correct(dec: dict, entry: dict | None, store: state.Store, coder, charge_master) -> Release:
@@ -285,11 +290,7 @@ def _correct(dec: dict, entry: dict | None, store: state.Store, coder, charge_ma
     if not entry["released"]:
         raise NotApplicable("the encounter is in coding review, not coded yet: there is no claim "
                             "to correct (a decision on its review releases it)")
-    enc = codec.decode_for(T.ENCOUNTERS, entry["encounter"])
-    try:
-        released = _release(entry, enc, dec, coder, charge_master)
-    except ValueError as exc:
-        raise NotApplicable(str(exc)) from exc
+    released = _release_kept(entry, dec, coder, charge_master)
     (topic, rec), = released.records
     rec.update(event_id=f"{dec['event_id']}:coded", source_event_id=dec["event_id"],
                source_emitted_at=dec["emitted_at"], occurred_at=dec["decided_at"])
