@@ -4,10 +4,12 @@ words that supported it.
 A statement's context cue (negation, history, family history, s/p, uncertainty) is read first and
 stripped; an active statement that names a guideline combination (diabetes with a complication,
 hypertension with heart or kidney disease, COPD with exacerbation or infection) is coded by
-processors.coding.combination; otherwise the index finds the condition, and the context moves it to its history, family or
-status code (processors.coding.history) or keeps it from being coded. simple-icd-10-cm takes
-seconds to load and the index a few more, so both are built once per process and shared by every
-Coder. Ranked candidates are cached per normalised condition; the patient filter runs after.
+processors.coding.combination; otherwise the index finds the condition, and the context moves it
+to its history, family or status code (processors.coding.history) or keeps it from being coded.
+What the code set says of a code (release in force, billable, title, notes) is answered by
+processors.coding.lookup, which the Coder extends. simple-icd-10-cm takes seconds to load and the
+index a few more, so both are built once per process and shared by every Coder. Ranked candidates
+are cached per normalised condition; the patient filter runs after.
 """
 from __future__ import annotations
 
@@ -18,9 +20,7 @@ from datetime import date as Date
 
 from processors.coding import (
     bmi,
-    codeset,
     combination,
-    demographics,
     history,
     infection,
     lexicon,
@@ -34,6 +34,7 @@ from processors.coding.context import Context, read_context
 from processors.coding.episode import as_episode, choose_episode
 from processors.coding.evidence import explain
 from processors.coding.index import Index, build_index, parse_term
+from processors.coding.lookup import CodeSet
 from processors.coding.normalise import Tokens, is_generic, stem, tokens_of
 from processors.coding.normalise import expand as _expand
 
@@ -135,108 +136,21 @@ def _side_dropped(query: Tokens, best: tuple[float, str, str], ranked) -> tuple[
     return (min(score, CLOSE_CALL_CAP), code, title) if near else best
 
 
-class Coder:
+class Coder(CodeSet):
+    """The code set (processors.coding.lookup) and the coding of statements against it."""
+
     def __init__(self, cache_size: int = 65536, releases_folder: str = ""):
         """`releases_folder`: the deployment's CDC ICD-10-CM releases (RCM_ICD10CM_RELEASES, given
         by the command or worker that read the settings); empty: the package's release only."""
-        self._icd, self._index, self.releases = _load_releases(releases_folder)
-        self._base = self.releases[0]
+        icd, self._index, releases = _load_releases(releases_folder)
+        super().__init__(icd, releases, cache_size)
         self._only_base_indexed = self._index is _load()[1]  # no newer code has a title
         self._on: Release | None = None  # the release in force for the statement being coded
         self._ranked = functools.lru_cache(maxsize=cache_size)(self._rank)
         self._read = functools.lru_cache(maxsize=cache_size)(self._read_all)
         self._abbreviations = _lexicon(self._icd)["abbreviations"]
-        # simple-icd-10-cm normalises the code on every call; the pipeline asks about the same few
-        # thousand codes again and again, so remember the answers per instance.
-        for name in ("is_valid", "is_billable", "dotted", "describe", "conflicts", "code", "_has_sides",
-                     "_excludes1", "instruction_notes", "_seven_defs"):
+        for name in ("code", "_has_sides"):
             setattr(self, name, functools.lru_cache(maxsize=cache_size)(getattr(self, name)))
-
-    # --- releases by date of service -------------------------------------------------------
-    def release_for(self, day: Date | None) -> Release | None:
-        """The release in force on `day` (the package's when no date is given); None before the
-        first loaded release, and after the last one (the newest then codes it: CODE_SET_STALE)."""
-        return self._base if day is None else codeset.in_force(self.releases, day)
-
-    def _coding_release(self, day: Date | None) -> Release:
-        if day is None:
-            return self._base
-        return self.release_for(day) or (self.releases[-1] if day > self.releases[-1].effective_to
-                                          else self._base)
-
-    def billable_on(self, code: str, day: Date | None) -> bool:
-        """A billable code of the release that codes `day` (the newest one beyond the last)."""
-        return self._coding_release(day).has(code)
-
-    def valid_on(self, code: str, day: Date | None) -> bool:
-        """A billable code or a category of the release that codes `day`."""
-        r = self._coding_release(day)
-        return r.has(code) or r.has_category(code)
-
-    def is_known(self, code: str) -> bool:
-        """Billable in some loaded release (a coder's decision is checked against its date later)."""
-        return any(r.has(code) for r in self.releases)
-
-    def not_in_release(self, code: str, day: Date | None) -> str | None:
-        """Why `code` cannot be billed on `day`: its release and what became of it; None if it can."""
-        r = self._coding_release(day)
-        if r.has(code):
-            return None
-        shown = self.dotted(code)
-        if r is not self._base and self._base.has(code):
-            after = [self.dotted(c) for c in codeset.successors(code, r)]
-            return (f"{shown} was deleted in {r} in force on {day}"
-                    + (f": use {', '.join(after[:6])}{' ...' if len(after) > 6 else ''}" if after else ""))
-        if self.is_known(code):
-            return f"{shown} is not yet in {r} in force on {day}"
-        return f"{shown} is not in {r}"
-
-    # --- reference data -------------------------------------------------------------------
-    def is_valid(self, code: str) -> bool:
-        """A code or category of the current ICD-10-CM release, with or without the dot."""
-        code = (code or "").strip().upper()
-        # a block named like its one category (B20, Z66) is that category, and a code
-        return bool(code) and self._icd.is_valid_item(code) and not self._icd.is_chapter(code) and (
-            not self._icd.is_block(code) or self._icd.is_category(code))
-
-    def is_billable(self, code: str) -> bool:
-        return self.is_valid(code) and self._icd.is_leaf(code.strip().upper())
-
-    def dotted(self, code: str) -> str:
-        # ICD-10-CM's dot always follows the category's third character; simple-icd-10-cm's own
-        # remove_dot/add_dot search the code set first and cost milliseconds a call.
-        plain = code.strip().upper().replace(".", "")
-        return plain if len(plain) <= 3 else f"{plain[:3]}.{plain[3:]}"
-
-    def describe(self, code: str) -> str:
-        if self.is_valid(code):
-            return self._icd.get_description(code.strip().upper())
-        return next((r.titles[codeset.plain(code)] for r in reversed(self.releases)
-                     if codeset.plain(code) in r.titles), "")
-
-    def conflicts(self, code: str, age: int | None, sex: str) -> list[tuple[str, str]]:
-        return demographics.conflicts(self.dotted(code), self.describe(code), age, sex)
-
-    # --- tabular notes ----------------------------------------------------------------------
-    def _excludes1(self, code: str) -> tuple[tuple[str, str], ...]:
-        return notes.excludes1(self._icd, self.dotted(code)) if self.is_valid(code) else ()
-
-    def excludes1_conflicts(self, codes) -> list[tuple[str, str]]:
-        """Pairs of the given codes that an Excludes1 note forbids together (in the given order)."""
-        codes = [self.dotted(c) for c in codes]
-        return [(a, b) for i, a in enumerate(codes) for b in codes[i + 1:]
-                if a != b and (notes.covers(self._excludes1(a), b) or notes.covers(self._excludes1(b), a))]
-
-    def instruction_notes(self, code: str) -> tuple[notes.Note, ...]:
-        """"code first", "use additional code" and "code also" notes for a code and its ancestors."""
-        return notes.instructions(self._icd, self.dotted(code)) if self.is_valid(code) else ()
-
-    def _seven_defs(self, code: str) -> dict[str, str]:
-        for item in notes.lineage(self._icd, code):
-            defs = self._icd.get_seven_chr_def(item) if not self._icd.is_block(item) else {}
-            if defs:
-                return defs
-        return {}
 
     # --- coding ---------------------------------------------------------------------------
     def _rank(self, query: Tokens) -> tuple[tuple[float, str, str], ...]:
