@@ -43,7 +43,8 @@ class Context:
         from processors.chargemaster import load_charge_master
         from processors.coding.rules import Coder
 
-        return Coder(), load_charge_master(self.settings.charge_master or None)
+        return (Coder(releases_folder=self.settings.icd10cm_releases),
+                load_charge_master(self.settings.charge_master or None))
 
     def reference(self):
         """Code set and charge master (the code set takes seconds: loaded once per worker)."""

@@ -3,8 +3,9 @@
 
 Each entry is one Avro record of its state topic, keyed by the topic's key field. A stage reads
 and writes it through a store: `TableStore` over a `Table` in the worker (restored from the state
-topic's partitions the worker holds, processors.runtime), `DictStore` in memory for the rule tests. It imports only the schemas (the stage helpers when a table is
-written), so the pure rule modules can use it.
+topic's partitions the worker holds, processors.runtime), `DictStore` in memory for the rule
+tests. It imports only the schemas (the stage helpers when a table is written), so the pure rule
+modules can use it.
 """
 from __future__ import annotations
 
@@ -55,12 +56,11 @@ class Store(Protocol):
 
 
 class DictStore:
-    """A store in memory; entries round-trip through Avro like the table's. Subclasses name the
-    state topic."""
+    """A store in memory over a state topic (or a `State`); entries round-trip through Avro like
+    the table's."""
 
-    topic: Topic
-
-    def __init__(self) -> None:
+    def __init__(self, topic: Topic | State) -> None:
+        self.topic = topic.topic if isinstance(topic, State) else topic
         self.data: dict[str, bytes] = {}
 
     def get(self, key: str) -> dict | None:

@@ -10,7 +10,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from infra.console import accounts, coding, denials, held, kpis, ops, rules, session
+from infra.console import accounts, codes, coding, denials, held, kpis, ops, rules, session
 from infra.console.db import Db
 
 HERE = Path(__file__).parent
@@ -73,5 +73,6 @@ def routes() -> list:
 def build(settings) -> Starlette:
     app = Starlette(routes=routes(), middleware=[Middleware(SecurityHeaders)])
     app.state.settings = settings
+    codes.use_releases(settings.icd10cm_releases)
     app.state.db = Db(settings.console_dsn)
     return app

@@ -12,13 +12,22 @@ from datetime import date
 
 CODE_LIKE = re.compile(r"^[A-Za-z][0-9][0-9A-Za-z.]*$")
 _lock = threading.Lock()
+_releases_folder = ""  # RCM_ICD10CM_RELEASES, set by the console's build(settings) before any request
+
+
+def use_releases(folder: str) -> None:
+    """The extra ICD-10-CM releases folder the code set loads (the console's settings, once)."""
+    global _releases_folder
+    _releases_folder = folder or ""
+    _coder.cache_clear()
+    _catalogue.cache_clear()
 
 
 @functools.cache
 def _coder():
     from processors.coding.coder import Coder
 
-    return Coder()
+    return Coder(releases_folder=_releases_folder)
 
 
 def coder():

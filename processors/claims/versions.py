@@ -33,12 +33,6 @@ CONTENT = ("claim_type", "payer_id", "plan_type", "billing_provider_npi", "facil
            "status", "edits", "warnings", "pcs_codes", "drg", "secondary_payer_id")
 
 
-class DictStore(state.DictStore):
-    """A claim-state store in memory (the rule tests)."""
-
-    topic = T.CLAIM_STATE
-
-
 def content_hash(claim: dict) -> str:
     body = json.dumps({k: claim.get(k) for k in CONTENT}, sort_keys=True, default=str)
     return hashlib.sha256(body.encode()).hexdigest()

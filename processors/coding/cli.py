@@ -155,9 +155,9 @@ def cmd_eval(args) -> int:
 
     settings = load()
     threshold = _threshold(args, settings)
-    outcomes = evaluate.predict(_coder(settings), evaluate.load_devset(args.devset), args.date)
-    report = evaluate.score(outcomes, threshold)
-    misses = evaluate.worst_misses(outcomes, threshold, args.misses)
+    predictions = evaluate.predict(_coder(settings), evaluate.load_devset(args.devset), args.date)
+    report = evaluate.score(predictions, threshold)
+    misses = evaluate.worst_misses(predictions, threshold, args.misses)
     if args.json:
         print(json.dumps({**report, "worst_misses": misses}, indent=2))
     else:

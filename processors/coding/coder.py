@@ -4,10 +4,12 @@ words that supported it.
 A statement's context cue (negation, history, family history, s/p, uncertainty) is read first and
 stripped; an active statement that names a guideline combination (diabetes with a complication,
 hypertension with heart or kidney disease, COPD with exacerbation or infection) is coded by
-processors.coding.combination; otherwise the index finds the condition, and the context moves it to its history, family or
-status code (processors.coding.history) or keeps it from being coded. simple-icd-10-cm takes
-seconds to load and the index a few more, so both are built once per process and shared by every
-Coder. Ranked candidates are cached per normalised condition; the patient filter runs after.
+processors.coding.combination; otherwise the index finds the condition, and the context moves it
+to its history, family or status code (processors.coding.history) or keeps it from being coded.
+What the code set says of a code (release in force, billable, title, notes) is answered by
+processors.coding.lookup, which the Coder extends. simple-icd-10-cm takes seconds to load and the
+index a few more, so both are built once per process and shared by every Coder. Ranked candidates
+are cached per normalised condition; the patient filter runs after.
 """
 from __future__ import annotations
 
@@ -18,9 +20,7 @@ from datetime import date as Date
 
 from processors.coding import (
     bmi,
-    codeset,
     combination,
-    demographics,
     history,
     infection,
     lexicon,
@@ -28,18 +28,18 @@ from processors.coding import (
     phrasing,
     pregnancy,
 )
+from processors.coding.coder_data import LISTS, WELL_VISIT
 from processors.coding.codeset import Release
-from processors.coding.context import UNCERTAINTY_WORDS, Context, read_context
+from processors.coding.context import Context, read_context
 from processors.coding.episode import as_episode, choose_episode
 from processors.coding.evidence import explain
 from processors.coding.index import Index, build_index, parse_term
+from processors.coding.lookup import CodeSet
 from processors.coding.normalise import Tokens, is_generic, stem, tokens_of
 from processors.coding.normalise import expand as _expand
 
 expand = functools.lru_cache(maxsize=65536)(_expand)  # each statement is expanded twice or more
 
-_UNCERTAINTY_WORDS = UNCERTAINTY_WORDS  # kept for callers of the old name
-UNCERTAIN_CAP = 0.5
 UNSTATED_EPISODE_CAP = 0.75  # an injury without its episode of care: a coder confirms it
 UNMAPPED_HISTORY_CAP = 0.75  # a history title found by the index but not by our tables
 UNMAPPED_HISTORY_FLOOR = 0.75  # below this the index's history title is a guess: not suggested
@@ -58,31 +58,8 @@ SIDE_CALL = 0.15  # a side the best title drops, when a code this near names it,
 _NOTE_FILLER = frozenset({"underlying", "any", "associated", "such", "if", "applicable"})
 _SIDE = re.compile(r"\b(left|right|bilateral|unilateral)\b", re.IGNORECASE)
 SPLIT_BELOW = 0.8  # a ";" list is coded as its parts only when every part is coded this surely
-# A routine examination, however it is written ("2 month well visit", "annual physical", "AWV").
-_WELL_VISIT = re.compile(
-    r"^\s*(?:(?:medicare|routine|annual|yearly|\d+\s*(?:mo|mos|month|months|m|yo|y/o|y\.o\.|yr|year|years|wk|wks|week|"
-    r"weeks)(?: old)?)\s+)*(?:well(?:[- ](?:child|baby|infant|adult))?(?:\s+(?:check|visit|exam|care|"
-    r"checkup|check-up))?|wellness(?:\s+(?:visit|exam|check))?|awv|physical(?: exam)?|exam|check-?up|"
-    r"health maintenance(?: exam| visit)?|preventive (?:visit|exam|care))(?:\s*,?\s*(?:\d+\s*(?:mo|mos|month|months|"
-    r"yo|y/o|yr|year|years)(?: old)?|without abnormal findings|no abnormal findings|normal))*\s*$", re.IGNORECASE)
-# Shorthand that names two conditions, rewritten as a ";" list: "N/V/D", "AKI on CKD 3", "AFib on
-# Eliquis" (the drug is a long-term use code beside the condition, Z79.x).
-_LISTS = tuple((re.compile(p, re.IGNORECASE), r) for p, r in (
-    (r"\bn/v/d\b", "n/v; diarrhea"),
-    ((r"(?:[,;]\s*|\s+|^)(?:on (?:home |supplemental |continuous |nocturnal |chronic )?(?:o2|oxygen)|"
-     r"(?:o2|oxygen)[- ]dependen\w*|home (?:o2|oxygen))\b(?: therapy)?"), "; dependence on supplemental oxygen"),
-    ((r"\b(esrd|eskd|end stage renal disease)\s+(?:on|requiring|w/|with|,)\s*(?:hd|hemodialysis|dialysis|pd|"
-     r"peritoneal dialysis)\b"), r"\1; on dialysis"),
-    (r"\bmetastatic (.+?) to (?:the )?(bones?|brain|liver|lungs?)\b", r"\1; secondary malignant neoplasm of \2"),
-    ((r"\s*(?:,|\bwith\b|\bw/|\band\b)\s*(bone|brain|liver|lung|pulmonary|hepatic|osseous) (?:mets|metastases|metastasis|"
-     r"metastatic disease)\b"), r"; secondary malignant neoplasm of \1"),
-    (r"\b(aki|acute kidney injury|acute renal failure|arf)\s+on\s+(ckd|chronic kidney disease|chronic renal)", r"\1; \2"),
-    ((r"(?:[,;]\s*|\s+)?\b(?:on|takes|taking|maintained on|chronic|long[- ]term|current)?\s*(?:warfarin|coumadin|eliquis|"
-     r"apixaban|xarelto|rivaroxaban|dabigatran|pradaxa|edoxaban|anticoagulation|anticoagulants?|doac|noac)\b"
-     r"(?:\s+(?:therapy|use))?"), "; long term current use of anticoagulants"),
-    ((r"(?:[,;]\s*|\s+)?\b(?:on|takes|taking|chronic|long[- ]term|current)\s+(?:plavix|clopidogrel|ticagrelor|brilinta|"
-     r"prasugrel|antiplatelets?|aspirin|asa)\b(?:\s+(?:therapy|use))?"), "; long term current use of antiplatelet drugs"),
-))
+_WELL_VISIT = re.compile(WELL_VISIT, re.IGNORECASE)
+_LISTS = tuple((re.compile(p, re.IGNORECASE), r) for p, r in LISTS)
 _HISTORY_TITLES = {"history": ("personal history", "history of"), "status": ("personal history",),
                    "family": ("family history",)}
 _ROLE = {"history": "history", "status": "status", "family": "family history", "uncertain": "uncertain"}
@@ -114,7 +91,8 @@ def _load() -> tuple[object, Index]:
     # The index is built once per machine and kept beside the lexicon, named after the packages'
     # versions and the code that builds it: a later process reads it instead (several times faster).
     return icd, lexicon.cached("index", lambda: build_index(icd, more=_lexicon(icd)["terms"]),
-                               sources=("index.py", "normalise.py", "lexicon.py"))
+                               sources=("index.py", "normalise.py", "normalise_data.py",
+                                        "lexicon.py"))
 
 
 @functools.cache
@@ -146,12 +124,6 @@ def _load_releases(folder: str) -> tuple[object, Index, tuple[Release, ...]]:
     return icd, (build_index(icd, extra, _lexicon(icd)["terms"]) if extra else index), loaded
 
 
-def _releases_folder() -> str:
-    from infra.settings import load
-
-    return load().icd10cm_releases
-
-
 def _side_dropped(query: Tokens, best: tuple[float, str, str], ranked) -> tuple[float, str, str]:
     """"SNHL, left" whose best title names no side ("Unspecified sensorineural hearing loss") while
     a code nearly as good names the left: which one is meant is a coder's call, so it goes to review."""
@@ -164,107 +136,21 @@ def _side_dropped(query: Tokens, best: tuple[float, str, str], ranked) -> tuple[
     return (min(score, CLOSE_CALL_CAP), code, title) if near else best
 
 
-class Coder:
-    def __init__(self, cache_size: int = 65536, releases_folder: str | None = None):
-        folder = _releases_folder() if releases_folder is None else releases_folder
-        self._icd, self._index, self.releases = _load_releases(folder)
-        self._base = self.releases[0]
+class Coder(CodeSet):
+    """The code set (processors.coding.lookup) and the coding of statements against it."""
+
+    def __init__(self, cache_size: int = 65536, releases_folder: str = ""):
+        """`releases_folder`: the deployment's CDC ICD-10-CM releases (RCM_ICD10CM_RELEASES, given
+        by the command or worker that read the settings); empty: the package's release only."""
+        icd, self._index, releases = _load_releases(releases_folder)
+        super().__init__(icd, releases, cache_size)
         self._only_base_indexed = self._index is _load()[1]  # no newer code has a title
         self._on: Release | None = None  # the release in force for the statement being coded
         self._ranked = functools.lru_cache(maxsize=cache_size)(self._rank)
         self._read = functools.lru_cache(maxsize=cache_size)(self._read_all)
         self._abbreviations = _lexicon(self._icd)["abbreviations"]
-        # simple-icd-10-cm normalises the code on every call; the pipeline asks about the same few
-        # thousand codes again and again, so remember the answers per instance.
-        for name in ("is_valid", "is_billable", "dotted", "describe", "conflicts", "code", "_has_sides",
-                     "_excludes1", "instruction_notes", "_seven_defs"):
+        for name in ("code", "_has_sides"):
             setattr(self, name, functools.lru_cache(maxsize=cache_size)(getattr(self, name)))
-
-    # --- releases by date of service -------------------------------------------------------
-    def release_for(self, day: Date | None) -> Release | None:
-        """The release in force on `day` (the package's when no date is given); None before the
-        first loaded release, and after the last one (the newest then codes it: CODE_SET_STALE)."""
-        return self._base if day is None else codeset.in_force(self.releases, day)
-
-    def _coding_release(self, day: Date | None) -> Release:
-        if day is None:
-            return self._base
-        return self.release_for(day) or (self.releases[-1] if day > self.releases[-1].effective_to
-                                          else self._base)
-
-    def billable_on(self, code: str, day: Date | None) -> bool:
-        """A billable code of the release that codes `day` (the newest one beyond the last)."""
-        return self._coding_release(day).has(code)
-
-    def valid_on(self, code: str, day: Date | None) -> bool:
-        """A billable code or a category of the release that codes `day`."""
-        r = self._coding_release(day)
-        return r.has(code) or r.has_category(code)
-
-    def is_known(self, code: str) -> bool:
-        """Billable in some loaded release (a coder's decision is checked against its date later)."""
-        return any(r.has(code) for r in self.releases)
-
-    def not_in_release(self, code: str, day: Date | None) -> str | None:
-        """Why `code` cannot be billed on `day`: its release and what became of it; None if it can."""
-        r = self._coding_release(day)
-        if r.has(code):
-            return None
-        shown = self.dotted(code)
-        if r is not self._base and self._base.has(code):
-            after = [self.dotted(c) for c in codeset.successors(code, r)]
-            return (f"{shown} was deleted in {r} in force on {day}"
-                    + (f": use {', '.join(after[:6])}{' ...' if len(after) > 6 else ''}" if after else ""))
-        if self.is_known(code):
-            return f"{shown} is not yet in {r} in force on {day}"
-        return f"{shown} is not in {r}"
-
-    # --- reference data -------------------------------------------------------------------
-    def is_valid(self, code: str) -> bool:
-        """A code or category of the current ICD-10-CM release, with or without the dot."""
-        code = (code or "").strip().upper()
-        # a block named like its one category (B20, Z66) is that category, and a code
-        return bool(code) and self._icd.is_valid_item(code) and not self._icd.is_chapter(code) and (
-            not self._icd.is_block(code) or self._icd.is_category(code))
-
-    def is_billable(self, code: str) -> bool:
-        return self.is_valid(code) and self._icd.is_leaf(code.strip().upper())
-
-    def dotted(self, code: str) -> str:
-        # ICD-10-CM's dot always follows the category's third character; simple-icd-10-cm's own
-        # remove_dot/add_dot search the code set first and cost milliseconds a call.
-        plain = code.strip().upper().replace(".", "")
-        return plain if len(plain) <= 3 else f"{plain[:3]}.{plain[3:]}"
-
-    def describe(self, code: str) -> str:
-        if self.is_valid(code):
-            return self._icd.get_description(code.strip().upper())
-        return next((r.titles[codeset.plain(code)] for r in reversed(self.releases)
-                     if codeset.plain(code) in r.titles), "")
-
-    def conflicts(self, code: str, age: int | None, sex: str) -> list[tuple[str, str]]:
-        return demographics.conflicts(self.dotted(code), self.describe(code), age, sex)
-
-    # --- tabular notes ----------------------------------------------------------------------
-    def _excludes1(self, code: str) -> tuple[tuple[str, str], ...]:
-        return notes.excludes1(self._icd, self.dotted(code)) if self.is_valid(code) else ()
-
-    def excludes1_conflicts(self, codes) -> list[tuple[str, str]]:
-        """Pairs of the given codes that an Excludes1 note forbids together (in the given order)."""
-        codes = [self.dotted(c) for c in codes]
-        return [(a, b) for i, a in enumerate(codes) for b in codes[i + 1:]
-                if a != b and (notes.covers(self._excludes1(a), b) or notes.covers(self._excludes1(b), a))]
-
-    def instruction_notes(self, code: str) -> tuple[notes.Note, ...]:
-        """"code first", "use additional code" and "code also" notes for a code and its ancestors."""
-        return notes.instructions(self._icd, self.dotted(code)) if self.is_valid(code) else ()
-
-    def _seven_defs(self, code: str) -> dict[str, str]:
-        for item in notes.lineage(self._icd, code):
-            defs = self._icd.get_seven_chr_def(item) if not self._icd.is_block(item) else {}
-            if defs:
-                return defs
-        return {}
 
     # --- coding ---------------------------------------------------------------------------
     def _rank(self, query: Tokens) -> tuple[tuple[float, str, str], ...]:

@@ -35,13 +35,10 @@ _HISTORY_HEAD = re.compile(
     rf"^\s*{_FILLER}(?:(?:remote|past|personal|prior)\s+)?"
     r"(?:history of|h/o|hx of|hx|pmh of|pmh|phx|prior|previous|old|former|past)\b\s*:?\s*")
 _MID = re.compile(r"[,;]?\s+\b(s/p|status post|h/o|history of|hx of)\b\s*")
-_UNCERTAIN = re.compile(
-    r"\b(rule out|r/o|suspected|suspect|possible|possibly|probable|probably|likely|questionable|"
-    r"presumed|cannot exclude|concern for|concerning for|suspicious for|worrisome for|c/f|versus|vs)\b"
-    r"|^\s*\?|\?\s*$|(?<=[\s,;])\?(?=\s*\w)")
-UNCERTAINTY_WORDS = re.compile(
-    r"\b(rule out|r/o|suspected|suspect|possible|possibly|probable|probably|likely|questionable|"
-    r"presumed|cannot exclude|concern for|concerning for|suspicious for|worrisome for|c/f)\b|\?")
+_HEDGES = (r"rule out|r/o|suspected|suspect|possible|possibly|probable|probably|likely|questionable|"
+           r"presumed|cannot exclude|concern for|concerning for|suspicious for|worrisome for|c/f")
+_UNCERTAIN = re.compile(rf"\b({_HEDGES}|versus|vs)\b" r"|^\s*\?|\?\s*$|(?<=[\s,;])\?(?=\s*\w)")
+UNCERTAINTY_WORDS = re.compile(rf"\b({_HEDGES})\b|\?")
 
 
 _VERSUS = re.compile(r"\b(?:versus|vs)\b|\bor\b")

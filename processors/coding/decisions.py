@@ -15,8 +15,8 @@ coded again with its codes under the decision's id (`<decision>:coded`, source t
 the claim builder sees a new source event and builds the claim's next version. For that the table
 keeps every encounter it coded (automatically: released with no decision), its latest version.
 
-Pure functions over decoded records and a `PendingStore`; the agents pass the faust table, the
-tests a dict.
+Pure functions over decoded records and a `coding-pending` store (processors.state); the agents
+pass the table, the tests a DictStore.
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from processors import state
 from processors.coding import drg as msdrg_adapter
 from processors.coding.rules import coded_record, date_of_service
+from processors.outcome import Outcome
 from schemas import codec
 from schemas import topics as T
 from schemas.accounts import account_id_fault
@@ -34,20 +35,10 @@ MAX_DIAGNOSES = 25
 PROFESSIONAL_CLASSES = frozenset({"OFFICE"})  # as processors.claims bills them (no revenue code)
 
 
-PendingStore = state.Store
-
-
-class DictStore(state.DictStore):
-    """A PendingStore in memory; entries round-trip through Avro like the table's."""
-
-    topic = T.CODING_PENDING
-
-
-@dataclass(frozen=True)
-class Release:
+@dataclass
+class Release(Outcome):
     """What a hold or a decision produced: records to send, and how the codes compared."""
 
-    records: list[tuple[T.Topic, dict]]
     agreement: Agreement | None = None
 
 
@@ -185,10 +176,10 @@ def _suggested(review: dict) -> list[str]:
 def _release(entry: dict, enc: dict, dec: dict, coder, charge_master) -> Release:
     rec = _released(enc, dec, entry["suggested"], coder, charge_master)
     codes = [d["code"] for d in rec["diagnoses"]]
-    return Release([(T.ENCOUNTERS_CODED, rec)], agreement(entry["suggested"], codes))
+    return Release([(T.ENCOUNTERS_CODED, rec)], agreement=agreement(entry["suggested"], codes))
 
 
-def on_encounter(enc: dict, kind: str, rec: dict, store: PendingStore, coder,
+def on_encounter(enc: dict, kind: str, rec: dict, store: state.Store, coder,
                  charge_master) -> Release:
     """After the automatic coder: `kind`/`rec` are what `code_encounter` returned.
 
@@ -220,10 +211,10 @@ def on_encounter(enc: dict, kind: str, rec: dict, store: PendingStore, coder,
             store.put(entry)
         return Release(out + released.records)
     store.put({**entry, "released": True})
-    return Release(out + released.records, released.agreement)
+    return Release(out + released.records, agreement=released.agreement)
 
 
-def _keep(store: PendingStore, entry: dict | None, enc: dict, suggested: list[str],
+def _keep(store: state.Store, entry: dict | None, enc: dict, suggested: list[str],
           released: bool) -> None:
     """Hold the encounter's latest version (written only when it changed: a redelivery writes
     nothing)."""
@@ -239,7 +230,7 @@ class NotApplicable(ValueError):
     """A decision that decodes and validates but cannot apply to its encounter."""
 
 
-def on_decision(dec: dict, store: PendingStore, coder, charge_master) -> Release:
+def on_decision(dec: dict, store: state.Store, coder, charge_master) -> Release:
     """A coder's decision: release the held encounter, or keep the decision until it arrives."""
     entry = store.get(dec["encounter_id"])
     if entry is not None and entry["account_id"] != dec["account_id"]:
@@ -268,11 +259,7 @@ def on_decision(dec: dict, store: PendingStore, coder, charge_master) -> Release
             raise NotApplicable(f"the encounter was already released by decision "
                                 f"{earlier['event_id']}; a change now corrects its claim "
                                 "(corrects_claim_id)")
-    enc = codec.decode_for(T.ENCOUNTERS, entry["encounter"])
-    try:
-        released = _release(entry, enc, dec, coder, charge_master)
-    except ValueError as exc:
-        raise NotApplicable(str(exc)) from exc
+    released = _release_kept(entry, dec, coder, charge_master)
     if entry["released"]:  # a redelivered decision: the same record again, counted once
         return Release(released.records)
     store.put({**entry, "decision": codec.encode(T.CODING_DECISIONS.value_schema, dec),
@@ -280,7 +267,16 @@ def on_decision(dec: dict, store: PendingStore, coder, charge_master) -> Release
     return released
 
 
-def _correct(dec: dict, entry: dict | None, store: PendingStore, coder, charge_master) -> Release:
+def _release_kept(entry: dict, dec: dict, coder, charge_master) -> Release:
+    """The kept encounter released with the decision's codes; NotApplicable when they do not fit."""
+    enc = codec.decode_for(T.ENCOUNTERS, entry["encounter"])
+    try:
+        return _release(entry, enc, dec, coder, charge_master)
+    except ValueError as exc:
+        raise NotApplicable(str(exc)) from exc
+
+
+def _correct(dec: dict, entry: dict | None, store: state.Store, coder, charge_master) -> Release:
     """A decision that corrects a coded encounter's claim: the encounter coded again with the
     decision's codes, as a new source event (the decision) for the claim builder."""
     claim_id = "CLM-" + dec["encounter_id"]  # as processors.claims.rules names it
@@ -294,11 +290,7 @@ def _correct(dec: dict, entry: dict | None, store: PendingStore, coder, charge_m
     if not entry["released"]:
         raise NotApplicable("the encounter is in coding review, not coded yet: there is no claim "
                             "to correct (a decision on its review releases it)")
-    enc = codec.decode_for(T.ENCOUNTERS, entry["encounter"])
-    try:
-        released = _release(entry, enc, dec, coder, charge_master)
-    except ValueError as exc:
-        raise NotApplicable(str(exc)) from exc
+    released = _release_kept(entry, dec, coder, charge_master)
     (topic, rec), = released.records
     rec.update(event_id=f"{dec['event_id']}:coded", source_event_id=dec["event_id"],
                source_emitted_at=dec["emitted_at"], occurred_at=dec["decided_at"])
@@ -306,4 +298,4 @@ def _correct(dec: dict, entry: dict | None, store: PendingStore, coder, charge_m
     if earlier and earlier["event_id"] == dec["event_id"]:  # redelivered: the same record again
         return Release([(topic, rec)])
     store.put({**entry, "decision": codec.encode(T.CODING_DECISIONS.value_schema, dec)})
-    return Release([(topic, rec)], released.agreement)
+    return Release([(topic, rec)], agreement=released.agreement)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-from processors.coding.normalise import STOPWORDS, stem
+from processors.coding.normalise import stem
+from processors.coding.normalise_data import STOPWORDS
 
 _INJURY = re.compile(r"\b(fracture|sprain|strain|laceration|contusion|injury|dislocation|burn|"
                      r"concussion|wound|abrasion|bite)\b")

@@ -56,7 +56,7 @@ class Coded:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Prediction:
     example: Example
     coded: Coded
 
@@ -99,13 +99,13 @@ def load_devset(path: Path | str = DEVSET) -> list[Example]:
     return examples
 
 
-def predict(coder, examples: Iterable[Example], date: dt.date | None = None) -> list[Outcome]:
+def predict(coder, examples: Iterable[Example], date: dt.date | None = None) -> list[Prediction]:
     """Each example coded on its own date, else on `date` (else with the coder's default release)."""
     out = []
     for e in examples:
         day = e.date or date
         extra = {"date": day} if day else {}
-        out.append(Outcome(e, run_coder(coder, e.text, e.age, e.sex, **extra)))
+        out.append(Prediction(e, run_coder(coder, e.text, e.age, e.sex, **extra)))
     return out
 
 
@@ -138,11 +138,11 @@ class _Tally:
     full: Counts = field(default_factory=Counts)
 
 
-def score(outcomes: list[Outcome], threshold: float) -> dict:
+def score(predictions: list[Prediction], threshold: float) -> dict:
     full, category = Counts(), Counts()
     auto = auto_right = auto_exact = empty_gold = abstained = 0
     tags: dict[str, _Tally] = {}
-    for o in outcomes:
+    for o in predictions:
         predicted = {c for c, _, _ in o.coded.codes}
         gold = set(o.example.gold)
         full.add(predicted, gold)
@@ -159,7 +159,7 @@ def score(outcomes: list[Outcome], threshold: float) -> dict:
             t.exact += predicted == gold
             t.auto += automatic
             t.full.add(predicted, gold)
-    n = len(outcomes)
+    n = len(predictions)
     return {
         "statements": n, "threshold": threshold,
         "full_code": full.summary(), "category": category.summary(),
@@ -173,9 +173,9 @@ def score(outcomes: list[Outcome], threshold: float) -> dict:
     }
 
 
-def worst_misses(outcomes: list[Outcome], threshold: float, limit: int = 10) -> list[dict]:
+def worst_misses(predictions: list[Prediction], threshold: float, limit: int = 10) -> list[dict]:
     """Statements whose codes differ from gold: confident (auto-coded) errors first."""
-    misses = [o for o in outcomes if {c for c, _, _ in o.coded.codes} != set(o.example.gold)]
+    misses = [o for o in predictions if {c for c, _, _ in o.coded.codes} != set(o.example.gold)]
     misses.sort(key=lambda o: (not is_auto(o.coded, threshold),
                                -max((conf for _, conf, _ in o.coded.codes), default=0.0)))
     return [{"id": o.example.id, "text": o.example.text, "gold": list(o.example.gold),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import re
 
-from processors.coding.normalise import STOPWORDS, apply_synonyms, stem
+from processors.coding.normalise import apply_synonyms, stem
+from processors.coding.normalise_data import STOPWORDS
 
 _ROLES: tuple[tuple[str, frozenset[str]], ...] = tuple((role, frozenset(stem(w) for w in words)) for role, words in (
     ("laterality", ("left", "right", "bilateral", "unilateral")),

@@ -14,7 +14,8 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from processors.coding.normalise import NEGATORS, STOPWORDS, Tokens, apply_synonyms, stem
+from processors.coding.normalise import Tokens, apply_synonyms, stem
+from processors.coding.normalise_data import NEGATORS, STOPWORDS
 
 # Words whose absence in a statement means the default applies, so they cost nothing if missing.
 DEFAULT_WORDS = frozenset(stem(w) for w in (

@@ -104,7 +104,7 @@ def _forget_stale(paths, keep: Path, days: int = 7) -> None:
 
 
 def _content_words(text: str) -> list[str]:
-    from processors.coding.normalise import STOPWORDS
+    from processors.coding.normalise_data import STOPWORDS
 
     return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
 

@@ -21,32 +21,19 @@ Pure: standard library, schemas and the ledger rules only.
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from processors import state
 from processors.ledger.rules import entries_for_write_off, journals
+from processors.outcome import Outcome
 from schemas import codec
 from schemas import topics as T
 from schemas.accounts import account_id_fault
 
-DAY_MS = 86_400_000
 TICK = "TICK"
-
-
-class DictStore(state.DictStore):
-    topic = T.DENIALS_OPEN
 
 
 class NotApplicable(ValueError):
     """An appeal event that decodes but breaks the lifecycle rules (dead letter, reason given)."""
-
-
-@dataclass
-class Outcome:
-    records: list[tuple[T.Topic, dict]] = field(default_factory=list)
-    rejected: list[tuple[dict, str]] = field(default_factory=list)  # (event, reason): dead letters
-    held: int = 0  # appeal events newly held (> 0) or released by their denial (< 0)
 
 
 def midnight_ms(d: date) -> int:

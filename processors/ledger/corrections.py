@@ -13,11 +13,6 @@ from __future__ import annotations
 
 from processors import state
 from processors.ledger.rules import SELF_PAY, _entry, entries_for_encounter
-from schemas import topics as T
-
-
-class DictStore(state.DictStore):
-    topic = T.ENCOUNTER_CHARGES
 
 
 def charged_lines(enc: dict) -> list[dict]:

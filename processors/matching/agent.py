@@ -32,19 +32,26 @@ OUTCOMES = Counter("rcm_matching_total",
                    "indexed, known, duplicate", ["outcome"])
 
 
-def _send(match, store: TableStore) -> list[Outgoing]:
-    OUTCOMES.labels(match.outcome).inc()
-    return [*store.writes, *(record(topic, rec) for topic, rec in match.records)]
+def _send(outcome, store: TableStore) -> list[Outgoing]:
+    OUTCOMES.labels(outcome.label).inc()
+    return [*store.writes, *(record(topic, rec) for topic, rec in outcome.records)]
 
 
-def handle_unmatched(ctx: Context, remit: dict):
-    from processors.matching.rules import NotMatchable, on_unmatched
+def _join(ctx: Context, rule, rec: dict):
+    """Apply `rule` (on_unmatched or on_claim) to `rec` and its claim-accounts entry."""
+    from processors.matching.rules import NotMatchable
 
     store = ctx.store(S.CLAIM_ACCOUNTS)
     try:
-        return _send(on_unmatched(remit, store), store)
+        return _send(rule(rec, store), store)
     except NotMatchable as exc:
         raise Rejected(str(exc)) from exc
+
+
+def handle_unmatched(ctx: Context, remit: dict):
+    from processors.matching.rules import on_unmatched
+
+    return _join(ctx, on_unmatched, remit)
 
 
 def handle_claim(claim: dict):
@@ -57,13 +64,9 @@ def handle_claim(claim: dict):
 
 
 def handle_index(ctx: Context, entry: dict):
-    from processors.matching.rules import NotMatchable, on_claim
+    from processors.matching.rules import on_claim
 
-    store = ctx.store(S.CLAIM_ACCOUNTS)
-    try:
-        return _send(on_claim(entry, store), store)
-    except NotMatchable as exc:
-        raise Rejected(str(exc)) from exc
+    return _join(ctx, on_claim, entry)
 
 
 ACCOUNTS = (S.CLAIM_ACCOUNTS,)

@@ -12,34 +12,19 @@ Idempotent: a released remittance keeps its event id (ledger entry and denial id
 so a redelivered remittance or claim re-emits records the sinks already hold; a remittance already
 waiting is not stored twice.
 
-Pure functions over decoded records and a `ClaimStore`; the agent passes the faust table, the
-tests a dict.
+Pure functions over decoded records and a `claim-accounts` store (processors.state); the agent
+passes the table, the tests a DictStore.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from processors import state
+from processors.outcome import Outcome
 from schemas import codec
 from schemas import topics as T
-
-ClaimStore = state.Store
-
-
-class DictStore(state.DictStore):
-    """A ClaimStore in memory; entries round-trip through Avro like the table's."""
-
-    topic = T.CLAIM_ACCOUNTS
 
 
 class NotMatchable(ValueError):
     """A record that decodes but cannot take part in matching (dead letter)."""
-
-
-@dataclass(frozen=True)
-class Match:
-    records: list[tuple[T.Topic, dict]]
-    outcome: str  # matched | waiting | released | indexed | known | duplicate
 
 
 def _remittance(raw: bytes) -> dict:
@@ -59,7 +44,7 @@ def index(claim: dict) -> dict:
     return {"claim_id": claim_id, "account_id": claim["account_id"], "waiting": []}
 
 
-def on_claim(claim: dict, store: ClaimStore) -> Match:
+def on_claim(claim: dict, store: state.Store) -> Outcome:
     """A claim was built (a `claims` or `claim-index` record: its claim id and account): remember
     its account and release the remittances waiting for it."""
     claim_id, account = claim["claim_id"].strip(), claim["account_id"]
@@ -69,26 +54,26 @@ def on_claim(claim: dict, store: ClaimStore) -> Match:
     if entry is not None and entry["account_id"] not in (None, account):
         raise NotMatchable(f"claim {claim_id} already belongs to another account")
     if entry is not None and entry["account_id"] == account and not entry["waiting"]:
-        return Match([], "known")  # a rebuilt or redelivered claim
+        return Outcome([], "known")  # a rebuilt or redelivered claim
     waiting = [_remittance(raw) for raw in (entry["waiting"] if entry else [])]
     store.put({"claim_id": claim_id, "account_id": account, "waiting": []})
-    return Match([(T.REMITTANCES, with_account(r, account)) for r in waiting],
+    return Outcome([(T.REMITTANCES, with_account(r, account)) for r in waiting],
                  "released" if waiting else "indexed")
 
 
-def on_unmatched(remit: dict, store: ClaimStore) -> Match:
+def on_unmatched(remit: dict, store: state.Store) -> Outcome:
     """A remittance without its account: send it on with the claim's account, or keep it."""
     claim_id = remit["claim_id"].strip()
     if not claim_id:
         raise NotMatchable("remittance has no claim id (CLP01)")
     entry = store.get(claim_id)
     if entry is not None and entry["account_id"]:
-        return Match([(T.REMITTANCES, with_account(remit, entry["account_id"]))], "matched")
+        return Outcome([(T.REMITTANCES, with_account(remit, entry["account_id"]))], "matched")
     if remit["account_id"]:  # the sender knew the account: nothing to wait for
-        return Match([(T.REMITTANCES, remit)], "matched")
+        return Outcome([(T.REMITTANCES, remit)], "matched")
     waiting = list(entry["waiting"]) if entry else []
     if any(_remittance(raw)["event_id"] == remit["event_id"] for raw in waiting):
-        return Match([], "duplicate")
+        return Outcome([], "duplicate")
     waiting.append(codec.encode(T.REMITTANCES_UNMATCHED.value_schema, remit))
     store.put({"claim_id": claim_id, "account_id": None, "waiting": waiting})
-    return Match([], "waiting")
+    return Outcome([], "waiting")

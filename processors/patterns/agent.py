@@ -40,7 +40,7 @@ def _stores(ctx: Context) -> tuple[TableStore, TableStore]:
 
 
 def _send(outcome, patterns: TableStore, rules: TableStore) -> list:
-    OUTCOMES.labels(outcome.outcome).inc()
+    OUTCOMES.labels(outcome.label).inc()
     return [*patterns.writes, *rules.writes, *(record(t, rec) for t, rec in outcome.records)]
 
 

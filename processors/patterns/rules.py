@@ -16,10 +16,9 @@ Pure: standard library, schemas, the state stores and the denial rules.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from processors import state
 from processors.denials.rules import denial_category, flag_denials
+from processors.outcome import Outcome
 from schemas import codec
 from schemas import topics as T
 
@@ -27,22 +26,8 @@ SEPARATOR = "/"  # not "|": a rule id is typed on a shell command line (`rcm rul
 EXAMPLES = 5
 
 
-class PatternStore(state.DictStore):
-    topic = T.DENIAL_PATTERN_COUNTS
-
-
-class RuleStore(state.DictStore):
-    topic = T.SCRUB_RULES
-
-
 class NotDecidable(ValueError):
     """A decision or pattern record that decodes but cannot be applied (dead letter)."""
-
-
-@dataclass(frozen=True)
-class Outcome:
-    records: list[tuple[T.Topic, dict]]
-    outcome: str  # counted | duplicate | closed | proposed | waiting | accepted | rejected
 
 
 def normal_carc(carc: object) -> str:

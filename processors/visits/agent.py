@@ -33,10 +33,8 @@ def handle(ctx: Context, ev: dict):
         outcome = assemble(ev, store)
     except Refused as exc:
         raise Rejected(str(exc)) from exc
-    out = [*store.writes, *(record(T.ENCOUNTERS, enc) for enc in outcome.encounters)]
-    if outcome.problem:
-        out.append(kept_dead_letter(ev, outcome.problem))
-    return out
+    return [*store.writes, *(record(topic, rec) for topic, rec in outcome.records),
+            *(kept_dead_letter(event, reason) for event, reason in outcome.rejected)]
 
 
 def stages(ctx: Context) -> tuple[Stage, ...]:

@@ -23,14 +23,13 @@ Events are kept per visit number (the `visits-pending` table) and folded in even
   and later events are refused; a late event that changes nothing on the billed visit (an A04
   arriving after its DFT and A03, a re-sent DFT) is accepted and ignored.
 
-Pure functions over decoded records and a `VisitStore`; the agent passes the faust table, tests a
-DictStore.
+Pure functions over decoded records and a `visits-pending` store (processors.state); the agent
+passes the table, tests a DictStore.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from processors import state
+from processors.outcome import Outcome
 from schemas import codec
 from schemas import topics as T
 from schemas.accounts import account_id_fault
@@ -41,23 +40,8 @@ REQUIRED = ("patient_age", "patient_sex", "encounter_class", "payer_id", "plan_t
             "provider_npi", "facility_id", "service_start", "service_end", "diagnoses")
 
 
-VisitStore = state.Store
-
-
-class DictStore(state.DictStore):
-    """A VisitStore in memory; entries round-trip through Avro like the table's."""
-
-    topic = T.VISITS_PENDING
-
-
 class Refused(ValueError):
     """The event cannot apply; nothing changed (dead letter with the reason)."""
-
-
-@dataclass(frozen=True)
-class Outcome:
-    encounters: list[dict]
-    problem: str | None = None  # the state changed, but the final visit cannot be billed yet
 
 
 def merge(events: list[dict]) -> dict:
@@ -110,7 +94,7 @@ def encounter_of(visit_number: str, account_id: str, visit: dict, emitted_at) ->
     }
 
 
-def _correct(entry: dict, events: list[dict], ev: dict, store: VisitStore) -> Outcome:
+def _correct(entry: dict, events: list[dict], ev: dict, store: state.Store) -> Outcome:
     """A change to a billed visit: the encounter again as the visit now is (a corrected claim
     follows), or cancelled (its claim is voided)."""
     events = [*events, ev]
@@ -122,10 +106,10 @@ def _correct(entry: dict, events: list[dict], ev: dict, store: VisitStore) -> Ou
         enc["cancelled"] = True
     store.put({**entry, "status": "CANCELLED" if ev["kind"] == "CANCEL" else "BILLED",
                "encounter_event_id": enc["event_id"]})
-    return Outcome([enc])
+    return Outcome([(T.ENCOUNTERS, enc)])
 
 
-def assemble(ev: dict, store: VisitStore) -> Outcome:
+def assemble(ev: dict, store: state.Store) -> Outcome:
     """Apply one VisitEvent to its visit. Raises Refused when it cannot apply."""
     if fault := account_id_fault(ev["account_id"]):
         raise Refused(fault)
@@ -136,7 +120,7 @@ def assemble(ev: dict, store: VisitStore) -> Outcome:
         raise Refused("the visit number belongs to another account")
     events = [codec.decode_for(T.VISIT_EVENTS, raw) for raw in entry["events"]]
     if any(e["event_id"] == ev["event_id"] for e in events):
-        return Outcome([])  # redelivered or re-sent: already applied
+        return Outcome()  # redelivered or re-sent: already applied
     status, kind = entry["status"], ev["kind"]
     if status == "CANCELLED":
         raise Refused(f"the visit was cancelled (A11); a {kind} event after the cancel is not applied")
@@ -147,27 +131,29 @@ def assemble(ev: dict, store: VisitStore) -> Outcome:
         if kind == "CHARGES":
             billed = {c["transaction_id"] for e in events for c in e.get("charges") or []}
             if all(c["transaction_id"] in billed for c in ev["charges"]):
-                return Outcome([])  # a re-sent DFT: every transaction is already on the claim
+                return Outcome()  # a re-sent DFT: every transaction is already on the claim
         elif kind != "CANCEL":
             before, after = merge(events), merge([*events, ev])
             if all(before[k] == after[k] for k in (*SCALARS, "diagnoses", "procedures_pcs")):
-                return Outcome([])  # a late ADT that says nothing new about the billed visit
+                return Outcome()  # a late ADT that says nothing new about the billed visit
         return _correct(entry, events, ev, store)
     events.append(ev)
     entry = {**entry, "events": [*entry["events"], codec.encode(T.VISIT_EVENTS.value_schema, ev)]}
     if kind == "CANCEL":
         store.put({**entry, "status": "CANCELLED"})
-        return Outcome([])
+        return Outcome()
     visit = merge(events)
     entry["status"] = "DISCHARGED" if visit["discharged_at"] is not None else "OPEN"
     if entry["status"] != "DISCHARGED" or not visit["charges"]:
         store.put(entry)
-        return Outcome([])
+        return Outcome()
     missing = missing_fields(visit)
     if missing:
         store.put(entry)
-        return Outcome([], f"visit is discharged and charged but lacks {', '.join(missing)}; "
-                           "kept until an update supplies them")
+        # the state changed, but the visit cannot be billed yet: a kept dead letter says why
+        why = (f"visit is discharged and charged but lacks {', '.join(missing)}; kept until an "
+               "update supplies them")
+        return Outcome(rejected=[(ev, why)])
     enc = encounter_of(number, ev["account_id"], visit, ev["emitted_at"])
     store.put({**entry, "status": "BILLED", "encounter_event_id": enc["event_id"]})
-    return Outcome([enc])
+    return Outcome([(T.ENCOUNTERS, enc)])

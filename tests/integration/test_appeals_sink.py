@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 
 from infra import report
-from processors.denials.appeals import Clocks, DictStore, on_appeal, on_denial
+from processors.denials.appeals import Clocks, on_appeal, on_denial
 from processors.ledger.rules import entries_for_encounter, journals
+from processors.state import DENIALS_OPEN, DictStore
 from sinks.postgres.writer import SinkRecord, write_batch
 from tests import factories as F
 from tests.integration.test_sink_writer import GROUP, claim, conn, query  # noqa: F401 (fixture)
@@ -21,7 +22,7 @@ class Feed:
     """Runs the appeal rules on one partition and turns what they emit into sink records."""
 
     def __init__(self):
-        self.store, self.clocks, self.offset = DictStore(), Clocks(), 0
+        self.store, self.clocks, self.offset = DictStore(DENIALS_OPEN), Clocks(), 0
 
     def records(self, outcome) -> list[SinkRecord]:
         assert outcome.rejected == []

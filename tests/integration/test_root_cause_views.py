@@ -7,6 +7,7 @@ import pytest
 
 from processors.denials.rules import flag_denials
 from processors.patterns import rules as P
+from processors.state import DENIAL_PATTERN_COUNTS, SCRUB_RULES, DictStore
 from sinks.postgres.writer import write_batch
 from tests import factories as f
 from tests.integration.test_sink_writer import GROUP, as_records, claim, coded, conn, query  # noqa: F401
@@ -24,7 +25,7 @@ def denied(n: int, carc: str = "50") -> dict:
 
 
 def proposed(threshold: int = 2) -> dict:
-    patterns, rules = P.PatternStore(), P.RuleStore()
+    patterns, rules = DictStore(DENIAL_PATTERN_COUNTS), DictStore(SCRUB_RULES)
     outcomes = [P.count(o, patterns, rules, threshold)
                 for n in (1, 2) for o in P.observe(denied(n))]
     [(_, proposal)] = outcomes[-1].records

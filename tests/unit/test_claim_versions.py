@@ -9,6 +9,7 @@ import pytest
 from processors.claims import secondary, versions
 from processors.claims.rules import build_claim
 from processors.ledger import corrections
+from processors.state import CLAIM_STATE, ENCOUNTER_CHARGES, DictStore
 from schemas import codec
 from schemas import topics as T
 from sinks.x12.build837 import write_837
@@ -47,7 +48,7 @@ def remit_for(claim: dict, *, status="1", pr=2000, event="rem-1", pccn="PCN77") 
 # --- versions -----------------------------------------------------------------------------------
 
 def test_first_build_is_version_1_an_original_with_the_id_claims_always_had(coder):
-    store = versions.DictStore()
+    store = DictStore(CLAIM_STATE)
     claim = versions.version_claim(built(coder), store)
     assert (claim["version"], claim["frequency_code"], claim["payer_sequence"]) == (1, "1", "PRIMARY")
     assert claim["event_id"] == "ev-9:claim" and claim["original_reference"] is None
@@ -55,20 +56,20 @@ def test_first_build_is_version_1_an_original_with_the_id_claims_always_had(code
 
 
 def test_a_redelivered_build_re_emits_the_same_record_and_adds_no_version(coder):
-    store = versions.DictStore()
+    store = DictStore(CLAIM_STATE)
     first = versions.version_claim(built(coder), store)
     assert versions.version_claim(built(coder), store) == first
     assert store.get(first["claim_id"])["version"] == 1
 
 
 def test_the_same_content_from_a_new_event_is_not_a_new_version(coder):
-    store = versions.DictStore()
+    store = DictStore(CLAIM_STATE)
     first = versions.version_claim(built(coder), store)
     assert versions.version_claim(again(built(coder), "ev-9b"), store) == first
 
 
 def test_a_recoded_encounter_of_a_clean_claim_is_version_2_a_replacement_quoting_the_payer_number(coder):
-    store = versions.DictStore()
+    store = DictStore(CLAIM_STATE)
     first = versions.version_claim(built(coder), store)
     secondary.on_remittance(remit_for(first), store)  # the payer names it PCN77
     changed = again(built(coder, procedures=[proc(1, modifiers=["25"]), proc(2, "CM100303", "36415", 2501, units=2, rev="0300"), proc(3, "CM100301", "80053", 18500, rev="0301")]), "ev-9b")
@@ -80,7 +81,7 @@ def test_a_recoded_encounter_of_a_clean_claim_is_version_2_a_replacement_quoting
 
 
 def test_a_rebuild_of_a_claim_never_sent_clean_stays_an_original(coder):
-    store = versions.DictStore()
+    store = DictStore(CLAIM_STATE)
     held = versions.version_claim(built(coder, codes=("E11",)), store)  # E11 is not billable
     assert held["status"] == "HELD"
     fixed = versions.version_claim(again(built(coder), "ev-9b"), store)
@@ -88,7 +89,7 @@ def test_a_rebuild_of_a_claim_never_sent_clean_stays_an_original(coder):
 
 
 def test_an_older_event_redelivered_after_a_newer_version_builds_nothing(coder):
-    store = versions.DictStore()
+    store = DictStore(CLAIM_STATE)
     versions.version_claim(built(coder), store)
     versions.version_claim(again(built(coder, codes=("I10",)), "ev-9b"), store)
     assert versions.version_claim(built(coder), store) is None
@@ -96,7 +97,7 @@ def test_an_older_event_redelivered_after_a_newer_version_builds_nothing(coder):
 
 
 def test_a_cancelled_encounter_voids_the_sent_claim_with_frequency_8_and_its_last_content(coder):
-    store = versions.DictStore()
+    store = DictStore(CLAIM_STATE)
     first = versions.version_claim(built(coder), store)
     secondary.on_remittance(remit_for(first, pr=0), store)
     void = versions.version_claim(again(built(coder), "ev-9x"), store, cancelled=True)
@@ -107,12 +108,12 @@ def test_a_cancelled_encounter_voids_the_sent_claim_with_frequency_8_and_its_las
 
 
 def test_voiding_a_claim_never_sent_holds_it_so_nothing_goes_out_and_a_cancel_before_any_build_is_nothing(coder):
-    store = versions.DictStore()
+    store = DictStore(CLAIM_STATE)
     versions.version_claim(built(coder, codes=("E11",)), store)
     void = versions.version_claim(again(built(coder), "ev-9x"), store, cancelled=True)
     assert void["frequency_code"] == "8" and void["status"] == "HELD"
     assert [e["edit"] for e in void["edits"]] == ["VOIDED"]
-    assert versions.version_claim(built(coder, n=10), versions.DictStore(), cancelled=True) is None
+    assert versions.version_claim(built(coder, n=10), DictStore(CLAIM_STATE), cancelled=True) is None
 
 
 # --- secondary claims ---------------------------------------------------------------------------
@@ -122,7 +123,7 @@ def _primary(coder, store, secondary_payer="MEDICAID"):
 
 
 def test_a_primary_remittance_leaving_pr_bills_the_secondary_and_moves_pr_back_to_insurance(coder):
-    store = versions.DictStore()
+    store = DictStore(CLAIM_STATE)
     primary = _primary(coder, store)
     remit = remit_for(primary, pr=2000)
     records, outcome = secondary.on_remittance(remit, store)
@@ -148,7 +149,7 @@ def test_a_primary_remittance_leaving_pr_bills_the_secondary_and_moves_pr_back_t
 
 
 def test_a_redelivered_primary_remittance_re_emits_the_same_secondary_and_a_later_one_bills_nothing(coder):
-    store = versions.DictStore()
+    store = DictStore(CLAIM_STATE)
     primary = _primary(coder, store)
     first, _ = secondary.on_remittance(remit_for(primary), store)
     again_, outcome = secondary.on_remittance(remit_for(primary), store)
@@ -161,7 +162,7 @@ def test_a_redelivered_primary_remittance_re_emits_the_same_secondary_and_a_late
 @pytest.mark.parametrize("case", ["no_secondary_payer", "no_pr", "reversal", "denied",
                                   "secondary_remittance", "self_pay_secondary"])
 def test_nothing_else_bills_a_secondary(coder, case):
-    store = versions.DictStore()
+    store = DictStore(CLAIM_STATE)
     primary = _primary(coder, store, secondary_payer=None if case == "no_secondary_payer"
                        else "SELFPAY" if case == "self_pay_secondary" else "MEDICAID")
     remit = remit_for(primary, pr=0 if case == "no_pr" else 2000,
@@ -171,7 +172,7 @@ def test_nothing_else_bills_a_secondary(coder, case):
 
 
 def test_a_primary_remittance_before_its_claim_waits_and_bills_the_secondary_when_it_is_built(coder):
-    store = versions.DictStore()
+    store = DictStore(CLAIM_STATE)
     claim = built(coder, secondary_payer="MEDICAID")
     remit = remit_for(claim)
     assert secondary.on_remittance(remit, store) == ([], "waiting")
@@ -186,7 +187,7 @@ def test_a_primary_remittance_before_its_claim_waits_and_bills_the_secondary_whe
 
 
 def test_a_remittance_before_a_claim_without_a_secondary_payer_bills_nothing_when_built(coder):
-    store = versions.DictStore()
+    store = DictStore(CLAIM_STATE)
     claim = built(coder)
     secondary.on_remittance(remit_for(claim), store)
     versions.version_claim(claim, store)
@@ -194,7 +195,7 @@ def test_a_remittance_before_a_claim_without_a_secondary_payer_bills_nothing_whe
 
 
 def test_a_secondary_claims_own_remittance_bills_nothing_more(coder):
-    store = versions.DictStore()
+    store = DictStore(CLAIM_STATE)
     primary = _primary(coder, store)
     [(_, sec), _] = secondary.on_remittance(remit_for(primary), store)[0]
     records, outcome = secondary.on_remittance(remit_for(sec, event="rem-s", status="2"), store)
@@ -209,7 +210,7 @@ def _amounts(entries):
 
 
 def test_the_first_version_posts_its_charges_as_always_and_a_redelivery_the_same():
-    store = corrections.DictStore()
+    store = DictStore(ENCOUNTER_CHARGES)
     enc = F.encounter(1)
     from processors.ledger.rules import entries_for_encounter
     assert corrections.entries_for_encounter_version(enc, store) == entries_for_encounter(enc)
@@ -217,7 +218,7 @@ def test_the_first_version_posts_its_charges_as_always_and_a_redelivery_the_same
 
 
 def test_a_corrected_encounter_posts_only_the_lines_that_changed():
-    store = corrections.DictStore()
+    store = DictStore(ENCOUNTER_CHARGES)
     enc = F.encounter(1, charges=[
         {"line": 1, "charge_code": "CM100113", "units": 1, "unit_price_cents": 14500, "service_date": F.DOS},
         {"line": 2, "charge_code": "CM100303", "units": 1, "unit_price_cents": 2501, "service_date": F.DOS}])
@@ -236,14 +237,14 @@ def test_a_corrected_encounter_posts_only_the_lines_that_changed():
 
 
 def test_a_cancelled_encounter_takes_every_charge_off_and_a_self_pay_one_from_the_patient():
-    store = corrections.DictStore()
+    store = DictStore(ENCOUNTER_CHARGES)
     enc = F.encounter(2, plan_type="SELF_PAY", payer_id="SELFPAY")
     corrections.entries_for_encounter_version(enc, store)
     entries = corrections.entries_for_encounter_version(
         {**enc, "event_id": "enc-evt-2x", "cancelled": True}, store)
     assert _amounts(entries) == [("uncharge:1", 0, -14500)]
     assert corrections.entries_for_encounter_version(
-        {**F.encounter(3), "cancelled": True}, corrections.DictStore()) == []
+        {**F.encounter(3), "cancelled": True}, DictStore(ENCOUNTER_CHARGES)) == []
 
 
 # --- 837 ------------------------------------------------------------------------------------------
@@ -256,7 +257,7 @@ def _round_trip(claims, claim_type="PROFESSIONAL"):
 
 
 def test_replacement_and_void_837s_carry_the_frequency_and_ref_f8_and_pyx12_accepts_them(coder):
-    store = versions.DictStore()
+    store = DictStore(CLAIM_STATE)
     first = versions.version_claim(built(coder), store)
     secondary.on_remittance(remit_for(first, pr=0), store)
     v2 = versions.version_claim(again(built(coder, codes=("I10",)), "ev-9b"), store)
@@ -267,7 +268,7 @@ def test_replacement_and_void_837s_carry_the_frequency_and_ref_f8_and_pyx12_acce
 
 
 def test_institutional_replacement_goes_out_valid(coder):
-    store = versions.DictStore()
+    store = DictStore(CLAIM_STATE)
     emergency = {"encounter_class": "EMERGENCY", "facility_id": "HOSP-01",
                  "procedures": [proc(1, "CM-ED4", "99284", 90000, modifiers=["25"], rev="0450")]}
     first = versions.version_claim(built(coder, **emergency), store)
@@ -279,7 +280,7 @@ def test_institutional_replacement_goes_out_valid(coder):
 
 @pytest.mark.parametrize("claim_type", ["PROFESSIONAL", "INSTITUTIONAL"])
 def test_a_secondary_claim_goes_out_with_sbr01_s_and_the_primarys_adjudication_in_2320(coder, claim_type):
-    store = versions.DictStore()
+    store = DictStore(CLAIM_STATE)
     over = {} if claim_type == "PROFESSIONAL" else {
         "encounter_class": "EMERGENCY", "facility_id": "HOSP-01",
         "procedures": [proc(1, "CM-ED4", "99284", 90000, modifiers=["25"], rev="0450")]}
@@ -292,7 +293,7 @@ def test_a_secondary_claim_goes_out_with_sbr01_s_and_the_primarys_adjudication_i
 
 
 def test_a_date_adjudicated_comes_from_the_primary_remittance(coder):
-    store = versions.DictStore()
+    store = DictStore(CLAIM_STATE)
     primary = _primary(coder, store)
     [(_, sec), _] = secondary.on_remittance(remit_for(primary), store)[0]
     assert sec["other_payer"]["adjudicated_on"] == date(2026, 3, 2)

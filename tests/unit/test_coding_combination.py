@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import simple_icd_10_cm as icd
 
-from processors.coding import combination
+from processors.coding import combination, combination_data
 from processors.coding.rules import code_encounter
 from tests.unit.test_coding_rules import encounter
 
@@ -20,7 +20,7 @@ def codes(s):
 
 def _targets() -> set[str]:
     """Every code the tables can produce, with each E1x, side, depth and stage filled in."""
-    source = Path(combination.__file__).read_text()
+    source = "".join(Path(m.__file__).read_text() for m in (combination, combination_data))
     building_blocks = {"E10", "E11", "E13", "I50.2", "I50.3", "I50.4", "N18", "Z79"}
     found = set(re.findall(r'"([A-Z]\d\d(?:\.[0-9A-Z]+)?)"', source)) - building_blocks
     for kind in ("E10", "E11", "E13"):

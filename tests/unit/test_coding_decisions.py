@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime
 import pytest
 
 from processors.coding.decisions import (
-    DictStore,
     NotApplicable,
     agreement,
     on_decision,
@@ -14,6 +13,7 @@ from processors.coding.decisions import (
     validate_decision,
 )
 from processors.coding.rules import code_encounter
+from processors.state import CLAIM_STATE, CODING_PENDING, DictStore
 from schemas import codec
 from schemas import topics as T
 from schemas.accounts import make_account_id
@@ -53,7 +53,7 @@ def topics(release):
 
 
 def test_a_reviewed_encounter_waits_then_the_decision_releases_it_with_the_coders_codes(coder, cm):
-    store, enc = DictStore(), encounter()
+    store, enc = DictStore(CODING_PENDING), encounter()
     kind, review = coded(enc, coder, cm)
     assert kind == "review"
     held = on_encounter(enc, kind, review, store, coder, cm)
@@ -74,7 +74,7 @@ def test_a_reviewed_encounter_waits_then_the_decision_releases_it_with_the_coder
 
 
 def test_a_decision_before_its_encounter_waits_and_the_encounter_is_released_on_arrival(coder, cm):
-    store, enc = DictStore(), encounter()
+    store, enc = DictStore(CODING_PENDING), encounter()
     assert on_decision(decision(), store, coder, cm).records == []
     kind, review = coded(enc, coder, cm)
     out = on_encounter(enc, kind, review, store, coder, cm)
@@ -84,7 +84,7 @@ def test_a_decision_before_its_encounter_waits_and_the_encounter_is_released_on_
 
 
 def test_redeliveries_re_emit_the_same_record_and_count_once(coder, cm):
-    store, enc = DictStore(), encounter()
+    store, enc = DictStore(CODING_PENDING), encounter()
     kind, review = coded(enc, coder, cm)
     on_encounter(enc, kind, review, store, coder, cm)
     first = on_decision(decision(), store, coder, cm)
@@ -95,7 +95,7 @@ def test_redeliveries_re_emit_the_same_record_and_count_once(coder, cm):
 
 
 def test_a_second_different_decision_after_release_is_refused(coder, cm):
-    store, enc = DictStore(), encounter()
+    store, enc = DictStore(CODING_PENDING), encounter()
     kind, review = coded(enc, coder, cm)
     on_encounter(enc, kind, review, store, coder, cm)
     on_decision(decision(), store, coder, cm)
@@ -104,14 +104,14 @@ def test_a_second_different_decision_after_release_is_refused(coder, cm):
 
 
 def test_two_different_early_decisions_are_refused(coder, cm):
-    store = DictStore()
+    store = DictStore(CODING_PENDING)
     on_decision(decision(), store, coder, cm)
     with pytest.raises(NotApplicable, match="already waiting"):
         on_decision(decision(("R69",), event_id="dec-2"), store, coder, cm)
 
 
 def test_the_coders_decision_wins_over_automatic_coding(coder, cm):
-    store, enc = DictStore(), encounter(("essential hypertension",))
+    store, enc = DictStore(CODING_PENDING), encounter(("essential hypertension",))
     kind, rec = coded(enc, coder, cm)
     assert kind == "coded"
     assert on_encounter(enc, kind, rec, store, coder, cm).records == [(T.ENCOUNTERS_CODED, rec)]
@@ -119,7 +119,7 @@ def test_the_coders_decision_wins_over_automatic_coding(coder, cm):
     assert kept["released"] and kept["decision"] is None and kept["suggested"] == ["I10"]
     assert on_encounter(enc, kind, rec, store, coder, cm).records == [(T.ENCOUNTERS_CODED, rec)]
 
-    store2 = DictStore()
+    store2 = DictStore(CODING_PENDING)
     on_decision(decision(("I10", "E78.5")), store2, coder, cm)
     out = on_encounter(enc, kind, rec, store2, coder, cm)
     [(topic, released)] = out.records
@@ -129,7 +129,7 @@ def test_the_coders_decision_wins_over_automatic_coding(coder, cm):
 
 
 def test_a_procedure_override_changes_the_line_code_but_not_the_money(coder, cm):
-    store, enc = DictStore(), encounter()
+    store, enc = DictStore(CODING_PENDING), encounter()
     kind, review = coded(enc, coder, cm)
     on_encounter(enc, kind, review, store, coder, cm)
     dec = decision(procedures=[{"line": 1, "procedure_code": "99214", "modifiers": ["25"]}])
@@ -140,7 +140,7 @@ def test_a_procedure_override_changes_the_line_code_but_not_the_money(coder, cm)
 
 
 def test_an_override_of_a_line_the_encounter_lacks_is_not_applicable(coder, cm):
-    store, enc = DictStore(), encounter()
+    store, enc = DictStore(CODING_PENDING), encounter()
     kind, review = coded(enc, coder, cm)
     on_encounter(enc, kind, review, store, coder, cm)
     dec = decision(procedures=[{"line": 9, "procedure_code": "99214", "modifiers": []}])
@@ -150,7 +150,7 @@ def test_an_override_of_a_line_the_encounter_lacks_is_not_applicable(coder, cm):
 
 
 def test_a_decision_for_another_account_is_not_applicable(coder, cm):
-    store, enc = DictStore(), encounter()
+    store, enc = DictStore(CODING_PENDING), encounter()
     kind, review = coded(enc, coder, cm)
     on_encounter(enc, kind, review, store, coder, cm)
     with pytest.raises(NotApplicable, match="account"):
@@ -158,7 +158,7 @@ def test_a_decision_for_another_account_is_not_applicable(coder, cm):
 
 
 def test_an_inpatient_release_is_grouped_to_an_ms_drg(coder, cm):
-    store = DictStore()
+    store = DictStore(CODING_PENDING)
     enc = encounter(("belly pain, appendix?",), encounter_class="INPATIENT",
                     service_start=date(2025, 11, 3), service_end=date(2025, 11, 5),
                     procedures_pcs=[{"sequence": 1, "code": "0DTJ4ZZ"}], discharge_status="01")
@@ -207,7 +207,7 @@ def test_a_review_carries_the_patients_age_sex_and_date_of_service_for_the_coder
 
 
 def test_a_correction_codes_an_auto_coded_encounter_again_under_its_own_ids(coder, cm):
-    store, enc = DictStore(), encounter(("essential hypertension",))
+    store, enc = DictStore(CODING_PENDING), encounter(("essential hypertension",))
     kind, rec = coded(enc, coder, cm)
     on_encounter(enc, kind, rec, store, coder, cm)
     out = on_decision(correction(("I10", "E78.5")), store, coder, cm)
@@ -224,7 +224,7 @@ def test_a_correction_codes_an_auto_coded_encounter_again_under_its_own_ids(code
 
 
 def test_a_correction_after_a_coders_release_codes_again_where_a_plain_decision_is_refused(coder, cm):
-    store, enc = DictStore(), encounter()
+    store, enc = DictStore(CODING_PENDING), encounter()
     kind, review = coded(enc, coder, cm)
     on_encounter(enc, kind, review, store, coder, cm)
     on_decision(decision(), store, coder, cm)
@@ -236,7 +236,7 @@ def test_a_correction_after_a_coders_release_codes_again_where_a_plain_decision_
 
 
 def test_a_correction_codes_the_latest_version_of_a_re_sent_encounter(coder, cm):
-    store, enc = DictStore(), encounter(("essential hypertension",))
+    store, enc = DictStore(CODING_PENDING), encounter(("essential hypertension",))
     on_encounter(enc, *coded(enc, coder, cm), store, coder, cm)
     resent = encounter(("essential hypertension",), event_id="enc-ev-2",
                        charges=[*enc["charges"], {"line": 2, "charge_code": "CM100113", "units": 2,
@@ -248,7 +248,7 @@ def test_a_correction_codes_the_latest_version_of_a_re_sent_encounter(coder, cm)
 
 @pytest.mark.parametrize("case", ["never coded", "in review", "another claim", "bad code"])
 def test_a_correction_that_cannot_apply_is_refused_with_the_reason(coder, cm, case):
-    store, enc = DictStore(), encounter()
+    store, enc = DictStore(CODING_PENDING), encounter()
     if case != "never coded":
         on_encounter(enc, *coded(enc, coder, cm), store, coder, cm)
     if case in ("another claim", "bad code"):
@@ -264,7 +264,7 @@ def test_a_correction_that_cannot_apply_is_refused_with_the_reason(coder, cm, ca
 
 
 def test_a_plain_decision_on_an_auto_coded_encounter_still_waits_for_it_to_be_sent_again(coder, cm):
-    store, enc = DictStore(), encounter(("essential hypertension",))
+    store, enc = DictStore(CODING_PENDING), encounter(("essential hypertension",))
     on_encounter(enc, *coded(enc, coder, cm), store, coder, cm)
     assert on_decision(decision(("I10", "E78.5")), store, coder, cm).records == []
     resent = enc | {"event_id": "enc-ev-2"}
@@ -279,7 +279,7 @@ def test_a_held_claim_corrected_by_a_decision_is_rebuilt_as_its_next_version(cod
 
     enc = encounter(("benign prostatic hyperplasia",), patient_sex="F")
     enc["diagnoses"][0]["code"] = "N40.0"  # the source's code: a sex conflict on this patient
-    store, claims = DictStore(), versions.DictStore()
+    store, claims = DictStore(CODING_PENDING), DictStore(CLAIM_STATE)
     kind, rec = coded(enc, coder, cm)
     assert kind == "coded"
     on_encounter(enc, kind, rec, store, coder, cm)

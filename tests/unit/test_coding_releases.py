@@ -12,8 +12,9 @@ import pytest
 from processors.claims.rules import build_claim
 from processors.coding import codeset, releases
 from processors.coding.codeset import Release
-from processors.coding.decisions import DictStore, NotApplicable, on_decision, on_encounter
+from processors.coding.decisions import NotApplicable, on_decision, on_encounter
 from processors.coding.rules import code_encounter
+from processors.state import CODING_PENDING, DictStore
 from tests.unit.test_claims_rules import coded, proc
 from tests.unit.test_coding_decisions import decision, encounter
 
@@ -111,7 +112,7 @@ def test_a_coder_releases_a_stay_with_a_new_code_but_not_with_a_deleted_one(code
     enc["charges"][0]["service_date"] = day
     kind, review = code_encounter(enc, cm, coder, THRESHOLD)
     assert kind == "review"
-    store = DictStore()
+    store = DictStore(CODING_PENDING)
     on_encounter(enc, kind, review, store, coder, cm)
     with pytest.raises(NotApplicable, match="deleted in ICD-10-CM FY2027"):
         on_decision(decision(("M72.2",)), store, coder, cm)

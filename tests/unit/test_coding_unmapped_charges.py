@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 
 from processors.coding.decisions import (
-    DictStore,
     NotApplicable,
     on_decision,
     on_encounter,
     validate_decision,
 )
 from processors.coding.rules import code_encounter, validate_encounter
+from processors.state import CODING_PENDING, DictStore
 from tests.unit.test_coding_decisions import DOS, THRESHOLD, decision, encounter
 
 SNOMED = "http://snomed.info/sct"
@@ -30,7 +30,7 @@ def lines(*foreign, cls_price=14500) -> list[dict]:
 
 
 def reviewed(coder, cm, enc):
-    store = DictStore()
+    store = DictStore(CODING_PENDING)
     kind, review = code_encounter(enc, cm, coder, THRESHOLD)
     assert kind == "review"
     on_encounter(enc, kind, review, store, coder, cm)
@@ -134,7 +134,7 @@ def test_a_decision_that_leaves_the_foreign_line_uncoded_does_not_release_it(cod
 
 def test_an_early_decision_that_codes_the_line_releases_the_encounter_when_it_arrives(coder, cm):
     enc = encounter(texts=("essential hypertension",), charges=lines((WELL_CHILD, 1, 70420)))
-    store = DictStore()
+    store = DictStore(CODING_PENDING)
     dec = decision(codes=("I10",), procedures=[
         {"line": 2, "procedure_code": "", "modifiers": [], "charge_code": "CM100114"}])
     assert on_decision(dec, store, coder, cm).records == []

@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from processors.denials.appeals import Clocks, DictStore, on_appeal, on_denial, validate_appeal
+from processors.denials.appeals import Clocks, on_appeal, on_denial, validate_appeal
+from processors.state import DENIALS_OPEN, DictStore
 from schemas import topics as T
 from tests import factories as F
 
@@ -18,7 +19,7 @@ class Desk:
     """One partition of the stage: the store, the clocks, and everything emitted."""
 
     def __init__(self):
-        self.store, self.clocks, self.out, self.rejected = DictStore(), Clocks(), [], []
+        self.store, self.clocks, self.out, self.rejected = DictStore(DENIALS_OPEN), Clocks(), [], []
 
     def denial(self, den):
         self._take(on_denial(den, self.store, self.clocks, P, WARN))
@@ -147,7 +148,7 @@ def test_appeal_events_before_their_denial_wait_and_apply_in_event_time_order():
     desk.appeal(F.appeal("FILED", den, at=F.T0 + timedelta(days=3)))
     desk.appeal(F.appeal("FILED", den, at=F.T0 + timedelta(days=3)))  # redelivered while held
     assert desk.status(den) == "WAITING" and desk.out == []
-    assert on_denial(den, DictStore(), Clocks(), P, WARN).held == 0
+    assert on_denial(den, DictStore(DENIALS_OPEN), Clocks(), P, WARN).held == 0
     released = on_denial(den, desk.store, desk.clocks, P, WARN)
     assert released.held == -2
     desk._take(released)

@@ -7,6 +7,7 @@ import pytest
 
 from processors.claims.rules import payer_rule_edits
 from processors.patterns import rules as P
+from processors.state import DENIAL_PATTERN_COUNTS, SCRUB_RULES, DictStore
 from schemas import codec
 from schemas import topics as T
 from tests import factories as F
@@ -30,7 +31,7 @@ def decision(verdict: str = "ACCEPT", rid: str = "COMM-ACME/50/97110", n: int = 
 
 
 def feed(records: list[dict], threshold: int = 3):
-    patterns, rules = P.PatternStore(), P.RuleStore()
+    patterns, rules = DictStore(DENIAL_PATTERN_COUNTS), DictStore(SCRUB_RULES)
     outcomes = [P.count(r, patterns, rules, threshold) for r in records]
     return outcomes, patterns, rules
 
@@ -64,7 +65,7 @@ def test_each_denied_line_is_one_record_and_claim_level_or_paid_lines_are_none()
 
 def test_the_threshold_proposes_once_with_count_cents_and_examples():
     outcomes, patterns, _ = feed([observed(n) for n in range(1, 6)], threshold=3)
-    assert [o.outcome for o in outcomes] == ["counted", "counted", "proposed", "closed", "closed"]
+    assert [o.label for o in outcomes] == ["counted", "counted", "proposed", "closed", "closed"]
     [(topic, proposal)] = outcomes[2].records
     assert topic is T.SCRUB_RULE_PROPOSALS
     assert (proposal["rule_id"], proposal["denial_count"], proposal["denied_cents"],
@@ -78,7 +79,7 @@ def test_the_threshold_proposes_once_with_count_cents_and_examples():
 def test_a_redelivered_denial_is_not_counted_twice():
     again = observed(1)
     outcomes, patterns, _ = feed([observed(1), again, again, observed(2)], threshold=3)
-    assert [o.outcome for o in outcomes] == ["counted", "duplicate", "duplicate", "counted"]
+    assert [o.label for o in outcomes] == ["counted", "duplicate", "duplicate", "counted"]
     assert len(patterns.get("COMM-ACME/50/97110")["denials"]) == 2
     assert all(not o.records for o in outcomes)
 
@@ -86,27 +87,27 @@ def test_a_redelivered_denial_is_not_counted_twice():
 def test_patterns_are_counted_apart():
     recs = [observed(n, payer="COMM-BLUE" if n % 2 else "COMM-ACME") for n in range(1, 5)]
     outcomes, _, _ = feed(recs, threshold=3)
-    assert all(o.outcome == "counted" for o in outcomes)
+    assert all(o.label == "counted" for o in outcomes)
 
 
 def test_an_accepted_rule_becomes_active_and_a_rejected_one_does_not():
     _, patterns, rules = feed([observed(n) for n in range(1, 4)], threshold=3)
     out = P.decide(decision("ACCEPT"), patterns, rules, 3)
-    assert out.outcome == "accepted"
+    assert out.label == "accepted"
     rule = rules.get("COMM-ACME/50/97110")
     assert (rule["status"], rule["denial_count"], rule["decided_by"]) == ("ACTIVE", 3, "U042")
-    assert P.decide(decision("ACCEPT"), patterns, rules, 3).outcome == "duplicate"
-    assert P.decide(decision("REJECT", n=2), patterns, rules, 3).outcome == "rejected"
+    assert P.decide(decision("ACCEPT"), patterns, rules, 3).label == "duplicate"
+    assert P.decide(decision("REJECT", n=2), patterns, rules, 3).label == "rejected"
     assert rules.get("COMM-ACME/50/97110")["status"] == "REJECTED"
 
 
 def test_a_decision_before_its_proposal_waits_and_applies_when_the_rule_is_proposed():
-    patterns, rules = P.PatternStore(), P.RuleStore()
-    assert P.decide(decision("ACCEPT"), patterns, rules, 3).outcome == "waiting"
-    assert P.decide(decision("ACCEPT"), patterns, rules, 3).outcome == "duplicate"
+    patterns, rules = DictStore(DENIAL_PATTERN_COUNTS), DictStore(SCRUB_RULES)
+    assert P.decide(decision("ACCEPT"), patterns, rules, 3).label == "waiting"
+    assert P.decide(decision("ACCEPT"), patterns, rules, 3).label == "duplicate"
     assert rules.get("COMM-ACME/50/97110") is None
     outcomes = [P.count(observed(n), patterns, rules, 3) for n in range(1, 4)]
-    assert [o.outcome for o in outcomes] == ["counted", "counted", "proposed"]
+    assert [o.label for o in outcomes] == ["counted", "counted", "proposed"]
     assert rules.get("COMM-ACME/50/97110")["status"] == "ACTIVE"
     assert patterns.get("COMM-ACME/50/97110")["waiting_decision"] is None
 
@@ -118,7 +119,7 @@ def test_a_decision_before_its_proposal_waits_and_applies_when_the_rule_is_propo
 ])
 def test_a_decision_that_names_no_rule_or_no_person_is_refused(change, reason):
     with pytest.raises(P.NotDecidable, match=reason):
-        P.decide({**decision(), **change}, P.PatternStore(), P.RuleStore(), 3)
+        P.decide({**decision(), **change}, DictStore(DENIAL_PATTERN_COUNTS), DictStore(SCRUB_RULES), 3)
 
 
 def test_a_pattern_record_must_name_its_own_pattern():

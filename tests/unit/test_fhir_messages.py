@@ -13,6 +13,7 @@ import pytest
 from producers.fhir.adapter import convert
 from producers.fhir.read import read_bytes
 from schemas import codec
+from schemas import topics as T
 
 V2_EVENT = "http://terminology.hl7.org/CodeSystem/v2-0003"
 ACT = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
@@ -139,7 +140,8 @@ def test_an_unknown_discharge_disposition_and_plan_type_are_kept_and_defaulted()
 def test_a_payor_organization_with_only_a_contact_leaves_the_payer_unknown_as_hl7_does():
     """A converted IN1 with only a contact gives an Organization with no identifier or name: the
     Encounter goes through with no payer, and its visit waits for an update that names one."""
-    from processors.visits.rules import DictStore, assemble
+    from processors.state import VISITS_PENDING, DictStore
+    from processors.visits.rules import assemble
 
     contact_only = {"resourceType": "Organization", "id": "org1",
                     "contact": [{"telecom": [{"system": "phone", "value": "555-0100"}]}]}
@@ -150,15 +152,16 @@ def test_a_payor_organization_with_only_a_contact_leaves_the_payer_unknown_as_hl
     events, result = run(message("A03", enc, PATIENT, contact_only, coverage, item))
     assert result.ok, result.problems
     assert (events[0]["kind"], events[0]["payer_id"], events[0]["plan_type"]) == ("DISCHARGE", None, None)
-    store = DictStore()
-    assert assemble(events[0], store).encounters == []
+    store = DictStore(VISITS_PENDING)
+    assert assemble(events[0], store).of(T.ENCOUNTERS) == []
     held = assemble(events[1], store)
-    assert held.encounters == [] and "lacks payer_id, plan_type" in held.problem
+    assert held.of(T.ENCOUNTERS) == [] and "lacks payer_id, plan_type" in held.rejected[0][1]
     named = {**contact_only, "name": "Acme Health Plan"}
     events, _ = run(message("A08", encounter("finished"), PATIENT, named, coverage))
     assert (events[0]["payer_id"], events[0]["plan_type"]) == ("Acme Health Plan", "COMMERCIAL")
     still = assemble(events[0], store)  # this fixture sends no provider, facility or diagnosis
-    assert "lacks provider_npi" in still.problem and "payer_id" not in still.problem
+    [(_, problem)] = still.rejected
+    assert "lacks provider_npi" in problem and "payer_id" not in problem
 
 
 def charge_item(n: int, **fields) -> dict:

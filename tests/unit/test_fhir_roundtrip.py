@@ -7,6 +7,7 @@ import pytest
 from producers.fhir.adapter import convert
 from producers.fhir.read import read_bytes
 from schemas import codec
+from schemas import topics as T
 from tests.support import fhir_samples as samples
 
 SAME = ("account_id", "patient_age", "patient_sex", "payer_id", "plan_type", "provider_npi",
@@ -57,16 +58,17 @@ def test_generated_bundles_give_back_the_synthetic_encounters_and_remittances(bu
 
 
 def test_the_visit_processor_assembles_the_synthetic_encounter_from_the_fhir_events(bundles):
-    from processors.visits.rules import DictStore, assemble
+    from processors.state import VISITS_PENDING, DictStore
+    from processors.visits.rules import assemble
 
     for enc, _, bundle in bundles[:120]:
         result = convert(read_bytes(samples.dumps(bundle).encode(), "b.json"), now_ms=0)
-        store, built = DictStore(), []
+        store, built = DictStore(VISITS_PENDING), []
         for rec in result.records:
             if rec.topic.name == "visit-events":
                 outcome = assemble(codec.decode_for(rec.topic, rec.value), store)
-                assert outcome.problem is None
-                built += outcome.encounters
+                assert outcome.rejected == []
+                built += outcome.of(T.ENCOUNTERS)
         (got,) = built
         assert got["encounter_id"] == enc["encounter_id"]
         for key in (*SAME, "charges"):

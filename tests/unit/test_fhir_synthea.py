@@ -12,6 +12,7 @@ from datetime import date
 from producers.fhir.adapter import convert
 from producers.fhir.read import read_bytes
 from schemas import codec
+from schemas import topics as T
 
 PAT, ENC, COND, CLAIM, EOB = (f"urn:uuid:0000000{n}-1111-2222-3333-444444444444" for n in range(5))
 SNOMED, CPT = "http://snomed.info/sct", "http://www.ama-assn.org/go/cpt"
@@ -208,12 +209,13 @@ def test_an_unresolvable_claim_encounter_is_refused_and_the_rest_still_goes_thro
 def test_a_synthea_bundle_with_a_snomed_line_reaches_coding_review_not_a_dead_letter(coder, cm):
     """Adapter -> visit assembly -> coding: the encounter goes to review naming line and code."""
     from processors.coding.rules import code_encounter, validate_encounter
-    from processors.visits.rules import DictStore, assemble
+    from processors.state import VISITS_PENDING, DictStore
+    from processors.visits.rules import assemble
 
     events, _ = run(synthea_bundle())
-    store, encounters = DictStore(), []
+    store, encounters = DictStore(VISITS_PENDING), []
     for ev in (e for e in events if e["_topic"] == "visit-events"):
-        encounters += assemble({k: v for k, v in ev.items() if k != "_topic"}, store).encounters
+        encounters += assemble({k: v for k, v in ev.items() if k != "_topic"}, store).of(T.ENCOUNTERS)
     [enc] = encounters
     assert [(c["line"], c["charge_code"], c["unit_price_cents"]) for c in enc["charges"]] == [
         (1, "", 28799), (2, "CM100113", 14500)]

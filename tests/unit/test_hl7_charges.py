@@ -110,10 +110,10 @@ def test_a_deployments_own_charge_master_decides_what_is_known(cm):
 def test_a_dft_with_a_local_code_goes_to_coding_review_and_a_decision_bills_it_to_the_cent(coder, cm):
     """HL7 -> visit assembly -> coding review naming the line -> a coder's charge code -> the
     billed line at the message's units and price."""
-    from processors.coding.decisions import DictStore as Decisions
     from processors.coding.decisions import on_decision, on_encounter
     from processors.coding.rules import code_encounter, validate_encounter
-    from processors.visits.rules import DictStore, assemble
+    from processors.state import CODING_PENDING, VISITS_PENDING, DictStore
+    from processors.visits.rules import assemble
 
     admit = msg("MSH|^~\\&|ADT|MAINHOSP|RCM|RCM|20250304090000||ADT^A04|A-1|P|2.5",
                 "EVN|A04|20250304090000", PID, PV1, "IN1|1||COMM-ACME",
@@ -123,10 +123,10 @@ def test_a_dft_with_a_local_code_goes_to_coding_review_and_a_decision_bills_it_t
                      description="Rapid strep antigen"))
     discharge = admit.replace("ADT^A04|A-1", "ADT^A03|A-3").replace("EVN|A04", "EVN|A03") \
         .replace("|20250304\r", "|20250304|20250304\r")
-    store, encounters = DictStore(), []
+    store, encounters = DictStore(VISITS_PENDING), []
     for message in (admit, charge, discharge):
         for ev in visit_events(message, NOW):
-            encounters += assemble(ev, store).encounters
+            encounters += assemble(ev, store).of(T.ENCOUNTERS)
     [enc] = encounters
     assert (enc["account_id"], enc["encounter_id"]) == ("HAR123", "V-88")
     assert validate_encounter(enc, cm, coder) == []
@@ -137,7 +137,7 @@ def test_a_dft_with_a_local_code_goes_to_coding_review_and_a_decision_bills_it_t
          "the line a charge-master or CPT/HCPCS code")]
     assert review["total_charge_cents"] == 14500 + 2 * 3150
 
-    decisions = Decisions()
+    decisions = DictStore(CODING_PENDING)
     on_encounter(enc, kind, review, decisions, coder, cm)
     dec = {"event_id": "dec-hl7", "encounter_id": "V-88", "account_id": "HAR123",
            "coder_id": "CODER-07", "decided_at": NOW, "emitted_at": NOW,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from processors.visits.rules import DictStore, assemble
+from processors.state import VISITS_PENDING, DictStore
+from processors.visits.rules import assemble
 from producers.hl7.parse import visit_events
 from producers.synthetic import generate
 from schemas import codec
@@ -28,7 +29,7 @@ def test_synthetic_encounters_survive_hl7_and_visit_assembly_in_any_order():
     encounters = synthetic_encounters()
     assert {e["encounter_class"] for e in encounters} == {"OFFICE", "OUTPATIENT", "EMERGENCY",
                                                          "INPATIENT"}
-    store = DictStore()
+    store = DictStore(VISITS_PENDING)
     for enc in encounters:
         at = datetime.combine(enc["service_start"], datetime.min.time(), UTC)
         opening = "ADMIT" if enc["encounter_class"] == "INPATIENT" else "REGISTER"
@@ -40,7 +41,7 @@ def test_synthetic_encounters_survive_hl7_and_visit_assembly_in_any_order():
         for m in messages:
             for ev in visit_events(m, at):
                 out += assemble(codec.decode_for(T.VISIT_EVENTS, codec.encode(
-                    T.VISIT_EVENTS.value_schema, ev)), store).encounters
+                    T.VISIT_EVENTS.value_schema, ev)), store).of(T.ENCOUNTERS)
         [got] = out
         codec.encode(T.ENCOUNTERS.value_schema, got)
         assert {k: v for k, v in got.items() if k not in NOT_CARRIED} == \

@@ -6,7 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from processors.visits.rules import DictStore, Refused, assemble
+from processors.state import VISITS_PENDING, DictStore
+from processors.visits.rules import Refused, assemble
+from schemas import topics as T
 from tests import factories as F
 
 ACCOUNT = F.encounter(7)["account_id"]
@@ -44,12 +46,12 @@ def discharge(n: int = 1, minutes: int = 20) -> dict:
 
 
 def run(events, store=None) -> tuple[list[dict], list[str], DictStore]:
-    store = store or DictStore()
+    store = store or DictStore(VISITS_PENDING)
     encounters, problems = [], []
     for ev in events:
         out = assemble(ev, store)
-        encounters += out.encounters
-        problems += [out.problem] if out.problem else []
+        encounters += out.of(T.ENCOUNTERS)
+        problems += [reason for _, reason in out.rejected]
     return encounters, problems, store
 
 
@@ -98,14 +100,14 @@ def test_a_cancelled_visit_emits_nothing_and_refuses_later_events():
 
 def test_a_change_after_billing_sends_the_encounter_again_and_a_cancel_voids_it():
     _, _, store = run([admit(), charges(), discharge()])
-    [fixed] = assemble(charges(9, 60, txns=("T9",)), store).encounters
+    [fixed] = assemble(charges(9, 60, txns=("T9",)), store).of(T.ENCOUNTERS)
     assert (fixed["event_id"], fixed["encounter_id"]) == ("visit:V7:4", "V7")
     assert [c["line"] for c in fixed["charges"]] == [1, 2] and not fixed.get("cancelled")
-    assert assemble(charges(9, 60, txns=("T9",)), store).encounters == []  # redelivered
-    assert assemble(admit(9, minutes=-60), store).encounters == []  # late, says nothing new
-    [moved] = assemble(event("UPDATE", 9, 80, payer_id="MEDICARE"), store).encounters
+    assert assemble(charges(9, 60, txns=("T9",)), store).of(T.ENCOUNTERS) == []  # redelivered
+    assert assemble(admit(9, minutes=-60), store).of(T.ENCOUNTERS) == []  # late, says nothing new
+    [moved] = assemble(event("UPDATE", 9, 80, payer_id="MEDICARE"), store).of(T.ENCOUNTERS)
     assert moved["payer_id"] == "MEDICARE" and moved["event_id"] == "visit:V7:5"
-    [void] = assemble(event("CANCEL", 9, 90), store).encounters
+    [void] = assemble(event("CANCEL", 9, 90), store).of(T.ENCOUNTERS)
     assert void["cancelled"] is True and store.get("V7")["status"] == "CANCELLED"
     with pytest.raises(Refused, match="cancelled"):
         assemble(charges(10, 100, txns=("T10",)), store)
@@ -130,7 +132,7 @@ def test_charges_first_then_discharge_without_admit_is_incomplete():
 
 def test_a_bad_account_or_another_accounts_visit_is_refused():
     with pytest.raises(Refused, match="account id is empty"):
-        assemble(admit(account_id=" "), DictStore())
+        assemble(admit(account_id=" "), DictStore(VISITS_PENDING))
     _, _, store = run([admit()])
     with pytest.raises(Refused, match="another account"):
         assemble(admit(2, account_id=F.encounter(8)["account_id"]), store)

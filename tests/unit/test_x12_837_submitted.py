@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from processors.claims.submitted import on_submitted, problems
-from processors.claims.versions import DictStore
-from processors.ledger.corrections import DictStore as ChargeStore
+from processors.state import CLAIM_STATE, ENCOUNTER_CHARGES, DictStore
 from producers.x12.claims837 import claims
 from producers.x12.tokens import read
 from schemas import codec
@@ -27,7 +26,7 @@ def charges(entries):
 
 
 def test_a_submitted_claim_goes_on_claims_as_billed_and_posts_one_charge_per_line_once():
-    claim, store, cstore = submitted(), DictStore(), ChargeStore()
+    claim, store, cstore = submitted(), DictStore(CLAIM_STATE), DictStore(ENCOUNTER_CHARGES)
     out, entries = on_submitted(claim, store, cstore)
     assert out == claim and problems(claim) == []
     assert charges(entries) == [(f"{claim['event_id']}:charge:1", 14500),
@@ -42,7 +41,7 @@ def test_a_submitted_claim_goes_on_claims_as_billed_and_posts_one_charge_per_lin
 
 
 def test_a_replacement_is_the_next_version_and_a_void_takes_the_charges_off():
-    claim, store, cstore = submitted(), DictStore(), ChargeStore()
+    claim, store, cstore = submitted(), DictStore(CLAIM_STATE), DictStore(ENCOUNTER_CHARGES)
     on_submitted(claim, store, cstore)
     lines = [claim["lines"][0]]
     fixed = {**claim, "event_id": "f2", "source_event_id": "f2", "frequency_code": "7",
