@@ -38,7 +38,7 @@ class Settings:
     kafka_secrets: str = field(default_factory=lambda: _env("RCM_KAFKA_SECRETS", ""))
     # A Confluent-compatible schema registry; unset, the wire carries the fixed ids of schemas/topics.py.
     schema_registry_url: str = field(default_factory=lambda: _env("RCM_SCHEMA_REGISTRY_URL", ""))
-    # The local registry `rcm up` starts (infra/registry_server.py) when RCM_SCHEMA_REGISTRY_URL is unset.
+    # The local registry `rcm up` starts (infra/registry.py, Apicurio) when RCM_SCHEMA_REGISTRY_URL is unset.
     registry_port: int = field(default_factory=lambda: int(_env("RCM_SCHEMA_REGISTRY_PORT", "18081")))
     kafka_port: int = field(default_factory=lambda: int(_env("RCM_KAFKA_PORT", "19092")))
     # Brokers of the local Kafka `rcm up` runs (0: as many as it last started, else 1).
@@ -126,7 +126,8 @@ class Settings:
 
     @property
     def registry_url(self) -> str:
-        return self.schema_registry_url or f"http://127.0.0.1:{self.registry_port}"
+        # the local registry (Apicurio) answers the Confluent API under /apis/ccompat/v7
+        return self.schema_registry_url or f"http://127.0.0.1:{self.registry_port}/apis/ccompat/v7"
 
     @property
     def brokers(self) -> int:
