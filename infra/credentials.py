@@ -90,7 +90,8 @@ def env_lines(settings) -> list[str]:
     }
     if "passfile=" in settings.dsn:
         values["PGPASSFILE"] = str(passfile(settings.home))
-    values["RCM_SCHEMA_REGISTRY_URL"] = settings.registry_url
+    if settings.registry_url:  # none with RCM_SCHEMA_REGISTRY_URL=none (the fixed ids)
+        values["RCM_SCHEMA_REGISTRY_URL"] = settings.registry_url
     from infra.kafka_auth import env_values
 
     values.update(env_values(settings))  # the analytics principal's; each service uses its own

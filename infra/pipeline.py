@@ -21,7 +21,7 @@ from kafka.errors import KafkaError
 
 from infra.kafka_acls import ADMIN
 from infra.kafka_auth import client_options
-from infra.settings import Settings
+from infra.settings import NO_REGISTRY, Settings
 from schemas import topics as T
 
 PROCESSOR_INPUTS = (T.ENCOUNTERS, T.REMITTANCES, T.PAYMENTS, T.CODING_DECISIONS, T.ENCOUNTERS_CODED,
@@ -52,6 +52,8 @@ def child_env(settings: Settings, **extra: str) -> dict[str, str]:
         "RCM_LOG_LEVEL": settings.log_level,
         "RCM_SCRUB_RULE_THRESHOLD": str(settings.scrub_rule_threshold),
         "RCM_KPI_INTERVAL_S": str(settings.kpi_interval_s),
+        # the same registry as the parent's settings (the ids on the wire), or none: the fixed ids
+        "RCM_SCHEMA_REGISTRY_URL": settings.registry_url or NO_REGISTRY,
         "PYTHONUNBUFFERED": "1",
     })
     env.update(extra)

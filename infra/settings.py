@@ -8,6 +8,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+NO_REGISTRY = "none"  # RCM_SCHEMA_REGISTRY_URL=none: no registry, the fixed schema ids
+
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
@@ -36,7 +38,8 @@ class Settings:
     kafka_ssl_keyfile: str = field(default_factory=lambda: _env("RCM_KAFKA_SSL_KEYFILE", ""))
     # Where the local principals' passwords are kept (default $RCM_HOME/secrets/kafka).
     kafka_secrets: str = field(default_factory=lambda: _env("RCM_KAFKA_SECRETS", ""))
-    # A Confluent-compatible schema registry; unset, the wire carries the fixed ids of schemas/topics.py.
+    # A Confluent-compatible schema registry whose ids every codec writes and reads; unset, the local
+    # one `rcm up` starts; `none`: no registry, the fixed ids of schemas/topics.py (offline).
     schema_registry_url: str = field(default_factory=lambda: _env("RCM_SCHEMA_REGISTRY_URL", ""))
     # The local registry `rcm up` starts (infra/registry_server.py) when RCM_SCHEMA_REGISTRY_URL is unset.
     registry_port: int = field(default_factory=lambda: int(_env("RCM_SCHEMA_REGISTRY_PORT", "18081")))
@@ -126,6 +129,10 @@ class Settings:
 
     @property
     def registry_url(self) -> str:
+        """The registry every encoder and decoder uses; "" with RCM_SCHEMA_REGISTRY_URL=none (the
+        fixed ids)."""
+        if self.schema_registry_url.strip().lower() == NO_REGISTRY:
+            return ""
         return self.schema_registry_url or f"http://127.0.0.1:{self.registry_port}"
 
     @property
