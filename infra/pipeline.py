@@ -197,7 +197,7 @@ class Lag:
 def lag(settings: Settings) -> Lag:
     ends = end_offsets(settings.bootstrap, tuple({*PROCESSOR_INPUTS, *SINK_INPUTS}))
     done_p = group_offsets(settings.bootstrap, settings.app_id)
-    done_s = sink_offsets(settings.dsn, settings.sink_group)
+    done_s = sink_offsets(settings.report_dsn, settings.sink_group)
     behind: dict[str, int] = {}
     for who, inputs, done in (("processor", PROCESSOR_INPUTS, done_p), ("sink", SINK_INPUTS, done_s)):
         for t in inputs:

@@ -27,6 +27,7 @@ class Settings:
     sink_database_url: str = field(default_factory=lambda: _env("RCM_SINK_DATABASE_URL", ""))
     console_database_url: str = field(default_factory=lambda: _env("RCM_CONSOLE_DATABASE_URL", ""))
     analyst_database_url: str = field(default_factory=lambda: _env("RCM_ANALYST_DATABASE_URL", ""))
+    report_database_url: str = field(default_factory=lambda: _env("RCM_REPORT_DATABASE_URL", ""))
     # Kafka authentication (infra.kafka_auth, docs/security.md). Unset, clients use SASL/SCRAM with
     # the local broker's per-service credentials when they exist, else PLAINTEXT.
     kafka_security_protocol: str = field(default_factory=lambda: _env("RCM_KAFKA_SECURITY_PROTOCOL", ""))
@@ -162,7 +163,7 @@ class Settings:
         return self.database_url or local_dsn(self.home, self.postgres_port)
 
     def role_dsn(self, role: str) -> str:
-        """The DSN of `sink`, `console` or `analyst`."""
+        """The DSN of `sink`, `console`, `analyst` or `report`."""
         from infra.credentials import ROLE_PREFIX
 
         explicit = getattr(self, f"{role}_database_url")
@@ -181,6 +182,12 @@ class Settings:
     @property
     def console_dsn(self) -> str:
         return self.role_dsn("console")
+
+    @property
+    def report_dsn(self) -> str:
+        """Reads every pipeline table, writes none: `rcm report`, `rcm demo`'s summary, the drain
+        watchers (migration 0027)."""
+        return self.role_dsn("report")
 
     @property
     def x12_outbox_dir(self) -> Path:
