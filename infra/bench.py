@@ -133,16 +133,30 @@ def unauthenticated_broker(settings):
     secured one for the paired baseline: what SASL/SCRAM and the ACL checks cost, measured on
     the same machine in the same run. Its data lives under $RCM_HOME/bench-plain; it is stopped
     (by its pid) when the bench ends."""
-    from infra import kafka
+    from infra import kafka, services
 
+    # the same heap and the same topics as the secured broker: the pair differs in security only
     plain = replace(settings, home=settings.home / "bench-plain", kafka_bootstrap_servers="",
-                    kafka_brokers=1, kafka_port=settings.kafka_port + 20, kafka_heap="256m",
+                    kafka_brokers=1, kafka_port=settings.kafka_port + 20,
                     kafka_security_protocol="PLAINTEXT")
     kafka.start(plain, secure=False)
     try:
-        yield replace(plain, kafka_bootstrap_servers=plain.bootstrap)
+        plain = replace(plain, kafka_bootstrap_servers=plain.bootstrap)
+        services.create_topics(plain.bootstrap, settings=plain)
+        yield plain
     finally:
         kafka.stop(plain)
+
+
+def sasl_pair(settings, plain, records, run: int) -> tuple[float, float]:
+    """(unauthenticated, SASL/SCRAM + ACLs) baseline events/s of one run, in ABBA order: the
+    unauthenticated broker first on even runs, the secured one first on odd runs, so neither is
+    always the first measured (a warmer JIT, page cache or machine load favours the second)."""
+    order = [("plain", plain), ("sasl", settings)]
+    if run % 2:
+        order.reverse()
+    got = {name: baseline(s, records) for name, s in order}
+    return got["plain"], got["sasl"]
 
 
 def stage_rates(settings) -> dict[str, float]:
@@ -346,11 +360,13 @@ def cmd_bench(args) -> int:
         rss.watch("postgres", postgres.running_pid(settings) if settings.manages_postgres else None)
         rss.watch("bench (producer, consumer)", os.getpid())
         for i in range(args.repeat):
-            say(f"== run {i + 1}/{args.repeat}: baseline, unauthenticated then SASL/SCRAM + ACLs")
-            plain_runs.append(baseline(plain, records))
-            base_runs.append(baseline(settings, records))
-            say(f"   baseline {plain_runs[-1]:,.0f} / {base_runs[-1]:,.0f} events/s; "
-                "end to end, as fast as possible...")
+            first = "SASL/SCRAM + ACLs first" if i % 2 else "unauthenticated first"
+            say(f"== run {i + 1}/{args.repeat}: baseline pair ({first})")
+            plain_rate, sasl_rate = sasl_pair(settings, plain, records, i)
+            plain_runs.append(plain_rate)
+            base_runs.append(sasl_rate)
+            say(f"   baseline unauthenticated {plain_rate:,.0f} / SASL {sasl_rate:,.0f} events/s "
+                f"(ratio {sasl_rate / plain_rate:.3f}); end to end, as fast as possible...")
             e2e_runs.append(end_to_end(settings, records, rss, workers=args.workers))
             say(f"   end to end {e2e_runs[-1]['e2e_events_per_s']:,.0f} events/s "
                 f"({args.workers} worker(s))")
@@ -376,7 +392,9 @@ def cmd_bench(args) -> int:
     print(f"\nrcm bench: {args.events:,} events, {args.repeat} run(s), medians")
     print(f"  baseline, no authentication            {plain_base:>12,.0f} events/s (a broker beside)")
     print(f"  baseline (kafka-python produce+consume) {base:>12,.0f} events/s (SASL/SCRAM + ACLs)")
-    print(f"  ratio SASL / no authentication          {base / plain_base:>12.3f}")
+    print(f"  ratio SASL / no authentication          {base / plain_base:>12.3f} (of the medians; "
+          "pairs in ABBA order: " + ", ".join(f"{s / p:.3f}" for p, s in zip(plain_runs, base_runs,
+                                                                             strict=True)) + ")")
     print(f"  end to end (to PostgreSQL balances)     {med['e2e_events_per_s']:>12,.0f} events/s")
     print(f"  ratio end-to-end / baseline             {ratio:>12.3f}")
     print(f"  processor workers / brokers             {args.workers:>12} / {settings.brokers}")
@@ -413,6 +431,7 @@ def cmd_bench(args) -> int:
           "brokers": settings.brokers,
           "e2e_events_per_s": f"{med['e2e_events_per_s']:.0f}", "baseline_events_per_s": f"{base:.0f}",
           "baseline_plain_events_per_s": f"{plain_base:.0f}", "sasl_ratio": f"{base / plain_base:.4f}",
+          "sasl_pair_ratios": ",".join(f"{s / p:.3f}" for p, s in zip(plain_runs, base_runs, strict=True)),
           "ratio": f"{ratio:.4f}", "p50_ms": f"{lat['p50_ms']:.0f}", "p95_ms": f"{lat['p95_ms']:.0f}",
           "p99_ms": f"{lat['p99_ms']:.0f}", "latency_rate": f"{args.latency_rate:.0f}" if steady else "flood",
           "flood_p99_ms": f"{med['p99_ms']:.0f}",

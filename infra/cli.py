@@ -47,6 +47,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def use_schema_registry(args: argparse.Namespace) -> None:
+    """Every command encodes and decodes with the registry's ids (settings.registry_url: the one
+    configured, else the local one `rcm up` starts); the fixed ids with RCM_SCHEMA_REGISTRY_URL=none,
+    and for a --dry-run, which publishes nothing. The registry is asked nothing until the first
+    record is encoded or decoded."""
+    from infra.settings import load
+    from schemas import codec
+
+    codec.use_registry("" if getattr(args, "dry_run", False) else load().registry_url)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     # Import only the chosen command's module so `rcm up` does not load faust or the code set.
@@ -58,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         if adder is not None:
             adder(parser, argv[0])
         args = parser.parse_args(argv[1:])
+        use_schema_registry(args)
         return int(getattr(mod, func)(args) or 0)
     build_parser().parse_args(argv)
     return 2

@@ -20,7 +20,8 @@ OWNER = "rcm"  # applies the migrations, owns every table (the bootstrap superus
 SINK = "rcm_sink"  # writes the pipeline tables, cannot change their definition
 CONSOLE = "rcm_console"  # reads the work queues (grants: migration 0024)
 ANALYST = "rcm_analyst"  # reads the de-identified `analytics` schema only (migration 0025)
-ROLES = (OWNER, SINK, CONSOLE, ANALYST)
+REPORT = "rcm_report"  # reads every pipeline table, writes nothing: rcm report, rcm demo (migration 0027)
+ROLES = (OWNER, SINK, CONSOLE, ANALYST, REPORT)
 SCRAM_ITERATIONS = 4096
 
 
@@ -87,10 +88,12 @@ def env_lines(settings) -> list[str]:
         "RCM_SINK_DATABASE_URL": settings.role_dsn("sink"),
         "RCM_CONSOLE_DATABASE_URL": settings.role_dsn("console"),
         "RCM_ANALYST_DATABASE_URL": settings.role_dsn("analyst"),
+        "RCM_REPORT_DATABASE_URL": settings.role_dsn("report"),
     }
     if "passfile=" in settings.dsn:
         values["PGPASSFILE"] = str(passfile(settings.home))
-    values["RCM_SCHEMA_REGISTRY_URL"] = settings.registry_url
+    if settings.registry_url:  # none with RCM_SCHEMA_REGISTRY_URL=none (the fixed ids)
+        values["RCM_SCHEMA_REGISTRY_URL"] = settings.registry_url
     from infra.kafka_auth import env_values
 
     values.update(env_values(settings))  # the analytics principal's; each service uses its own

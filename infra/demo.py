@@ -31,6 +31,8 @@ def reset(settings) -> None:
 
     services.recreate_topics(settings.bootstrap)
     pipeline.delete_groups(settings.bootstrap, [settings.app_id, settings.sink_group])
+    # The owner's DSN: TRUNCATE is the table owner's right (the sink's role may DELETE rows but
+    # not TRUNCATE, and a DELETE of every row would leave the tables' dead tuples behind each run).
     tables = [r[0] for r in report.query(settings.dsn, """
         select tablename from pg_tables where schemaname = 'public' and tablename <> 'schema_migrations'""")]
     if tables:
@@ -42,7 +44,8 @@ def decide_reviews(settings, log=say) -> int:
     from producers import coding_team
     from producers.publish import delivery, publish
 
-    decisions = [coding_team.decide(r, "SIM-CODER") for r in coding_team.open_reviews(settings.dsn)]
+    decisions = [coding_team.decide(r, "SIM-CODER")
+                 for r in coding_team.open_reviews(settings.report_dsn)]
     log(f"== the coding team decides {len(decisions):,} open reviews (rcm produce decisions)")
     publish(coding_team.as_records(decisions), settings.bootstrap, service="console",
             **delivery(settings))
@@ -99,7 +102,7 @@ def run(settings, events: int, seed: int, rate: float | None, timeout: float,
         raise
     for service in (processor, sink):  # left running for the console's actions
         service.leave_running(settings.home)
-    result = report.summary(settings.dsn)
+    result = report.summary(settings.report_dsn)  # reads only: rcm_report (migration 0027)
     result["running"] = {"processor": processor.pid, "sink": sink.pid}
     result["elapsed_s"] = elapsed
     result["decided"] = decided
@@ -107,7 +110,7 @@ def run(settings, events: int, seed: int, rate: float | None, timeout: float,
     result["topics"] = {}
     for (topic, _p), end in final.ends.items():
         result["topics"][topic] = result["topics"].get(topic, 0) + end
-    result["mismatches"] = report.reconcile(settings.dsn, json.loads(truth_path.read_text()))
+    result["mismatches"] = report.reconcile(settings.report_dsn, json.loads(truth_path.read_text()))
     result["truth_accounts"] = len(scenario.truth["accounts"])
     return result
 

@@ -154,7 +154,7 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 def cmd_report(args: argparse.Namespace) -> int:
     from infra.settings import load
 
-    dsn = load().dsn
+    dsn = load().report_dsn  # reads only: rcm_report, which cannot write (migration 0027)
     try:
         report = collect(dsn, args.as_of, "activity" if getattr(args, "by_activity", False)
                          else "service")

@@ -6,10 +6,12 @@ would (`rcm process`, `rcm sink`) as child processes, and judge progress from of
 """
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +23,7 @@ from kafka.errors import KafkaError
 
 from infra.kafka_acls import ADMIN
 from infra.kafka_auth import client_options
-from infra.settings import Settings
+from infra.settings import NO_REGISTRY, Settings
 from schemas import topics as T
 
 PROCESSOR_INPUTS = (T.ENCOUNTERS, T.REMITTANCES, T.PAYMENTS, T.CODING_DECISIONS, T.ENCOUNTERS_CODED,
@@ -52,6 +54,8 @@ def child_env(settings: Settings, **extra: str) -> dict[str, str]:
         "RCM_LOG_LEVEL": settings.log_level,
         "RCM_SCRUB_RULE_THRESHOLD": str(settings.scrub_rule_threshold),
         "RCM_KPI_INTERVAL_S": str(settings.kpi_interval_s),
+        # the same registry as the parent's settings (the ids on the wire), or none: the fixed ids
+        "RCM_SCHEMA_REGISTRY_URL": settings.registry_url or NO_REGISTRY,
         "PYTHONUNBUFFERED": "1",
     })
     env.update(extra)
@@ -127,48 +131,111 @@ def latest_offsets(admin: KafkaAdminClient, partitions) -> dict:
     return {tp: found[tp].offset for tp in partitions}
 
 
+class SharedAdmin:
+    """One admin client, built on first use and kept across calls (a watcher polls every 0.5 s, and
+    with SASL/SCRAM every new connection is a handshake: docs/security.md); closed and built afresh
+    once when a call fails (the broker went away and came back), so a call succeeds whenever a new
+    client would. Calls are serialised: kafka-python's clients are not thread-safe."""
+
+    def __init__(self, build: Callable[[], KafkaAdminClient]):
+        self.build = build
+        self.client: KafkaAdminClient | None = None
+        self.lock = threading.Lock()
+        self.built = 0  # clients built so far (the tests count them)
+
+    def call(self, use: Callable[[KafkaAdminClient], object]):
+        with self.lock:
+            for attempt in (1, 2):
+                if self.client is None:
+                    self.client = self.build()
+                    self.built += 1
+                try:
+                    return use(self.client)
+                except Exception:
+                    self._close()
+                    if attempt == 2:
+                        raise
+            raise AssertionError("unreachable")
+
+    def _close(self) -> None:
+        client, self.client = self.client, None
+        if client is not None:
+            try:
+                client.close()
+            except Exception:  # noqa: BLE001, S110 - a client of a broker that went away
+                pass
+
+    def close(self) -> None:
+        with self.lock:
+            self._close()
+
+
+_admins: dict[str, SharedAdmin] = {}
+_admins_lock = threading.Lock()
+
+
+def shared_admin(key: str, build: Callable[[], KafkaAdminClient]) -> SharedAdmin:
+    """The process's one SharedAdmin under `key` (principal and bootstrap), closed at exit."""
+    with _admins_lock:
+        found = _admins.get(key)
+        if found is None:
+            found = _admins[key] = SharedAdmin(build)
+        return found
+
+
+def admin(bootstrap: str) -> SharedAdmin:
+    """The admin principal's client for `bootstrap`, shared by every watcher of the process."""
+    return shared_admin(f"{ADMIN}@{bootstrap}", lambda: KafkaAdminClient(
+        **client_options(ADMIN, bootstrap), client_id="rcm-watch"))
+
+
+@atexit.register
+def close_admins() -> None:
+    with _admins_lock:
+        admins = list(_admins.values())
+        _admins.clear()
+    for shared in admins:
+        shared.close()
+
+
 def end_offsets(bootstrap: str, topics: tuple[T.Topic, ...]) -> dict[tuple[str, int], int]:
-    admin = KafkaAdminClient(**client_options(ADMIN, bootstrap))
-    try:
-        tps = [TopicPartition(t.name, p) for t in topics for p in range(t.partitions)]
-        return {(tp.topic, tp.partition): off for tp, off in latest_offsets(admin, tps).items()}
-    finally:
-        admin.close()
+    tps = [TopicPartition(t.name, p) for t in topics for p in range(t.partitions)]
+    found = admin(bootstrap).call(lambda a: latest_offsets(a, tps))
+    return {(tp.topic, tp.partition): off for tp, off in found.items()}
 
 
 def group_offsets(bootstrap: str, group: str) -> dict[tuple[str, int], int]:
     """Committed offsets of a consumer group; empty before the group has committed anything."""
-    admin = KafkaAdminClient(**client_options(ADMIN, bootstrap))
-    try:
-        offsets = admin.list_group_offsets({group: None}).get(group, {})
-    except KafkaError:  # no coordinator yet: nothing was ever committed on this cluster
-        offsets = {}
-    finally:
-        admin.close()
+    def read(a: KafkaAdminClient) -> dict:
+        try:
+            return a.list_group_offsets({group: None}).get(group, {})
+        except KafkaError:  # no coordinator yet: nothing was ever committed on this cluster
+            return {}
+
+    offsets = admin(bootstrap).call(read)
     return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
 
 
 def group_state(bootstrap: str, group: str) -> tuple[str, int]:
     """(state, number of members) of a consumer group, ("Unknown", 0) when the broker has none yet."""
-    admin = KafkaAdminClient(**client_options(ADMIN, bootstrap))
-    try:
-        desc = admin.describe_groups([group]).get(group) or {}
-    except KafkaError:
-        desc = {}
-    finally:
-        admin.close()
+    def read(a: KafkaAdminClient) -> dict:
+        try:
+            return a.describe_groups([group]).get(group) or {}
+        except KafkaError:
+            return {}
+
+    desc = admin(bootstrap).call(read)
     return str(desc.get("group_state") or "Unknown"), len(desc.get("members") or [])
 
 
 def delete_groups(bootstrap: str, groups: list[str]) -> None:
-    admin = KafkaAdminClient(**client_options(ADMIN, bootstrap))
-    try:
-        known = {g["group_id"] for g in admin.list_groups()}
+    def delete(a: KafkaAdminClient) -> None:
+        known = {g["group_id"] for g in a.list_groups()}
         stale = [g for g in groups if g in known]
         if stale:
-            admin.delete_groups(stale)
-    finally:
-        admin.close()
+            a.delete_groups(stale)
+
+    admin(bootstrap).call(delete)
 
 
 def sink_offsets(dsn: str, group: str) -> dict[tuple[str, int], int]:
@@ -195,7 +262,7 @@ class Lag:
 def lag(settings: Settings) -> Lag:
     ends = end_offsets(settings.bootstrap, tuple({*PROCESSOR_INPUTS, *SINK_INPUTS}))
     done_p = group_offsets(settings.bootstrap, settings.app_id)
-    done_s = sink_offsets(settings.dsn, settings.sink_group)
+    done_s = sink_offsets(settings.report_dsn, settings.sink_group)
     behind: dict[str, int] = {}
     for who, inputs, done in (("processor", PROCESSOR_INPUTS, done_p), ("sink", SINK_INPUTS, done_s)):
         for t in inputs:

@@ -232,6 +232,10 @@ def start(settings: Settings, timeout_s: int = 60) -> int:
         _write_owned(settings, data_dir(settings) / "pg_hba.conf", _hba())
         _run(settings, [str(bin_dir() / "pg_ctl"), "reload", "-D", str(data_dir(settings))])
         time.sleep(0.5)
+    elif (data_dir(settings) / "pg_hba.conf").read_text() != _hba():  # a role added since (rcm_report)
+        _write_owned(settings, data_dir(settings) / "pg_hba.conf", _hba())
+        _run(settings, [str(bin_dir() / "pg_ctl"), "reload", "-D", str(data_dir(settings))])
+        time.sleep(0.5)
     _ensure_database(settings)
     _set_passwords(settings, credentials.ROLES[1:])
     return pid

@@ -295,6 +295,7 @@ def codec_rates(records, url: str) -> dict[str, float]:
             codec.decode(codec.encode(name, value))
         return len(decoded) / (time.perf_counter() - start)
 
+    before = codec.registry_url()
     try:
         codec.use_registry(url)
         start = time.perf_counter()
@@ -309,6 +310,6 @@ def codec_rates(records, url: str) -> dict[str, float]:
             codec._ids = registry_ids
             cached.append(rate())
     finally:
-        codec.use_registry(os.environ.get("RCM_SCHEMA_REGISTRY_URL", ""))
+        codec.use_registry(before)
     return {"codec_fixed_ids": max(fixed), "codec_registry_ids": max(cached),
             "registry_first_lookup_ms": first_ms}

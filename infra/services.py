@@ -140,12 +140,20 @@ def up(settings: Settings | None = None) -> tuple[str, str]:
     applied = apply_migrations(settings.dsn)
     if applied:
         say(f"applied migrations: {', '.join(applied)}")
-    if settings.manages_registry:
-        schema_registry.start(settings)
-    schema_registry.register_all(settings.registry_url)
+    start_registry(settings)
     say(f"up in {time.monotonic() - started:.1f}s: kafka {settings.bootstrap}, "
         f"postgres {redact(settings.dsn)}")
     return settings.bootstrap, settings.dsn
+
+
+def start_registry(settings: Settings) -> None:
+    """Start the local schema registry unless one is configured (RCM_SCHEMA_REGISTRY_URL), then
+    register every topic's schema there; nothing with RCM_SCHEMA_REGISTRY_URL=none (the fixed ids)."""
+    if not settings.registry_url:
+        return
+    if settings.manages_registry:
+        schema_registry.start(settings)
+    schema_registry.register_all(settings.registry_url)
 
 
 def down(settings: Settings | None = None, purge: bool = False) -> None:

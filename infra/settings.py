@@ -8,6 +8,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+NO_REGISTRY = "none"  # RCM_SCHEMA_REGISTRY_URL=none: no registry, the fixed schema ids
+
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
@@ -25,6 +27,7 @@ class Settings:
     sink_database_url: str = field(default_factory=lambda: _env("RCM_SINK_DATABASE_URL", ""))
     console_database_url: str = field(default_factory=lambda: _env("RCM_CONSOLE_DATABASE_URL", ""))
     analyst_database_url: str = field(default_factory=lambda: _env("RCM_ANALYST_DATABASE_URL", ""))
+    report_database_url: str = field(default_factory=lambda: _env("RCM_REPORT_DATABASE_URL", ""))
     # Kafka authentication (infra.kafka_auth, docs/security.md). Unset, clients use SASL/SCRAM with
     # the local broker's per-service credentials when they exist, else PLAINTEXT.
     kafka_security_protocol: str = field(default_factory=lambda: _env("RCM_KAFKA_SECURITY_PROTOCOL", ""))
@@ -36,7 +39,8 @@ class Settings:
     kafka_ssl_keyfile: str = field(default_factory=lambda: _env("RCM_KAFKA_SSL_KEYFILE", ""))
     # Where the local principals' passwords are kept (default $RCM_HOME/secrets/kafka).
     kafka_secrets: str = field(default_factory=lambda: _env("RCM_KAFKA_SECRETS", ""))
-    # A Confluent-compatible schema registry; unset, the wire carries the fixed ids of schemas/topics.py.
+    # A Confluent-compatible schema registry whose ids every codec writes and reads; unset, the local
+    # one `rcm up` starts; `none`: no registry, the fixed ids of schemas/topics.py (offline).
     schema_registry_url: str = field(default_factory=lambda: _env("RCM_SCHEMA_REGISTRY_URL", ""))
     # The local registry `rcm up` starts (infra/registry.py, Apicurio) when RCM_SCHEMA_REGISTRY_URL is unset.
     registry_port: int = field(default_factory=lambda: int(_env("RCM_SCHEMA_REGISTRY_PORT", "18081")))
@@ -126,6 +130,10 @@ class Settings:
 
     @property
     def registry_url(self) -> str:
+        """The registry every encoder and decoder uses; "" with RCM_SCHEMA_REGISTRY_URL=none (the
+        fixed ids)."""
+        if self.schema_registry_url.strip().lower() == NO_REGISTRY:
+            return ""
         # the local registry (Apicurio) answers the Confluent API under /apis/ccompat/v7
         return self.schema_registry_url or f"http://127.0.0.1:{self.registry_port}/apis/ccompat/v7"
 
@@ -156,7 +164,7 @@ class Settings:
         return self.database_url or local_dsn(self.home, self.postgres_port)
 
     def role_dsn(self, role: str) -> str:
-        """The DSN of `sink`, `console` or `analyst`."""
+        """The DSN of `sink`, `console`, `analyst` or `report`."""
         from infra.credentials import ROLE_PREFIX
 
         explicit = getattr(self, f"{role}_database_url")
@@ -175,6 +183,12 @@ class Settings:
     @property
     def console_dsn(self) -> str:
         return self.role_dsn("console")
+
+    @property
+    def report_dsn(self) -> str:
+        """Reads every pipeline table, writes none: `rcm report`, `rcm demo`'s summary, the drain
+        watchers (migration 0027)."""
+        return self.role_dsn("report")
 
     @property
     def x12_outbox_dir(self) -> Path:

@@ -2,16 +2,17 @@
 
 fastavro does the hot path; `avro` is used by the tests to prove both libraries write the same bytes.
 
-Schema ids: with RCM_SCHEMA_REGISTRY_URL set, the registry's (each schema is registered under
-`<topic>-value`, TopicNameStrategy; ids and writer schemas are cached once looked up, so a record
-written with an older version of a contract decodes into the current one); otherwise the fixed ids
-of schemas/topics.py, the offline default.
+Schema ids: the registry's once the process's edge has named one (`use_registry(settings.registry_url)`:
+infra/cli.py for every `rcm` command, the test session for its services); each schema is
+registered under `<topic>-value`, TopicNameStrategy; ids and writer schemas are cached once looked
+up, so a record written with an older version of a contract decodes into the current one.
+Otherwise (no registry named, or RCM_SCHEMA_REGISTRY_URL=none) the fixed ids of schemas/topics.py,
+the offline default.
 """
 from __future__ import annotations
 
 import io
 import json
-import os
 import struct
 import threading
 from functools import cache
@@ -87,13 +88,10 @@ class _Ids:
         return found
 
 
-_ids: _Ids | None = None
+_ids = _Ids("")
 
 
 def ids() -> _Ids:
-    global _ids
-    if _ids is None:
-        _ids = _Ids(os.environ.get("RCM_SCHEMA_REGISTRY_URL", ""))
     return _ids
 
 
@@ -101,6 +99,11 @@ def use_registry(url: str) -> None:
     """Read and write the ids of the registry at `url` ("" for the fixed ids) from now on."""
     global _ids
     _ids = _Ids(url)
+
+
+def registry_url() -> str:
+    """The registry this process encodes and decodes with ("": the fixed ids)."""
+    return _ids.registry.url if _ids.registry is not None else ""
 
 
 def encode(schema_name: str, record: dict) -> bytes:

@@ -87,6 +87,9 @@ def services() -> Iterator[Services]:
         # every service principal and its ACLs; each test names its own consumer groups
         infra_services.secure_kafka(settings, any_group=True)
         _migrate_test_database(settings.dsn, manages_postgres)
+        # the registry is the default: every child process (`rcm process`, `rcm sink`...) and every
+        # test's own codec (_registry_ids) writes its ids
+        infra_services.start_registry(settings)
         os.environ["RCM_KAFKA_BOOTSTRAP_SERVERS"] = settings.bootstrap
         os.environ["RCM_DATABASE_URL"] = settings.dsn
         yield Services(settings.bootstrap, settings.dsn, settings, started_kafka, started_postgres,
@@ -106,6 +109,21 @@ def services() -> Iterator[Services]:
             postgres.stop(settings)
         if registry_before is None:  # `rcm up` in a test (test_services.py) starts the registry
             registry.stop(settings)
+
+
+@pytest.fixture(autouse=True)
+def _registry_ids(request) -> Iterator[None]:
+    """A test on the session's services encodes and decodes with the registry's ids, as every
+    `rcm` command does by default (infra/cli.py); the others (unit, stream) with the fixed ids,
+    also after a test that ran a command in-process (infra.cli.main)."""
+    from schemas import codec
+
+    if "services" in request.fixturenames:
+        codec.use_registry(request.getfixturevalue("services").settings.registry_url)
+    try:
+        yield
+    finally:
+        codec.use_registry("")
 
 
 def _migrate_test_database(dsn: str, ours: bool) -> None:

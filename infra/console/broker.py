@@ -13,9 +13,13 @@ def send(settings, outgoing: list, timeout_s: float) -> None:
 
 
 def admin(settings):
+    """The console process's one admin client (infra.pipeline.SharedAdmin): the pipeline page
+    refreshes every few seconds, and a new client each time would be a new SASL handshake."""
     from kafka.admin import KafkaAdminClient
 
     from infra.kafka_auth import client_options
+    from infra.pipeline import shared_admin
 
-    return KafkaAdminClient(**client_options("console", settings=settings), client_id="rcm-console",
-                            request_timeout_ms=5000)
+    return shared_admin(f"console@{settings.bootstrap}", lambda: KafkaAdminClient(
+        **client_options("console", settings=settings), client_id="rcm-console",
+        request_timeout_ms=5000))

@@ -26,12 +26,8 @@ def broker_status(settings) -> dict:
     from infra.console import broker
 
     bootstrap = settings.bootstrap
-    admin = broker.admin(settings)
-    try:
-        topics = status.topic_statuses(admin, 0)
-        groups = status.group_statuses(admin)
-    finally:
-        admin.close()
+    topics, groups = broker.admin(settings).call(
+        lambda admin: (status.topic_statuses(admin, 0), status.group_statuses(admin)))
     now = time.monotonic()
     totals = {t.topic: t.messages for t in topics}
     with _lock:
