@@ -227,7 +227,7 @@ def end_to_end(settings, records, rss: PeakRss, rate: float | None = None, worke
         pids.update(processor=processor.pid, sink=sink.pid)
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         started_wall = time.time()
-        publish(records, settings.bootstrap, rate=rate, **delivery(settings))
+        publish(records, settings, rate=rate, **delivery(settings))
         pipeline.wait_drained(settings, [processor, sink], timeout=900)
         cpu = {name.split()[0]: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
     finally:

@@ -44,7 +44,7 @@ def decide_reviews(settings, log=say) -> int:
 
     decisions = [coding_team.decide(r, "SIM-CODER") for r in coding_team.open_reviews(settings.dsn)]
     log(f"== the coding team decides {len(decisions):,} open reviews (rcm produce decisions)")
-    publish(coding_team.as_records(decisions), settings.bootstrap, service="console",
+    publish(coding_team.as_records(decisions), settings, service="console",
             **delivery(settings))
     return len(decisions)
 
@@ -80,7 +80,7 @@ def run(settings, events: int, seed: int, rate: float | None, timeout: float,
                 last[0] = time.monotonic()
                 log(f"   published {n:,}/{total:,}")
 
-        publish(scenario.records, settings.bootstrap, rate=rate, progress=progress,
+        publish(scenario.records, settings, rate=rate, progress=progress,
                 **delivery(settings))
         log("== draining")
 

@@ -66,7 +66,7 @@ def test_a_refused_delivery_stops_the_worker_before_its_input_is_committed(run_s
     worker = pipeline.rcm_service("process", settings, logs, RCM_DELIVERY_TIMEOUT_S="3",
                                   RCM_DELIVERY_ATTEMPTS="2").start()
     try:
-        publish(scenario.records, settings.bootstrap)
+        publish(scenario.records, settings)
         deadline = time.monotonic() + 300
         while worker.alive():
             assert time.monotonic() < deadline, f"the worker went on:\n{worker.tail()}"

@@ -60,11 +60,11 @@ def test_three_workers_survive_a_sigkilled_broker_and_worker(cluster):
     workers = [worker(settings, i) for i in range(3)]
     sink_ = sink(settings)
     try:
-        publish(records[:half], settings.bootstrap, service=ADMIN)  # 835s and hospital events
+        publish(records[:half], settings, service=ADMIN)  # 835s and hospital events
         wait_for(settings.dsn, "select count(*) from ledger_entries", 1500, [*workers, sink_])
         kafka.stop_node(local, 2, sig=signal.SIGKILL)
         workers[1].kill()
-        publish(records[half:], settings.bootstrap, service=ADMIN)  # two of three replicas in sync: accepted
+        publish(records[half:], settings, service=ADMIN)  # two of three replicas in sync: accepted
         kafka.start_node(local, 2)
         workers[1] = worker(settings, 1)
         pipeline.wait_drained(settings, [*workers, sink_], timeout=700)
