@@ -30,7 +30,7 @@ def reset(settings) -> None:
     from infra import services
 
     services.recreate_topics(settings.bootstrap)
-    pipeline.delete_groups(settings.bootstrap, [settings.app_id, settings.sink_group])
+    pipeline.delete_groups(settings, [settings.app_id, settings.sink_group])
     tables = [r[0] for r in report.query(settings.dsn, """
         select tablename from pg_tables where schemaname = 'public' and tablename <> 'schema_migrations'""")]
     if tables:

@@ -127,8 +127,8 @@ def latest_offsets(admin: KafkaAdminClient, partitions) -> dict:
     return {tp: found[tp].offset for tp in partitions}
 
 
-def end_offsets(bootstrap: str, topics: tuple[T.Topic, ...]) -> dict[tuple[str, int], int]:
-    admin = KafkaAdminClient(**client_options(ADMIN, bootstrap))
+def end_offsets(settings: Settings, topics: tuple[T.Topic, ...]) -> dict[tuple[str, int], int]:
+    admin = KafkaAdminClient(**client_options(ADMIN, settings=settings))
     try:
         tps = [TopicPartition(t.name, p) for t in topics for p in range(t.partitions)]
         return {(tp.topic, tp.partition): off for tp, off in latest_offsets(admin, tps).items()}
@@ -136,9 +136,9 @@ def end_offsets(bootstrap: str, topics: tuple[T.Topic, ...]) -> dict[tuple[str, 
         admin.close()
 
 
-def group_offsets(bootstrap: str, group: str) -> dict[tuple[str, int], int]:
+def group_offsets(settings: Settings, group: str) -> dict[tuple[str, int], int]:
     """Committed offsets of a consumer group; empty before the group has committed anything."""
-    admin = KafkaAdminClient(**client_options(ADMIN, bootstrap))
+    admin = KafkaAdminClient(**client_options(ADMIN, settings=settings))
     try:
         offsets = admin.list_group_offsets({group: None}).get(group, {})
     except KafkaError:  # no coordinator yet: nothing was ever committed on this cluster
@@ -148,9 +148,9 @@ def group_offsets(bootstrap: str, group: str) -> dict[tuple[str, int], int]:
     return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
 
 
-def group_state(bootstrap: str, group: str) -> tuple[str, int]:
+def group_state(settings: Settings, group: str) -> tuple[str, int]:
     """(state, number of members) of a consumer group, ("Unknown", 0) when the broker has none yet."""
-    admin = KafkaAdminClient(**client_options(ADMIN, bootstrap))
+    admin = KafkaAdminClient(**client_options(ADMIN, settings=settings))
     try:
         desc = admin.describe_groups([group]).get(group) or {}
     except KafkaError:
@@ -160,8 +160,8 @@ def group_state(bootstrap: str, group: str) -> tuple[str, int]:
     return str(desc.get("group_state") or "Unknown"), len(desc.get("members") or [])
 
 
-def delete_groups(bootstrap: str, groups: list[str]) -> None:
-    admin = KafkaAdminClient(**client_options(ADMIN, bootstrap))
+def delete_groups(settings: Settings, groups: list[str]) -> None:
+    admin = KafkaAdminClient(**client_options(ADMIN, settings=settings))
     try:
         known = {g["group_id"] for g in admin.list_groups()}
         stale = [g for g in groups if g in known]
@@ -193,8 +193,8 @@ class Lag:
 
 
 def lag(settings: Settings) -> Lag:
-    ends = end_offsets(settings.bootstrap, tuple({*PROCESSOR_INPUTS, *SINK_INPUTS}))
-    done_p = group_offsets(settings.bootstrap, settings.app_id)
+    ends = end_offsets(settings, tuple({*PROCESSOR_INPUTS, *SINK_INPUTS}))
+    done_p = group_offsets(settings, settings.app_id)
     done_s = sink_offsets(settings.dsn, settings.sink_group)
     behind: dict[str, int] = {}
     for who, inputs, done in (("processor", PROCESSOR_INPUTS, done_p), ("sink", SINK_INPUTS, done_s)):
@@ -239,7 +239,7 @@ def wait_joined(settings: Settings, processor: Service, timeout: float = 180.0,
     while time.monotonic() < deadline:
         if not processor.alive():
             raise RuntimeError(f"processor exited with {processor.proc.returncode}:\n{processor.tail()}")
-        state, joined = group_state(settings.bootstrap, settings.app_id)
+        state, joined = group_state(settings, settings.app_id)
         if state == "Stable" and joined >= members:
             return
         time.sleep(0.3)

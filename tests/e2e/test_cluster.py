@@ -153,7 +153,7 @@ def test_rcm_process_workers_2_runs_two_members_of_one_group_with_exact_balances
     try:
         publish(records, run_settings, service=ADMIN)
         deadline = time.monotonic() + 180
-        while pipeline.group_state(run_settings.bootstrap, run_settings.app_id) != ("Stable", 2):
+        while pipeline.group_state(run_settings, run_settings.app_id) != ("Stable", 2):
             assert supervisor.alive() and time.monotonic() < deadline, supervisor.tail()
             time.sleep(0.5)
         pipeline.wait_drained(run_settings, [supervisor, sink_], timeout=600)
@@ -161,5 +161,5 @@ def test_rcm_process_workers_2_runs_two_members_of_one_group_with_exact_balances
         stopped = supervisor.stop()  # SIGTERM: the supervisor stops both workers and exits 0
         sink_.stop()
     assert stopped == 0
-    assert pipeline.group_state(run_settings.bootstrap, run_settings.app_id)[1] == 0
+    assert pipeline.group_state(run_settings, run_settings.app_id)[1] == 0
     assert_exact(run_settings, scenario, moved)

@@ -49,7 +49,7 @@ def test_a_static_worker_sigkilled_and_restarted_takes_its_partitions_back_witho
     sink = pipeline.rcm_service("sink", run_settings, run_settings.home / "logs").start()
     try:
         publish(records[:third], run_settings)
-        wait_until(lambda: pipeline.group_state(run_settings.bootstrap, run_settings.app_id)
+        wait_until(lambda: pipeline.group_state(run_settings, run_settings.app_id)
                    == ("Stable", 2) and placements(workers[0]) and placements(workers[1]),
                    [*workers, sink], "two members")
         time.sleep(2)
@@ -71,7 +71,7 @@ def test_a_static_worker_sigkilled_and_restarted_takes_its_partitions_back_witho
         assert placements(workers[0]) == kept  # the other worker saw no rebalance at all
 
         assert workers[1].stop() == 0  # stopped for good: removed from the group at once
-        members = pipeline.group_state(run_settings.bootstrap, run_settings.app_id)[1]
+        members = pipeline.group_state(run_settings, run_settings.app_id)[1]
         assert members == 1  # not after the 60 s session timeout
         publish(records[2 * third:], run_settings)
         wait_until(lambda: placements(workers[0])[-1] == total, [workers[0], sink],
