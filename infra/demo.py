@@ -29,7 +29,7 @@ def reset(settings) -> None:
     """Empty topics, consumer groups and tables so a second run starts from the same place."""
     from infra import services
 
-    services.recreate_topics(settings.bootstrap)
+    services.recreate_topics(settings=settings)
     pipeline.delete_groups(settings, [settings.app_id, settings.sink_group])
     tables = [r[0] for r in report.query(settings.dsn, """
         select tablename from pg_tables where schemaname = 'public' and tablename <> 'schema_migrations'""")]

@@ -29,7 +29,7 @@ def cluster(run_settings):
                     kafka_port=run_settings.kafka_port + 2, kafka_brokers=3)
     kafka.start(local)
     try:
-        services.create_topics(local.bootstrap)
+        services.create_topics(settings=local)
         services.secure_kafka(local, any_group=True)  # the services' principals on this cluster
         yield local, replace(local, kafka_bootstrap_servers=local.bootstrap)
     finally:
@@ -41,7 +41,7 @@ def test_topics_have_three_replicas_and_two_in_sync_at_least(cluster):
 
     _local, settings = cluster
     assert settings.bootstrap.count(",") == 2
-    admin = services.admin_client(settings.bootstrap)
+    admin = services.admin_client(settings=settings)
     try:
         for topic in admin.describe_topics(["ledger-entries", "claim-index", "claim-accounts"]):
             assert {len(p["replica_nodes"]) for p in topic["partitions"]} == {3}, topic["name"]
