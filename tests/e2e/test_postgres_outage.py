@@ -73,7 +73,7 @@ def test_a_postgres_crash_under_load_leaves_every_service_running_and_balances_e
     for s in procs.values():
         s.start()
     try:
-        feeder = threading.Thread(target=publish, args=(records, settings.bootstrap),
+        feeder = threading.Thread(target=publish, args=(records, settings),
                                   kwargs={"rate": 400.0}, daemon=True)
         feeder.start()
         deadline = time.monotonic() + 240

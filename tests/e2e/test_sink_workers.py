@@ -38,7 +38,7 @@ def wait_for(what: str, check, services, timeout: float = 240) -> None:
 
 
 def feed(records, settings) -> threading.Thread:
-    feeder = threading.Thread(target=publish, args=(records, settings.bootstrap),
+    feeder = threading.Thread(target=publish, args=(records, settings),
                               kwargs={"rate": 500.0}, daemon=True)
     feeder.start()
     return feeder
