@@ -60,7 +60,7 @@ def test_decisions_release_reviewed_encounters_across_a_processor_crash(run_sett
         ], run_settings)
         # a coder's decision comes from the console's principal (the hospital's may not write it)
         publish([out(T.CODING_DECISIONS, decision(4, ("R53.83",)))],  # before its encounter
-                run_settings.bootstrap, service="console")
+                run_settings, service="console")
         pipeline.wait_drained(run_settings, [processor, sink], timeout=300)
         publish([out(T.ENCOUNTERS, encounter(4, ("out of sorts",)))], run_settings)
         pipeline.wait_drained(run_settings, [processor, sink], timeout=300)
