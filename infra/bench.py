@@ -216,7 +216,7 @@ def records_written(settings) -> int:
     """Every record on a topic the hospital does not write (results, state changelogs, journals,
     balances, dead letters): the topics are recreated before each run."""
     derived = tuple(t for t in T.ALL if t not in T.INPUTS)
-    return sum(pipeline.end_offsets(settings.bootstrap, derived).values())
+    return sum(pipeline.end_offsets(settings, derived).values())
 
 
 def end_to_end(settings, records, rss: PeakRss, rate: float | None = None, workers: int = 1) -> dict:
@@ -241,7 +241,7 @@ def end_to_end(settings, records, rss: PeakRss, rate: float | None = None, worke
         pids.update(processor=processor.pid, sink=sink.pid)
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         started_wall = time.time()
-        publish(records, settings.bootstrap, rate=rate, **delivery(settings))
+        publish(records, settings, rate=rate, **delivery(settings))
         pipeline.wait_drained(settings, [processor, sink], timeout=900)
         cpu = {name.split()[0]: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
     finally:
@@ -272,7 +272,7 @@ def sink_alone(settings, source_tree: str | None = None) -> dict[str, float]:
     tables = [r[0] for r in report.query(settings.dsn, """
         select tablename from pg_tables where schemaname = 'public' and tablename <> 'schema_migrations'""")]
     report.query_commit(settings.dsn, "truncate " + ", ".join(tables))
-    pipeline.delete_groups(settings.bootstrap, [settings.sink_group])
+    pipeline.delete_groups(settings, [settings.sink_group])
     env = {"PYTHONPATH": source_tree} if source_tree else {}
     sink = pipeline.rcm_service("sink", settings, settings.home / "logs", **env)
     if source_tree:
@@ -294,7 +294,7 @@ def sink_alone(settings, source_tree: str | None = None) -> dict[str, float]:
 
 
 def cmd_sink_only(args, settings, records) -> int:
-    if any(pipeline.end_offsets(settings.bootstrap, (T.LEDGER_ENTRIES,)).values()):
+    if any(pipeline.end_offsets(settings, (T.LEDGER_ENTRIES,)).values()):
         say("== the sink's topics hold records already (a previous run): timing the sink on them")
     else:
         say("== filling the sink's topics: one end-to-end run")

@@ -185,9 +185,9 @@ class Feeder(threading.Thread):
     """Publishes the records at a steady rate, in chunks; what the broker did not acknowledge is
     sent again (only that: a record the broker has is not re-sent)."""
 
-    def __init__(self, records: list, bootstrap: str, rate: float) -> None:
+    def __init__(self, records: list, settings: Settings, rate: float) -> None:
         super().__init__(name="chaos-feeder", daemon=True)
-        self.records, self.bootstrap, self.rate = records, bootstrap, rate
+        self.records, self.settings, self.rate = records, settings, rate
         self.sent = 0
         self.resent = 0
         self.error: BaseException | None = None
@@ -202,7 +202,7 @@ class Feeder(threading.Thread):
                 todo = self.records[start:start + chunk]
                 while todo and not self.stop.is_set():
                     try:
-                        publish(todo, self.bootstrap, rate=self.rate, timeout_s=10, attempts=3)
+                        publish(todo, self.settings, rate=self.rate, timeout_s=10, attempts=3)
                         todo = []
                     except Undelivered as missing:
                         todo = [todo[i] for i in missing.report.missing]
@@ -340,7 +340,7 @@ def run(settings: Settings, events: int, duration_s: float, seed: int | None = N
     comps, procs = components(settings, local, log_dir, env, workers)
     result = Result(seed, events, duration_s)
     rate = max(1.0, len(records) / max(1.0, duration_s * 0.8))
-    feeder = Feeder(records, settings.bootstrap, rate)
+    feeder = Feeder(records, settings, rate)
     try:
         boot = time.monotonic()
         for c in comps:

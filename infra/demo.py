@@ -29,8 +29,8 @@ def reset(settings) -> None:
     """Empty topics, consumer groups and tables so a second run starts from the same place."""
     from infra import services
 
-    services.recreate_topics(settings.bootstrap)
-    pipeline.delete_groups(settings.bootstrap, [settings.app_id, settings.sink_group])
+    services.recreate_topics(settings=settings)
+    pipeline.delete_groups(settings, [settings.app_id, settings.sink_group])
     # The owner's DSN: TRUNCATE is the table owner's right (the sink's role may DELETE rows but
     # not TRUNCATE, and a DELETE of every row would leave the tables' dead tuples behind each run).
     tables = [r[0] for r in report.query(settings.dsn, """
@@ -47,7 +47,7 @@ def decide_reviews(settings, log=say) -> int:
     decisions = [coding_team.decide(r, "SIM-CODER")
                  for r in coding_team.open_reviews(settings.report_dsn)]
     log(f"== the coding team decides {len(decisions):,} open reviews (rcm produce decisions)")
-    publish(coding_team.as_records(decisions), settings.bootstrap, service="console",
+    publish(coding_team.as_records(decisions), settings, service="console",
             **delivery(settings))
     return len(decisions)
 
@@ -83,7 +83,7 @@ def run(settings, events: int, seed: int, rate: float | None, timeout: float,
                 last[0] = time.monotonic()
                 log(f"   published {n:,}/{total:,}")
 
-        publish(scenario.records, settings.bootstrap, rate=rate, progress=progress,
+        publish(scenario.records, settings, rate=rate, progress=progress,
                 **delivery(settings))
         log("== draining")
 

@@ -158,5 +158,5 @@ def watch_orphans(settings, topics: set[str], held, rejoin):
     `held()`: partitions this worker holds; `rejoin()`: ask its consumer to rejoin."""
     from processors.watchdog import OrphanWatch
 
-    return OrphanWatch(settings.bootstrap, settings.app_id, topics, held, rejoin,
+    return OrphanWatch(settings, settings.app_id, topics, held, rejoin,
                        after_s=settings.stall_after_s).start()

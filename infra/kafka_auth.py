@@ -1,8 +1,9 @@
 """Kafka connection options for a service: the one function every Kafka client is built with.
 
-`client_options(service)` gives a client its bootstrap servers, security protocol and SASL
-credentials, in the spelling of kafka-python or aiokafka. A service authenticates as its
-own principal (`rcm-<service>`, allowed what infra/kafka_acls.py grants it):
+`client_options(service, settings=...)` gives a client its bootstrap servers, security protocol
+and SASL credentials, in the spelling of kafka-python or aiokafka, from the settings its command
+loaded once (never loaded here). A service authenticates as its own principal (`rcm-<service>`,
+allowed what infra/kafka_acls.py grants it):
 
 - an existing cluster (`RCM_KAFKA_SASL_USERNAME` set): that user, its password read from
   `RCM_KAFKA_SASL_PASSWORD_FILE`, for every client of the process (run each service with its own);
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from infra.credentials import _write_private
 from infra.kafka_acls import ADMIN, SERVICES, principal
-from infra.settings import Settings, load
+from infra.settings import Settings
 
 CONTROLLER = "controller"  # the KRaft controllers' own PLAIN user (server.properties only)
 FLAVOURS = ("kafka-python", "aiokafka")
@@ -82,17 +83,17 @@ def ssl_context(settings: Settings) -> ssl.SSLContext:
     return context
 
 
-def client_options(service: str, bootstrap: str | None = None, flavour: str = "kafka-python",
-                   settings: Settings | None = None) -> dict:
+def client_options(service: str, bootstrap: str | None = None, flavour: str = "kafka-python", *,
+                   settings: Settings) -> dict:
     """Keyword arguments that connect a `flavour` client as `service` (admin, processor, sink,
     sink-x12, console, analytics, hl7, x12, fhir, synthetic): kafka-python's KafkaProducer /
     KafkaConsumer / KafkaAdminClient, or aiokafka's clients (the processor's batch loop, through
-    processors.runtime.client_options). `bootstrap` defaults to the settings' servers."""
+    processors.runtime.client_options). `settings` are the command's (loaded once at its edge);
+    `bootstrap` defaults to their servers."""
     if flavour not in FLAVOURS:
         raise ValueError(f"flavour must be one of {FLAVOURS}")
     if service != ADMIN and service not in SERVICES:
         raise ValueError(f"unknown Kafka service {service!r}")
-    settings = settings or load()
     bootstrap = bootstrap or settings.bootstrap
     protocol = security_protocol(settings)
     sasl = protocol.startswith("SASL")

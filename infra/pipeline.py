@@ -183,10 +183,10 @@ def shared_admin(key: str, build: Callable[[], KafkaAdminClient]) -> SharedAdmin
         return found
 
 
-def admin(bootstrap: str) -> SharedAdmin:
-    """The admin principal's client for `bootstrap`, shared by every watcher of the process."""
-    return shared_admin(f"{ADMIN}@{bootstrap}", lambda: KafkaAdminClient(
-        **client_options(ADMIN, bootstrap), client_id="rcm-watch"))
+def admin(settings: Settings) -> SharedAdmin:
+    """The admin principal's client for the settings' brokers, shared by every watcher of the process."""
+    return shared_admin(f"{ADMIN}@{settings.bootstrap}", lambda: KafkaAdminClient(
+        **client_options(ADMIN, settings=settings), client_id="rcm-watch"))
 
 
 @atexit.register
@@ -198,13 +198,13 @@ def close_admins() -> None:
         shared.close()
 
 
-def end_offsets(bootstrap: str, topics: tuple[T.Topic, ...]) -> dict[tuple[str, int], int]:
+def end_offsets(settings: Settings, topics: tuple[T.Topic, ...]) -> dict[tuple[str, int], int]:
     tps = [TopicPartition(t.name, p) for t in topics for p in range(t.partitions)]
-    found = admin(bootstrap).call(lambda a: latest_offsets(a, tps))
+    found = admin(settings).call(lambda a: latest_offsets(a, tps))
     return {(tp.topic, tp.partition): off for tp, off in found.items()}
 
 
-def group_offsets(bootstrap: str, group: str) -> dict[tuple[str, int], int]:
+def group_offsets(settings: Settings, group: str) -> dict[tuple[str, int], int]:
     """Committed offsets of a consumer group; empty before the group has committed anything."""
     def read(a: KafkaAdminClient) -> dict:
         try:
@@ -212,11 +212,11 @@ def group_offsets(bootstrap: str, group: str) -> dict[tuple[str, int], int]:
         except KafkaError:  # no coordinator yet: nothing was ever committed on this cluster
             return {}
 
-    offsets = admin(bootstrap).call(read)
+    offsets = admin(settings).call(read)
     return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
 
 
-def group_state(bootstrap: str, group: str) -> tuple[str, int]:
+def group_state(settings: Settings, group: str) -> tuple[str, int]:
     """(state, number of members) of a consumer group, ("Unknown", 0) when the broker has none yet."""
     def read(a: KafkaAdminClient) -> dict:
         try:
@@ -224,18 +224,18 @@ def group_state(bootstrap: str, group: str) -> tuple[str, int]:
         except KafkaError:
             return {}
 
-    desc = admin(bootstrap).call(read)
+    desc = admin(settings).call(read)
     return str(desc.get("group_state") or "Unknown"), len(desc.get("members") or [])
 
 
-def delete_groups(bootstrap: str, groups: list[str]) -> None:
+def delete_groups(settings: Settings, groups: list[str]) -> None:
     def delete(a: KafkaAdminClient) -> None:
         known = {g["group_id"] for g in a.list_groups()}
         stale = [g for g in groups if g in known]
         if stale:
             a.delete_groups(stale)
 
-    admin(bootstrap).call(delete)
+    admin(settings).call(delete)
 
 
 def sink_offsets(dsn: str, group: str) -> dict[tuple[str, int], int]:
@@ -260,8 +260,8 @@ class Lag:
 
 
 def lag(settings: Settings) -> Lag:
-    ends = end_offsets(settings.bootstrap, tuple({*PROCESSOR_INPUTS, *SINK_INPUTS}))
-    done_p = group_offsets(settings.bootstrap, settings.app_id)
+    ends = end_offsets(settings, tuple({*PROCESSOR_INPUTS, *SINK_INPUTS}))
+    done_p = group_offsets(settings, settings.app_id)
     done_s = sink_offsets(settings.report_dsn, settings.sink_group)
     behind: dict[str, int] = {}
     for who, inputs, done in (("processor", PROCESSOR_INPUTS, done_p), ("sink", SINK_INPUTS, done_s)):
@@ -306,7 +306,7 @@ def wait_joined(settings: Settings, processor: Service, timeout: float = 180.0,
     while time.monotonic() < deadline:
         if not processor.alive():
             raise RuntimeError(f"processor exited with {processor.proc.returncode}:\n{processor.tail()}")
-        state, joined = group_state(settings.bootstrap, settings.app_id)
+        state, joined = group_state(settings, settings.app_id)
         if state == "Stable" and joined >= members:
             return
         time.sleep(0.3)

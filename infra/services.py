@@ -25,7 +25,8 @@ from schemas import topics as registry
 say = sayer("rcm")
 
 
-def admin_client(bootstrap: str, settings: Settings | None = None):
+def admin_client(bootstrap: str | None = None, *, settings: Settings):
+    """The admin principal's client for `bootstrap` (default: the settings' brokers)."""
     from kafka.admin import KafkaAdminClient
 
     return KafkaAdminClient(**client_options(ADMIN, bootstrap, settings=settings), client_id="rcm-infra",
@@ -40,7 +41,7 @@ def secure_kafka(settings: Settings, any_group: bool = False) -> int:
         return 0
     from kafka.admin import ScramMechanism, UserScramCredentialUpsertion
 
-    admin = admin_client(settings.bootstrap)
+    admin = admin_client(settings=settings)
     try:
         upserts = [UserScramCredentialUpsertion(principal(s), ScramMechanism.SCRAM_SHA_512,
                                                 kafka_auth.password(settings, s), iterations=4096)
@@ -54,10 +55,11 @@ def secure_kafka(settings: Settings, any_group: bool = False) -> int:
         admin.close()
 
 
-def create_topics(bootstrap: str, topics=registry.ALL, timeout_s: float = 60,
-                  settings: Settings | None = None) -> list[str]:
-    """Create the registry topics that do not exist yet; return the names created."""
-    admin = admin_client(bootstrap, settings)
+def create_topics(bootstrap: str | None = None, topics=registry.ALL, timeout_s: float = 60, *,
+                  settings: Settings) -> list[str]:
+    """Create the registry topics that do not exist yet on `bootstrap` (default: the settings'
+    brokers); return the names created."""
+    admin = admin_client(bootstrap, settings=settings)
     try:
         deadline = time.monotonic() + timeout_s
         rf, durability = replication(admin)
@@ -72,7 +74,7 @@ def create_topics(bootstrap: str, topics=registry.ALL, timeout_s: float = 60,
             admin.create_topics(spec, raise_errors=False)
             created += [t.name for t in missing if t.name not in created]
             time.sleep(0.1)
-        wait_for_topics(bootstrap, [t.name for t in topics], timeout_s, admin)
+        wait_for_topics(admin, [t.name for t in topics], timeout_s)
         return created
     finally:
         admin.close()
@@ -87,22 +89,17 @@ def replication(admin) -> tuple[int, dict[str, str]]:
     return rf, ({"min.insync.replicas": "2"} if rf == 3 else {})
 
 
-def wait_for_topics(bootstrap: str, names: list[str], timeout_s: float = 60, admin=None) -> None:
+def wait_for_topics(admin, names: list[str], timeout_s: float = 60) -> None:
     """Block until every topic has a leader for every partition."""
-    own = admin is None
-    admin = admin or admin_client(bootstrap)
-    try:
-        admin.wait_for_topics(list(names), timeout_ms=int(timeout_s * 1000))
-    finally:
-        if own:
-            admin.close()
+    admin.wait_for_topics(list(names), timeout_ms=int(timeout_s * 1000))
 
 
-def recreate_topics(bootstrap: str, topics=registry.ALL, timeout_s: float = 60,
-                    settings: Settings | None = None) -> None:
-    """Delete every registry topic (data and committed offsets with it), then create them afresh."""
+def recreate_topics(bootstrap: str | None = None, topics=registry.ALL, timeout_s: float = 60, *,
+                    settings: Settings) -> None:
+    """Delete every registry topic (data and committed offsets with it) on `bootstrap` (default:
+    the settings' brokers), then create them afresh."""
     names = [t.name for t in topics]
-    admin = admin_client(bootstrap, settings)
+    admin = admin_client(bootstrap, settings=settings)
     try:
         present = [n for n in names if n in set(admin.list_topics())]
         if present:
@@ -115,7 +112,7 @@ def recreate_topics(bootstrap: str, topics=registry.ALL, timeout_s: float = 60,
             time.sleep(0.1)
     finally:
         admin.close()
-    create_topics(bootstrap, topics, timeout_s, settings)
+    create_topics(bootstrap, topics, timeout_s, settings=settings)
 
 
 def apply_migrations(dsn: str) -> list[str]:
@@ -124,15 +121,14 @@ def apply_migrations(dsn: str) -> list[str]:
     return apply(dsn)
 
 
-def up(settings: Settings | None = None) -> tuple[str, str]:
+def up(settings: Settings) -> tuple[str, str]:
     """Start what is ours to start, create the topics, migrate the database. Idempotent."""
-    settings = settings or load()
     started = time.monotonic()
     if settings.manages_kafka:
         kafka.start(settings)
     if settings.manages_postgres:
         postgres.start(settings)
-    created = create_topics(settings.bootstrap)
+    created = create_topics(settings=settings)
     if created:
         say(f"created topics: {', '.join(created)}")
     if acls := secure_kafka(settings):
@@ -156,8 +152,7 @@ def start_registry(settings: Settings) -> None:
     schema_registry.register_all(settings.registry_url)
 
 
-def down(settings: Settings | None = None, purge: bool = False) -> None:
-    settings = settings or load()
+def down(settings: Settings, purge: bool = False) -> None:
     stop_left_running(settings.home)
     if settings.manages_registry:
         schema_registry.stop(settings)

@@ -12,7 +12,7 @@ import time
 from dataclasses import asdict, dataclass
 
 from infra.pipeline import latest_offsets
-from infra.settings import load
+from infra.settings import Settings, load
 from schemas import topics as registry
 
 
@@ -140,13 +140,13 @@ def render_health(rows: list[dict]) -> list[str]:
     return lines
 
 
-def collect(bootstrap: str, interval_s: float) -> dict:
+def collect(settings: Settings, interval_s: float) -> dict:
     from kafka.admin import KafkaAdminClient
 
     from infra.kafka_acls import ADMIN
     from infra.kafka_auth import client_options
 
-    admin = KafkaAdminClient(**client_options(ADMIN, bootstrap), client_id="rcm-status",
+    admin = KafkaAdminClient(**client_options(ADMIN, settings=settings), client_id="rcm-status",
                              request_timeout_ms=10000)
     try:
         topics = topic_statuses(admin, interval_s)
@@ -154,7 +154,7 @@ def collect(bootstrap: str, interval_s: float) -> dict:
     finally:
         admin.close()
     dead = next((t.messages for t in topics if t.topic == registry.DEAD_LETTERS.name), 0)
-    return {"bootstrap": bootstrap, "interval_s": interval_s, "topics": [asdict(t) for t in topics],
+    return {"bootstrap": settings.bootstrap, "interval_s": interval_s, "topics": [asdict(t) for t in topics],
             "groups": [asdict(g) for g in groups], "dead_letters": dead}
 
 
@@ -181,7 +181,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     settings = load()
     health = service_health(settings)
     try:
-        report = collect(settings.bootstrap, args.interval)
+        report = collect(settings, args.interval)
     except Exception as failure:  # noqa: BLE001 - any broker failure: say which broker and why
         print(f"rcm status: cannot read Kafka at {settings.bootstrap} ({failure!r}); "
               "is it running (rcm up)?", file=sys.stderr)

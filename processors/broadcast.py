@@ -16,16 +16,18 @@ import logging
 import threading
 import time
 
+from infra.settings import Settings
 from schemas.topics import Topic
 
 log = logging.getLogger("rcm.broadcast")
 
 
 class TopicMirror:
-    """The last value per key of every partition of `topic` (bytes -> bytes; a tombstone deletes)."""
+    """The last value per key of every partition of `topic` (bytes -> bytes; a tombstone deletes),
+    read from the settings' brokers as the processor's principal."""
 
-    def __init__(self, topic: Topic, bootstrap: str, poll_ms: int = 100) -> None:
-        self.topic, self.bootstrap, self.poll_ms = topic, bootstrap, poll_ms
+    def __init__(self, topic: Topic, settings: Settings, poll_ms: int = 100) -> None:
+        self.topic, self.settings, self.poll_ms = topic, settings, poll_ms
         self.data: dict[bytes, bytes] = {}
         self.version = 0  # bumped on every change, so readers can cache what they derive
         self._consumer = None
@@ -37,7 +39,7 @@ class TopicMirror:
 
         from infra.kafka_auth import client_options
 
-        consumer = KafkaConsumer(**client_options("processor", self.bootstrap), group_id=None,
+        consumer = KafkaConsumer(**client_options("processor", settings=self.settings), group_id=None,
                                  enable_auto_commit=False, auto_offset_reset="earliest")
         tps = [TopicPartition(self.topic.name, p) for p in range(self.topic.partitions)]
         try:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from prometheus_client import Counter, Gauge
 
+from infra.settings import Settings
+
 log = logging.getLogger(__name__)
 
 # --- Orphaned partitions: a worker left holding nothing while records wait (issue 15) ----------
@@ -107,14 +109,14 @@ def orphaned_partitions(admin, offsets_client, group: str, topics: set[str]) -> 
 
 class OrphanWatch:
     """Runs the orphan check every `interval_s` in a daemon thread, with its own kafka-python
-    clients (so it works whatever loop consumes: faust's or a batch loop). `held()` returns how
-    many partitions this worker holds, `rejoin()` asks its consumer to rejoin the group (called
-    from this thread), `give_up()` ends the worker (default: exit 75)."""
+    clients on the settings' brokers (so it works whatever loop consumes: faust's or a batch
+    loop). `held()` returns how many partitions this worker holds, `rejoin()` asks its consumer to
+    rejoin the group (called from this thread), `give_up()` ends the worker (default: exit 75)."""
 
-    def __init__(self, bootstrap: str, group: str, topics: set[str], held, rejoin,
+    def __init__(self, settings: Settings, group: str, topics: set[str], held, rejoin,
                  after_s: float, interval_s: float = 5.0, exit_after: int = 3,
                  give_up=None) -> None:
-        self.bootstrap, self.group, self.topics = bootstrap, group, set(topics)
+        self.settings, self.group, self.topics = settings, group, set(topics)
         self.held, self.rejoin, self.interval_s = held, rejoin, interval_s
         self.orphans = Orphans(after_s, exit_after)
         self.give_up = give_up or self._exit
@@ -137,7 +139,7 @@ class OrphanWatch:
         from infra.kafka_auth import client_options
 
         if self.clients is None:
-            options = client_options("processor", self.bootstrap)
+            options = client_options("processor", settings=self.settings)
             admin = KafkaAdminClient(**options, client_id="rcm-orphan-watch",
                                      request_timeout_ms=10000)
             try:

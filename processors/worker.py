@@ -122,7 +122,7 @@ def run_worker(ctx: Context, stages: tuple[Stage, ...], loglevel: str) -> int:
     # a broker restarting while the worker starts (no leader yet) is waited out, not an exit
     retry = Retry("processor", settings.reconnect_initial_s, settings.reconnect_max_s)
     ctx.scrub_rules_mirror = retry.call(
-        "kafka", TopicMirror(T.SCRUB_RULES, settings.bootstrap).start, transient_kafka)
+        "kafka", TopicMirror(T.SCRUB_RULES, settings).start, transient_kafka)
     worker = faust.Worker(app, runtime, loglevel=loglevel, quiet=True)
     worker.spinner = None  # a terminal spinner only writes escape codes into service logs
     worker.execute_from_commandline()

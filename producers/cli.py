@@ -102,7 +102,7 @@ def _produce(args, settings) -> int:
     def progress(n: int, total: int) -> None:
         say(f"published {n:,}/{total:,} (acknowledged by the broker)")
 
-    stats = publish(scenario.records, settings.bootstrap, rate=args.rate, progress=progress,
+    stats = publish(scenario.records, settings, rate=args.rate, progress=progress,
                     **delivery(settings))
     say(f"published {stats['sent']:,} records in {stats['elapsed_s']}s "
          f"({stats['events_per_s']:,} records/s): {stats['by_topic']}")
@@ -120,6 +120,6 @@ def produce_decisions(args, settings) -> int:
     if args.dry_run:
         print_records(records)
         return 0
-    stats = publish(records, settings.bootstrap, service="console", **delivery(settings))
+    stats = publish(records, settings, service="console", **delivery(settings))
     say(f"published {stats['sent']:,} decisions on coding-decisions")
     return 0

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from infra.delivery import Deliverer, Report, producer_config
+from infra.settings import Settings
 from producers.stamp import stamp
 
 PROGRESS_EVERY = 1000
@@ -24,7 +25,7 @@ TIMEOUT_S = 120.0
 ATTEMPTS = 3
 
 
-def delivery(settings) -> dict:
+def delivery(settings: Settings) -> dict:
     """publish()'s timeout_s and attempts from a command's settings."""
     return {"timeout_s": settings.delivery_timeout_s, "attempts": settings.delivery_attempts}
 
@@ -41,19 +42,20 @@ class Undelivered(RuntimeError):
                          f"({', '.join(report.errors) or 'no error reported'})")
 
 
-def make_producer(bootstrap: str, timeout_s: float = TIMEOUT_S, service: str = "synthetic"):
-    """A producer authenticated as `service` (its Kafka principal may write only its topics)."""
+def make_producer(settings: Settings, timeout_s: float = TIMEOUT_S, service: str = "synthetic"):
+    """A producer on the settings' brokers, authenticated as `service` (its Kafka principal may
+    write only its topics)."""
     from kafka import KafkaProducer
 
     from infra.kafka_auth import client_options
 
     return KafkaProducer(**{**producer_config(
-        bootstrap, timeout_s, f"rcm-{service}",
+        settings.bootstrap, timeout_s, f"rcm-{service}",
         linger_ms=10,
         batch_size=256 * 1024,
         max_request_size=4 * 1024 * 1024,
         compression_type=None,  # on loopback compression costs CPU and saves nothing
-    ), **client_options(service, bootstrap)})
+    ), **client_options(service, settings=settings)})
 
 
 def record_name(rec, position: int) -> str:
@@ -67,12 +69,14 @@ def record_name(rec, position: int) -> str:
     return str(event_id) if event_id else f"record {position + 1} ({rec.topic.name})"
 
 
-def publish(records: Iterable, bootstrap: str, rate: float | None = None,
+def publish(records: Iterable, settings: Settings, rate: float | None = None,
             progress: Callable[[int, int], None] | None = None, producer=None,
             now_ms: Callable[[], int] | None = None, timeout_s: float = TIMEOUT_S,
             attempts: int = ATTEMPTS, service: str = "synthetic") -> dict:
     """Send every Outgoing record; return once the broker acknowledged all of them, with counts
     and timing. Raises Undelivered (a RuntimeError) naming what it did not acknowledge.
+
+    settings: the command's: the brokers and how to authenticate.
 
     rate: at most this many records per second (None = as fast as the broker takes them).
     progress(acknowledged, total) is called every PROGRESS_EVERY acknowledged records and at the end.
@@ -82,7 +86,7 @@ def publish(records: Iterable, bootstrap: str, rate: float | None = None,
     records = list(records)
     total = len(records)
     clock = now_ms or (lambda: time.time_ns() // 1_000_000)
-    deliverer = Deliverer(lambda: make_producer(bootstrap, timeout_s, service), timeout_s, attempts,
+    deliverer = Deliverer(lambda: make_producer(settings, timeout_s, service), timeout_s, attempts,
                           producer=producer)
     started = time.monotonic()
     reported = [0]

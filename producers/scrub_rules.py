@@ -66,7 +66,7 @@ def publish_decision(settings, dec: dict) -> None:
     from producers.publish import delivery, publish
     from schemas.envelope import record
 
-    publish([record(T.SCRUB_RULE_DECISIONS, dec)], settings.bootstrap, service="console",
+    publish([record(T.SCRUB_RULE_DECISIONS, dec)], settings, service="console",
             **delivery(settings))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 
+from infra.settings import Settings
 from schemas import codec
 from schemas.topics import APPEALS
 
@@ -24,13 +25,13 @@ def ticks(at: datetime) -> list[tuple[int, bytes]]:
         for p in range(APPEALS.partitions)]
 
 
-def send_ticks(bootstrap: str, at: datetime, producer=None, timeout_s: float = 120.0,
+def send_ticks(settings: Settings, at: datetime, producer=None, timeout_s: float = 120.0,
                attempts: int = 3) -> int:
     """Send one tick per partition; returns how many the broker acknowledged."""
     from infra.delivery import Deliverer
     from producers.publish import make_producer
 
-    deliverer = Deliverer(lambda: make_producer(bootstrap, timeout_s, "console"), timeout_s, attempts,
+    deliverer = Deliverer(lambda: make_producer(settings, timeout_s, "console"), timeout_s, attempts,
                           producer=producer)
     try:
         report = deliverer.deliver(ticks(at), lambda t: (APPEALS.name, b"", t[1], t[0]))
@@ -50,7 +51,7 @@ def cmd_tick(args) -> int:
     at = datetime.fromisoformat(args.at) if args.at else datetime.now(UTC)
     at = at if at.tzinfo else at.replace(tzinfo=UTC)
     settings = load()
-    n = send_ticks(settings.bootstrap, at, **delivery(settings))
+    n = send_ticks(settings, at, **delivery(settings))
     print(f"ticked {n} partitions of {APPEALS.name} to {at.isoformat()}")
     if n < APPEALS.partitions:
         print(f"rcm tick: {APPEALS.partitions - n} partitions not acknowledged by the broker; "

@@ -83,7 +83,7 @@ def services() -> Iterator[Services]:
             before = postgres.running_pid(settings)
             pid = postgres.start(settings)
             started_postgres = pid if before is None else None
-        infra_services.create_topics(settings.bootstrap)
+        infra_services.create_topics(settings=settings)
         # every service principal and its ACLs; each test names its own consumer groups
         infra_services.secure_kafka(settings, any_group=True)
         _migrate_test_database(settings.dsn, manages_postgres)
@@ -190,9 +190,9 @@ def database_url(pg_admin_dsn: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def fresh_topics(kafka_bootstrap: str) -> str:
+def fresh_topics(services: Services) -> str:
     """Every registry topic deleted and created again: empty, with no committed offsets."""
     from infra.services import recreate_topics
 
-    recreate_topics(kafka_bootstrap)
-    return kafka_bootstrap
+    recreate_topics(settings=services.settings)
+    return services.bootstrap

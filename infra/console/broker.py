@@ -9,7 +9,7 @@ def send(settings, outgoing: list, timeout_s: float) -> None:
     raises producers.publish.Undelivered when the broker did not confirm."""
     from producers.publish import publish
 
-    publish(outgoing, settings.bootstrap, attempts=2, timeout_s=timeout_s, service="console")
+    publish(outgoing, settings, attempts=2, timeout_s=timeout_s, service="console")
 
 
 def admin(settings):

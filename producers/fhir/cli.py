@@ -46,7 +46,7 @@ def produce(args, settings) -> int:
     elif result.records:
         from producers.publish import delivery, publish
 
-        publish(result.records, settings.bootstrap, service="fhir", **delivery(settings))
+        publish(result.records, settings, service="fhir", **delivery(settings))
     verb = "would publish" if args.dry_run else "published"
     print(f"{len(entries)} entries: {verb} {result.events} events and {result.dead_letters} dead "
           f"letters; {len(result.skipped)} skipped", file=sys.stderr)

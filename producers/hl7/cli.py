@@ -77,7 +77,7 @@ def produce(args, settings) -> int:
     elif records:
         from producers.publish import delivery, publish
 
-        publish(records, settings.bootstrap, service="hl7", **delivery(settings))
+        publish(records, settings, service="hl7", **delivery(settings))
     print(f"{len(result.events)} visit events, {result.ignored} messages ignored (ADT events and "
           f"BAR^P02 with nothing to bill), {len(result.dead)} messages refused (dead letters)"
           f"{' (dry run)' if args.dry_run else ''}", file=sys.stderr)

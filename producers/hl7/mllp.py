@@ -31,6 +31,7 @@ from kafka.errors import KafkaError
 from infra.delivery import Deliverer
 from infra.health import Health, serve
 from infra.reconnect import EXIT_CONFIG, broker_reachable
+from infra.settings import Settings
 from producers.hl7.parse import Header, MessageError, header, parse_message, visit_events
 from producers.hl7.records import dead_letter
 from schemas import topics as T
@@ -100,11 +101,11 @@ class Publisher:
     """kafka-python producer (acks=all, idempotent); `send` returns once the broker acknowledged
     every record, or raises NotDelivered within `timeout_s` (a stalled producer is replaced)."""
 
-    def __init__(self, bootstrap: str, producer=None, timeout_s: float = 30.0,
+    def __init__(self, settings: Settings, producer=None, timeout_s: float = 30.0,
                  health: Health | None = None) -> None:
         from producers.publish import make_producer
 
-        self.deliverer = Deliverer(lambda: make_producer(bootstrap, timeout_s, "hl7"), timeout_s,
+        self.deliverer = Deliverer(lambda: make_producer(settings, timeout_s, "hl7"), timeout_s,
                                    attempts=1, producer=producer)
         self.lock = threading.Lock()  # connections publish from executor threads
         self.health = health
@@ -238,7 +239,7 @@ def cmd_listen(args) -> int:
         return EXIT_CONFIG
     charge_master = load_charge_master(settings.charge_master or None)
     health = Health("mllp", needs=("kafka",), consumer=False)
-    publisher = Publisher(settings.bootstrap, timeout_s=settings.mllp_ack_timeout_s, health=health)
+    publisher = Publisher(settings, timeout_s=settings.mllp_ack_timeout_s, health=health)
     port = settings.mllp_metrics_port if args.metrics_port is None else args.metrics_port
     server = serve(health, port)
 

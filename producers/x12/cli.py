@@ -144,6 +144,6 @@ def produce(args, settings) -> int:
     elif records:
         from producers.publish import delivery, publish
 
-        stats = publish(records, settings.bootstrap, service="x12", **delivery(settings))
+        stats = publish(records, settings, service="x12", **delivery(settings))
         print(f"published {stats['sent']:,} records: {stats['by_topic']}", file=sys.stderr)
     return 1 if bad else 0

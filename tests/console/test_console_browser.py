@@ -180,10 +180,10 @@ def test_staff_work_the_pipeline_through_the_browser(services, fresh_topics, dat
                 + [out(T.ENCOUNTERS, encounter(n)) for n in (2, 3, 4, 5)]
                 + [out(T.ENCOUNTERS, encounter(6, diagnoses=[  # the source's code: a man's
                     {"sequence": 1, "text": "urinary urgency", "code": "N40.1"}]))],
-                settings.bootstrap)
+                settings)
         pipeline.wait_drained(settings, [processor, sink], timeout=300)
         publish([out(T.REMITTANCES, denied(n)) for n in (2, 3, 4)]
-                + [out(T.REMITTANCES, remittance(5))], settings.bootstrap)
+                + [out(T.REMITTANCES, remittance(5))], settings)
         pipeline.wait_drained(settings, [processor, sink], timeout=300)
         denials = dict(report.query(dsn, "select account_id, denial_id from denials"))
         assert len(denials) == 3

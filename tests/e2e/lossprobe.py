@@ -82,7 +82,7 @@ def probe(settings, scenario, moved: dict[str, str], problems: list[str]) -> Pat
         truth = scenario.truth["accounts"].get(acct)
         lines.append(f"  truth: {truth}")
     try:
-        committed = pipeline.group_offsets(settings.bootstrap, settings.app_id)
+        committed = pipeline.group_offsets(settings, settings.app_id)
         lines.append("")
         lines.append("committed offsets of the processor group:")
         lines.extend(f"  {t}/{p} {o}" for (t, p), o in sorted(committed.items()))

@@ -67,9 +67,9 @@ def test_a_corrected_claim_keeps_its_id_and_a_secondary_claim_bills_the_primarys
                   for i in range(workers)]  # one group: the same results with one or three
     sink = pipeline.rcm_service("sink", run_settings, logs).start()
     try:
-        publish(records[:3], run_settings.bootstrap)
+        publish(records[:3], run_settings)
         pipeline.wait_drained(run_settings, [*processors, sink], timeout=300)
-        publish(records[3:] + records[3:4], run_settings.bootstrap)  # the primary 835 twice
+        publish(records[3:] + records[3:4], run_settings)  # the primary 835 twice
         pipeline.wait_drained(run_settings, [*processors, sink], timeout=300)
     finally:
         for p in processors:

@@ -110,10 +110,10 @@ def test_three_workers_with_one_sigkilled_and_restarted_give_exact_balances(run_
     workers = [worker(settings, i) for i in range(3)]
     sink_ = sink(settings)
     try:
-        publish(records[:half], settings.bootstrap, service=ADMIN)
+        publish(records[:half], settings, service=ADMIN)
         wait_for(settings.dsn, "select count(*) from ledger_entries", 2000, [*workers, sink_])
         workers[1].kill()  # SIGKILL mid-run: its partitions move, its uncommitted input returns
-        publish(records[half:], settings.bootstrap, service=ADMIN)
+        publish(records[half:], settings, service=ADMIN)
         workers[1] = worker(settings, 1)
         pipeline.wait_drained(settings, [*workers, sink_], timeout=900)
     finally:
@@ -129,14 +129,14 @@ def test_a_worker_added_and_one_removed_mid_run_give_exact_balances(run_settings
     workers = [worker(run_settings, 0)]
     sink_ = sink(run_settings)
     try:
-        publish(records[:third], run_settings.bootstrap, service=ADMIN)
+        publish(records[:third], run_settings, service=ADMIN)
         wait_for(run_settings.dsn, "select count(*) from ledger_entries", 500, [*workers, sink_])
         workers.append(worker(run_settings, 1))  # added while records flow: a rebalance
-        publish(records[third:2 * third], run_settings.bootstrap, service=ADMIN)
+        publish(records[third:2 * third], run_settings, service=ADMIN)
         pipeline.wait_joined(run_settings, workers[1])
         wait_for(run_settings.dsn, "select count(*) from ledger_entries", 1500, [*workers, sink_])
         workers.pop(0).stop()  # removed (SIGTERM) while records flow: another rebalance
-        publish(records[2 * third:], run_settings.bootstrap, service=ADMIN)
+        publish(records[2 * third:], run_settings, service=ADMIN)
         pipeline.wait_drained(run_settings, [*workers, sink_], timeout=900)
     finally:
         for s in (*workers, sink_):
@@ -151,9 +151,9 @@ def test_rcm_process_workers_2_runs_two_members_of_one_group_with_exact_balances
     supervisor = pipeline.rcm_service("process", run_settings, logs, "--workers", "2").start()
     sink_ = sink(run_settings)
     try:
-        publish(records, run_settings.bootstrap, service=ADMIN)
+        publish(records, run_settings, service=ADMIN)
         deadline = time.monotonic() + 180
-        while pipeline.group_state(run_settings.bootstrap, run_settings.app_id) != ("Stable", 2):
+        while pipeline.group_state(run_settings, run_settings.app_id) != ("Stable", 2):
             assert supervisor.alive() and time.monotonic() < deadline, supervisor.tail()
             time.sleep(0.5)
         pipeline.wait_drained(run_settings, [supervisor, sink_], timeout=600)
@@ -161,5 +161,5 @@ def test_rcm_process_workers_2_runs_two_members_of_one_group_with_exact_balances
         stopped = supervisor.stop()  # SIGTERM: the supervisor stops both workers and exits 0
         sink_.stop()
     assert stopped == 0
-    assert pipeline.group_state(run_settings.bootstrap, run_settings.app_id)[1] == 0
+    assert pipeline.group_state(run_settings, run_settings.app_id)[1] == 0
     assert_exact(run_settings, scenario, moved)

@@ -57,12 +57,12 @@ def test_decisions_release_reviewed_encounters_across_a_processor_crash(run_sett
             out(T.ENCOUNTERS, encounter(1, ("feeling off", "essential hypertension"))),  # review
             out(T.ENCOUNTERS, encounter(2, ("not quite right",))),                        # review
             out(T.ENCOUNTERS, encounter(3, ("essential hypertension",))),                 # automatic
-        ], run_settings.bootstrap)
+        ], run_settings)
         # a coder's decision comes from the console's principal (the hospital's may not write it)
         publish([out(T.CODING_DECISIONS, decision(4, ("R53.83",)))],  # before its encounter
-                run_settings.bootstrap, service="console")
+                run_settings, service="console")
         pipeline.wait_drained(run_settings, [processor, sink], timeout=300)
-        publish([out(T.ENCOUNTERS, encounter(4, ("out of sorts",)))], run_settings.bootstrap)
+        publish([out(T.ENCOUNTERS, encounter(4, ("out of sorts",)))], run_settings)
         pipeline.wait_drained(run_settings, [processor, sink], timeout=300)
         assert [r[0] for r in rows(run_settings.dsn, "select encounter_id from coding_review_queue "
                                                      "order by 1")] == ["E1", "E2"]
@@ -74,7 +74,7 @@ def test_decisions_release_reviewed_encounters_across_a_processor_crash(run_sett
             out(T.CODING_DECISIONS, decision(1, ("R53.83", "I10"))),          # redelivered
             out(T.CODING_DECISIONS, decision(1, ("R69",), event_id="dec-1b")),  # too late: refused
             out(T.CODING_DECISIONS, decision(2, ("E11",))),                    # not billable
-        ], run_settings.bootstrap, service="console")
+        ], run_settings, service="console")
         pipeline.wait_drained(run_settings, [processor, sink], timeout=300)
     finally:
         processor.stop()
@@ -121,7 +121,7 @@ def test_a_synthea_line_the_charge_master_lacks_is_reviewed_then_billed_at_its_p
     sink = pipeline.rcm_service("sink", run_settings, logs).start()
     dsn = run_settings.dsn
     try:
-        publish(converted.records, run_settings.bootstrap, service="fhir")
+        publish(converted.records, run_settings, service="fhir")
         pipeline.wait_drained(run_settings, [processor, sink], timeout=300)
         [(total, reasons)] = rows(dsn, "select total_charge_cents, reasons from coding_review")
         assert total == 28799 + 14500
@@ -134,7 +134,7 @@ def test_a_synthea_line_the_charge_master_lacks_is_reviewed_then_billed_at_its_p
                "diagnoses": [{"sequence": 1, "code": "J02.9"}],
                "procedures": [{"line": 1, "procedure_code": "87070", "modifiers": [],
                                "charge_code": "CM100304"}]}
-        publish([out(T.CODING_DECISIONS, dec)], run_settings.bootstrap, service="console")
+        publish([out(T.CODING_DECISIONS, dec)], run_settings, service="console")
         pipeline.wait_drained(run_settings, [processor, sink], timeout=300)
     finally:
         processor.stop()

@@ -66,7 +66,7 @@ def test_a_refused_delivery_stops_the_worker_before_its_input_is_committed(run_s
     worker = pipeline.rcm_service("process", settings, logs, RCM_DELIVERY_TIMEOUT_S="3",
                                   RCM_DELIVERY_ATTEMPTS="2").start()
     try:
-        publish(scenario.records, settings.bootstrap)
+        publish(scenario.records, settings)
         deadline = time.monotonic() + 300
         while worker.alive():
             assert time.monotonic() < deadline, f"the worker went on:\n{worker.tail()}"
@@ -79,7 +79,7 @@ def test_a_refused_delivery_stops_the_worker_before_its_input_is_committed(run_s
 
     # Nothing the worker committed lies past an input record whose ledger entries were refused:
     # below each committed offset, every record of the three posting topics was dead-lettered.
-    committed = pipeline.group_offsets(settings.bootstrap, settings.app_id)
+    committed = pipeline.group_offsets(settings, settings.app_id)
     dead = {(d["source_topic"], d["source_partition"], d["source_offset"])
             for _p, _o, d in read(settings.bootstrap, T.DEAD_LETTERS)}
     posting = (T.ENCOUNTERS, T.REMITTANCES, T.PAYMENTS)

@@ -235,7 +235,7 @@ def test_a_dft_with_a_local_charge_code_is_reviewed_then_billed_to_the_cent(run_
                "procedures": [{"line": 2, "procedure_code": "87880", "modifiers": [],
                                "charge_code": "CM100304"}]}
         publish([Outgoing(T.CODING_DECISIONS, codec.key_of(T.CODING_DECISIONS, dec),
-                          codec.encode(T.CODING_DECISIONS.value_schema, dec))], run_settings.bootstrap,
+                          codec.encode(T.CODING_DECISIONS.value_schema, dec))], run_settings,
                 service="console")
         pipeline.wait_drained(run_settings, [processor, sink], timeout=300)
     finally:

@@ -41,7 +41,7 @@ def test_services_started_before_kafka_and_postgres_wait_for_them(run_settings, 
         kafka.start(local)
         postgres.start(local)
     try:
-        publish(list(scenario.records), settings.bootstrap)
+        publish(list(scenario.records), settings)
         pipeline.wait_drained(settings, procs[:2], timeout=600)
         for s in procs:
             assert s.alive(), f"{s.name} exited:\n{s.tail()}"

@@ -44,7 +44,7 @@ def _wait_orphaned(settings, svc: pipeline.Service, timeout_s: float = 120) -> N
 def test_a_worker_assigned_nothing_asks_for_a_rejoin_and_gets_its_partitions(run_settings):
     settings = run_settings
     scenario = generate(1200, seed=1515)
-    publish(list(scenario.records), settings.bootstrap)
+    publish(list(scenario.records), settings)
     processor = _processor(settings, blind=1, name="process")
     sink = pipeline.rcm_service("sink", settings, settings.home / "logs").start()
     try:
@@ -62,7 +62,7 @@ def test_a_worker_assigned_nothing_asks_for_a_rejoin_and_gets_its_partitions(run
 def test_a_worker_a_rejoin_does_not_cure_exits_75_and_its_restart_catches_up(run_settings):
     settings = run_settings
     scenario = generate(1200, seed=1516)
-    publish(list(scenario.records), settings.bootstrap)
+    publish(list(scenario.records), settings)
     # every assignment of this process is blind: three rejoins change nothing
     processor = _processor(settings, blind=1000, name="process-blind")
     sink = pipeline.rcm_service("sink", settings, settings.home / "logs").start()

@@ -29,7 +29,7 @@ def stop_all(*services):
 def run_to_completion(settings, records, workers: int = 1) -> None:
     processors, sink = start(settings, workers)
     try:
-        publish(records, settings.bootstrap)
+        publish(records, settings)
         pipeline.wait_drained(settings, [*processors, sink], timeout=600)
     finally:
         stop_all(*processors, sink)
@@ -89,7 +89,7 @@ def test_balances_stay_exact_after_sigkill_of_processor_and_sink(run_settings, w
     records = list(scenario.records)
     processors, sink = start(run_settings, workers)
     try:
-        publish(records[:3000], run_settings.bootstrap)
+        publish(records[:3000], run_settings)
         deadline = time.monotonic() + 180
         while count(run_settings.dsn, "select count(*) from ledger_entries") < 500:
             assert time.monotonic() < deadline, "the pipeline made no progress before the crash"
@@ -98,7 +98,7 @@ def test_balances_stay_exact_after_sigkill_of_processor_and_sink(run_settings, w
             p.kill()
         sink.kill()
         processors, sink = start(run_settings, workers)
-        publish(records[3000:], run_settings.bootstrap)
+        publish(records[3000:], run_settings)
         time.sleep(3)
         sink.kill()  # a second crash, of the sink alone, while it catches up
         sink = pipeline.rcm_service("sink", run_settings, run_settings.home / "logs").start()

@@ -73,7 +73,7 @@ def test_a_postgres_crash_under_load_leaves_every_service_running_and_balances_e
     for s in procs.values():
         s.start()
     try:
-        feeder = threading.Thread(target=publish, args=(records, settings.bootstrap),
+        feeder = threading.Thread(target=publish, args=(records, settings),
                                   kwargs={"rate": 400.0}, daemon=True)
         feeder.start()
         deadline = time.monotonic() + 240
@@ -102,7 +102,7 @@ def test_a_postgres_crash_under_load_leaves_every_service_running_and_balances_e
         # the X12 sink catches up too: everything it read is in PostgreSQL and in files, once
         deadline = time.monotonic() + 120
         while pipeline.sink_offsets(settings.dsn, settings.sink_group + "-x12") != {
-                k: v for k, v in pipeline.end_offsets(settings.bootstrap, (
+                k: v for k, v in pipeline.end_offsets(settings, (
                     pipeline.T.CLAIMS,)).items() if v}:
             assert time.monotonic() < deadline, f"sink-x12 did not catch up:\n" \
                                                 f"{procs['sink-x12'].tail()}"

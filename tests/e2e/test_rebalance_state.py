@@ -52,7 +52,7 @@ def test_a_worker_joining_and_leaving_makes_the_first_restore_only_what_it_newly
                                 run_settings.home / "logs").start()
     second = None
     try:
-        publish(records[:third], run_settings.bootstrap)
+        publish(records[:third], run_settings)
         [(n_all, restored_all, kept)] = wait_placements(first, 1, [sink])
         assert kept == 0 and restored_all > 0  # a worker's first assignment reads everything
         deadline = time.monotonic() + 300
@@ -61,7 +61,7 @@ def test_a_worker_joining_and_leaving_makes_the_first_restore_only_what_it_newly
             time.sleep(0.2)
 
         second = worker(run_settings, 1)  # joins while records flow: it takes some partitions
-        publish(records[third:2 * third], run_settings.bootstrap)
+        publish(records[third:2 * third], run_settings)
         joined = wait_placements(first, 2, [sink, second])[1]
         assert joined[0] < n_all  # it gave some partitions up
         assert joined[1] == 0 and 0 < joined[2] < restored_all  # kept the rest, read nothing
@@ -69,7 +69,7 @@ def test_a_worker_joining_and_leaving_makes_the_first_restore_only_what_it_newly
         time.sleep(3)  # both process for a while
 
         assert second.stop() == 0  # leaves (SIGTERM) while records flow
-        publish(records[2 * third:], run_settings.bootstrap)
+        publish(records[2 * third:], run_settings)
         left = wait_placements(first, 3, [sink])[2]
         assert left[0] == n_all  # every partition back
         # only what the second worker held is read again; what the first kept stays in memory

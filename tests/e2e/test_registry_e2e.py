@@ -66,7 +66,7 @@ def test_every_topic_decodes_with_confluent_kafkas_avro_deserializer(registry_ru
     processor = pipeline.rcm_service("process", settings, logs).start()
     sink = pipeline.rcm_service("sink", settings, logs).start()
     try:
-        publish(scenario.records, settings.bootstrap)
+        publish(scenario.records, settings)
         pipeline.wait_drained(settings, [processor, sink], timeout=600)
     finally:
         processor.stop()

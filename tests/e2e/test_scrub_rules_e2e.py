@@ -44,7 +44,7 @@ def test_recurring_denials_propose_a_rule_a_person_accepts_and_it_holds_the_next
     try:
         first = [denied(n) for n in (1, 2, 3)] + [denied(1)]  # the last one is a redelivery
         publish(first + [denied(4, "COMM-BLUE"), denied(5, carc="197"), denied(6)],
-                settings.bootstrap)
+                settings)
         pipeline.wait_drained(settings, [processor, sink], timeout=300)
         assert report.query(dsn, "select rule_id, status, denial_count, denied_cents "
                                  "from scrub_rule_proposals") == [(RULE, "PROPOSED", 3, 43500)]
@@ -55,7 +55,7 @@ def test_recurring_denials_propose_a_rule_a_person_accepts_and_it_holds_the_next
         before = [
             out(T.ENCOUNTERS, F.encounter(101)),  # COMM-ACME 99213, but nothing is accepted yet
         ]
-        publish(before, settings.bootstrap)
+        publish(before, settings)
         pipeline.wait_drained(settings, [processor, sink], timeout=300)
 
         refused = rcm(settings, "rules", "accept", "COMM-ACME/50/99999", "--by", "U042")
@@ -73,7 +73,7 @@ def test_recurring_denials_propose_a_rule_a_person_accepts_and_it_holds_the_next
                 {"line": 1, "charge_code": "CM100112", "units": 1, "unit_price_cents": 9800,
                  "service_date": F.DOS}])),
         ]
-        publish(after, settings.bootstrap)
+        publish(after, settings)
         pipeline.wait_drained(settings, [processor, sink], timeout=300)
     finally:
         processor.stop()
@@ -94,14 +94,14 @@ def test_counts_survive_a_sigkill_and_redelivered_denials_never_propose_twice(ru
     processor = pipeline.rcm_service("process", settings, logs).start()
     sink = pipeline.rcm_service("sink", settings, logs).start()
     try:
-        publish([denied(1), denied(2)], settings.bootstrap)
+        publish([denied(1), denied(2)], settings)
         pipeline.wait_drained(settings, [processor, sink], timeout=300)
         processor.kill()  # the two counted denials live only in the table's changelog now
         processor = pipeline.rcm_service("process", settings, logs).start()
-        publish([denied(1), denied(2)], settings.bootstrap)  # redelivered: nothing new
+        publish([denied(1), denied(2)], settings)  # redelivered: nothing new
         pipeline.wait_drained(settings, [processor, sink], timeout=300)
         assert report.query(dsn, "select count(*) from proposed_scrub_rules") == [(0,)]
-        publish([denied(3), denied(3), denied(4)], settings.bootstrap)
+        publish([denied(3), denied(3), denied(4)], settings)
         pipeline.wait_drained(settings, [processor, sink], timeout=300)
     finally:
         processor.stop()

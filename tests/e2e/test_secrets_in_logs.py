@@ -39,7 +39,7 @@ def test_a_run_logs_no_account_id_and_no_password(services, run_settings):
     processor = pipeline.rcm_service("process", settings, logs).start()
     sink = pipeline.rcm_service("sink", settings, logs).start()
     try:
-        publish(scenario.records, settings.bootstrap)
+        publish(scenario.records, settings)
         pipeline.wait_drained(settings, [processor, sink], timeout=600)
         for port in (settings.processor_metrics_port, settings.sink_metrics_port):
             assert listening(port) == ["0100007F"]  # 127.0.0.1, nothing else

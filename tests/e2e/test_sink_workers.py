@@ -38,7 +38,7 @@ def wait_for(what: str, check, services, timeout: float = 240) -> None:
 
 
 def feed(records, settings) -> threading.Thread:
-    feeder = threading.Thread(target=publish, args=(records, settings.bootstrap),
+    feeder = threading.Thread(target=publish, args=(records, settings),
                               kwargs={"rate": 500.0}, daemon=True)
     feeder.start()
     return feeder
@@ -69,7 +69,7 @@ def test_two_sinks_one_killed_mid_run_apply_every_record_exactly_once(run_settin
         feeder = feed(records[:half], settings)
         wait_for("both sinks writing", lambda: all(
             "batch:" in (s.log.read_text() if s.log.exists() else "") for s in sinks)
-            and pipeline.group_state(settings.bootstrap, settings.sink_group)[1] == 2, everyone)
+            and pipeline.group_state(settings, settings.sink_group)[1] == 2, everyone)
         before = count(settings.dsn, "select count(*) from ledger_entries")
         wait_for("more ledger rows", lambda: count(
             settings.dsn, "select count(*) from ledger_entries") > before + 500, everyone)

@@ -48,8 +48,8 @@ def test_a_static_worker_sigkilled_and_restarted_takes_its_partitions_back_witho
     workers = [worker(run_settings, 0), worker(run_settings, 1)]
     sink = pipeline.rcm_service("sink", run_settings, run_settings.home / "logs").start()
     try:
-        publish(records[:third], run_settings.bootstrap)
-        wait_until(lambda: pipeline.group_state(run_settings.bootstrap, run_settings.app_id)
+        publish(records[:third], run_settings)
+        wait_until(lambda: pipeline.group_state(run_settings, run_settings.app_id)
                    == ("Stable", 2) and placements(workers[0]) and placements(workers[1]),
                    [*workers, sink], "two members")
         time.sleep(2)
@@ -61,7 +61,7 @@ def test_a_static_worker_sigkilled_and_restarted_takes_its_partitions_back_witho
         workers[1].kill()  # SIGKILL: no LeaveGroup, its uncommitted input returns
         t0 = time.monotonic()
         workers[1] = worker(run_settings, 1)  # the same index: the same static member
-        publish(records[third:2 * third], run_settings.bootstrap)
+        publish(records[third:2 * third], run_settings)
         again = wait_until(lambda: placements(workers[1], workers[1].proc.pid), [*workers, sink],
                            "the restarted worker placed nothing")
         print(f"\nrestarted static worker processing again {time.monotonic() - t0:.1f} s "
@@ -71,9 +71,9 @@ def test_a_static_worker_sigkilled_and_restarted_takes_its_partitions_back_witho
         assert placements(workers[0]) == kept  # the other worker saw no rebalance at all
 
         assert workers[1].stop() == 0  # stopped for good: removed from the group at once
-        members = pipeline.group_state(run_settings.bootstrap, run_settings.app_id)[1]
+        members = pipeline.group_state(run_settings, run_settings.app_id)[1]
         assert members == 1  # not after the 60 s session timeout
-        publish(records[2 * third:], run_settings.bootstrap)
+        publish(records[2 * third:], run_settings)
         wait_until(lambda: placements(workers[0])[-1] == total, [workers[0], sink],
                    "the remaining worker did not take every partition")
         pipeline.wait_drained(run_settings, [workers[0], sink], timeout=600)
@@ -94,7 +94,7 @@ def test_a_static_worker_the_orphan_watchdog_gives_up_on_leaves_so_its_restart_i
     from pathlib import Path
 
     scenario = generate(1200, seed=1517)
-    publish(list(scenario.records), run_settings.bootstrap)
+    publish(list(scenario.records), run_settings)
     faults = os.pathsep.join(p for p in (str(Path(__file__).parent), os.environ.get("PYTHONPATH"))
                              if p)
     logs = run_settings.home / "logs"

@@ -29,7 +29,7 @@ def cluster(run_settings):
                     kafka_port=run_settings.kafka_port + 2, kafka_brokers=3)
     kafka.start(local)
     try:
-        services.create_topics(local.bootstrap)
+        services.create_topics(settings=local)
         services.secure_kafka(local, any_group=True)  # the services' principals on this cluster
         yield local, replace(local, kafka_bootstrap_servers=local.bootstrap)
     finally:
@@ -41,7 +41,7 @@ def test_topics_have_three_replicas_and_two_in_sync_at_least(cluster):
 
     _local, settings = cluster
     assert settings.bootstrap.count(",") == 2
-    admin = services.admin_client(settings.bootstrap)
+    admin = services.admin_client(settings=settings)
     try:
         for topic in admin.describe_topics(["ledger-entries", "claim-index", "claim-accounts"]):
             assert {len(p["replica_nodes"]) for p in topic["partitions"]} == {3}, topic["name"]
@@ -60,11 +60,11 @@ def test_three_workers_survive_a_sigkilled_broker_and_worker(cluster):
     workers = [worker(settings, i) for i in range(3)]
     sink_ = sink(settings)
     try:
-        publish(records[:half], settings.bootstrap, service=ADMIN)  # 835s and hospital events
+        publish(records[:half], settings, service=ADMIN)  # 835s and hospital events
         wait_for(settings.dsn, "select count(*) from ledger_entries", 1500, [*workers, sink_])
         kafka.stop_node(local, 2, sig=signal.SIGKILL)
         workers[1].kill()
-        publish(records[half:], settings.bootstrap, service=ADMIN)  # two of three replicas in sync: accepted
+        publish(records[half:], settings, service=ADMIN)  # two of three replicas in sync: accepted
         kafka.start_node(local, 2)
         workers[1] = worker(settings, 1)
         pipeline.wait_drained(settings, [*workers, sink_], timeout=700)

@@ -91,7 +91,7 @@ def test_835_and_277ca_files_post_match_and_measure_first_pass(run_settings, tmp
     try:
         done = produce_x12(run_settings, early)
         assert done.returncode == 0, done.stderr
-        publish([encounter(1), encounter(2)], run_settings.bootstrap)
+        publish([encounter(1), encounter(2)], run_settings)
         pipeline.wait_drained(run_settings, [processor, sink], timeout=300)
         assert [r[0] for r in rows(dsn, "select claim_id from claims order by 1")] == [
             "CLM-E1", "CLM-E2"]
@@ -134,7 +134,7 @@ def test_835_and_277ca_files_post_match_and_measure_first_pass(run_settings, tmp
         done = produce_x12(run_settings, first, acks, status)
         assert done.returncode == 1  # one transaction was bad
         assert "checks.835: segment" in done.stderr and "(CLP): CLP04 'O' is not a number" in done.stderr
-        publish([encounter(3)], run_settings.bootstrap)
+        publish([encounter(3)], run_settings)
         pipeline.wait_drained(run_settings, [processor, sink], timeout=300)
     finally:
         processor.stop()

@@ -18,8 +18,8 @@ def test_lag_polls_reuse_one_admin_client(services, database_url):
     for _ in range(5):
         again = pipeline.lag(settings)
         assert again.ends == first.ends
-    pipeline.group_state(settings.bootstrap, settings.app_id)
-    assert pipeline.admin(settings.bootstrap).built == 1
+    pipeline.group_state(settings, settings.app_id)
+    assert pipeline.admin(settings).built == 1
     assert set(first.ends) >= {(T.ENCOUNTERS.name, p) for p in range(T.ENCOUNTERS.partitions)}
 
 

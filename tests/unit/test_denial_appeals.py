@@ -241,6 +241,7 @@ def test_clocks_are_per_partition():
 def test_rcm_tick_sends_one_valid_tick_to_each_partition_of_appeals():
     from kafka.future import Future
 
+    from infra.settings import Settings
     from producers.tick import send_ticks
     from schemas import codec
 
@@ -256,7 +257,7 @@ def test_rcm_tick_sends_one_valid_tick_to_each_partition_of_appeals():
             pass
 
     fake = Fake()
-    assert send_ticks("unused:1", DEADLINE, producer=fake) == T.APPEALS.partitions
+    assert send_ticks(Settings(kafka_bootstrap_servers="unused:1"), DEADLINE, producer=fake) == T.APPEALS.partitions
     assert [(t, p) for t, p, _ in fake.sent] == [("appeals", p) for p in range(4)]
     assert all(validate_appeal(ev) == [] and ev["partition"] == p and ev["occurred_at"] == DEADLINE
                for _t, p, ev in fake.sent)

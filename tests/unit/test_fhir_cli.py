@@ -59,7 +59,7 @@ def test_publishing_sends_every_record_through_the_producer(tmp_path, monkeypatc
         def close(self, timeout=None):
             pass
 
-    monkeypatch.setattr("producers.publish.make_producer", lambda bootstrap, *_: Producer())
+    monkeypatch.setattr("producers.publish.make_producer", lambda settings, *_: Producer())
     monkeypatch.setenv("RCM_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")
     assert produce_cli.cmd_produce(parse(write_bundle(tmp_path / "b.json", 2))) == 0
     key = encounter(2)["account_id"].encode()
@@ -70,7 +70,7 @@ def test_publishing_sends_every_record_through_the_producer(tmp_path, monkeypatc
 def test_rcm_delivery_settings_reach_publish_through_the_command(tmp_path, monkeypatch, capsys):
     calls = []
     monkeypatch.setattr("producers.publish.publish",
-                        lambda records, bootstrap, **kw: calls.append((bootstrap, kw)))
+                        lambda records, settings, **kw: calls.append((settings.bootstrap, kw)))
     monkeypatch.setenv("RCM_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")
     monkeypatch.setenv("RCM_DELIVERY_TIMEOUT_S", "7.5")
     monkeypatch.setenv("RCM_DELIVERY_ATTEMPTS", "5")

@@ -74,3 +74,38 @@ def test_rcm_env_names_the_password_file_never_the_password(tmp_path):
     assert f"KAFKA_SASL_PASSWORD_FILE={password_file(settings, 'analytics')}" in text
     for path in settings.kafka_secrets_dir.iterdir():
         assert path.read_text().strip() not in text
+
+
+def test_clients_use_the_settings_passed_in_not_the_environment(tmp_path, monkeypatch):
+    import kafka
+    import kafka.admin
+
+    from processors.watchdog import OrphanWatch
+    from producers.publish import make_producer
+
+    elsewhere = local(tmp_path / "env")
+    ensure_passwords(elsewhere)  # what a load() from the environment would find
+    monkeypatch.setenv("RCM_KAFKA_SECRETS", str(elsewhere.kafka_secrets_dir))
+    monkeypatch.setenv("RCM_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")
+    settings = local(tmp_path / "cmd")
+    ensure_passwords(settings)
+    built = []
+
+    class Client:
+        def __init__(self, *topics, **options):
+            built.append(options)
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(kafka, "KafkaProducer", Client)
+    monkeypatch.setattr(kafka, "KafkaConsumer", Client)
+    monkeypatch.setattr(kafka.admin, "KafkaAdminClient", Client)
+    make_producer(settings, service="hl7")
+    OrphanWatch(settings, "g", {"encounters"}, held=lambda: 0, rejoin=lambda: None,
+                after_s=1).check_once(now=0)  # connects, then cannot tell with these clients
+    assert [(o["bootstrap_servers"], o["sasl_plain_username"], o["sasl_plain_password"])
+            for o in built] == [
+        ("127.0.0.1:40000", "rcm-hl7", password_file(settings, "hl7").read_text().strip()),
+        *[("127.0.0.1:40000", "rcm-processor",
+           password_file(settings, "processor").read_text().strip())] * 2]

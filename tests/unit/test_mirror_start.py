@@ -9,8 +9,11 @@ import pytest
 from kafka.errors import KafkaTimeoutError
 
 from infra.reconnect import Retry, transient_kafka
+from infra.settings import Settings
 from processors.broadcast import TopicMirror
 from schemas import topics as T
+
+NOWHERE = Settings(kafka_bootstrap_servers="127.0.0.1:1")
 
 
 class _Consumer:
@@ -58,7 +61,7 @@ def consumers(monkeypatch):
 
 def test_a_start_that_fails_closes_its_client_and_keeps_nothing(consumers):
     consumers.fails = 1
-    mirror = TopicMirror(T.SCRUB_RULES, "127.0.0.1:1")
+    mirror = TopicMirror(T.SCRUB_RULES, NOWHERE)
     mirror.data[b"stale"] = b"x"
     with pytest.raises(KafkaTimeoutError):
         mirror.start()
@@ -67,7 +70,7 @@ def test_a_start_that_fails_closes_its_client_and_keeps_nothing(consumers):
 
 def test_the_worker_retry_waits_out_a_restarting_broker(consumers):
     consumers.fails = 2
-    mirror = TopicMirror(T.SCRUB_RULES, "127.0.0.1:1")
+    mirror = TopicMirror(T.SCRUB_RULES, NOWHERE)
     started = Retry("processor", 0.01, 0.02).call("kafka", mirror.start, transient_kafka)
     try:
         assert started is mirror

@@ -5,7 +5,10 @@ from types import SimpleNamespace
 
 from kafka import TopicPartition
 
+from infra.settings import Settings
 from processors import watchdog
+
+NOWHERE = Settings(kafka_bootstrap_servers="127.0.0.1:1")  # the tests hand the watch its clients
 
 
 def test_orphans_persisting_a_window_ask_for_a_rejoin_then_an_exit_when_holding_nothing():
@@ -96,7 +99,7 @@ def test_a_rebalancing_group_cannot_tell_and_a_group_without_members_holds_nothi
 
 def test_the_watch_rejoins_then_gives_up_and_reports_offsets_only(caplog):
     calls = []
-    w = watchdog.OrphanWatch("127.0.0.1:1", "g", {"encounters", "payments"}, held=lambda: 0,
+    w = watchdog.OrphanWatch(NOWHERE, "g", {"encounters", "payments"}, held=lambda: 0,
                              rejoin=lambda: calls.append("rejoin"), after_s=5, exit_after=1,
                              give_up=lambda: calls.append("exit"))
     w.clients = (Admin("Stable", [{}], {}), OFFSETS)
@@ -113,7 +116,7 @@ def test_the_watch_cannot_tell_while_the_broker_is_away():
         def close(self):
             pass
 
-    w = watchdog.OrphanWatch("127.0.0.1:1", "g", {"encounters"}, held=lambda: 0,
+    w = watchdog.OrphanWatch(NOWHERE, "g", {"encounters"}, held=lambda: 0,
                              rejoin=lambda: None, after_s=0, give_up=lambda: None)
     w.clients = (Down(), OFFSETS)
     assert w.check_once(now=0) is None and w.clients is None

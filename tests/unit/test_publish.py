@@ -9,11 +9,14 @@ import pytest
 from kafka.errors import KafkaTimeoutError
 from kafka.future import Future
 
+from infra.settings import Settings
 from producers.output import print_records
 from producers.publish import Undelivered, publish
 from producers.stamp import emitted_at_offset, stamp
 from producers.synthetic import generate
 from schemas import codec
+
+UNUSED = Settings(kafka_bootstrap_servers="unused:1")  # the fake producer stands in for it
 
 
 class FakeProducer:
@@ -57,7 +60,7 @@ def test_publish_sends_every_record_with_its_key_and_stamps_the_decodable_ones()
     scenario = generate(1500, 4, start=date(2026, 2, 1))
     fake, now = FakeProducer(), 1_790_000_000_000
     progress = []
-    stats = publish(scenario.records, "unused:1", producer=fake, now_ms=lambda: now,
+    stats = publish(scenario.records, UNUSED, producer=fake, now_ms=lambda: now,
                     progress=lambda n, total: progress.append((n, total)), timeout_s=1,
                     attempts=1)
     assert stats["sent"] == 1500 and fake.flushed
@@ -102,7 +105,7 @@ def test_a_refused_record_is_sent_again_and_only_acknowledged_records_count():
     refuse = frozenset(_event_ids(scenario.records)[10:15])
     fake = FakeProducer(refuse, refusals=1)
     progress = []
-    stats = publish(scenario.records, "unused:1", producer=fake, timeout_s=1, attempts=2,
+    stats = publish(scenario.records, UNUSED, producer=fake, timeout_s=1, attempts=2,
                     progress=lambda n, total: progress.append((n, total)))
     assert stats["sent"] == 1200 and stats["undelivered"] == []
     assert len(fake.sent) == 1205  # the five refused records went out once more
@@ -116,7 +119,7 @@ def test_records_never_acknowledged_are_named_and_raise():
     fake = FakeProducer(refuse, refusals=99)
     progress = []
     with pytest.raises(Undelivered) as raised:
-        publish(scenario.records, "unused:1", producer=fake, timeout_s=1, attempts=3,
+        publish(scenario.records, UNUSED, producer=fake, timeout_s=1, attempts=3,
                 progress=lambda n, total: progress.append((n, total)))
     assert sorted(raised.value.names) == sorted(refuse)
     assert raised.value.delivered == 1197 and raised.value.report.attempts == 3
