@@ -72,24 +72,27 @@ def _plain(value):
 
 
 def charts(report: dict) -> dict:
+    """The charts' data. Money series are integer cents, as the database has them: the page's
+    script shows them as dollars only in the axis ticks and tooltips (console.js `dollars`)."""
     buckets = report["aging"]["buckets"]
     return {
         "aging": {"labels": buckets, "series": {
-            r: [v[b] / 100 for b in buckets]
+            r: [v[b] for b in buckets]
             for r, v in report["aging"]["by_responsibility"].items()}},
         "payers": {"labels": list(report["aging"]["by_payer"]), "buckets": buckets,
-                   "series": {b: [v[b] / 100 for v in report["aging"]["by_payer"].values()]
+                   "series": {b: [v[b] for v in report["aging"]["by_payer"].values()]
                               for b in buckets}},
         "daily": {"labels": [r["day"].isoformat() for r in report["daily"]],
-                  "clean": [_rate(r["clean_claim_rate"]) for r in report["daily"]],
-                  "denial": [_rate(r["denial_rate"]) for r in report["daily"]]},
+                  "clean": [_percent(r["clean_claim_rate"]) for r in report["daily"]],
+                  "denial": [_percent(r["denial_rate"]) for r in report["daily"]]},
         "categories": {"labels": [r["category"] for r in report["categories"]],
                        "counts": [r["denials"] for r in report["categories"]]},
     }
 
 
-def _rate(value) -> float | None:
-    return None if value is None else float(value) * 100  # a chart's percentage, display only
+def _percent(rate: Decimal | None) -> str | None:
+    """A rate (a fraction, numeric in PostgreSQL) as an exact percentage string for a chart."""
+    return None if rate is None else format(rate * 100, "f")
 
 
 @page("kpis")
