@@ -41,6 +41,26 @@ def pytest_collection_modifyitems(config, items) -> None:
                                     " move it to tests/integration or tests/e2e")
 
 
+def _no_skip(report) -> None:
+    if report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"tests never skip; this one did: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A test never skips (pytest.skip, skipif, importorskip): a skip is reported as a failure,
+    so nothing outside the tests (an environment variable, a missing package) can hide one."""
+    _no_skip((yield).get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    """... nor a whole module (pytest.skip(allow_module_level=True), a module-level importorskip)."""
+    _no_skip((yield).get_result())
+
+
 @dataclass(frozen=True)
 class Services:
     bootstrap: str
