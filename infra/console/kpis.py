@@ -39,13 +39,30 @@ def _collect(ctx: Ctx) -> dict:
     return report
 
 
+WINDOWS = ("DAILY", "ROLLING_30D")
+
+
+def kpi_rows(report: dict) -> list[dict]:
+    """The KPI table as `rcm report` shows it: the day's and the 30 days' value, and the parts of
+    the 30 days (else the day), money in dollars."""
+    from infra.kpis import parts_text, value_text
+
+    return [{"name": name, "hfma": k["hfma"], "definition": k["definition"],
+             "day": value_text(k["unit"], k.get("DAILY")),
+             "month": value_text(k["unit"], k.get("ROLLING_30D")) if "ROLLING_30D" in k else "",
+             "parts": parts_text(name, k.get("ROLLING_30D") or k.get("DAILY"))}
+            for name, k in report["kpis"].items()]
+
+
 def tables(report: dict) -> dict[str, tuple[list[str], list[list]]]:
     """Every exportable table: name -> (header, rows). Money in cents, rates as fractions."""
     buckets = report["aging"]["buckets"]
-    kpi_rows = [[name, key, value, k["definition"]] for name, k in report["kpis"].items()
-                for key, value in k.items() if key != "definition"]
+    kpi_rows = [[name, window, k[window]["numerator"], k[window]["denominator"],
+                 k[window]["value"], k["unit"], k["definition"]]
+                for name, k in report["kpis"].items() for window in WINDOWS if window in k]
     return {
-        "kpis": (["kpi", "measure", "value", "definition"], kpi_rows),
+        "kpis": (["kpi", "window", "numerator", "denominator", "value", "unit", "definition"],
+                 kpi_rows),
         "ar_aging_by_responsibility": (["responsibility", *buckets],
                                        [[r, *(v[b] for b in buckets)] for r, v in
                                         report["aging"]["by_responsibility"].items()]),
@@ -98,7 +115,7 @@ def _percent(rate: Decimal | None) -> str | None:
 @page("kpis")
 def dashboard(ctx: Ctx):
     report = _collect(ctx)
-    return ctx.render("kpis.html", report=report, tables=tables(report),
+    return ctx.render("kpis.html", report=report, kpis=kpi_rows(report), tables=tables(report),
                       chart_json=json.dumps(charts(report)))
 
 

@@ -268,6 +268,18 @@ def test_kpis_for_an_analyst_have_charts_and_csv_but_no_account_rows(login, seed
     assert csv.headers["content-type"].startswith("text/csv")
     assert csv.text.splitlines() == ["category,denials,amount_cents", "AUTHORIZATION,1,12000"]
     assert client.get("/kpis/nothing.csv").status_code == 404
+    # each KPI as rcm report shows it: the day, the 30 days, the parts (money in dollars)
+    row = re.search(r'<tr data-kpi="remittance_denial_rate_dollars">(.*?)</tr>', page.text,
+                    re.DOTALL)[1]
+    assert re.findall(r"<td[^>]*>(?:<small>)?([^<]*)", row)[:3] == ["60.0%", "60.0%",
+                                                                    "$120.00 / $200.00"]
+    assert "$200.00 / $200.00" in re.search(r'<tr data-kpi="net_days_in_ar">(.*?)</tr>',
+                                            page.text, re.DOTALL)[1]
+    assert "{'numerator'" not in page.text
+    kpis = client.get("/kpis/kpis.csv").text.splitlines()
+    assert kpis[0] == "kpi,window,numerator,denominator,value,unit,definition"
+    assert ("remittance_denial_rate_dollars,ROLLING_30D,12000,20000,0.6,RATIO,"
+            "denied cents of those claims / total charge cents of those claims") in kpis
 
 
 def test_the_aging_charts_carry_the_databases_integer_cents(login, seeded):
