@@ -34,9 +34,11 @@ function drawCharts() {
   const palette = ["#0b5cad", "#e07b00", "#17693a", "#a4161a", "#6a3d9a", "#4d7f8c", "#b8860b"];
   const sets = (series) => Object.entries(series).map(([label, values], i) => (
     { label, data: values, backgroundColor: palette[i % palette.length], borderColor: palette[i % palette.length] }));
-  const opts = { animation: false, responsive: true };
+  // a new options object for each chart: Chart.js writes its resolved scales into the one it is
+  // given, and a shared one would hand the line chart's axes to the horizontal bar chart
+  const opts = () => ({ animation: false, responsive: true });
   const money = (stacked) => ({
-    ...opts,
+    ...opts(),
     scales: { x: { stacked }, y: { stacked, ticks: { precision: 0, callback: (value) => dollars(value) } } },
     plugins: { tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${dollars(item.raw)}` } } },
   });
@@ -46,9 +48,9 @@ function drawCharts() {
     type: "bar", data: { labels: data.payers.labels, datasets: sets(data.payers.series) }, options: money(true) });
   new Chart(document.getElementById("chart-daily"), {
     type: "line", data: { labels: data.daily.labels, datasets: sets({
-      "clean-claim rate": data.daily.clean, "denial rate": data.daily.denial }) }, options: opts });
+      "clean-claim rate": data.daily.clean, "denial rate": data.daily.denial }) }, options: opts() });
   new Chart(document.getElementById("chart-categories"), {
     type: "bar", data: { labels: data.categories.labels, datasets: sets({ denials: data.categories.counts }) },
-    options: { ...opts, indexAxis: "y" } });
+    options: { ...opts(), indexAxis: "y", scales: { x: { ticks: { precision: 0 } } } } });
 }
 document.addEventListener("DOMContentLoaded", drawCharts);
