@@ -127,7 +127,7 @@ def services() -> Iterator[Services]:
         # ... and so may PostgreSQL (tests/e2e/test_postgres_outage.py, test_chaos.py).
         if started_postgres is not None and postgres.running_pid(settings) is not None:
             postgres.stop(settings)
-        if registry_before is None:  # `rcm up` in a test (test_services.py) starts the registry
+        if registry_before is None:  # the session started it (start_registry above)
             registry.stop(settings)
 
 

@@ -325,7 +325,8 @@ def work_in_the_browser(page: Page, denials: dict[str, str], dsn: str) -> None:
         return {data: Object.fromEntries(c.data.datasets.map(d => [d.label, d.data])),
                 ticks: c.scales.y.ticks.map(t => t.label), shown: dollars(123456),
                 categories: bars.scales.y.ticks.map(t => t.label),
-                counts: bars.data.datasets[0].data, counted: bars.scales.x.ticks.map(t => t.label)};""")
+                counts: bars.data.datasets[0].data, counted: bars.scales.x.ticks.map(t => t.label),
+                rates: Chart.getChart("chart-daily").scales.y.ticks.map(t => t.label)};""")
     open_cents = dict(report.query(dsn, """select responsibility, sum(open_cents)::bigint
                                              from ar_aging_summary_as_of(kpi_event_day())
                                             where payer_id is null group by 1"""))
@@ -338,3 +339,4 @@ def work_in_the_browser(page: Page, denials: dict[str, str], dsn: str) -> None:
                                         order by sum(amount_cents) desc, category""")
     assert list(zip(drawn["categories"], drawn["counts"], strict=True)) == by_category
     assert all(t.isdigit() for t in drawn["counted"]), drawn
+    assert drawn["rates"][0] == "0%" and drawn["rates"][-1] == "100%", drawn

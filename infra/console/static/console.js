@@ -48,7 +48,8 @@ function drawCharts() {
     type: "bar", data: { labels: data.payers.labels, datasets: sets(data.payers.series) }, options: money(true) });
   new Chart(document.getElementById("chart-daily"), {
     type: "line", data: { labels: data.daily.labels, datasets: sets({
-      "clean-claim rate": data.daily.clean, "denial rate": data.daily.denial }) }, options: opts() });
+      "clean-claim rate": data.daily.clean, "denial rate": data.daily.denial }) },
+    options: { ...opts(), scales: { y: { min: 0, max: 100, ticks: { callback: (value) => `${value}%` } } } } });
   new Chart(document.getElementById("chart-categories"), {
     type: "bar", data: { labels: data.categories.labels, datasets: sets({ denials: data.categories.counts }) },
     options: { ...opts(), indexAxis: "y", scales: { x: { ticks: { precision: 0 } } } } });
