@@ -88,7 +88,7 @@ def collect(dsn: str, as_of: date | None = None, aged_from: str = "service") -> 
                       "by_payer": dict(sorted(by_payer.items()))}}
 
 
-def _value(unit: str, part: dict | None) -> str:
+def value_text(unit: str, part: dict | None) -> str:
     if part is None or part["value"] is None:
         return "n/a"
     if unit == "RATIO":
@@ -101,7 +101,7 @@ CENTS_PARTS = frozenset({"remittance_denial_rate_dollars", "net_collection_rate"
                          "aged_ar_over_90_rate", "dnfb_days", "fbns_days", "dnsp_days"})
 
 
-def _parts(name: str, part: dict | None) -> str:
+def parts_text(name: str, part: dict | None) -> str:
     if part is None:
         return ""
     if name in CENTS_PARTS:
@@ -116,8 +116,8 @@ def _kpi_lines(kpis: dict[str, dict]) -> list[str]:
         if got is None:
             continue
         day, month = got.get("DAILY"), got.get("ROLLING_30D")
-        lines.append(f"  {k.name:<32}{_value(k.unit, day):>10}{_value(k.unit, month):>10}  "
-                     f"{_parts(k.name, month or day)}"
+        lines.append(f"  {k.name:<32}{value_text(k.unit, day):>10}{value_text(k.unit, month):>10}  "
+                     f"{parts_text(k.name, month or day)}"
                      + (f"  [HFMA: {k.hfma}]" if k.hfma else ""))
     return lines
 

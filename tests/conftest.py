@@ -41,6 +41,26 @@ def pytest_collection_modifyitems(config, items) -> None:
                                     " move it to tests/integration or tests/e2e")
 
 
+def _no_skip(report) -> None:
+    if report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"tests never skip; this one did: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A test never skips (pytest.skip, skipif, importorskip): a skip is reported as a failure,
+    so nothing outside the tests (an environment variable, a missing package) can hide one."""
+    _no_skip((yield).get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    """... nor a whole module (pytest.skip(allow_module_level=True), a module-level importorskip)."""
+    _no_skip((yield).get_result())
+
+
 @dataclass(frozen=True)
 class Services:
     bootstrap: str
@@ -107,7 +127,7 @@ def services() -> Iterator[Services]:
         # ... and so may PostgreSQL (tests/e2e/test_postgres_outage.py, test_chaos.py).
         if started_postgres is not None and postgres.running_pid(settings) is not None:
             postgres.stop(settings)
-        if registry_before is None:  # `rcm up` in a test (test_services.py) starts the registry
+        if registry_before is None:  # the session started it (start_registry above)
             registry.stop(settings)
 
 

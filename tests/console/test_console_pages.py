@@ -2,6 +2,8 @@
 published as events on the broker (with deterministic ids), and a refusal's dead-letter reason."""
 from __future__ import annotations
 
+import html
+import json
 import re
 from datetime import date
 
@@ -266,6 +268,41 @@ def test_kpis_for_an_analyst_have_charts_and_csv_but_no_account_rows(login, seed
     assert csv.headers["content-type"].startswith("text/csv")
     assert csv.text.splitlines() == ["category,denials,amount_cents", "AUTHORIZATION,1,12000"]
     assert client.get("/kpis/nothing.csv").status_code == 404
+    # each KPI as rcm report shows it: the day, the 30 days, the parts (money in dollars)
+    row = re.search(r'<tr data-kpi="remittance_denial_rate_dollars">(.*?)</tr>', page.text,
+                    re.DOTALL)[1]
+    assert re.findall(r"<td[^>]*>(?:<small>)?([^<]*)", row)[:3] == ["60.0%", "60.0%",
+                                                                    "$120.00 / $200.00"]
+    assert "$200.00 / $200.00" in re.search(r'<tr data-kpi="net_days_in_ar">(.*?)</tr>',
+                                            page.text, re.DOTALL)[1]
+    assert "{'numerator'" not in page.text
+    kpis = client.get("/kpis/kpis.csv").text.splitlines()
+    assert kpis[0] == "kpi,window,numerator,denominator,value,unit,definition"
+    assert ("remittance_denial_rate_dollars,ROLLING_30D,12000,20000,0.6,RATIO,"
+            "denied cents of those claims / total charge cents of those claims") in kpis
+
+
+def test_the_aging_charts_carry_the_databases_integer_cents(login, seeded):
+    page = login("analyst").get("/kpis").text
+    charts = json.loads(html.unescape(re.search(r'data-charts="([^"]*)"', page)[1]))
+    rows = seeded.rows("""select payer_id, responsibility, bucket, open_cents
+                            from ar_aging_summary_as_of(kpi_event_day())""")
+    buckets = charts["aging"]["labels"]
+    by_resp: dict = {}
+    by_payer: dict = {}  # rows by payer have no responsibility (a self-pay row, no payer either)
+    for r in rows:
+        table, key = ((by_payer, r["payer_id"]) if r["responsibility"] is None
+                      else (by_resp, r["responsibility"]))
+        table.setdefault(key, {})[r["bucket"]] = r["open_cents"]
+    assert charts["aging"]["series"] == {
+        resp: [cents.get(b, 0) for b in buckets] for resp, cents in by_resp.items()}
+    assert charts["payers"]["series"] == {
+        b: [by_payer[p].get(b, 0) for p in charts["payers"]["labels"]] for b in buckets}
+    # the seeded ledger: $170.00 open with the insurer, $30.00 with the patient
+    assert {r: sum(v) for r, v in charts["aging"]["series"].items()} == {
+        "insurance": 17000, "patient": 3000}
+    assert all(type(c) is int for series in (charts["aging"]["series"], charts["payers"]["series"])
+               for values in series.values() for c in values)
 
 
 def test_the_pipeline_page_reads_the_broker_and_dead_letters_without_account_rows(login, seeded):

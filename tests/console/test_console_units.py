@@ -2,9 +2,13 @@
 event ids from form action ids."""
 from __future__ import annotations
 
+import json
+from datetime import date
+from decimal import Decimal
+
 import pytest
 
-from infra.console import actions, money_input
+from infra.console import actions, kpis, money_input
 from infra.console.session import _safe_next
 from infra.console.web import money
 
@@ -23,6 +27,27 @@ def test_anything_else_is_refused_with_a_message(typed):
 
 def test_money_is_shown_in_dollars_and_cents():
     assert (money(123456), money(-5), money(0), money(None)) == ("$1,234.56", "-$0.05", "$0.00", "")
+
+
+def test_the_charts_send_money_as_the_integer_cents_they_were_given():
+    buckets = ["0-30", "31-60", "61-90", "91-120", ">120"]
+    report = {"aging": {"buckets": buckets,
+                        "by_responsibility": {"INSURANCE": dict(zip(buckets, [123456, 1, 0, 99, 7],
+                                                                    strict=True)),
+                                              "PATIENT": dict.fromkeys(buckets, 5)},
+                        "by_payer": {"AETNA": dict(zip(buckets, [10, 20, 30, 40, 1234567],
+                                                       strict=True))}},
+              "daily": [{"day": date(2026, 12, 1), "clean_claim_rate": Decimal("0.8333"),
+                         "denial_rate": None}],
+              "categories": [{"category": "AUTHORIZATION", "denials": 2, "amount_cents": 24001}]}
+    sent = json.loads(json.dumps(kpis.charts(report)))
+    assert sent["aging"]["series"] == {"INSURANCE": [123456, 1, 0, 99, 7], "PATIENT": [5] * 5}
+    assert sent["payers"] == {"labels": ["AETNA"], "buckets": buckets,
+                              "series": {"0-30": [10], "31-60": [20], "61-90": [30],
+                                         "91-120": [40], ">120": [1234567]}}
+    assert all(type(c) is int for s in (sent["aging"]["series"], sent["payers"]["series"])
+               for values in s.values() for c in values)
+    assert (sent["daily"]["clean"], sent["daily"]["denial"]) == (["83.3300"], [None])
 
 
 @pytest.mark.parametrize(("asked", "sent"), [("/coding", "/coding"), ("//evil.example", "/"),

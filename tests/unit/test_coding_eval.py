@@ -4,8 +4,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from processors.coding import evaluate
 from processors.coding.coder import Suggestion
 from processors.coding.evaluate import Example
@@ -117,14 +115,15 @@ def test_devset_lines_are_well_formed():
 
 
 def test_every_devset_gold_code_is_a_billable_leaf():
-    icd = pytest.importorskip("simple_icd_10_cm")
+    import simple_icd_10_cm as icd
     bad = [(r["id"], c) for r in ROWS + HELD for c in r["gold"]
            if not (icd.is_valid_item(c) and icd.is_leaf(c))]
     assert bad == []
 
 
 def test_devset_statements_are_not_copied_from_the_code_set_or_the_phrases():
-    icd = pytest.importorskip("simple_icd_10_cm")
+    import simple_icd_10_cm as icd
+
     from processors.coding import lexicon
     from producers.phrases import PHRASES
 
