@@ -16,7 +16,7 @@ the claim builder sees a new source event and builds the claim's next version. F
 keeps every encounter it coded (automatically: released with no decision), its latest version.
 
 Pure functions over decoded records and a `coding-pending` store (processors.state); the agents
-pass the table, the tests a DictStore.
+pass the table, the tests a store in memory.
 """
 from __future__ import annotations
 

@@ -13,10 +13,11 @@ from processors.coding.decisions import (
     validate_decision,
 )
 from processors.coding.rules import code_encounter
-from processors.state import CLAIM_STATE, CODING_PENDING, DictStore
+from processors.state import CLAIM_STATE, CODING_PENDING
 from schemas import codec
 from schemas import topics as T
 from schemas.accounts import make_account_id
+from tests.support.stores import DictStore
 
 T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 DOS = date(2026, 3, 2)
