@@ -225,7 +225,7 @@ def end_to_end(settings, records, rss: PeakRss, rate: float | None = None, worke
     Also the processor's CPU per input event (joined to drained: start-up not counted) and the
     records written per input event."""
     from infra.demo import reset
-    from producers.publish import delivery, publish
+    from producers.publish import publish
 
     reset(settings)
     logs = settings.home / "logs"
@@ -241,7 +241,7 @@ def end_to_end(settings, records, rss: PeakRss, rate: float | None = None, worke
         pids.update(processor=processor.pid, sink=sink.pid)
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         started_wall = time.time()
-        publish(records, settings, rate=rate, **delivery(settings))
+        publish(records, settings, rate=rate)
         pipeline.wait_drained(settings, [processor, sink], timeout=900)
         cpu = {name.split()[0]: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
     finally:

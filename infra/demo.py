@@ -42,20 +42,19 @@ def reset(settings) -> None:
 def decide_reviews(settings, log=say) -> int:
     """The simulated coding team works the review queue; its decisions release the encounters."""
     from producers import coding_team
-    from producers.publish import delivery, publish
+    from producers.publish import publish
 
     decisions = [coding_team.decide(r, "SIM-CODER")
                  for r in coding_team.open_reviews(settings.report_dsn)]
     log(f"== the coding team decides {len(decisions):,} open reviews (rcm produce decisions)")
-    publish(coding_team.as_records(decisions), settings, service="console",
-            **delivery(settings))
+    publish(coding_team.as_records(decisions), settings, service="console")
     return len(decisions)
 
 
 def run(settings, events: int, seed: int, rate: float | None, timeout: float,
         log=say) -> dict:
     from infra import services
-    from producers.publish import delivery, publish
+    from producers.publish import publish
     from producers.synthetic import generate
 
     log("== starting Kafka and PostgreSQL")
@@ -83,8 +82,7 @@ def run(settings, events: int, seed: int, rate: float | None, timeout: float,
                 last[0] = time.monotonic()
                 log(f"   published {n:,}/{total:,}")
 
-        publish(scenario.records, settings, rate=rate, progress=progress,
-                **delivery(settings))
+        publish(scenario.records, settings, rate=rate, progress=progress)
         log("== draining")
 
         def drain_progress(lag: pipeline.Lag) -> None:

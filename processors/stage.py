@@ -186,6 +186,28 @@ def kept_dead_letter(source: Topic, ev: dict, stage: str, reason: str) -> Outgoi
         payload=codec.encode(source.value_schema, ev), partition=partition_for(key, source.partitions)))
 
 
+def send(stores: Iterable, *records: Iterable[tuple[Topic, dict] | Outgoing],
+         rejected: Iterable[tuple[dict, str]] = (), refused_by: tuple[Topic, str] | None = None,
+         ) -> list[Outgoing]:
+    """What a stage hands on for one input: the state changes its `stores` collected (their
+    `writes`), then `records` in order (each (topic, record) encoded; an Outgoing as it is), then
+    one kept dead letter per event the rule refused (`rejected`: (event, reason), dead-lettered
+    as the stage `refused_by` = (its input topic, its name) names).
+
+    The order of the list is not the order of delivery: the emitter delivers every result first
+    and the state changes only once those are acknowledged (ProducerEmitter.send_many)."""
+    out = [w for store in stores for w in store.writes]
+    for part in records:
+        out.extend(r if isinstance(r, Outgoing) else record(*r) for r in part)
+    rejected = list(rejected)
+    if rejected:
+        if refused_by is None:
+            raise TypeError("refused events need the stage that dead-letters them (refused_by)")
+        source, stage = refused_by
+        out.extend(kept_dead_letter(source, ev, stage, reason) for ev, reason in rejected)
+    return out
+
+
 Handler = Callable[[dict], Iterable[Outgoing]]
 
 

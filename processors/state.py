@@ -2,10 +2,10 @@
 (`coding-pending`, `visits-pending`, `claim-accounts`, ...).
 
 Each entry is one Avro record of its state topic, keyed by the topic's key field. A stage reads
-and writes it through a store: `TableStore` over a `Table` in the worker (restored from the state
-topic's partitions the worker holds, processors.runtime), `DictStore` in memory for the rule
-tests. It imports only the schemas (the stage helpers when a table is written), so the pure rule
-modules can use it.
+and writes it through a store (`Store`: get and put): `TableStore` over a `Table` in the worker
+(restored from the state topic's partitions the worker holds, processors.runtime); the rule tests
+use one in memory (tests/support/stores.py). It imports only the schemas (the stage helpers when a
+table is written), so the pure rule modules can use it.
 """
 from __future__ import annotations
 
@@ -53,22 +53,6 @@ class Store(Protocol):
     def get(self, key: str) -> dict | None: ...
 
     def put(self, rec: dict) -> None: ...
-
-
-class DictStore:
-    """A store in memory over a state topic (or a `State`); entries round-trip through Avro like
-    the table's."""
-
-    def __init__(self, topic: Topic | State) -> None:
-        self.topic = topic.topic if isinstance(topic, State) else topic
-        self.data: dict[str, bytes] = {}
-
-    def get(self, key: str) -> dict | None:
-        raw = self.data.get(key)
-        return None if raw is None else codec.decode_for(self.topic, raw)
-
-    def put(self, rec: dict) -> None:
-        self.data[rec[self.topic.key]] = codec.encode(self.topic.value_schema, rec)
 
 
 class Table:

@@ -97,13 +97,12 @@ def _produce(args, settings) -> int:
     if args.dry_run:
         print_records(scenario.records)
         return 0
-    from producers.publish import delivery, publish
+    from producers.publish import publish
 
     def progress(n: int, total: int) -> None:
         say(f"published {n:,}/{total:,} (acknowledged by the broker)")
 
-    stats = publish(scenario.records, settings, rate=args.rate, progress=progress,
-                    **delivery(settings))
+    stats = publish(scenario.records, settings, rate=args.rate, progress=progress)
     say(f"published {stats['sent']:,} records in {stats['elapsed_s']}s "
          f"({stats['events_per_s']:,} records/s): {stats['by_topic']}")
     return 0
@@ -111,7 +110,7 @@ def _produce(args, settings) -> int:
 
 def produce_decisions(args, settings) -> int:
     from producers import coding_team
-    from producers.publish import delivery, publish
+    from producers.publish import publish
 
     decisions = [coding_team.decide(r, args.coder_id)
                  for r in coding_team.open_reviews(settings.dsn, args.limit)]
@@ -120,6 +119,6 @@ def produce_decisions(args, settings) -> int:
     if args.dry_run:
         print_records(records)
         return 0
-    stats = publish(records, settings, service="console", **delivery(settings))
+    stats = publish(records, settings, service="console")
     say(f"published {stats['sent']:,} decisions on coding-decisions")
     return 0

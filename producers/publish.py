@@ -6,7 +6,7 @@ account's events on the same partition the Java and aiokafka clients would.
 
 A record counts as published only once the broker acknowledged it (infra.delivery): progress
 counts acknowledgements, and what is still unacknowledged after the bounded attempts
-(RCM_DELIVERY_ATTEMPTS, passed in by each command) raises Undelivered, naming the records.
+(RCM_DELIVERY_ATTEMPTS of the settings publish is given) raises Undelivered, naming the records.
 Re-running is harmless: ids are deterministic.
 """
 from __future__ import annotations
@@ -19,15 +19,6 @@ from infra.settings import Settings
 from producers.stamp import stamp
 
 PROGRESS_EVERY = 1000
-# What one attempt waits and how many are made when a caller names none (RCM_DELIVERY_TIMEOUT_S and
-# RCM_DELIVERY_ATTEMPTS's defaults); a command passes its settings' values (delivery()).
-TIMEOUT_S = 120.0
-ATTEMPTS = 3
-
-
-def delivery(settings: Settings) -> dict:
-    """publish()'s timeout_s and attempts from a command's settings."""
-    return {"timeout_s": settings.delivery_timeout_s, "attempts": settings.delivery_attempts}
 
 
 class Undelivered(RuntimeError):
@@ -42,12 +33,15 @@ class Undelivered(RuntimeError):
                          f"({', '.join(report.errors) or 'no error reported'})")
 
 
-def make_producer(settings: Settings, timeout_s: float = TIMEOUT_S, service: str = "synthetic"):
+def make_producer(settings: Settings, timeout_s: float | None = None, service: str = "synthetic"):
     """A producer on the settings' brokers, authenticated as `service` (its Kafka principal may
-    write only its topics)."""
+    write only its topics); `timeout_s` bounds a send (default: RCM_DELIVERY_TIMEOUT_S)."""
     from kafka import KafkaProducer
 
     from infra.kafka_auth import client_options
+
+    if timeout_s is None:
+        timeout_s = settings.delivery_timeout_s
 
     return KafkaProducer(**{**producer_config(
         settings.bootstrap, timeout_s, f"rcm-{service}",
@@ -56,6 +50,14 @@ def make_producer(settings: Settings, timeout_s: float = TIMEOUT_S, service: str
         max_request_size=4 * 1024 * 1024,
         compression_type=None,  # on loopback compression costs CPU and saves nothing
     ), **client_options(service, settings=settings)})
+
+
+def delivery_bounds(settings: Settings, timeout_s: float | None = None,
+                    attempts: int | None = None) -> tuple[float, int]:
+    """(timeout_s, attempts) of a send: those given, else the settings' (RCM_DELIVERY_TIMEOUT_S,
+    RCM_DELIVERY_ATTEMPTS)."""
+    return (settings.delivery_timeout_s if timeout_s is None else timeout_s,
+            settings.delivery_attempts if attempts is None else attempts)
 
 
 def record_name(rec, position: int) -> str:
@@ -71,18 +73,20 @@ def record_name(rec, position: int) -> str:
 
 def publish(records: Iterable, settings: Settings, rate: float | None = None,
             progress: Callable[[int, int], None] | None = None, producer=None,
-            now_ms: Callable[[], int] | None = None, timeout_s: float = TIMEOUT_S,
-            attempts: int = ATTEMPTS, service: str = "synthetic") -> dict:
+            now_ms: Callable[[], int] | None = None, timeout_s: float | None = None,
+            attempts: int | None = None, service: str = "synthetic") -> dict:
     """Send every Outgoing record; return once the broker acknowledged all of them, with counts
     and timing. Raises Undelivered (a RuntimeError) naming what it did not acknowledge.
 
-    settings: the command's: the brokers and how to authenticate.
+    settings: the command's: the brokers, how to authenticate, and how delivery is bounded.
 
     rate: at most this many records per second (None = as fast as the broker takes them).
     progress(acknowledged, total) is called every PROGRESS_EVERY acknowledged records and at the end.
-    timeout_s, attempts: per-attempt wait and attempts (a command passes **delivery(settings)).
+    timeout_s, attempts: per-attempt wait and attempts; None (the default) takes the settings'
+    RCM_DELIVERY_TIMEOUT_S and RCM_DELIVERY_ATTEMPTS, a value given wins (the console waits less).
     service: whose Kafka principal sends (infra.kafka_acls: synthetic, hl7, x12, fhir, console).
     """
+    timeout_s, attempts = delivery_bounds(settings, timeout_s, attempts)
     records = list(records)
     total = len(records)
     clock = now_ms or (lambda: time.time_ns() // 1_000_000)

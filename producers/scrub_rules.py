@@ -63,11 +63,10 @@ def decision(rule_id: str, verdict: str, by: str, role: str, note: str | None,
 
 
 def publish_decision(settings, dec: dict) -> None:
-    from producers.publish import delivery, publish
+    from producers.publish import publish
     from schemas.envelope import record
 
-    publish([record(T.SCRUB_RULE_DECISIONS, dec)], settings, service="console",
-            **delivery(settings))
+    publish([record(T.SCRUB_RULE_DECISIONS, dec)], settings, service="console")
 
 
 def cmd_rules(args) -> int:

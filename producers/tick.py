@@ -25,11 +25,14 @@ def ticks(at: datetime) -> list[tuple[int, bytes]]:
         for p in range(APPEALS.partitions)]
 
 
-def send_ticks(settings: Settings, at: datetime, producer=None, timeout_s: float = 120.0,
-               attempts: int = 3) -> int:
-    """Send one tick per partition; returns how many the broker acknowledged."""
+def send_ticks(settings: Settings, at: datetime, producer=None, timeout_s: float | None = None,
+               attempts: int | None = None) -> int:
+    """Send one tick per partition; returns how many the broker acknowledged. `timeout_s`,
+    `attempts`: as publish's (default: the settings' RCM_DELIVERY_TIMEOUT_S, RCM_DELIVERY_ATTEMPTS)."""
     from infra.delivery import Deliverer
-    from producers.publish import make_producer
+    from producers.publish import delivery_bounds, make_producer
+
+    timeout_s, attempts = delivery_bounds(settings, timeout_s, attempts)
 
     deliverer = Deliverer(lambda: make_producer(settings, timeout_s, "console"), timeout_s, attempts,
                           producer=producer)
@@ -46,12 +49,11 @@ def add_arguments(parser, name: str) -> None:
 
 def cmd_tick(args) -> int:
     from infra.settings import load
-    from producers.publish import delivery
 
     at = datetime.fromisoformat(args.at) if args.at else datetime.now(UTC)
     at = at if at.tzinfo else at.replace(tzinfo=UTC)
     settings = load()
-    n = send_ticks(settings, at, **delivery(settings))
+    n = send_ticks(settings, at)
     print(f"ticked {n} partitions of {APPEALS.name} to {at.isoformat()}")
     if n < APPEALS.partitions:
         print(f"rcm tick: {APPEALS.partitions - n} partitions not acknowledged by the broker; "

@@ -46,10 +46,15 @@ class Topic:
     key: str  # the value field the record key is taken from
     partitions: int
     compacted: bool = False
-    retention_ms: int = 7 * 24 * 3600 * 1000
+    retention_ms: int = 7 * 24 * 3600 * 1000  # a compacted topic's only when `expiring`
     doc: str = ""
+    expiring: bool = False  # compacted, and an entry not written again for retention_ms goes too
 
     def config(self) -> dict[str, str]:
+        if self.compacted and self.expiring:
+            # Kafka deletes a segment once its newest record is older than retention.ms, and
+            # compacts the rest: an entry lives at least that long after its last write
+            return {"cleanup.policy": "compact,delete", "retention.ms": str(self.retention_ms)}
         if self.compacted:
             return {"cleanup.policy": "compact"}
         return {"retention.ms": str(self.retention_ms)}
@@ -86,9 +91,17 @@ CODING_REVIEW = Topic("coding-review", "CodingReviewRequested", "account_id", PA
                       doc="Encounters a coder must review, with reasons.")
 CODING_DECISIONS = Topic("coding-decisions", "CodingDecision", "account_id", PARTITIONS,
                          doc="Coders' decisions on reviewed encounters (input).")
+# An encounter the coding stage keeps for a correction is of no use once no payer takes its claim
+# (processors.coding.decisions.CORRECTION_WINDOW_DAYS after the date of service, the longest timely
+# filing limit); its entry is written after that date, and this leaves a month for a processor that
+# is behind (docs/operations.md, "How long the coding stage keeps an encounter").
+CODING_PENDING_RETENTION_DAYS = 400
 CODING_PENDING = Topic("coding-pending", "PendingCoding", "encounter_id", PARTITIONS, compacted=True,
-                       doc="Processor state: encounters in review and early decisions (compacted; "
-                           "keyed by encounter, partitioned by account; internal).")
+                       expiring=True, retention_ms=CODING_PENDING_RETENTION_DAYS * 24 * 3600 * 1000,
+                       doc="Processor state: encounters in review, early decisions, coded "
+                           "encounters kept for a correction (compacted, an entry not written for "
+                           f"{CODING_PENDING_RETENTION_DAYS} days deleted; keyed by encounter, "
+                           "partitioned by account; internal).")
 CLAIM_STATE = Topic("claim-state", "ClaimState", "claim_id", PARTITIONS, compacted=True,
                     doc="Processor state: each claim's last version, content, payer claim number "
                         "and secondary billing (compacted; keyed by claim, partitioned by account; "

@@ -22,7 +22,7 @@ from prometheus_client import Counter
 
 from processors import state as S
 from processors.context import Context
-from processors.stage import Rejected, Stage, record
+from processors.stage import Rejected, Stage, send
 from schemas import topics as T
 
 SECONDARY = Counter("rcm_secondary_claims_total",
@@ -48,8 +48,7 @@ def build(ctx: Context, coded: dict):
     store = ctx.store(S.CLAIM_STATE)
     claim = version_claim(built, store, cancelled=bool(coded.get("cancelled")))
     waited = release_waiting(built["claim_id"], store) if claim else []
-    return [*store.writes, *([record(T.CLAIMS, claim)] if claim else []),
-            *(record(topic, rec) for topic, rec in waited)]
+    return send((store,), [(T.CLAIMS, claim)] if claim else (), waited)
 
 
 def handle_remittance(ctx: Context, remit: dict):
@@ -57,7 +56,7 @@ def handle_remittance(ctx: Context, remit: dict):
     store = ctx.store(S.CLAIM_STATE)
     records, outcome = on_remittance(remit, store)
     SECONDARY.labels(outcome).inc()
-    return [*store.writes, *(record(topic, rec) for topic, rec in records)]
+    return send((store,), records)
 
 
 def handle_submitted(ctx: Context, claim: dict):
@@ -71,9 +70,8 @@ def handle_submitted(ctx: Context, claim: dict):
     store, charges = ctx.store(S.CLAIM_STATE), ctx.store(S.ENCOUNTER_CHARGES)
     out, entries = on_submitted(claim, store, charges)
     waited = release_waiting(claim["claim_id"], store) if out else []
-    return [*store.writes, *charges.writes, *([record(T.CLAIMS, out)] if out else []),
-            *(record(T.LEDGER_ENTRIES, j) for j in journals(entries)),
-            *(record(topic, rec) for topic, rec in waited)]
+    return send((store, charges), [(T.CLAIMS, out)] if out else (),
+                ((T.LEDGER_ENTRIES, j) for j in journals(entries)), waited)
 
 
 STATE = (S.CLAIM_STATE,)

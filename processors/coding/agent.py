@@ -18,7 +18,7 @@ from prometheus_client import Counter
 
 from processors import state as S
 from processors.context import Context
-from processors.stage import Rejected, Stage, record
+from processors.stage import Rejected, Stage, record, send
 from schemas import topics as T
 
 OUTCOMES = Counter("rcm_coding_outcomes_total",
@@ -53,14 +53,14 @@ def _send(ctx: Context, release, store) -> list:
     from processors.claims.agent import BUILD_CLAIMS, build
 
     _observe(release)
-    out = list(getattr(store, "writes", ()))
+    out = []
     for topic, rec in release.records:
         if topic is T.ENCOUNTERS_CODED:
             out.append(record(topic, rec, handled_by=(BUILD_CLAIMS,)))
             out.extend(build(ctx, rec))
         else:
             out.append(record(topic, rec))
-    return out
+    return send((store,), out)
 
 
 def handle(ctx: Context, enc: dict):

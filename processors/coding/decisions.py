@@ -13,10 +13,13 @@ one. A second, different decision for a released encounter is refused, unless it
 the claim (`corrects_claim_id`, e.g. a held claim fixed from the console): then the encounter is
 coded again with its codes under the decision's id (`<decision>:coded`, source the decision), so
 the claim builder sees a new source event and builds the claim's next version. For that the table
-keeps every encounter it coded (automatically: released with no decision), its latest version.
+keeps every encounter it coded (automatically: released with no decision), its latest version,
+for as long as a claim for it can still be billed: a correction decided more than
+CORRECTION_WINDOW_DAYS after the date of service is refused, and the `coding-pending` topic
+deletes an entry not written again for longer than that (schemas.topics).
 
 Pure functions over decoded records and a `coding-pending` store (processors.state); the agents
-pass the table, the tests a DictStore.
+pass the table, the tests a store in memory.
 """
 from __future__ import annotations
 
@@ -27,11 +30,17 @@ from processors import state
 from processors.coding import drg as msdrg_adapter
 from processors.coding.rules import coded_record, date_of_service
 from processors.outcome import Outcome
+from processors.payers import DEFAULT, PAYERS
 from schemas import codec
 from schemas import topics as T
 from schemas.accounts import account_id_fault
 
 MAX_DIAGNOSES = 25
+# How long after its date of service a coded encounter can still be corrected: the longest timely
+# filing limit of the payers the pipeline knows (processors.payers, a deployment's contracts).
+# Replacement claims count from the same date (Medicare: one calendar year, 42 CFR 424.44, type of
+# bill xx7 included); past it no payer takes the claim or its replacement.
+CORRECTION_WINDOW_DAYS = max(p.timely_filing_days for p in (*PAYERS.values(), DEFAULT))
 PROFESSIONAL_CLASSES = frozenset({"OFFICE"})  # as processors.claims bills them (no revenue code)
 
 
@@ -276,6 +285,16 @@ def _release_kept(entry: dict, dec: dict, coder, charge_master) -> Release:
         raise NotApplicable(str(exc)) from exc
 
 
+def too_late_to_correct(enc: dict, dec: dict) -> str | None:
+    """Why the correcting decision `dec` comes too late for the encounter `enc`, or None: decided
+    more than CORRECTION_WINDOW_DAYS after its date of service (a stay's discharge)."""
+    day = date_of_service(enc)
+    if (dec["decided_at"].date() - day).days <= CORRECTION_WINDOW_DAYS:
+        return None
+    return (f"the decision comes more than {CORRECTION_WINDOW_DAYS} days after the date of service "
+            f"({day}): past every payer's timely filing limit, no corrected claim can be billed")
+
+
 def _correct(dec: dict, entry: dict | None, store: state.Store, coder, charge_master) -> Release:
     """A decision that corrects a coded encounter's claim: the encounter coded again with the
     decision's codes, as a new source event (the decision) for the claim builder."""
@@ -285,11 +304,13 @@ def _correct(dec: dict, entry: dict | None, store: state.Store, coder, charge_ma
                             f"encounter's claim is {claim_id}")
     if entry is None or entry["encounter"] is None:
         raise NotApplicable("the coding stage holds no coded encounter to correct: it has not "
-                            "arrived, or was coded before encounters were kept (sending it again "
-                            "keeps it)")
+                            "arrived, was coded before encounters were kept (sending it again "
+                            "keeps it), or its correction window closed long ago")
     if not entry["released"]:
         raise NotApplicable("the encounter is in coding review, not coded yet: there is no claim "
                             "to correct (a decision on its review releases it)")
+    if late := too_late_to_correct(codec.decode_for(T.ENCOUNTERS, entry["encounter"]), dec):
+        raise NotApplicable(late)
     released = _release_kept(entry, dec, coder, charge_master)
     (topic, rec), = released.records
     rec.update(event_id=f"{dec['event_id']}:coded", source_event_id=dec["event_id"],

@@ -18,10 +18,9 @@ from functools import partial
 
 from prometheus_client import Counter
 
-from processors import stage
 from processors import state as S
 from processors.context import Context
-from processors.stage import Outgoing, Rejected, Stage, partition_for, record
+from processors.stage import Outgoing, Rejected, Stage, partition_for, record, send
 from schemas import topics as T
 
 APPLY = "apply_appeals"
@@ -34,18 +33,13 @@ def handle(remit: dict):
     return [record(T.DENIALS, d) for d in flag_denials(remit)]
 
 
-def refused(ev: dict, reason: str) -> Outgoing:
-    """An appeal event the lifecycle refused while the stage kept other state."""
-    return stage.kept_dead_letter(T.APPEALS, ev, APPLY, reason)
-
-
 def _send(outcome, store) -> list[Outgoing]:
     if outcome.held > 0:
         HOLDS.labels("held").inc(outcome.held)
     elif outcome.held < 0:
         HOLDS.labels("released").inc(-outcome.held)
-    return [*store.writes, *(record(topic, rec) for topic, rec in outcome.records),
-            *(refused(ev, reason) for ev, reason in outcome.rejected)]
+    # an appeal event the lifecycle refused while the stage kept other state: a kept dead letter
+    return send((store,), outcome.records, rejected=outcome.rejected, refused_by=(T.APPEALS, APPLY))
 
 
 def on_denial(ctx: Context, den: dict):

@@ -17,7 +17,7 @@ from functools import partial
 
 from processors import state as S
 from processors.context import Context
-from processors.stage import Rejected, Stage, record
+from processors.stage import Rejected, Stage, record, send
 from schemas import topics as T
 
 
@@ -27,7 +27,7 @@ def on_encounter(ctx: Context, enc: dict):
 
     store = ctx.store(S.ENCOUNTER_CHARGES)
     entries = entries_for_encounter_version(enc, store)
-    return [*store.writes, *(record(T.LEDGER_ENTRIES, j) for j in journals(entries))]
+    return send((store,), ((T.LEDGER_ENTRIES, j) for j in journals(entries)))
 
 
 def on_remittance(remit: dict):

@@ -22,7 +22,7 @@ from prometheus_client import Counter
 
 from processors import state as S
 from processors.context import Context
-from processors.stage import Outgoing, Rejected, Stage, record
+from processors.stage import Outgoing, Rejected, Stage, record, send
 from processors.state import TableStore
 from schemas import topics as T
 
@@ -34,7 +34,7 @@ OUTCOMES = Counter("rcm_matching_total",
 
 def _send(outcome, store: TableStore) -> list[Outgoing]:
     OUTCOMES.labels(outcome.label).inc()
-    return [*store.writes, *(record(topic, rec) for topic, rec in outcome.records)]
+    return send((store,), outcome.records)
 
 
 def _join(ctx: Context, rule, rec: dict):

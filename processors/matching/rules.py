@@ -13,7 +13,7 @@ so a redelivered remittance or claim re-emits records the sinks already hold; a 
 waiting is not stored twice.
 
 Pure functions over decoded records and a `claim-accounts` store (processors.state); the agent
-passes the table, the tests a DictStore.
+passes the table, the tests a store in memory.
 """
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from prometheus_client import Counter
 
 from processors import state as S
 from processors.context import Context
-from processors.stage import Rejected, Stage, record
+from processors.stage import Rejected, Stage, record, send
 from processors.state import TableStore
 from schemas import topics as T
 
@@ -41,7 +41,7 @@ def _stores(ctx: Context) -> tuple[TableStore, TableStore]:
 
 def _send(outcome, patterns: TableStore, rules: TableStore) -> list:
     OUTCOMES.labels(outcome.label).inc()
-    return [*patterns.writes, *rules.writes, *(record(t, rec) for t, rec in outcome.records)]
+    return send((patterns, rules), outcome.records)
 
 
 def handle_pattern(ctx: Context, observed: dict):

@@ -11,18 +11,12 @@ from __future__ import annotations
 
 from functools import partial
 
-from processors import stage
 from processors import state as S
 from processors.context import Context
-from processors.stage import Outgoing, Rejected, Stage, record
+from processors.stage import Rejected, Stage, send
 from schemas import topics as T
 
 STAGE = "assemble_visits"
-
-
-def kept_dead_letter(ev: dict, reason: str) -> Outgoing:
-    """The stage keeps the visit's state, so a refused event is a kept dead letter."""
-    return stage.kept_dead_letter(T.VISIT_EVENTS, ev, STAGE, reason)
 
 
 def handle(ctx: Context, ev: dict):
@@ -33,8 +27,9 @@ def handle(ctx: Context, ev: dict):
         outcome = assemble(ev, store)
     except Refused as exc:
         raise Rejected(str(exc)) from exc
-    return [*store.writes, *(record(topic, rec) for topic, rec in outcome.records),
-            *(kept_dead_letter(event, reason) for event, reason in outcome.rejected)]
+    # the stage keeps the visit's state, so a refused event is a kept dead letter
+    return send((store,), outcome.records, rejected=outcome.rejected,
+                refused_by=(T.VISIT_EVENTS, STAGE))
 
 
 def stages(ctx: Context) -> tuple[Stage, ...]:

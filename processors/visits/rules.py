@@ -24,7 +24,7 @@ Events are kept per visit number (the `visits-pending` table) and folded in even
   arriving after its DFT and A03, a re-sent DFT) is accepted and ignored.
 
 Pure functions over decoded records and a `visits-pending` store (processors.state); the agent
-passes the table, tests a DictStore.
+passes the table, tests a store in memory.
 """
 from __future__ import annotations
 

@@ -44,9 +44,9 @@ def produce(args, settings) -> int:
     if args.dry_run:
         print_records(result.records)
     elif result.records:
-        from producers.publish import delivery, publish
+        from producers.publish import publish
 
-        publish(result.records, settings, service="fhir", **delivery(settings))
+        publish(result.records, settings, service="fhir")
     verb = "would publish" if args.dry_run else "published"
     print(f"{len(entries)} entries: {verb} {result.events} events and {result.dead_letters} dead "
           f"letters; {len(result.skipped)} skipped", file=sys.stderr)

@@ -75,9 +75,9 @@ def produce(args, settings) -> int:
     if args.dry_run:
         print_records(records)
     elif records:
-        from producers.publish import delivery, publish
+        from producers.publish import publish
 
-        publish(records, settings, service="hl7", **delivery(settings))
+        publish(records, settings, service="hl7")
     print(f"{len(result.events)} visit events, {result.ignored} messages ignored (ADT events and "
           f"BAR^P02 with nothing to bill), {len(result.dead)} messages refused (dead letters)"
           f"{' (dry run)' if args.dry_run else ''}", file=sys.stderr)

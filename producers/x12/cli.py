@@ -142,8 +142,8 @@ def produce(args, settings) -> int:
     if args.dry_run:
         print_records(records)
     elif records:
-        from producers.publish import delivery, publish
+        from producers.publish import publish
 
-        stats = publish(records, settings, service="x12", **delivery(settings))
+        stats = publish(records, settings, service="x12")
         print(f"published {stats['sent']:,} records: {stats['by_topic']}", file=sys.stderr)
     return 1 if bad else 0

@@ -9,10 +9,11 @@ import pytest
 from infra import report
 from processors.denials.appeals import Clocks, on_appeal, on_denial
 from processors.ledger.rules import entries_for_encounter, journals
-from processors.state import DENIALS_OPEN, DictStore
+from processors.state import DENIALS_OPEN
 from sinks.postgres.writer import SinkRecord, write_batch
 from tests import factories as F
 from tests.integration.test_sink_writer import GROUP, claim, conn, query  # noqa: F401 (fixture)
+from tests.support.stores import DictStore
 from tests.unit.test_denial_appeals import DEADLINE
 
 pytestmark = pytest.mark.integration

@@ -7,10 +7,11 @@ import pytest
 
 from processors.denials.rules import flag_denials
 from processors.patterns import rules as P
-from processors.state import DENIAL_PATTERN_COUNTS, SCRUB_RULES, DictStore
+from processors.state import DENIAL_PATTERN_COUNTS, SCRUB_RULES
 from sinks.postgres.writer import write_batch
 from tests import factories as f
 from tests.integration.test_sink_writer import GROUP, as_records, claim, coded, conn, query  # noqa: F401
+from tests.support.stores import DictStore
 
 pytestmark = pytest.mark.integration
 T1 = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)

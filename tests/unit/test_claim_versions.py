@@ -9,13 +9,14 @@ import pytest
 from processors.claims import secondary, versions
 from processors.claims.rules import build_claim
 from processors.ledger import corrections
-from processors.state import CLAIM_STATE, ENCOUNTER_CHARGES, DictStore
+from processors.state import CLAIM_STATE, ENCOUNTER_CHARGES
 from schemas import codec
 from schemas import topics as T
 from sinks.x12.build837 import write_837
 from sinks.x12.validate import validate
 from tests import factories as F
 from tests.sent837 import carried, read_back
+from tests.support.stores import DictStore
 from tests.unit.test_x12_837 import DIRECTORY, coded, envelope, proc
 
 

@@ -1,22 +1,26 @@
 """Coders' decisions: hold a reviewed encounter, release it with the coder's codes, in either order."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from processors.coding.decisions import (
+    CORRECTION_WINDOW_DAYS,
     NotApplicable,
     agreement,
     on_decision,
     on_encounter,
+    too_late_to_correct,
     validate_decision,
 )
 from processors.coding.rules import code_encounter
-from processors.state import CLAIM_STATE, CODING_PENDING, DictStore
+from processors.payers import PAYERS
+from processors.state import CLAIM_STATE, CODING_PENDING
 from schemas import codec
 from schemas import topics as T
 from schemas.accounts import make_account_id
+from tests.support.stores import DictStore
 
 T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 DOS = date(2026, 3, 2)
@@ -261,6 +265,29 @@ def test_a_correction_that_cannot_apply_is_refused_with_the_reason(coder, cm, ca
            "another claim": "encounter's claim is CLM-E1", "bad code": "line 9"}[case]
     with pytest.raises(NotApplicable, match=why):
         on_decision(dec[case], store, coder, cm)
+
+
+def test_a_correction_is_accepted_until_the_longest_timely_filing_limit_after_the_date_of_service(
+        coder, cm):
+    assert CORRECTION_WINDOW_DAYS == max(p.timely_filing_days for p in PAYERS.values()) == 365
+    store, enc = DictStore(CODING_PENDING), encounter(("essential hypertension",))
+    on_encounter(enc, *coded(enc, coder, cm), store, coder, cm)
+    last_day = T0 + timedelta(days=CORRECTION_WINDOW_DAYS)
+    [(_, again)] = on_decision(correction(("I10", "E78.5"), decided_at=last_day), store, coder,
+                               cm).records
+    assert again["source_event_id"] == "fix-1"
+    late = correction(("I10",), event_id="fix-2", decided_at=last_day + timedelta(days=1))
+    with pytest.raises(NotApplicable, match=f"more than 365 days after the date of service \\({DOS}\\)"):
+        on_decision(late, store, coder, cm)
+
+
+def test_an_inpatient_stays_correction_window_starts_at_discharge(coder, cm):
+    stay = encounter(encounter_class="INPATIENT", service_start=date(2026, 1, 2),
+                     service_end=date(2026, 1, 20))
+    at = datetime(2027, 1, 20, 23, 0, tzinfo=UTC)  # 365 days after discharge, 383 after admission
+    assert too_late_to_correct(stay, correction(("I10",), decided_at=at)) is None
+    assert "(2026-01-20)" in too_late_to_correct(
+        stay, correction(("I10",), decided_at=at + timedelta(days=1)))
 
 
 def test_a_plain_decision_on_an_auto_coded_encounter_still_waits_for_it_to_be_sent_again(coder, cm):

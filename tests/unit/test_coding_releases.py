@@ -14,7 +14,8 @@ from processors.coding import codeset, releases
 from processors.coding.codeset import Release
 from processors.coding.decisions import NotApplicable, on_decision, on_encounter
 from processors.coding.rules import code_encounter
-from processors.state import CODING_PENDING, DictStore
+from processors.state import CODING_PENDING
+from tests.support.stores import DictStore
 from tests.unit.test_claims_rules import coded, proc
 from tests.unit.test_coding_decisions import decision, encounter
 

@@ -12,7 +12,8 @@ from processors.coding.decisions import (
     validate_decision,
 )
 from processors.coding.rules import code_encounter, validate_encounter
-from processors.state import CODING_PENDING, DictStore
+from processors.state import CODING_PENDING
+from tests.support.stores import DictStore
 from tests.unit.test_coding_decisions import DOS, THRESHOLD, decision, encounter
 
 SNOMED = "http://snomed.info/sct"

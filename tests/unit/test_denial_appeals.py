@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from processors.denials.appeals import Clocks, on_appeal, on_denial, validate_appeal
-from processors.state import DENIALS_OPEN, DictStore
+from processors.state import DENIALS_OPEN
 from schemas import topics as T
 from tests import factories as F
+from tests.support.stores import DictStore
 
 P = 2  # the partition under test; the rules take it from the agent
 WARN = 14

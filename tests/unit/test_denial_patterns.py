@@ -7,10 +7,11 @@ import pytest
 
 from processors.claims.rules import payer_rule_edits
 from processors.patterns import rules as P
-from processors.state import DENIAL_PATTERN_COUNTS, SCRUB_RULES, DictStore
+from processors.state import DENIAL_PATTERN_COUNTS, SCRUB_RULES
 from schemas import codec
 from schemas import topics as T
 from tests import factories as F
+from tests.support.stores import DictStore
 
 T1 = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
 

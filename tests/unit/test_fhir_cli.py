@@ -68,13 +68,23 @@ def test_publishing_sends_every_record_through_the_producer(tmp_path, monkeypatc
 
 
 def test_rcm_delivery_settings_reach_publish_through_the_command(tmp_path, monkeypatch, capsys):
+    from infra.delivery import Report
+
     calls = []
-    monkeypatch.setattr("producers.publish.publish",
-                        lambda records, settings, **kw: calls.append((settings.bootstrap, kw)))
+
+    class Deliverer:  # infra.delivery.Deliverer as publish builds it: what bounds it was given
+        def __init__(self, make, timeout_s, attempts, producer=None):
+            calls.append((timeout_s, attempts))
+
+        def deliver(self, records, *_):
+            return Report(total=len(records))
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr("producers.publish.Deliverer", Deliverer)
     monkeypatch.setenv("RCM_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")
     monkeypatch.setenv("RCM_DELIVERY_TIMEOUT_S", "7.5")
     monkeypatch.setenv("RCM_DELIVERY_ATTEMPTS", "5")
     assert produce_cli.cmd_produce(parse(write_bundle(tmp_path / "b.json"))) == 0
-    [(bootstrap, kw)] = calls
-    assert (bootstrap, kw["timeout_s"], kw["attempts"], kw["service"]) == ("127.0.0.1:1", 7.5, 5,
-                                                                           "fhir")
+    assert calls == [(7.5, 5)]

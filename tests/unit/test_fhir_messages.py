@@ -140,8 +140,9 @@ def test_an_unknown_discharge_disposition_and_plan_type_are_kept_and_defaulted()
 def test_a_payor_organization_with_only_a_contact_leaves_the_payer_unknown_as_hl7_does():
     """A converted IN1 with only a contact gives an Organization with no identifier or name: the
     Encounter goes through with no payer, and its visit waits for an update that names one."""
-    from processors.state import VISITS_PENDING, DictStore
+    from processors.state import VISITS_PENDING
     from processors.visits.rules import assemble
+    from tests.support.stores import DictStore
 
     contact_only = {"resourceType": "Organization", "id": "org1",
                     "contact": [{"telecom": [{"system": "phone", "value": "555-0100"}]}]}

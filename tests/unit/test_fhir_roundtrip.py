@@ -58,8 +58,9 @@ def test_generated_bundles_give_back_the_synthetic_encounters_and_remittances(bu
 
 
 def test_the_visit_processor_assembles_the_synthetic_encounter_from_the_fhir_events(bundles):
-    from processors.state import VISITS_PENDING, DictStore
+    from processors.state import VISITS_PENDING
     from processors.visits.rules import assemble
+    from tests.support.stores import DictStore
 
     for enc, _, bundle in bundles[:120]:
         result = convert(read_bytes(samples.dumps(bundle).encode(), "b.json"), now_ms=0)

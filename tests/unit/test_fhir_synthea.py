@@ -209,8 +209,9 @@ def test_an_unresolvable_claim_encounter_is_refused_and_the_rest_still_goes_thro
 def test_a_synthea_bundle_with_a_snomed_line_reaches_coding_review_not_a_dead_letter(coder, cm):
     """Adapter -> visit assembly -> coding: the encounter goes to review naming line and code."""
     from processors.coding.rules import code_encounter, validate_encounter
-    from processors.state import VISITS_PENDING, DictStore
+    from processors.state import VISITS_PENDING
     from processors.visits.rules import assemble
+    from tests.support.stores import DictStore
 
     events, _ = run(synthea_bundle())
     store, encounters = DictStore(VISITS_PENDING), []

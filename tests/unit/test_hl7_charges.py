@@ -112,8 +112,9 @@ def test_a_dft_with_a_local_code_goes_to_coding_review_and_a_decision_bills_it_t
     billed line at the message's units and price."""
     from processors.coding.decisions import on_decision, on_encounter
     from processors.coding.rules import code_encounter, validate_encounter
-    from processors.state import CODING_PENDING, VISITS_PENDING, DictStore
+    from processors.state import CODING_PENDING, VISITS_PENDING
     from processors.visits.rules import assemble
+    from tests.support.stores import DictStore
 
     admit = msg("MSH|^~\\&|ADT|MAINHOSP|RCM|RCM|20250304090000||ADT^A04|A-1|P|2.5",
                 "EVN|A04|20250304090000", PID, PV1, "IN1|1||COMM-ACME",

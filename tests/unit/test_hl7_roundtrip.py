@@ -5,13 +5,14 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from processors.state import VISITS_PENDING, DictStore
+from processors.state import VISITS_PENDING
 from processors.visits.rules import assemble
 from producers.hl7.parse import visit_events
 from producers.synthetic import generate
 from schemas import codec
 from schemas import topics as T
 from tests.support import hl7_compose as compose
+from tests.support.stores import DictStore
 
 NOT_CARRIED = ("event_id", "occurred_at", "emitted_at", "em", "discharged_at", "secondary_payer_id",
                "cancelled")

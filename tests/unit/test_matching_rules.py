@@ -9,10 +9,11 @@ import pytest
 from processors.matching import rules
 from processors.matching.rules import NotMatchable, on_claim, on_unmatched
 from processors.outcome import Outcome
-from processors.state import CLAIM_ACCOUNTS, DictStore
+from processors.state import CLAIM_ACCOUNTS
 from schemas import codec
 from schemas import topics as T
 from tests import factories as F
+from tests.support.stores import DictStore
 
 
 def unmatched(n: int = 1, claim_id: str = "CLM-E0000001", event: str | None = None) -> dict:

@@ -125,3 +125,45 @@ def test_records_never_acknowledged_are_named_and_raise():
     assert raised.value.delivered == 1197 and raised.value.report.attempts == 3
     assert progress[-1] == (1197, 1200)  # the last progress line counts acknowledgements only
     assert all(fake.refused[event_id] == 3 for event_id in refuse)
+
+
+def test_attempts_default_to_the_settings_and_an_explicit_value_wins():
+    scenario = generate(200, 7, start=date(2026, 2, 1))
+    refuse = frozenset(_event_ids(scenario.records)[:1])
+    settings = Settings(kafka_bootstrap_servers="unused:1", delivery_timeout_s=1.0,
+                        delivery_attempts=4)
+    for given, made in ((None, 4), (2, 2)):
+        fake = FakeProducer(refuse, refusals=99)
+        with pytest.raises(Undelivered) as raised:
+            publish(scenario.records, settings, producer=fake, attempts=given)
+        assert raised.value.report.attempts == made
+        assert fake.refused == {event_id: made for event_id in refuse}
+
+
+def test_the_wait_of_an_attempt_defaults_to_the_settings_and_an_explicit_value_wins(monkeypatch):
+    from infra.delivery import Report
+    from producers.tick import send_ticks
+
+    bounds = []
+
+    class Deliverer:  # infra.delivery.Deliverer: the bounds it was built with
+        def __init__(self, make, timeout_s, attempts, producer=None):
+            bounds.append((timeout_s, attempts))
+
+        def deliver(self, records, *_):
+            return Report(total=len(records))
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr("producers.publish.Deliverer", Deliverer)
+    monkeypatch.setattr("infra.delivery.Deliverer", Deliverer)  # send_ticks imports it when called
+    settings = Settings(kafka_bootstrap_servers="unused:1", delivery_timeout_s=7.5,
+                        delivery_attempts=5)
+    records = generate(3, 8, start=date(2026, 2, 1)).records
+    publish(records, settings)
+    publish(records, settings, timeout_s=2.0)
+    publish(records, settings, attempts=1)
+    send_ticks(settings, datetime(2026, 3, 1, tzinfo=UTC))
+    send_ticks(settings, datetime(2026, 3, 1, tzinfo=UTC), timeout_s=3.0, attempts=2)
+    assert bounds == [(7.5, 5), (2.0, 5), (7.5, 1), (7.5, 5), (3.0, 2)]

@@ -6,10 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from processors.state import VISITS_PENDING, DictStore
+from processors.state import VISITS_PENDING
 from processors.visits.rules import Refused, assemble
 from schemas import topics as T
 from tests import factories as F
+from tests.support.stores import DictStore
 
 ACCOUNT = F.encounter(7)["account_id"]
 

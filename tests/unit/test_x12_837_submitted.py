@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from processors.claims.submitted import on_submitted, problems
-from processors.state import CLAIM_STATE, ENCOUNTER_CHARGES, DictStore
+from processors.state import CLAIM_STATE, ENCOUNTER_CHARGES
 from producers.x12.claims837 import claims
 from producers.x12.tokens import read
 from schemas import codec
 from schemas import topics as T
+from tests.support.stores import DictStore
 from tests.unit.test_x12_837_in import professional
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
