@@ -88,7 +88,6 @@ def producer_options(settings) -> dict:
             "max_batch_size": 256 * 1024}
 
 
-_T = {'get': 0.0, 'run': 0.0, 'send': 0.0, 'commit': 0.0, 'n': 0, 'recs': 0, 'out': 0, 'at': 0.0}
 
 
 class Offsets:
@@ -240,17 +239,12 @@ class Runtime(Service):
             if self.unplaced and not self.rebalancing:
                 async with self.lock:
                     await self.place(self.unplaced)
-            _t0 = time.perf_counter()
             batches = await self.consumer.getmany(timeout_ms=POLL_MS, max_records=BATCH_MAX)
-            _T["get"] += time.perf_counter() - _t0
             if self.stopping:
                 break
             if batches:
-                _T["n"] += 1; _T["recs"] += sum(map(len, batches.values()))
                 await self.process([r for records in batches.values() for r in records])
-            if time.monotonic() - _T["at"] > 5:
-                log.warning("TRACE %s", {k: round(v, 2) for k, v in _T.items()}); _T["at"] = time.monotonic()
-            elif time.monotonic() - self.committed_at >= COMMIT_EVERY_S:
+            if time.monotonic() - self.committed_at >= COMMIT_EVERY_S:
                 async with self.lock:
                     await self.commit()
 
@@ -265,15 +259,11 @@ class Runtime(Service):
                 for r in admitted:
                     by_topic.setdefault(r.topic, []).append(r)
                 out = _Collect()
-                _t0 = time.perf_counter()
                 for name, recs in by_topic.items():
                     await run_batch(self.sources[name], recs, self.stages[name], out)
-                _t1 = time.perf_counter()
                 await self.emitter.send_many(out.records)  # exits 75 if never acknowledged
-                _t2 = time.perf_counter()
                 self.offsets.advance(start, ahead)
                 await self.commit()
-                _T["run"] += _t1 - _t0; _T["send"] += _t2 - _t1; _T["commit"] += time.perf_counter() - _t2; _T["out"] += len(out.records)
             if jumped:
                 await self.seek_back(jumped)
 
