@@ -1,6 +1,7 @@
 """`rcm status`: per topic size and throughput, per consumer group lag, dead letters.
 
-Reads only offsets and group metadata from the broker, never record contents (no PHI).
+Reads only offsets and group metadata from the broker, never record contents (no PHI), as the ops
+principal (`rcm-ops`: DESCRIBE on topics and on the pipeline's groups, nothing else).
 """
 from __future__ import annotations
 
@@ -155,10 +156,10 @@ def render_health(rows: list[dict]) -> list[str]:
 def collect(settings: Settings, interval_s: float) -> dict:
     from kafka.admin import KafkaAdminClient
 
-    from infra.kafka_acls import ADMIN
+    from infra.kafka_acls import OPS
     from infra.kafka_auth import client_options
 
-    admin = KafkaAdminClient(**client_options(ADMIN, settings=settings), client_id="rcm-status",
+    admin = KafkaAdminClient(**client_options(OPS, settings=settings), client_id="rcm-status",
                              request_timeout_ms=10000)
     try:
         topics = topic_statuses(admin, interval_s)
