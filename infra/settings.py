@@ -191,7 +191,7 @@ class Settings:
     @property
     def report_dsn(self) -> str:
         """Reads every pipeline table, writes none: `rcm report`, `rcm demo`'s summary, the drain
-        watchers (migration 0027)."""
+        watchers, `rcm produce decisions` and `rcm rules`' reads, `rcm bench`'s (migration 0027)."""
         return self.role_dsn("report")
 
     @property
