@@ -175,7 +175,7 @@ class Shared:
             self._close()
 
 
-SharedAdmin = Shared  # a Kafka admin client: any failure rebuilds it (the console names it so)
+SharedAdmin = Shared  # a Kafka admin client: any failure rebuilds it (its name in the console and tests)
 
 _shared: dict[str, Shared] = {}
 _shared_lock = threading.Lock()
