@@ -185,7 +185,7 @@ def stage_rates(settings) -> dict[str, float]:
                 rates[stage] = len(stamps) / span if span > 0 else float("inf")
     finally:
         consumer.close()
-    sink_span = report.query(settings.dsn, """
+    sink_span = report.query(settings.report_dsn, """
         select count(*), extract(epoch from max(applied_at) - min(applied_at)) from ledger_entries""")[0]
     if sink_span[0] and sink_span[1]:
         rates["sink_ledger_rows"] = sink_span[0] / float(sink_span[1])
@@ -247,11 +247,11 @@ def end_to_end(settings, records, rss: PeakRss, rate: float | None = None, worke
     finally:
         processor.stop()
         sink.stop()
-    last_commit = report.query(settings.dsn, """
+    last_commit = report.query(settings.report_dsn, """
         select extract(epoch from greatest((select max(applied_at) from ledger_entries),
                                            (select max(applied_at) from claims)))""")[0][0]
     elapsed = float(last_commit) - started_wall
-    lat = report.latency_ms(settings.dsn)
+    lat = report.latency_ms(settings.report_dsn)
     result = {"e2e_events_per_s": len(records) / elapsed, **{f"{k}_ms": v for k, v in lat.items()},
               **{f"cpu_us_per_event_{name}": v / len(records) * 1e6 for name, v in cpu.items()},
               "processor_cpu_us_per_event": cpu["processor"] / len(records) * 1e6,
@@ -269,6 +269,8 @@ def sink_alone(settings, source_tree: str | None = None) -> dict[str, float]:
     """`rcm sink` alone (from `source_tree` when given) on topics a pipeline run already filled:
     empty tables and a new group, then records/s and ledger rows/s from its first commit to its
     last (start-up is not counted)."""
+    # The owner's DSN, as in infra.demo.reset: TRUNCATE is the table owner's right (every other
+    # query of the bench only reads, as rcm_report).
     tables = [r[0] for r in report.query(settings.dsn, """
         select tablename from pg_tables where schemaname = 'public' and tablename <> 'schema_migrations'""")]
     report.query_commit(settings.dsn, "truncate " + ", ".join(tables))
@@ -282,10 +284,10 @@ def sink_alone(settings, source_tree: str | None = None) -> dict[str, float]:
         pipeline.wait_drained(settings, [sink], timeout=900)
     finally:
         sink.stop()
-    records = sum(pipeline.sink_offsets(settings.dsn, settings.sink_group).values())
+    records = sum(pipeline.sink_offsets(settings.report_dsn, settings.sink_group).values())
     union = " union all ".join(f"select min(applied_at) a, max(applied_at) b from {t}"
                                for t in SINK_TABLES)
-    [(span, ledger)] = report.query(settings.dsn, f"""
+    [(span, ledger)] = report.query(settings.report_dsn, f"""
         select extract(epoch from max(b) - min(a)), (select count(*) from ledger_entries)
         from ({union}) s""")
     span = float(span or 0) or 1e-9

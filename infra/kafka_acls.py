@@ -3,7 +3,9 @@
 Every list below is built from the topic registry (schemas/topics.py); `bindings` turns it into
 the ACLs `rcm up` creates (the authorizer denies whatever they do not allow). The admin principal
 is a super user: it creates topics, SCRAM credentials and these ACLs, and nothing else uses it
-except operator tools (`rcm status`, `rcm demo`, `rcm bench`, `rcm chaos`) and the tests' own clients.
+except the resets of operator tools (`rcm demo`, `rcm bench`: recreating topics, deleting groups)
+and the tests' own clients. The operators' reads (`rcm status`, the drain watchers of
+infra/pipeline.py) are the `ops` principal's: DESCRIBE only.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from schemas import topics as T
 
 ADMIN = "admin"
+OPS = "ops"  # describes topics and groups (end offsets, committed offsets, group state), nothing else
 PREFIX = "rcm-"  # a service's principal (SCRAM user name) is PREFIX + service: rcm-processor
 
 # Written only by the sink: committed balances and the KPIs it publishes.
@@ -64,6 +67,12 @@ def access(app_id: str, sink_group: str) -> dict[str, Access]:
         "console": Access(writes=CONSOLE_WRITES, watches_groups=(app_id, sink_group),
                           describes_topics=True),
         "analytics": Access(reads=ANALYTICS_READS, groups=(f"{PREFIX}analytics",)),
+        # ListOffsets needs DESCRIBE on the topic; OffsetFetch, DescribeGroups and FindCoordinator
+        # DESCRIBE on the group (offsets of topics it may not describe are left out); ListGroups
+        # without DESCRIBE on the cluster lists the groups it may describe. No cluster ACL, so it
+        # cannot list the ACLs either (DescribeAcls needs DESCRIBE on the cluster).
+        OPS: Access(watches_groups=(app_id, sink_group, f"{PREFIX}analytics"),
+                    describes_topics=True),
     }
 
 

@@ -85,7 +85,7 @@ def ssl_context(settings: Settings) -> ssl.SSLContext:
 
 def client_options(service: str, bootstrap: str | None = None, flavour: str = "kafka-python", *,
                    settings: Settings) -> dict:
-    """Keyword arguments that connect a `flavour` client as `service` (admin, processor, sink,
+    """Keyword arguments that connect a `flavour` client as `service` (admin, ops, processor, sink,
     sink-x12, console, analytics, hl7, x12, fhir, synthetic): kafka-python's KafkaProducer /
     KafkaConsumer / KafkaAdminClient, or aiokafka's clients (the processor's batch loop, through
     processors.runtime.client_options). `settings` are the command's (loaded once at its edge);

@@ -2,7 +2,8 @@
 
 Used by `rcm demo`, `rcm bench` and the end-to-end tests: they all start the same commands a user
 would (`rcm process`, `rcm sink`) as child processes, and judge progress from offsets alone
-(Kafka end offsets against the processor group's commits and the sink's offsets in PostgreSQL).
+(Kafka end offsets against the processor group's commits, read as the ops principal, and the
+sink's offsets in PostgreSQL, read as rcm_report), each through one client kept per process.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ import psycopg2
 from kafka import KafkaAdminClient, TopicPartition
 from kafka.errors import KafkaError
 
-from infra.kafka_acls import ADMIN
+from infra.kafka_acls import ADMIN, OPS
 from infra.kafka_auth import client_options
 from infra.settings import NO_REGISTRY, Settings
 from schemas import topics as T
@@ -131,19 +132,23 @@ def latest_offsets(admin: KafkaAdminClient, partitions) -> dict:
     return {tp: found[tp].offset for tp in partitions}
 
 
-class SharedAdmin:
-    """One admin client, built on first use and kept across calls (a watcher polls every 0.5 s, and
-    with SASL/SCRAM every new connection is a handshake: docs/security.md); closed and built afresh
-    once when a call fails (the broker went away and came back), so a call succeeds whenever a new
-    client would. Calls are serialised: kafka-python's clients are not thread-safe."""
+class Shared:
+    """One long-lived client (a Kafka admin client, a PostgreSQL connection), built on first use
+    and kept across calls (a watcher polls every 0.5 s, and with SASL/SCRAM every new Kafka
+    connection is a handshake: docs/security.md); closed and built afresh once when a call fails
+    with one of `reconnect_on` (the server went away and came back), so a call succeeds whenever a
+    new client would. Calls are serialised: neither kafka-python's clients nor a psycopg2
+    connection may be used by two threads at once."""
 
-    def __init__(self, build: Callable[[], KafkaAdminClient]):
+    def __init__(self, build: Callable[[], object],
+                 reconnect_on: tuple[type[BaseException], ...] = (Exception,)):
         self.build = build
-        self.client: KafkaAdminClient | None = None
+        self.reconnect_on = reconnect_on
+        self.client = None
         self.lock = threading.Lock()
         self.built = 0  # clients built so far (the tests count them)
 
-    def call(self, use: Callable[[KafkaAdminClient], object]):
+    def call(self, use: Callable[[object], object]):
         with self.lock:
             for attempt in (1, 2):
                 if self.client is None:
@@ -151,7 +156,7 @@ class SharedAdmin:
                     self.built += 1
                 try:
                     return use(self.client)
-                except Exception:
+                except self.reconnect_on:
                     self._close()
                     if attempt == 2:
                         raise
@@ -162,7 +167,7 @@ class SharedAdmin:
         if client is not None:
             try:
                 client.close()
-            except Exception:  # noqa: BLE001, S110 - a client of a broker that went away
+            except Exception:  # noqa: BLE001, S110 - a client of a server that went away
                 pass
 
     def close(self) -> None:
@@ -170,37 +175,67 @@ class SharedAdmin:
             self._close()
 
 
-_admins: dict[str, SharedAdmin] = {}
-_admins_lock = threading.Lock()
+SharedAdmin = Shared  # a Kafka admin client: any failure rebuilds it (its name in the console and tests)
+
+_shared: dict[str, Shared] = {}
+_shared_lock = threading.Lock()
 
 
-def shared_admin(key: str, build: Callable[[], KafkaAdminClient]) -> SharedAdmin:
-    """The process's one SharedAdmin under `key` (principal and bootstrap), closed at exit."""
-    with _admins_lock:
-        found = _admins.get(key)
+def shared(key: str, build: Callable[[], object],
+           reconnect_on: tuple[type[BaseException], ...] = (Exception,)) -> Shared:
+    """The process's one Shared client under `key` (who and where), closed at exit."""
+    with _shared_lock:
+        found = _shared.get(key)
         if found is None:
-            found = _admins[key] = SharedAdmin(build)
+            found = _shared[key] = Shared(build, reconnect_on)
         return found
 
 
-def admin(settings: Settings) -> SharedAdmin:
-    """The admin principal's client for the settings' brokers, shared by every watcher of the process."""
+def shared_admin(key: str, build: Callable[[], KafkaAdminClient]) -> Shared:
+    """The process's one Kafka admin client under `key` (principal and bootstrap)."""
+    return shared(f"kafka:{key}", build)
+
+
+def admin(settings: Settings) -> Shared:
+    """The admin principal's client (a super user): only for what changes the cluster (deleting
+    consumer groups before a run); reading offsets is the ops principal's (`watcher`)."""
     return shared_admin(f"{ADMIN}@{settings.bootstrap}", lambda: KafkaAdminClient(
-        **client_options(ADMIN, settings=settings), client_id="rcm-watch"))
+        **client_options(ADMIN, settings=settings), client_id="rcm-infra"))
+
+
+def watcher(settings: Settings) -> Shared:
+    """The ops principal's client for the settings' brokers, shared by every watcher of the
+    process: end offsets, committed offsets and group state (DESCRIBE only: infra/kafka_acls.py)."""
+    return shared_admin(f"{OPS}@{settings.bootstrap}", lambda: KafkaAdminClient(
+        **client_options(OPS, settings=settings), client_id="rcm-watch"))
+
+
+def _read_only(dsn: str):
+    conn = psycopg2.connect(dsn)
+    # autocommit: a poll never holds a snapshot or a transaction open between polls
+    conn.set_session(readonly=True, autocommit=True)
+    return conn
+
+
+def database(dsn: str) -> Shared:
+    """The process's one read-only PostgreSQL connection to `dsn`, shared by every watcher; a
+    connection that broke (the server restarted, the backend was terminated) is replaced once."""
+    return shared(f"postgres:{dsn}", lambda: _read_only(dsn),
+                  (psycopg2.OperationalError, psycopg2.InterfaceError))
 
 
 @atexit.register
-def close_admins() -> None:
-    with _admins_lock:
-        admins = list(_admins.values())
-        _admins.clear()
-    for shared in admins:
-        shared.close()
+def close_shared() -> None:
+    with _shared_lock:
+        clients = list(_shared.values())
+        _shared.clear()
+    for client in clients:
+        client.close()
 
 
 def end_offsets(settings: Settings, topics: tuple[T.Topic, ...]) -> dict[tuple[str, int], int]:
     tps = [TopicPartition(t.name, p) for t in topics for p in range(t.partitions)]
-    found = admin(settings).call(lambda a: latest_offsets(a, tps))
+    found = watcher(settings).call(lambda a: latest_offsets(a, tps))
     return {(tp.topic, tp.partition): off for tp, off in found.items()}
 
 
@@ -212,7 +247,7 @@ def group_offsets(settings: Settings, group: str) -> dict[tuple[str, int], int]:
         except KafkaError:  # no coordinator yet: nothing was ever committed on this cluster
             return {}
 
-    offsets = admin(settings).call(read)
+    offsets = watcher(settings).call(read)
     return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
 
 
@@ -224,7 +259,7 @@ def group_state(settings: Settings, group: str) -> tuple[str, int]:
         except KafkaError:
             return {}
 
-    desc = admin(settings).call(read)
+    desc = watcher(settings).call(read)
     return str(desc.get("group_state") or "Unknown"), len(desc.get("members") or [])
 
 
@@ -239,12 +274,14 @@ def delete_groups(settings: Settings, groups: list[str]) -> None:
 
 
 def sink_offsets(dsn: str, group: str) -> dict[tuple[str, int], int]:
-    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute("select topic, partition, next_offset from sink_offsets where consumer_group = %s",
-                    (group,))
-        rows = cur.fetchall()
-    conn.close()
-    return {(t, p): o for t, p, o in rows}
+    """The offsets the sink stored with its data (read through the process's one connection)."""
+    def read(conn) -> list[tuple]:
+        with conn.cursor() as cur:
+            cur.execute("select topic, partition, next_offset from sink_offsets "
+                        "where consumer_group = %s", (group,))
+            return cur.fetchall()
+
+    return {(t, p): o for t, p, o in database(dsn).call(read)}
 
 
 @dataclass

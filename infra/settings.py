@@ -56,6 +56,10 @@ class Settings:
     # `rcm process --workers N`: worker 0 on RCM_PROCESSOR_METRICS_PORT, worker i >= 1 on this + i - 1.
     processor_worker_metrics_port: int = field(
         default_factory=lambda: int(_env("RCM_PROCESSOR_WORKER_METRICS_PORT", "9111")))
+    # `rcm sink --workers N`: worker 0 on RCM_SINK_METRICS_PORT, worker i >= 1 on this + i - 1 (its
+    # own range: RCM_SINK_METRICS_PORT + i would be sink-x12's and mllp's ports).
+    sink_worker_metrics_port: int = field(
+        default_factory=lambda: int(_env("RCM_SINK_WORKER_METRICS_PORT", "9121")))
     # This worker's index among the group's workers: its static member id (KIP-345) is RCM_APP_ID,
     # host and index. Set by `rcm process --workers N` for each worker; empty: a dynamic member.
     processor_instance: str = field(default_factory=lambda: _env("RCM_PROCESSOR_INSTANCE", ""))
@@ -187,7 +191,7 @@ class Settings:
     @property
     def report_dsn(self) -> str:
         """Reads every pipeline table, writes none: `rcm report`, `rcm demo`'s summary, the drain
-        watchers (migration 0027)."""
+        watchers, `rcm produce decisions` and `rcm rules`' reads, `rcm bench`'s (migration 0027)."""
         return self.role_dsn("report")
 
     @property

@@ -1,6 +1,7 @@
 """`rcm status`: per topic size and throughput, per consumer group lag, dead letters.
 
-Reads only offsets and group metadata from the broker, never record contents (no PHI).
+Reads only offsets and group metadata from the broker, never record contents (no PHI), as the ops
+principal (`rcm-ops`: DESCRIBE on topics and on the pipeline's groups, nothing else).
 """
 from __future__ import annotations
 
@@ -105,14 +106,26 @@ def service_health(settings) -> list[dict]:
             continue
         code, body = probe(port, "/readyz", timeout_s=1.0)
         rows.append(_row(name, port, code, body))
-        worker = 2  # `rcm process --workers N`: worker i >= 1 on RCM_PROCESSOR_WORKER_METRICS_PORT + i - 1
-        while name == "processor" and code is not None:
-            at = settings.processor_worker_metrics_port + worker - 2
-            code, body = probe(at, "/readyz", timeout_s=1.0)
-            if code is None or body.get("service") != "processor":
-                break
-            rows.append(_row(f"processor-{worker}", at, code, body))
-            worker += 1
+        if code is not None and name in WORKER_PORTS:
+            rows += _workers(name, getattr(settings, WORKER_PORTS[name]), probe)
+    return rows
+
+
+# `rcm process --workers N` and `rcm sink --workers N`: worker i >= 1 on the setting's port + i - 1
+WORKER_PORTS = {"processor": "processor_worker_metrics_port", "sink": "sink_worker_metrics_port"}
+
+
+def _workers(name: str, base: int, probe) -> list[dict]:
+    """Workers 2, 3, ... of a service, on consecutive ports from `base` while they answer as it."""
+    rows = []
+    worker = 2
+    while base:
+        at = base + worker - 2
+        code, body = probe(at, "/readyz", timeout_s=1.0)
+        if code is None or body.get("service") != name:
+            break
+        rows.append(_row(f"{name}-{worker}", at, code, body))
+        worker += 1
     return rows
 
 
@@ -143,10 +156,10 @@ def render_health(rows: list[dict]) -> list[str]:
 def collect(settings: Settings, interval_s: float) -> dict:
     from kafka.admin import KafkaAdminClient
 
-    from infra.kafka_acls import ADMIN
+    from infra.kafka_acls import OPS
     from infra.kafka_auth import client_options
 
-    admin = KafkaAdminClient(**client_options(ADMIN, settings=settings), client_id="rcm-status",
+    admin = KafkaAdminClient(**client_options(OPS, settings=settings), client_id="rcm-status",
                              request_timeout_ms=10000)
     try:
         topics = topic_statuses(admin, interval_s)

@@ -113,7 +113,7 @@ def produce_decisions(args, settings) -> int:
     from producers.publish import publish
 
     decisions = [coding_team.decide(r, args.coder_id)
-                 for r in coding_team.open_reviews(settings.dsn, args.limit)]
+                 for r in coding_team.open_reviews(settings.report_dsn, args.limit)]
     records = coding_team.as_records(decisions)
     say(f"{len(decisions):,} open coding reviews decided by {args.coder_id}")
     if args.dry_run:

@@ -75,7 +75,7 @@ def cmd_rules(args) -> int:
 
     settings = load()
     if args.action == "list":
-        rows = proposals(settings.dsn, args.status)
+        rows = proposals(settings.report_dsn, args.status)
         if args.json:
             for r in rows:
                 print(json.dumps(r, default=lambda v: v.isoformat()))
@@ -88,7 +88,7 @@ def cmd_rules(args) -> int:
     if problems:
         print("; ".join(problems), file=sys.stderr)
         return 2
-    known = {r["rule_id"]: r for r in proposals(settings.dsn)}
+    known = {r["rule_id"]: r for r in proposals(settings.report_dsn)}
     if args.rule_id not in known and not args.force:
         print(f"{args.rule_id} is not a proposed rule (see `rcm rules list`; --force to publish "
               "anyway)", file=sys.stderr)

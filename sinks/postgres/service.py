@@ -413,7 +413,7 @@ def add_arguments(parser, name: str) -> None:
                         help="Prometheus port on 127.0.0.1 (0 disables; default RCM_SINK_METRICS_PORT)")
     parser.add_argument("--workers", type=int, default=1,
                         help="run N sinks in one consumer group, each its own process (metrics "
-                             "on the port + i)")
+                             "of worker i >= 1 on RCM_SINK_WORKER_METRICS_PORT + i - 1)")
 
 
 def cmd_sink(args) -> int:
@@ -427,7 +427,7 @@ def cmd_sink(args) -> int:
 
         port = settings.sink_metrics_port if args.metrics_port is None else args.metrics_port
         extra = [] if args.idle_exit is None else ["--idle-exit", str(args.idle_exit)]
-        return supervise(args.workers, extra, port, SUPERVISOR_ENV)
+        return supervise(args.workers, extra, port, SUPERVISOR_ENV, settings)
     try:
         applied = run_sink(settings, idle_exit_s=args.idle_exit, metrics_port=args.metrics_port)
     except Fatal as fatal:

@@ -1,7 +1,8 @@
 """`rcm sink --workers N`: N sink processes in one consumer group, kept running.
 
-Each child is a plain `rcm sink` (its own Kafka consumer and PostgreSQL connections, metrics on
-RCM_SINK_METRICS_PORT + i). Kafka spreads the partitions over them; each seeks to the offsets
+Each child is a plain `rcm sink` (its own Kafka consumer and PostgreSQL connections; metrics of
+worker 0 on RCM_SINK_METRICS_PORT, of worker i >= 1 on RCM_SINK_WORKER_METRICS_PORT + i - 1, where
+`rcm status` finds them). Kafka spreads the partitions over them; each seeks to the offsets
 PostgreSQL stored at every assignment, and the writer skips what another child already applied,
 so a child killed mid-batch loses and doubles nothing. A child that dies is started again; one
 that exits 0 (its --idle-exit) is done; one that exits for a fault it cannot fix (bad settings,
@@ -26,10 +27,48 @@ RESTART_DELAY_S = 1.0
 FATAL_CODES = frozenset({2, EXIT_CONFIG, EXIT_PERMISSION})  # usage, bad settings, access refused
 
 
-def supervise(n: int, args: list[str], metrics_port: int, supervisor_env: str) -> int:
+class PortClash(ValueError):
+    pass
+
+
+def worker_ports(settings, n: int, metrics_port: int) -> list[int]:
+    """The metrics port of each of n sink workers: worker 0 on `metrics_port` (RCM_SINK_METRICS_PORT
+    or --metrics-port: where `rcm status` looks first), worker i >= 1 on
+    RCM_SINK_WORKER_METRICS_PORT + i - 1; all 0 when metrics are off. Raises PortClash naming the
+    setting when one is another service's port."""
+    if not metrics_port:
+        return [0] * n
+    ports = [metrics_port, *(settings.sink_worker_metrics_port + i - 1 for i in range(1, n))]
+    others = {
+        "RCM_PROCESSOR_METRICS_PORT": settings.processor_metrics_port,
+        "RCM_PROCESSOR_WORKER_METRICS_PORT": settings.processor_worker_metrics_port,
+        "RCM_SINK_X12_METRICS_PORT": settings.sink_x12_metrics_port,
+        "RCM_MLLP_METRICS_PORT": settings.mllp_metrics_port,
+        "RCM_POSTGRES_PORT": settings.postgres_port,
+        "RCM_SCHEMA_REGISTRY_PORT": settings.registry_port,
+        **{f"RCM_KAFKA_PORT + {k}": settings.kafka_port + k for k in range(6)},
+    }
+    for i, port in enumerate(ports):
+        for name, other in others.items():
+            if other and port == other:
+                setting = ("RCM_SINK_METRICS_PORT" if i == 0
+                           else f"RCM_SINK_WORKER_METRICS_PORT + {i - 1}")
+                raise PortClash(f"sink worker {i}'s metrics port {port} ({setting}) is {name}; "
+                                "set RCM_SINK_WORKER_METRICS_PORT to a free range")
+    if len(set(ports)) < n:
+        raise PortClash(f"the sink workers' metrics ports {ports} overlap; set "
+                        "RCM_SINK_WORKER_METRICS_PORT outside RCM_SINK_METRICS_PORT")
+    return ports
+
+
+def supervise(n: int, args: list[str], metrics_port: int, supervisor_env: str, settings) -> int:
     argv = [sys.executable, "-m", "infra.cli", "sink", "--workers", "1", *args]
     env = {**os.environ, supervisor_env: str(os.getpid())}
-    ports = [str(metrics_port + i) if metrics_port else "0" for i in range(n)]
+    try:
+        ports = [str(p) for p in worker_ports(settings, n, metrics_port)]
+    except PortClash as exc:
+        print(f"rcm sink: {exc}", file=sys.stderr)
+        return 2
 
     def start(i: int) -> subprocess.Popen:
         return subprocess.Popen(argv, env={**env, "RCM_SINK_METRICS_PORT": ports[i]})

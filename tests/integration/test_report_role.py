@@ -91,3 +91,31 @@ def test_rcm_status_works_without_the_owner(settings):
     assert done.returncode == 0, done.stderr
     got = json.loads(done.stdout)
     assert {t["topic"] for t in got["topics"]} >= {"encounters", "claims"}
+
+
+def test_rcm_produce_decisions_and_rcm_rules_read_as_the_report_role(settings):
+    """The simulated coding team's queue and the proposed scrub rules are read as rcm_report: both
+    commands work with the owner's DSN naming a role that does not exist."""
+    rows(settings.dsn, """
+        INSERT INTO coding_review (review_id, encounter_id, account_id, payer_id, encounter_class,
+            total_charge_cents, reasons, suggestions, requested_at, source_event_id,
+            source_emitted_at, patient_age, patient_sex, date_of_service)
+        VALUES ('rev-1', 'E7001', %(a)s, 'MEDICARE', 'OFFICE', 14500, array['dx 1: no code fits'],
+                %(s)s, %(t)s, 'enc-7001', %(t)s, 58, 'F', %(t)s);
+        INSERT INTO proposed_scrub_rules (rule_id, payer_id, reason_code, procedure_code, category,
+            preventable, denial_count, denied_cents, threshold, first_denied_on, last_denied_on,
+            event_id, source_emitted_at)
+        VALUES ('AETNA/197/99213', 'AETNA', '197', '99213', 'AUTHORIZATION', true, 5, 60000, 5,
+                %(t)s, %(t)s, 'AETNA/197/99213:proposed', %(t)s)""",
+         {"a": ACCOUNT, "t": NOW, "s": json.dumps([
+             {"sequence": 1, "text": "essential hypertension", "code": "I10", "confidence": 0.97,
+              "also": []}])})
+    nobody = urlunsplit(urlsplit(settings.dsn)._replace(
+        netloc=f"rcm_nobody@127.0.0.1:{urlsplit(settings.dsn).port}"))
+    env = {"RCM_DATABASE_URL": nobody, "RCM_REPORT_DATABASE_URL": settings.report_dsn}
+    decided = rcm(settings, "produce", "decisions", "--coder-id", "C1", "--dry-run", **env)
+    assert decided.returncode == 0, decided.stderr
+    assert "rev-1:decision" in decided.stdout and "E7001" in decided.stdout
+    listed = rcm(settings, "rules", "list", "--json", **env)
+    assert listed.returncode == 0, listed.stderr
+    assert [json.loads(line)["rule_id"] for line in listed.stdout.splitlines()] == ["AETNA/197/99213"]

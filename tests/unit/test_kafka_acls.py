@@ -59,3 +59,13 @@ def test_groups_are_each_services_own():
     assert ("User:rcm-console", "rcm-pipeline", "PREFIXED", "DESCRIBE") in groups
     assert not any(p == "User:rcm-console" and op == "READ" for p, _, _, op in groups)
     assert not any(p.startswith("User:rcm-hl7") for p, *_ in groups)
+
+
+def test_the_ops_principal_describes_topics_and_the_pipelines_groups_and_nothing_else():
+    rows = [r for r in A.bindings("rcm-pipeline", "rcm-sink") if r[0] == f"User:{A.principal(A.OPS)}"]
+    assert allowed(A.OPS, "DESCRIBE") == {t.name for t in T.ALL}  # ListOffsets, Metadata
+    assert {op for *_, op in rows} == {"DESCRIBE"}  # never READ, WRITE, CREATE, ALTER, DELETE
+    assert {kind for _, kind, *_ in rows} == {"TOPIC", "GROUP"}  # no CLUSTER: no DescribeAcls
+    assert {(name, pattern) for _, kind, name, pattern, _ in rows if kind == "GROUP"} == {
+        ("rcm-pipeline", "PREFIXED"), ("rcm-sink", "PREFIXED"), ("rcm-analytics", "PREFIXED")}
+    assert A.OPS in A.SERVICES  # rcm up gives it a password, a SCRAM credential and these ACLs

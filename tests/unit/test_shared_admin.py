@@ -51,3 +51,21 @@ def test_a_broker_still_away_raises_and_keeps_no_client():
     with pytest.raises(ConnectionError):
         shared.call(away)
     assert len(built) == 2 and all(c.closed for c in built) and shared.client is None
+
+
+def test_a_connection_is_rebuilt_only_for_the_errors_that_mean_it_broke():
+    """infra.pipeline.database: a broken PostgreSQL connection is replaced; a query's own error
+    (autocommit: the connection stays usable) is raised on the same connection."""
+    from infra.pipeline import Shared
+
+    built: list[FakeClient] = []
+    shared = Shared(lambda: built.append(FakeClient(len(built))) or built[-1],
+                    reconnect_on=(ConnectionError,))
+
+    def bad_query(client: FakeClient) -> int:
+        raise LookupError("no such table")
+
+    with pytest.raises(LookupError):
+        shared.call(bad_query)
+    assert shared.built == 1 and not built[0].closed
+    assert shared.call(lambda c: c.n) == 0

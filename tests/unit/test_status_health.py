@@ -58,3 +58,31 @@ def test_status_shows_every_worker_of_rcm_process_workers_n_on_the_worker_ports(
     assert rows["processor-2"]["state"] == "ready" and rows["processor-2"]["partitions"] == 44
     assert rows["processor-2"]["port"] == worker_port
     assert "processor-3" not in rows
+
+
+def test_status_shows_every_worker_of_rcm_sink_workers_n_on_the_sink_worker_ports():
+    healths = [Health("sink"), Health("sink")]
+    healths[1].set_connected("kafka", True)
+    healths[1].set_connected("postgres", True)
+    healths[1].set_partitions(12)
+    servers = []
+    for health in healths:
+        for _ in range(50):
+            port = free_port()
+            server = serve(health, port)
+            if server is not None:
+                servers.append((port, server))
+                break
+    (port, _), (worker_port, _) = servers
+    settings = replace(load(), sink_metrics_port=port, sink_worker_metrics_port=worker_port,
+                       processor_metrics_port=0, sink_x12_metrics_port=0, mllp_metrics_port=0)
+    try:
+        rows = {r["service"]: r for r in service_health(settings)}
+    finally:
+        for _, s in servers:
+            s.shutdown()
+            s.server_close()
+    assert rows["sink"]["state"] == "not ready"
+    assert rows["sink-2"]["state"] == "ready" and rows["sink-2"]["partitions"] == 12
+    assert rows["sink-2"]["port"] == worker_port
+    assert "sink-3" not in rows
