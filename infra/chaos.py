@@ -381,7 +381,7 @@ def run(settings: Settings, events: int, duration_s: float, seed: int | None = N
         feeder.stop.set()
         for svc in procs:
             svc.stop()
-    result.checks = check(settings.dsn, scenario.truth, result)
+    result.checks = check(settings.report_dsn, scenario.truth, result)
     result.checks["resent_by_producer"] = feeder.resent
     return result
 

@@ -191,7 +191,8 @@ class Settings:
     @property
     def report_dsn(self) -> str:
         """Reads every pipeline table, writes none: `rcm report`, `rcm demo`'s summary, the drain
-        watchers, `rcm produce decisions` and `rcm rules`' reads, `rcm bench`'s (migration 0027)."""
+        watchers, `rcm produce decisions` and `rcm rules`' reads, `rcm bench`'s and `rcm chaos`'s
+        checks (migration 0027)."""
         return self.role_dsn("report")
 
     @property
