@@ -6,16 +6,22 @@ deliverer waits), or a writer is held between changing a balance and committing 
 """
 from __future__ import annotations
 
+import dataclasses
+import random
 import threading
+import time
 
 import psycopg2
 import psycopg2.extensions
 from kafka import KafkaConsumer
 
+from infra.health import Health
+from infra.reconnect import Retry
 from processors.ledger.rules import entries_for_payment, journals
 from schemas import codec
 from schemas.topics import ACCOUNT_BALANCES, LEDGER_ENTRIES
-from sinks.postgres.service import balance_deliverer, drain_outbox, publish_balances
+from sinks.postgres.publisher import Publisher
+from sinks.postgres.service import Database, balance_deliverer, drain_outbox, publish_balances
 from sinks.postgres.writer import SinkRecord, write_batch
 from tests import factories as f
 from tests.integration.test_sink_service import ledger, query, settings_for
@@ -221,3 +227,53 @@ def test_a_relay_that_dies_mid_send_leaves_its_accounts_in_the_outbox(fresh_topi
         held.close()
         deliverer.close()
     assert_topic_ends_on_postgres(fresh_topics, database_url)
+
+
+class Jittery:
+    """Delivers like the one it wraps, after a random pause (a seeded one): relays interleave."""
+
+    def __init__(self, inner, seed: int) -> None:
+        self.inner, self.random = inner, random.Random(seed)
+
+    def deliver(self, records, to_send=None, **kwargs):
+        time.sleep(self.random.uniform(0, 0.05))
+        return self.inner.deliver(records, to_send, **kwargs)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_two_sinks_writing_and_relaying_the_same_accounts_end_on_postgres(
+        fresh_topics, database_url):
+    """Two sinks' writers and publisher threads over the same accounts, as around a handover:
+    each batch goes to one sink's writer and its publisher, in turns, with no pause between."""
+    settings = dataclasses.replace(settings_for(fresh_topics, database_url), kpi_interval_s=0)
+    accounts = [f.encounter(n)["account_id"] for n in range(10, 20)]
+    conns = [writer_connection(database_url) for _ in range(2)]
+    halt, fatal = threading.Event(), threading.Event()
+    publishers = [Publisher(settings, Database(database_url, Retry(
+        "test publisher", 0.1, 1.0, halt), Health("sink")),
+        Jittery(balance_deliverer(settings), seed), halt, fatal) for seed in range(2)]
+    for p in publishers:
+        p.start()
+    try:
+        offset = 0
+        for n, batch in enumerate([ledger(i) for i in range(10, 20)] + [
+                payments(accounts, 100 + 10 * k, 1000 + 100 * k) for k in range(12)]):
+            sink = n % 2
+            result = write_batch(conns[sink], GROUP, records(batch, offset))
+            offset += len(journals(batch))
+            publishers[sink].hand_over(result.balances)
+        deadline = time.monotonic() + 60
+        while not all(p.idle() for p in publishers):
+            assert time.monotonic() < deadline and not fatal.is_set(), "publishers never settled"
+            time.sleep(0.1)
+    finally:
+        for p in publishers:
+            p.close()
+            p.deliverer.close()
+        for conn in conns:
+            conn.close()
+    assert not fatal.is_set()
+    history = assert_topic_ends_on_postgres(fresh_topics, database_url)
+    assert set(history) == set(accounts)
