@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from kafka import KafkaProducer
 from prometheus_client import Counter
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
 from infra.delivery import Deliverer, producer_config
 from infra.kafka_auth import client_options
@@ -55,6 +56,8 @@ def relay(conn, deliverer: Deliverer, accounts: list[str] | None = None,
     transaction held until the broker answered: another relay (another sink process) never sends
     an account meanwhile, so an older balance never lands after a newer one. A relay that dies
     mid-send leaves its rows in the outbox (the transaction rolls back)."""
+    if conn.get_transaction_status() != TRANSACTION_STATUS_IDLE:
+        conn.rollback()  # a read left open: the relay's transaction (READ COMMITTED) is its own
     try:
         with conn.cursor() as cur:
             balances = writer.lock_outbox(cur, accounts, limit)

@@ -287,7 +287,10 @@ def _balances(cur, accounts: list[str]) -> list[dict]:
 
 # The outbox rows a relay takes: each row stays locked (FOR UPDATE) until the relay's transaction
 # ends, after the broker acknowledged; a row another relay holds is passed over, never waited for.
+# READ COMMITTED whatever the server's default: the balances are read by a statement of their own
+# after the locks, with a snapshot of their own (a transaction-wide snapshot could be older).
 _LOCK_OUTBOX_SQL = """
+SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
 SELECT account_id FROM balance_outbox {where} ORDER BY account_id LIMIT %s FOR UPDATE SKIP LOCKED
 """
 
@@ -303,9 +306,10 @@ DELETE FROM balance_outbox WHERE account_id IN (
 
 
 def lock_outbox(cur, accounts: Sequence[str] | None = None, limit: int = 10_000) -> list[dict]:
-    """In the caller's transaction: lock outbox rows no other relay holds (of `accounts`, or any),
-    then read their balances. The read is a statement of its own, after the locks: it sees every
-    balance committed before, so it is never older than what an earlier holder sent."""
+    """Begin a transaction (the connection must have none open): lock outbox rows no other relay
+    holds (of `accounts`, or any), then read their balances. The read is a statement of its own,
+    after the locks: it sees every balance committed before, so it is never older than what an
+    earlier holder sent."""
     where, params = ("WHERE account_id = ANY(%s)", (list(accounts), limit)) if accounts is not None \
         else ("", (limit,))
     cur.execute(_LOCK_OUTBOX_SQL.format(where=where), params)
