@@ -8,15 +8,22 @@ never waits for the broker. Every touched account is in `balance_outbox`, commit
 rows, and leaves it only once the broker acknowledged its balance; what the broker did not take
 (or what a crash left) is published from the outbox again, every RETRY_OUTBOX_S. The thread has
 its own PostgreSQL connection (the writer's is busy with the next batch) and its own backoff.
+
+Several sinks (a handover, `--workers N`) relay one outbox. A relay locks the accounts' outbox rows,
+reads their balances after the lock, and keeps the lock until the broker answered: per account one
+relay at a time, each sending a balance no older than the last one sent, so the topic's last record
+is PostgreSQL's balance whatever the interleaving (docs/operations.md, "balances").
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from dataclasses import dataclass
 
 from kafka import KafkaProducer
 from prometheus_client import Counter
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
 from infra.delivery import Deliverer, producer_config
 from infra.kafka_auth import client_options
@@ -33,19 +40,50 @@ UNPUBLISHED = Counter("rcm_sink_balances_unpublished_total",
                       "Balance publications the broker did not acknowledge (kept in the outbox)")
 
 
-def publish_balances(conn, deliverer: Deliverer, balances: list[dict]) -> int:
-    """Publish committed balances and take out of the outbox only those the broker acknowledged;
-    returns how many it did not (they stay in the outbox for the next drain)."""
-    if not balances:
-        return 0
-    report = deliverer.deliver(balances, _balance_send)
-    missing = set(report.missing)
-    writer.clear_outbox(conn, [b for i, b in enumerate(balances) if i not in missing])
+@dataclass(frozen=True)
+class Relayed:
+    """One relay pass: balances sent and acknowledged, not acknowledged, and accounts left in the
+    outbox for a later pass (held by another relay, or changed while this one was sending)."""
+
+    sent: int = 0
+    missing: int = 0
+    left: int = 0
+
+
+def relay(conn, deliverer: Deliverer, accounts: list[str] | None = None,
+          limit: int = 10_000) -> Relayed:
+    """Publish the balances of the outbox rows this relay can lock (of `accounts`, or any), in one
+    transaction held until the broker answered: another relay (another sink process) never sends
+    an account meanwhile, so an older balance never lands after a newer one. A relay that dies
+    mid-send leaves its rows in the outbox (the transaction rolls back)."""
+    if conn.get_transaction_status() != TRANSACTION_STATUS_IDLE:
+        conn.rollback()  # a read left open: the relay's transaction (READ COMMITTED) is its own
+    try:
+        with conn.cursor() as cur:
+            balances = writer.lock_outbox(cur, accounts, limit)
+            report = deliverer.deliver(balances, _balance_send) if balances else None
+            missing = set(report.missing) if report else set()
+            acked = [b for i, b in enumerate(balances) if i not in missing]
+            cleared = writer.clear_outbox(cur, acked)
+        conn.commit()
+    except BaseException:
+        writer.rollback(conn)
+        raise
     if missing:
         UNPUBLISHED.inc(len(missing))
         log.warning("%d of %d balances not acknowledged (%s); kept in the outbox", len(missing),
                     len(balances), ", ".join(report.errors))
-    return len(missing)
+    asked = len(balances) if accounts is None else len(set(accounts))
+    return Relayed(len(acked), len(missing), asked - cleared)
+
+
+def publish_balances(conn, deliverer: Deliverer, balances: list[dict]) -> int:
+    """Publish the committed balances of these accounts (read again under the outbox lock: the
+    values given may be older already); returns how many were not published (they stay in the
+    outbox for the next drain)."""
+    if not balances:
+        return 0
+    return relay(conn, deliverer, [b["account_id"] for b in balances]).left
 
 
 def _balance_send(balance: dict):
@@ -54,18 +92,18 @@ def _balance_send(balance: dict):
 
 
 def drain_outbox(conn, deliverer: Deliverer) -> tuple[int, int]:
-    """Publish what a crash or a failed publication left in the outbox; returns (balances
-    published, balances still waiting). Stops at the first batch the broker did not fully take."""
+    """Publish what a crash, a failed publication or another relay left in the outbox; returns
+    (balances published, accounts still waiting). Stops at the first pass the broker did not fully
+    take; rows another relay holds count as waiting (that relay may die before it sends)."""
     sent = 0
     for _ in range(100):  # bounded: another sink may keep re-queueing accounts it is updating
-        batch = writer.outbox_balances(conn)
-        if not batch:
-            return sent, 0
-        missing = publish_balances(conn, deliverer, batch)
-        sent += len(batch) - missing
-        if missing:
-            return sent, missing
-    return sent, len(writer.outbox_balances(conn))
+        done = relay(conn, deliverer)
+        sent += done.sent
+        if done.missing:
+            return sent, writer.outbox_size(conn)
+        if not done.sent and not done.left:
+            break
+    return sent, writer.outbox_size(conn)
 
 
 def balance_deliverer(settings, attempts: int = 1) -> Deliverer:

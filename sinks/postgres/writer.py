@@ -285,27 +285,55 @@ def _balances(cur, accounts: list[str]) -> list[dict]:
     return [dict(zip(_BALANCE_COLUMNS, row)) for row in cur.fetchall()]
 
 
-def outbox_balances(conn, limit: int = 10_000) -> list[dict]:
-    """Committed balances still waiting in the outbox (left there by a crash before publishing)."""
-    with conn.cursor() as cur:
-        cur.execute(f"SELECT {', '.join('b.' + c for c in _BALANCE_COLUMNS)} FROM balance_outbox o"
-                    " JOIN account_balances b USING (account_id) ORDER BY o.account_id LIMIT %s",
-                    (limit,))
-        rows = [dict(zip(_BALANCE_COLUMNS, row)) for row in cur.fetchall()]
-    conn.rollback()
-    return rows
+# The outbox rows a relay takes: each row stays locked (FOR UPDATE) until the relay's transaction
+# ends, after the broker acknowledged; a row another relay holds is passed over, never waited for.
+# READ COMMITTED whatever the server's default: the balances are read by a statement of their own
+# after the locks, with a snapshot of their own (a transaction-wide snapshot could be older).
+_LOCK_OUTBOX_SQL = """
+SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+SELECT account_id FROM balance_outbox {where} ORDER BY account_id LIMIT %s FOR UPDATE SKIP LOCKED
+"""
+
+# Take out of the outbox the accounts whose balance is still the one the broker acknowledged. A
+# balance a writer is changing right now is locked by it: passed over (SKIP LOCKED), so its row
+# stays for the new balance. One the relay locks (FOR SHARE) cannot change until the row is gone.
+_CLEAR_OUTBOX_SQL = """
+DELETE FROM balance_outbox WHERE account_id IN (
+    SELECT b.account_id FROM account_balances b JOIN (VALUES %s) AS p (account_id, entries)
+    ON b.account_id = p.account_id AND b.entries = p.entries
+    FOR SHARE OF b SKIP LOCKED)
+"""
 
 
-def clear_outbox(conn, balances: list[dict]) -> None:
-    """Forget accounts whose balance is now on Kafka (only if it did not change again meanwhile)."""
+def lock_outbox(cur, accounts: Sequence[str] | None = None, limit: int = 10_000) -> list[dict]:
+    """Begin a transaction (the connection must have none open): lock outbox rows no other relay
+    holds (of `accounts`, or any), then read their balances. The read is a statement of its own,
+    after the locks: it sees every balance committed before, so it is never older than what an
+    earlier holder sent."""
+    where, params = ("WHERE account_id = ANY(%s)", (list(accounts), limit)) if accounts is not None \
+        else ("", (limit,))
+    cur.execute(_LOCK_OUTBOX_SQL.format(where=where), params)
+    locked = [account for (account,) in cur.fetchall()]
+    return _balances(cur, locked)
+
+
+def clear_outbox(cur, balances: list[dict]) -> int:
+    """In the caller's transaction: forget the accounts whose acknowledged balance is still the
+    committed one (`entries` only grows); returns how many left the outbox."""
     if not balances:
-        return
+        return 0
+    execute_values(cur, _CLEAR_OUTBOX_SQL, [(b["account_id"], b["entries"]) for b in balances],
+                   page_size=len(balances))
+    return cur.rowcount
+
+
+def outbox_size(conn) -> int:
+    """Accounts whose balance is still to be published (some may be held by another relay)."""
     with conn.cursor() as cur:
-        execute_values(cur, "DELETE FROM balance_outbox o USING (VALUES %s) AS p (account_id, updated_at)"
-                            " JOIN account_balances b USING (account_id)"
-                            " WHERE o.account_id = p.account_id AND b.updated_at = p.updated_at",
-                       [(b["account_id"], b["updated_at"]) for b in balances])
-    conn.commit()
+        cur.execute("SELECT count(*) FROM balance_outbox")
+        (n,) = cur.fetchone()
+    conn.rollback()
+    return n
 
 
 def stored_offsets(conn, group: str) -> dict[tuple[str, int], int]:
