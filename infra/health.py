@@ -160,3 +160,45 @@ def watch_orphans(settings, topics: set[str], held, rejoin):
 
     return OrphanWatch(settings, settings.app_id, topics, held, rejoin,
                        after_s=settings.stall_after_s).start()
+
+
+class PortClash(ValueError):
+    """A worker's metrics port is another service's port (or another worker's)."""
+
+
+def _named_ports(settings) -> dict[str, int]:
+    """Every port the settings give a service, by the setting that names it."""
+    return {
+        "RCM_PROCESSOR_METRICS_PORT": settings.processor_metrics_port,
+        "RCM_PROCESSOR_WORKER_METRICS_PORT": settings.processor_worker_metrics_port,
+        "RCM_SINK_METRICS_PORT": settings.sink_metrics_port,
+        "RCM_SINK_WORKER_METRICS_PORT": settings.sink_worker_metrics_port,
+        "RCM_SINK_X12_METRICS_PORT": settings.sink_x12_metrics_port,
+        "RCM_MLLP_METRICS_PORT": settings.mllp_metrics_port,
+        "RCM_POSTGRES_PORT": settings.postgres_port,
+        "RCM_SCHEMA_REGISTRY_PORT": settings.registry_port,
+        **{f"RCM_KAFKA_PORT + {k}": settings.kafka_port + k for k in range(6)},
+    }
+
+
+def worker_ports(settings, n: int, who: str, first: tuple[str, int], rest: tuple[str, int]) -> list[int]:
+    """The metrics port of each of n workers (`rcm process --workers N`, `rcm sink --workers N`):
+    worker 0 on `first` (where `rcm status` looks first), worker i >= 1 on `rest` + i - 1; all 0
+    when metrics are off. Each is (the setting's name, its port). Raises PortClash naming the
+    setting when a port is another service's or two workers' ports meet."""
+    (first_name, first_port), (rest_name, rest_port) = first, rest
+    if not first_port:
+        return [0] * n
+    ports = [first_port, *(rest_port + i - 1 for i in range(1, n))]
+    others = {name: port for name, port in _named_ports(settings).items()
+              if port and name not in (first_name, rest_name)}
+    for i, port in enumerate(ports):
+        for name, other in others.items():
+            if port == other:
+                setting = first_name if i == 0 else f"{rest_name} + {i - 1}"
+                raise PortClash(f"{who} {i}'s metrics port {port} ({setting}) is {name}; "
+                                f"set {rest_name} to a free range")
+    if len(set(ports)) < n:
+        raise PortClash(f"the {who}s' metrics ports {ports} overlap; set {rest_name} outside "
+                        f"{first_name}")
+    return ports

@@ -25,7 +25,9 @@ import subprocess
 import sys
 import time
 
+from infra import health
 from infra.children import stop_children
+from infra.health import PortClash
 from processors.claims import agent as claims
 from processors.coding import agent as coding
 from processors.context import Context
@@ -129,37 +131,13 @@ def run_worker(ctx: Context, stages: tuple[Stage, ...], loglevel: str) -> int:
     return 0
 
 
-class PortClash(ValueError):
-    pass
-
-
 def worker_ports(settings, n: int) -> list[int]:
-    """The metrics port of each of n workers: worker 0 on RCM_PROCESSOR_METRICS_PORT (where
-    `rcm status` looks first), worker i >= 1 on RCM_PROCESSOR_WORKER_METRICS_PORT + i - 1; all 0
-    when metrics are off. Raises PortClash naming the setting when one is another service's."""
-    if not settings.processor_metrics_port:
-        return [0] * n
-    ports = [settings.processor_metrics_port,
-             *(settings.processor_worker_metrics_port + i - 1 for i in range(1, n))]
-    others = {
-        "RCM_SINK_METRICS_PORT": settings.sink_metrics_port,
-        "RCM_SINK_X12_METRICS_PORT": settings.sink_x12_metrics_port,
-        "RCM_MLLP_METRICS_PORT": settings.mllp_metrics_port,
-        "RCM_POSTGRES_PORT": settings.postgres_port,
-        "RCM_SCHEMA_REGISTRY_PORT": settings.registry_port,
-        **{f"RCM_KAFKA_PORT + {k}": settings.kafka_port + k for k in range(6)},
-    }
-    for i, port in enumerate(ports):
-        for name, other in others.items():
-            if other and port == other:
-                setting = ("RCM_PROCESSOR_METRICS_PORT" if i == 0
-                           else f"RCM_PROCESSOR_WORKER_METRICS_PORT + {i - 1}")
-                raise PortClash(f"worker {i}'s metrics port {port} ({setting}) is {name}; "
-                                "set RCM_PROCESSOR_WORKER_METRICS_PORT to a free range")
-    if len(set(ports)) < n:
-        raise PortClash(f"the workers' metrics ports {ports} overlap; set "
-                        "RCM_PROCESSOR_WORKER_METRICS_PORT outside RCM_PROCESSOR_METRICS_PORT")
-    return ports
+    """The metrics port of each of n workers: worker 0 on RCM_PROCESSOR_METRICS_PORT, worker
+    i >= 1 on RCM_PROCESSOR_WORKER_METRICS_PORT + i - 1 (infra.health.worker_ports)."""
+    return health.worker_ports(
+        settings, n, "worker",
+        ("RCM_PROCESSOR_METRICS_PORT", settings.processor_metrics_port),
+        ("RCM_PROCESSOR_WORKER_METRICS_PORT", settings.processor_worker_metrics_port))
 
 
 def worker_env(settings, n: int, supervisor_pid: int) -> list[dict[str, str]]:

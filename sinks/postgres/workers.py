@@ -18,7 +18,9 @@ import subprocess
 import sys
 import time
 
+from infra import health
 from infra.children import stop_children
+from infra.health import PortClash
 from infra.reconnect import EXIT_CONFIG, EXIT_PERMISSION
 
 log = logging.getLogger("rcm.sink")
@@ -27,38 +29,13 @@ RESTART_DELAY_S = 1.0
 FATAL_CODES = frozenset({2, EXIT_CONFIG, EXIT_PERMISSION})  # usage, bad settings, access refused
 
 
-class PortClash(ValueError):
-    pass
-
-
 def worker_ports(settings, n: int, metrics_port: int) -> list[int]:
-    """The metrics port of each of n sink workers: worker 0 on `metrics_port` (RCM_SINK_METRICS_PORT
-    or --metrics-port: where `rcm status` looks first), worker i >= 1 on
-    RCM_SINK_WORKER_METRICS_PORT + i - 1; all 0 when metrics are off. Raises PortClash naming the
-    setting when one is another service's port."""
-    if not metrics_port:
-        return [0] * n
-    ports = [metrics_port, *(settings.sink_worker_metrics_port + i - 1 for i in range(1, n))]
-    others = {
-        "RCM_PROCESSOR_METRICS_PORT": settings.processor_metrics_port,
-        "RCM_PROCESSOR_WORKER_METRICS_PORT": settings.processor_worker_metrics_port,
-        "RCM_SINK_X12_METRICS_PORT": settings.sink_x12_metrics_port,
-        "RCM_MLLP_METRICS_PORT": settings.mllp_metrics_port,
-        "RCM_POSTGRES_PORT": settings.postgres_port,
-        "RCM_SCHEMA_REGISTRY_PORT": settings.registry_port,
-        **{f"RCM_KAFKA_PORT + {k}": settings.kafka_port + k for k in range(6)},
-    }
-    for i, port in enumerate(ports):
-        for name, other in others.items():
-            if other and port == other:
-                setting = ("RCM_SINK_METRICS_PORT" if i == 0
-                           else f"RCM_SINK_WORKER_METRICS_PORT + {i - 1}")
-                raise PortClash(f"sink worker {i}'s metrics port {port} ({setting}) is {name}; "
-                                "set RCM_SINK_WORKER_METRICS_PORT to a free range")
-    if len(set(ports)) < n:
-        raise PortClash(f"the sink workers' metrics ports {ports} overlap; set "
-                        "RCM_SINK_WORKER_METRICS_PORT outside RCM_SINK_METRICS_PORT")
-    return ports
+    """The metrics port of each of n sink workers: worker 0 on `metrics_port`
+    (RCM_SINK_METRICS_PORT or --metrics-port), worker i >= 1 on RCM_SINK_WORKER_METRICS_PORT + i - 1
+    (infra.health.worker_ports)."""
+    return health.worker_ports(
+        settings, n, "sink worker", ("RCM_SINK_METRICS_PORT", metrics_port),
+        ("RCM_SINK_WORKER_METRICS_PORT", settings.sink_worker_metrics_port))
 
 
 def supervise(n: int, args: list[str], metrics_port: int, supervisor_env: str, settings) -> int:
