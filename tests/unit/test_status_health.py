@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from infra.health import Health, serve
 from infra.settings import load
 from infra.status import render_health, service_health
@@ -33,9 +35,15 @@ def test_status_shows_ready_not_ready_and_not_running_services():
     assert "sink" in text and "57" in text and "(not connected to kafka)" in text
 
 
-def test_status_shows_every_worker_of_rcm_process_workers_n_on_the_worker_ports():
-    first, second = Health("processor", needs=("kafka",)), Health("processor", needs=("kafka",))
-    second.set_connected("kafka", True)
+@pytest.mark.parametrize("service, needs, others", [
+    ("processor", ("kafka",), ("sink_metrics_port",)),
+    ("sink", ("kafka", "postgres"), ("processor_metrics_port",)),
+])
+def test_status_shows_every_worker_of_a_service_on_its_worker_ports(service, needs, others):
+    """`rcm process --workers N` and `rcm sink --workers N`: worker 2 on the worker range."""
+    first, second = Health(service, needs=needs), Health(service, needs=needs)
+    for dependency in needs:
+        second.set_connected(dependency, True)
     second.set_partitions(44)
     servers = []
     for health in (first, second):
@@ -46,43 +54,16 @@ def test_status_shows_every_worker_of_rcm_process_workers_n_on_the_worker_ports(
                 servers.append((port, server))
                 break
     (port, _), (worker_port, _) = servers
-    settings = replace(load(), processor_metrics_port=port, processor_worker_metrics_port=worker_port,
-                       sink_metrics_port=0, sink_x12_metrics_port=0, mllp_metrics_port=0)
+    off = dict.fromkeys((*others, "sink_x12_metrics_port", "mllp_metrics_port"), 0)
+    settings = replace(load(), **{f"{service}_metrics_port": port,
+                                  f"{service}_worker_metrics_port": worker_port}, **off)
     try:
         rows = {r["service"]: r for r in service_health(settings)}
     finally:
         for _, s in servers:
             s.shutdown()
             s.server_close()
-    assert rows["processor"]["state"] == "not ready"
-    assert rows["processor-2"]["state"] == "ready" and rows["processor-2"]["partitions"] == 44
-    assert rows["processor-2"]["port"] == worker_port
-    assert "processor-3" not in rows
-
-
-def test_status_shows_every_worker_of_rcm_sink_workers_n_on_the_sink_worker_ports():
-    healths = [Health("sink"), Health("sink")]
-    healths[1].set_connected("kafka", True)
-    healths[1].set_connected("postgres", True)
-    healths[1].set_partitions(12)
-    servers = []
-    for health in healths:
-        for _ in range(50):
-            port = free_port()
-            server = serve(health, port)
-            if server is not None:
-                servers.append((port, server))
-                break
-    (port, _), (worker_port, _) = servers
-    settings = replace(load(), sink_metrics_port=port, sink_worker_metrics_port=worker_port,
-                       processor_metrics_port=0, sink_x12_metrics_port=0, mllp_metrics_port=0)
-    try:
-        rows = {r["service"]: r for r in service_health(settings)}
-    finally:
-        for _, s in servers:
-            s.shutdown()
-            s.server_close()
-    assert rows["sink"]["state"] == "not ready"
-    assert rows["sink-2"]["state"] == "ready" and rows["sink-2"]["partitions"] == 12
-    assert rows["sink-2"]["port"] == worker_port
-    assert "sink-3" not in rows
+    assert rows[service]["state"] == "not ready"
+    assert rows[f"{service}-2"]["state"] == "ready" and rows[f"{service}-2"]["partitions"] == 44
+    assert rows[f"{service}-2"]["port"] == worker_port
+    assert f"{service}-3" not in rows
