@@ -76,16 +76,22 @@ def collect(dsn: str, as_of: date | None = None, aged_from: str = "service") -> 
             stages = rows(STAGES_SQL)
     finally:
         conn.close()
-    by_resp: dict[str, dict[str, int]] = {}
-    by_payer: dict[str, dict[str, int]] = {}
+    return {"as_of": as_of.isoformat(), "kpis": kpis, "stage_dollars": stages,
+            "aging": {"aged_from": aged_from, "buckets": list(BUCKETS), **aging_tables(summary)}}
+
+
+def aging_tables(summary: list[dict]) -> dict[str, dict]:
+    """ar_aging_summary_as_of's rows as two tables of open cents per bucket: by responsibility and
+    by payer (a row of the payer grouping set has no responsibility). Payers sort by id; a row
+    without a payer (the tables' payer_id is NOT NULL, so none is expected) sorts last."""
+    by_resp: dict[str | None, dict[str, int]] = {}
+    by_payer: dict[str | None, dict[str, int]] = {}
     for r in summary:
         table, key = (by_payer, r["payer_id"]) if r["responsibility"] is None \
             else (by_resp, r["responsibility"])
         table.setdefault(key, dict.fromkeys(BUCKETS, 0))[r["bucket"]] = int(r["open_cents"])
-    return {"as_of": as_of.isoformat(), "kpis": kpis, "stage_dollars": stages,
-            "aging": {"aged_from": aged_from, "buckets": list(BUCKETS),
-                      "by_responsibility": dict(sorted(by_resp.items())),
-                      "by_payer": dict(sorted(by_payer.items()))}}
+    return {"by_responsibility": dict(sorted(by_resp.items())),
+            "by_payer": dict(sorted(by_payer.items(), key=lambda kv: (kv[0] is None, kv[0] or "")))}
 
 
 def value_text(unit: str, part: dict | None) -> str:
@@ -136,7 +142,7 @@ def render(report: dict) -> str:
                          ("by payer", aging["by_payer"])):
         lines += [f" {title}", head]
         for key, cents in table.items():
-            lines.append(f"  {key:<20}" + "".join(f"{money(cents[b]):>14}" for b in BUCKETS)
+            lines.append(f"  {key or '(no payer)':<20}" + "".join(f"{money(cents[b]):>14}" for b in BUCKETS)
                          + f"{money(sum(cents.values())):>14}")
         if not table:
             lines.append("  (no open A/R)")
