@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 
 import pytest
 from kafka.errors import KafkaTimeoutError
@@ -42,6 +43,18 @@ class FakeProducer:
 
     def flush(self, timeout=None):
         self.flushed = True
+
+
+
+@pytest.fixture
+def backoffs(monkeypatch) -> list[float]:
+    """The delivery backoffs between attempts, counted instead of slept."""
+    import infra.delivery
+
+    waits: list[float] = []
+    monkeypatch.setattr(infra.delivery, "time", SimpleNamespace(
+        sleep=waits.append, monotonic=infra.delivery.time.monotonic))
+    return waits
 
 
 def test_stamping_changes_only_emitted_at():
@@ -100,7 +113,7 @@ def _event_ids(records) -> list[str]:
     return ids
 
 
-def test_a_refused_record_is_sent_again_and_only_acknowledged_records_count():
+def test_a_refused_record_is_sent_again_and_only_acknowledged_records_count(backoffs):
     scenario = generate(1200, 5, start=date(2026, 2, 1))
     refuse = frozenset(_event_ids(scenario.records)[10:15])
     fake = FakeProducer(refuse, refusals=1)
@@ -113,7 +126,7 @@ def test_a_refused_record_is_sent_again_and_only_acknowledged_records_count():
     assert progress[-1] == (1200, 1200)
 
 
-def test_records_never_acknowledged_are_named_and_raise():
+def test_records_never_acknowledged_are_named_and_raise(backoffs):
     scenario = generate(1200, 6, start=date(2026, 2, 1))
     refuse = frozenset(_event_ids(scenario.records)[100:103])
     fake = FakeProducer(refuse, refusals=99)
@@ -127,7 +140,7 @@ def test_records_never_acknowledged_are_named_and_raise():
     assert all(fake.refused[event_id] == 3 for event_id in refuse)
 
 
-def test_attempts_default_to_the_settings_and_an_explicit_value_wins():
+def test_attempts_default_to_the_settings_and_an_explicit_value_wins(backoffs):
     scenario = generate(200, 7, start=date(2026, 2, 1))
     refuse = frozenset(_event_ids(scenario.records)[:1])
     settings = Settings(kafka_bootstrap_servers="unused:1", delivery_timeout_s=1.0,
@@ -138,6 +151,7 @@ def test_attempts_default_to_the_settings_and_an_explicit_value_wins():
             publish(scenario.records, settings, producer=fake, attempts=given)
         assert raised.value.report.attempts == made
         assert fake.refused == {event_id: made for event_id in refuse}
+    assert backoffs == [1.0] * ((4 - 1) + (2 - 1))  # one backoff between each two attempts
 
 
 def test_the_wait_of_an_attempt_defaults_to_the_settings_and_an_explicit_value_wins(monkeypatch):
