@@ -8,39 +8,28 @@ import subprocess
 import sys
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 
 from infra import pipeline
 from producers.bad import UNKNOWN_SCHEMA_ID
 from schemas import codec
 from schemas import topics as T
 from schemas.registry import Registry, subject
-from tests.support.kafka_client import kafka_options
+from tests.support.kafka_client import read_every_topic
 
 pytestmark = pytest.mark.e2e
 
 
 def wire_ids(bootstrap: str) -> dict[str, set[int]]:
     """Every topic's schema ids, read from the 5-byte header of each of its Avro records."""
-    consumer = KafkaConsumer(**kafka_options(bootstrap), enable_auto_commit=False)
-    try:
-        parts = [TopicPartition(t.name, p) for t in T.ALL for p in range(t.partitions)]
-        consumer.assign(parts)
-        consumer.seek_to_beginning()
-        end = consumer.end_offsets(parts)
-        found: dict[str, set[int]] = {}
-        while any(consumer.position(tp) < end[tp] for tp in parts):
-            for tp, batch in consumer.poll(timeout_ms=1000).items():
-                for record in batch:
-                    if not record.value or record.value[0] != 0:
-                        continue  # the synthetic hospital's deliberately malformed input
-                    _magic, schema_id = struct.unpack_from(">bI", record.value)
-                    if schema_id == UNKNOWN_SCHEMA_ID:
-                        continue  # ... and its record of an unknown schema
-                    found.setdefault(tp.topic, set()).add(schema_id)
-        return found
-    finally:
-        consumer.close()
+    found: dict[str, set[int]] = {}
+    for record in read_every_topic(bootstrap):
+        if not record.value or record.value[0] != 0:
+            continue  # the synthetic hospital's deliberately malformed input
+        _magic, schema_id = struct.unpack_from(">bI", record.value)
+        if schema_id == UNKNOWN_SCHEMA_ID:
+            continue  # ... and its record of an unknown schema
+        found.setdefault(record.topic, set()).add(schema_id)
+    return found
 
 
 def as_by_default(env: dict[str, str]) -> dict[str, str]:

@@ -9,7 +9,6 @@ import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
-from kafka import KafkaConsumer, TopicPartition
 
 from infra import pipeline
 from infra import registry as schema_registry
@@ -18,7 +17,7 @@ from producers.publish import publish
 from producers.synthetic import generate
 from schemas import codec
 from schemas import topics as T
-from tests.support.kafka_client import kafka_options
+from tests.support.kafka_client import read_every_topic
 
 pytestmark = pytest.mark.e2e
 
@@ -27,22 +26,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def read_all(bootstrap: str) -> list:
-    consumer = KafkaConsumer(**kafka_options(bootstrap), enable_auto_commit=False)
-    try:
-        parts = [TopicPartition(t.name, p) for t in T.ALL for p in range(t.partitions)]
-        consumer.assign(parts)
-        consumer.seek_to_beginning()
-        end = consumer.end_offsets(parts)
-        records = []
-        while any(consumer.position(tp) < end[tp] for tp in parts):
-            for batch in consumer.poll(timeout_ms=1000).values():
-                records.extend(batch)
-        return records
-    finally:
-        consumer.close()
 
 
 @pytest.fixture
@@ -77,7 +60,7 @@ def test_every_topic_decodes_with_confluent_kafkas_avro_deserializer(registry_ru
     registry_ids = {client.get_latest_version(f"{t.name}-value").schema_id for t in T.ALL}
     decoded: dict[str, int] = {}
     undecodable: dict[str, int] = {}
-    for message in read_all(settings.bootstrap):
+    for message in read_every_topic(settings.bootstrap):
         if message.value is None:  # a tombstone on a compacted topic
             continue
         try:
